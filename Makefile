@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-2.0-only
+#
+# fwguard top-level build.
+#
+#   make            install build dependencies, build fwguard.ko and userspace
+#   make check      ... and run the host unit tests and the guest kselftests
+#   make deps       only install/prepare dependencies (idempotent)
+#   make KERNEL=6.12 ...   build and test against Debian's 6.12 kernel
+#
+# Userspace objects go to $(BUILD); the module is built by kbuild through the
+# top-level Kbuild file and copied to $(BUILD)/kmod/$(KVER)/fwguard.ko.
+# Each directory contributes a make fragment (<dir>/*.mk) that appends to
+# BINS, HOST_TESTS (TAP programs run on the host) and GUEST_TESTS (TAP
+# programs run inside the QEMU guest).
+
+BUILD   ?= $(CURDIR)/build
+KERNEL  ?= 6.1
+KVER    ?= $(shell $(CURDIR)/tests/kver $(KERNEL))
+KDIR    ?= /usr/src/linux-headers-$(KVER)
+KMOD    := $(BUILD)/kmod/$(KVER)/fwguard.ko
+KSFT    := $(BUILD)/kselftest
+V       ?= 0
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wstrict-prototypes \
+           -Wmissing-prototypes -Wno-unused-parameter
+HARDEN  := -D_FORTIFY_SOURCE=2 -fstack-protector-strong -fPIE
+ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) -I$(CURDIR)/kmod/include/uapi \
+             -I$(CURDIR)/policy -I$(CURDIR) -MMD -MP
+LDFLAGS ?=
+ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+BINS        :=
+HOST_TESTS  :=
+GUEST_TESTS :=
+BENCHES     :=
+
+.PHONY: all deps module userspace check check-host check-guest clean distclean bench
+all: deps module userspace
+
+# Fragments are sorted so the build is the same on every machine.
+include $(sort $(wildcard */*.mk tests/*/*.mk))
+
+deps:
+	@$(CURDIR)/tests/deps $(BUILD) $(KVER)
+
+$(BUILD)/obj/%.o: %.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) $(EXTRA_CFLAGS_$(firstword $(subst /, ,$<))) -c -o $@ $<
+
+module: deps
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
+	@mkdir -p $(dir $(KMOD))
+	cp $(CURDIR)/fwguard.ko $(KMOD)
+
+userspace: $(BINS) $(HOST_TESTS) $(GUEST_TESTS) $(BENCHES)
+
+check: all
+	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
+	-@$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/host.tally $(HOST_TESTS)
+	-@$(CURDIR)/tests/vm/run --kernel $(KVER) --out $(BUILD)/results/guest -- \
+		$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/guest/guest.tally \
+		$(GUEST_TESTS)
+	@$(CURDIR)/tests/lib/summary $(BUILD)/results/host.tally $(BUILD)/results/guest/guest.tally
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
+	rm -rf $(BUILD)/obj $(BUILD)/bin $(BUILD)/tests $(BUILD)/kmod $(BUILD)/results $(BUILD)/vm
+
+distclean: clean
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

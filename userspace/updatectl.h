@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * updatectl: subcommand entry points and the exit codes shared by all of
+ * them. Each subcommand lives in its own cmd_*.c file and is dispatched from
+ * the table in updatectl.c.
+ */
+#ifndef UPDATECTL_H
+#define UPDATECTL_H
+
+/* Exit codes, documented in updatectl(8). */
+enum updatectl_exit {
+	UC_EXIT_OK = 0,
+	UC_EXIT_FAILURE = 1,	/* unexpected failure, see message */
+	UC_EXIT_USAGE = 2,	/* bad command line or configuration */
+	UC_EXIT_VERIFY = 3,	/* signature, digest or policy check refused */
+	UC_EXIT_TPM = 4,	/* TPM unavailable or TPM operation failed */
+	UC_EXIT_KERNEL = 5,	/* fwguard module missing or refused */
+	UC_EXIT_IO = 6,		/* file, disk or network I/O failed */
+	UC_EXIT_BUSY = 7,	/* another updatectl holds the lock */
+	UC_EXIT_FALLBACK = 8,	/* boot-verify mismatch: fell back to other slot */
+};
+
+struct updatectl_cmd {
+	const char *name;
+	int (*run)(int argc, char **argv);	/* argv[0] is the subcommand */
+	const char *summary;
+};
+
+int cmd_bundle(int argc, char **argv);
+
+#endif /* UPDATECTL_H */
