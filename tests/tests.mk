@@ -17,7 +17,8 @@ HOST_TESTS  += $(UNIT_BINS) $(sort $(wildcard $(CURDIR)/tests/host/*.sh))
 GUEST_TESTS += $(KSFT_BINS) $(sort $(wildcard $(CURDIR)/tests/guest/*.sh))
 
 # The kselftest harness predates some of our warnings.
-EXTRA_CFLAGS_tests := -I$(KSFT) -Wno-missing-prototypes -Wno-shadow
+EXTRA_CFLAGS_tests := -I$(KSFT) -Wno-missing-prototypes -Wno-shadow \
+                      -DFWGUARD_BUILD=\"$(BUILD)\" -DFWGUARD_SRCDIR=\"$(CURDIR)\"
 
 $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_OBJS)
 	@mkdir -p $(dir $@)
