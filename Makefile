@@ -15,7 +15,9 @@
 
 BUILD   ?= $(CURDIR)/build
 KERNEL  ?= 6.1
-KVER    ?= $(shell $(CURDIR)/tests/kver $(KERNEL))
+ifeq ($(origin KVER),undefined)
+KVER    := $(shell $(CURDIR)/tests/kver $(KERNEL))
+endif
 KDIR    ?= /usr/src/linux-headers-$(KVER)
 KMOD    := $(BUILD)/kmod/$(KVER)/fwguard.ko
 KSFT    := $(BUILD)/kselftest
@@ -30,6 +32,8 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) -I$(CURDIR)/kmod/include/uap
              -I$(CURDIR)/policy -I$(CURDIR) -MMD -MP
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
+
+export BUILD KVER KERNEL
 
 BINS        :=
 HOST_TESTS  :=
