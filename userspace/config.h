@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * updatectl's configuration: /etc/fwguard/updatectl.conf, "key = value"
+ * lines, '#' comments. Every key has a default (see updatectl.conf(5) in
+ * the man page); unknown keys and malformed lines are refused so that a
+ * typo cannot silently weaken the device's settings.
+ */
+#ifndef FWGUARD_CONFIG_H
+#define FWGUARD_CONFIG_H
+
+#include <limits.h>
+
+#define UC_CONFIG_DEFAULT "/etc/fwguard/updatectl.conf"
+
+struct uc_config {
+	char server_url[1024];		/* base URL of the update server */
+	char server_ca[PATH_MAX];	/* pinned CA of the update server */
+	char client_cert[PATH_MAX];	/* device certificate for mutual TLS */
+	char client_key[PATH_MAX];
+	char trust[PATH_MAX];		/* CA file or directory for ticket signers */
+	char device_class[64];
+	char serial[64];
+	char state_dir[PATH_MAX];	/* event log, sealed records, slot state */
+	char download_dir[PATH_MAX];
+	char policy[PATH_MAX];		/* partition policy for the kernel module */
+	char tcti[256];
+	unsigned int pcr;
+	long connect_timeout_s;
+	long stall_timeout_s;
+	unsigned int attempts;
+};
+
+void uc_config_defaults(struct uc_config *cfg);
+
+/*
+ * Read @path over the defaults. A missing file is fine when @optional.
+ * Returns 0, -ENOENT (missing, not optional), -EINVAL (bad line or key,
+ * reported with its line number), or another -errno.
+ */
+int uc_config_load(struct uc_config *cfg, const char *path, int optional);
+
+#endif /* FWGUARD_CONFIG_H */
