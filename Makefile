@@ -43,6 +43,14 @@ BENCHES     :=
 .PHONY: all deps module userspace check check-host check-guest clean distclean bench
 all: deps module userspace
 
+# The userspace library: every userspace/*.c, tpm/*.c and policy/*.c except
+# updatectl.c (main) is linked into updatectl and into every C test. Defined
+# here, before the fragments, because their rules expand it immediately.
+LIB_SRCS  := $(filter-out userspace/updatectl.c,$(sort $(wildcard userspace/*.c tpm/*.c policy/*.c)))
+LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+LIB_LIBS  := -lcrypto -lssl -lcurl -lkeyutils -lkmod \
+             -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr
+
 # Fragments are sorted so the build is the same on every machine.
 include $(sort $(wildcard */*.mk tests/*/*.mk))
 

@@ -197,6 +197,12 @@ static int transfer_once(const char *url, const struct fetch_tls *tls,
 		*transient = true;
 		return -EAGAIN;
 	}
+	if (rc == CURLE_HTTP_RETURNED_ERROR && (http == 400 || http == 495 || http == 496)) {
+		/* What nginx and others answer when mutual TLS fails. */
+		fprintf(stderr, "fetch: %s: server refused the device's client certificate (HTTP %ld)\n",
+			url, http);
+		return -EPROTO;
+	}
 	if (rc != CURLE_OK) {
 		err = curl_errno(rc, http, transient);
 		fprintf(stderr, "fetch: %s: %s%s\n", url,

@@ -1,11 +1,4 @@
-# updatectl and the library objects shared with the tests.
-# Every userspace/*.c, tpm/*.c and policy/*.c is part of the library;
-# userspace/updatectl.c holds main() and is linked into the tool only.
-
-LIB_SRCS  := $(filter-out userspace/updatectl.c,$(sort $(wildcard userspace/*.c tpm/*.c policy/*.c)))
-LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_LIBS  := -lcrypto -lssl -lcurl -lkeyutils -lkmod \
-             -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr
+# updatectl: main() in updatectl.c over the library (LIB_OBJS, see Makefile).
 
 BINS += $(BUILD)/bin/updatectl
 
