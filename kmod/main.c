@@ -1,48 +1,213 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * fwguard: makes firmware partitions unwritable except through a
- * ticket-gated, kernel-measured write session. This file owns module
- * lifetime and the /dev/fwguard control device.
+ * ticket-gated, kernel-measured write session. This file owns the module's
+ * lifetime, its parameters, the /dev/fwguard control device with its ioctl
+ * dispatch and the status attributes under /sys/class/misc/fwguard/.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/capability.h>
+#include <linux/device.h>
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/module.h>
+#include <linux/moduleparam.h>
+#include <linux/uaccess.h>
+
+#include "fwguard.h"
+
+static char *keyring_mode = "trusted";
+module_param(keyring_mode, charp, 0444);
+MODULE_PARM_DESC(keyring_mode,
+		 "trusted: keys must be vouched for by the builtin/secondary keyrings; provision: root adds keys until the keyring is sealed");
+
+static char *protect;
+module_param(protect, charp, 0444);
+MODULE_PARM_DESC(protect,
+		 "partitions to protect at load: COMPONENT:DISK:PARTNAME[:active],... (PARTNAME is the GPT partition name)");
+
+static char *device_class;
+module_param(device_class, charp, 0444);
+MODULE_PARM_DESC(device_class, "device class tickets must name");
+
+static char *serial;
+module_param(serial, charp, 0444);
+MODULE_PARM_DESC(serial, "device serial number for serial-bound tickets");
+
+static unsigned long long floor;
+module_param(floor, ullong, 0444);
+MODULE_PARM_DESC(floor, "lowest acceptable ticket security version");
+
+/*
+ * Read the caller's struct: its leading u32 size says how much it passed.
+ * Too small for the first published version is EINVAL, more than a page is
+ * E2BIG, and bytes we do not know must be zero (copy_struct_from_user).
+ */
+static int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg)
+{
+	u32 usize;
+
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
+
+static long fwguard_ioc_protect(const void __user *arg)
+{
+	struct fwguard_protect p;
+	int err;
+
+	err = fwguard_copy_arg(&p, sizeof(p), arg);
+	return err ?: fwguard_policy_protect(&p);
+}
+
+static long fwguard_ioc_policy(const void __user *arg)
+{
+	struct fwguard_policy p;
+	int err;
+
+	err = fwguard_copy_arg(&p, sizeof(p), arg);
+	return err ?: fwguard_policy_set(&p);
+}
+
+static long fwguard_ctl_ioctl(struct file *file, unsigned int cmd,
+			      unsigned long arg)
+{
+	const void __user *uarg = (const void __user *)arg;
+
+	if (cmd != FWGUARD_IOC_PROTECT && cmd != FWGUARD_IOC_POLICY &&
+	    cmd != FWGUARD_IOC_BEGIN)
+		return -ENOTTY;
+	/* capable() checks the initial user namespace: root in a userns fails. */
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	switch (cmd) {
+	case FWGUARD_IOC_PROTECT:
+		return fwguard_ioc_protect(uarg);
+	case FWGUARD_IOC_POLICY:
+		return fwguard_ioc_policy(uarg);
+	default:
+		return fwguard_session_begin(uarg);
+	}
+}
 
 static const struct file_operations fwguard_ctl_fops = {
 	.owner = THIS_MODULE,
+	.unlocked_ioctl = fwguard_ctl_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 	.llseek = noop_llseek,
 };
+
+static ssize_t policy_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return fwguard_policy_show(buf, PAGE_SIZE);
+}
+static DEVICE_ATTR_RO(policy);
+
+static ssize_t locked_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%d\n", fwguard_policy_locked());
+}
+static DEVICE_ATTR_RO(locked);
+
+static ssize_t keyring_show(struct device *dev, struct device_attribute *attr,
+			    char *buf)
+{
+	return sysfs_emit(buf, "%s %s\n", fwguard_keyring_mode(),
+			  fwguard_keyring_ready() ? "sealed" : "unsealed");
+}
+static DEVICE_ATTR_RO(keyring);
+
+static ssize_t counters_show(struct device *dev, struct device_attribute *attr,
+			     char *buf)
+{
+	return sysfs_emit(buf,
+			  "refused_bios %lld\nrefused_opens %lld\nallowed_session_bios %lld\nsessions_committed %lld\nsessions_failed %lld\n",
+			  atomic64_read(&fwguard_stats.refused_bios),
+			  atomic64_read(&fwguard_stats.refused_opens),
+			  atomic64_read(&fwguard_stats.session_bios),
+			  atomic64_read(&fwguard_stats.sessions_committed),
+			  atomic64_read(&fwguard_stats.sessions_failed));
+}
+static DEVICE_ATTR_RO(counters);
+
+static struct attribute *fwguard_attrs[] = {
+	&dev_attr_policy.attr,
+	&dev_attr_locked.attr,
+	&dev_attr_keyring.attr,
+	&dev_attr_counters.attr,
+	NULL,
+};
+ATTRIBUTE_GROUPS(fwguard);
 
 static struct miscdevice fwguard_miscdev = {
 	.minor = MISC_DYNAMIC_MINOR,
 	.name = "fwguard",
 	.fops = &fwguard_ctl_fops,
 	.mode = 0600,
+	.groups = fwguard_groups,
 };
+
+static void fwguard_check_platform(void)
+{
+	/* The promises only hold when root cannot load its own ring-0 code. */
+	if (!is_module_sig_enforced())
+		pr_warn("module signatures are not enforced: root can bypass fwguard (boot with Secure Boot and lockdown=integrity)\n");
+}
 
 static int __init fwguard_init(void)
 {
 	int err;
 
+	fwguard_check_platform();
+	err = fwguard_keyring_init(keyring_mode);
+	if (err) {
+		pr_err("cannot set up keyring (keyring_mode=%s): %d\n",
+		       keyring_mode, err);
+		return err;
+	}
+	/* Ranges first: the hooks must never run before the module is pinned. */
+	err = fwguard_policy_from_params(protect, device_class, serial, floor);
+	if (err)
+		goto out_policy;
+	err = fwguard_hooks_init();
+	if (err)
+		goto out_policy;
 	err = misc_register(&fwguard_miscdev);
 	if (err) {
 		pr_err("cannot register /dev/fwguard: %d\n", err);
-		return err;
+		goto out_hooks;
 	}
-	pr_info("loaded\n");
+	pr_info("loaded, keyring mode %s, %u protected range(s)\n",
+		fwguard_keyring_mode(), fwguard_range_count());
 	return 0;
+
+out_hooks:
+	fwguard_hooks_exit();
+out_policy:
+	fwguard_policy_exit();
+	fwguard_keyring_exit();
+	return err;
 }
 
 static void __exit fwguard_exit(void)
 {
 	misc_deregister(&fwguard_miscdev);
+	fwguard_hooks_exit();
+	fwguard_policy_exit();
+	fwguard_keyring_exit();
 	pr_info("unloaded\n");
 }
 
 module_init(fwguard_init);
 module_exit(fwguard_exit);
 
-MODULE_DESCRIPTION("fwguard: ticket-gated firmware partition writes");
+MODULE_DESCRIPTION("fwguard: ticket-gated, kernel-measured firmware partition writes");
 MODULE_LICENSE("GPL");

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Kernel API differences between Debian's 6.1 and 6.12 kernels, kept in one
+ * place so that the rest of fwguard reads the same on both:
+ *  - opening a block device: blkdev_get_by_dev()/blkdev_put() with fmode_t
+ *    (6.1) versus bdev_file_open_by_dev()/fput() with blk_mode_t (6.9+);
+ *  - the open-time hook point: blkdev_get_by_dev() in 6.1 is where every
+ *    open (device node, dm, mount, swap) funnels; from 6.9 on that is
+ *    bdev_open(), which receives the struct block_device directly.
+ * The hooks use pt_regs from an ftrace_ops with SAVE_REGS, which is only
+ * wired up for x86-64 here.
+ */
+#ifndef FWGUARD_COMPAT_H
+#define FWGUARD_COMPAT_H
+
+#include <linux/blkdev.h>
+#include <linux/fs.h>
+#include <linux/version.h>
+
+#ifndef CONFIG_X86_64
+#error "fwguard: the ftrace hooks read arguments from x86-64 pt_regs"
+#endif
+#ifndef CONFIG_DYNAMIC_FTRACE_WITH_REGS
+#error "fwguard needs CONFIG_DYNAMIC_FTRACE_WITH_REGS (ftrace IPMODIFY)"
+#endif
+
+#if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)
+#define FWGUARD_BDEV_FILE 1
+#define FWGUARD_OPEN_HOOK_SYMBOL "bdev_open"
+typedef blk_mode_t fwguard_open_mode_t;
+#define FWGUARD_MODE_WRITE BLK_OPEN_WRITE
+#else
+#define FWGUARD_OPEN_HOOK_SYMBOL "blkdev_get_by_dev"
+typedef fmode_t fwguard_open_mode_t;
+#define FWGUARD_MODE_WRITE FMODE_WRITE
+#endif
+
+/* An open block device, however this kernel represents one. */
+struct fwguard_bdev {
+	struct block_device *bdev;
+#ifdef FWGUARD_BDEV_FILE
+	struct file *file;
+#else
+	fmode_t mode;
+#endif
+};
+
+/*
+ * Open @dev for reading, and for exclusive writing with @holder when @write.
+ * Returns 0 or the negative errno of the open.
+ */
+static inline int fwguard_bdev_open(struct fwguard_bdev *h, dev_t dev,
+				    bool write, void *holder)
+{
+#ifdef FWGUARD_BDEV_FILE
+	blk_mode_t mode = BLK_OPEN_READ | (write ? BLK_OPEN_WRITE : 0);
+	struct file *file;
+
+	file = bdev_file_open_by_dev(dev, mode, write ? holder : NULL, NULL);
+	if (IS_ERR(file))
+		return PTR_ERR(file);
+	h->file = file;
+	h->bdev = file_bdev(file);
+#else
+	fmode_t mode = FMODE_READ | (write ? FMODE_WRITE | FMODE_EXCL : 0);
+	struct block_device *bdev;
+
+	bdev = blkdev_get_by_dev(dev, mode, write ? holder : NULL);
+	if (IS_ERR(bdev))
+		return PTR_ERR(bdev);
+	h->mode = mode;
+	h->bdev = bdev;
+#endif
+	return 0;
+}
+
+static inline void fwguard_bdev_close(struct fwguard_bdev *h)
+{
+	if (!h->bdev)
+		return;
+#ifdef FWGUARD_BDEV_FILE
+	fput(h->file);
+	h->file = NULL;
+#else
+	blkdev_put(h->bdev, h->mode);
+#endif
+	h->bdev = NULL;
+}
+
+#endif /* FWGUARD_COMPAT_H */

@@ -1,0 +1,281 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fwguard enforcement: two ftrace hooks and the refusal report.
+ *
+ * Every bio passes submit_bio_noacct(), whoever built it (page cache
+ * writeback, O_DIRECT, loop, device-mapper, md, BLKDISCARD). The bio hook
+ * looks at write-direction bios only and, when one overlaps a protected
+ * range on its whole disk and is not one of our own session bios, redirects
+ * the call to fwguard_refuse_bio(), which completes the bio with an error
+ * instead of letting it reach the driver. Allowed bios run the original
+ * function untouched; the module never calls submit_bio_noacct() on their
+ * behalf, so the bio hook cannot recurse.
+ *
+ * The open hook makes a plain write open of a protected partition fail with
+ * EPERM before any data is buffered (a refused writeback would otherwise be
+ * reported only at fsync, if at all). On 6.1 every block device open goes
+ * through blkdev_get_by_dev(), which only knows the device number, so the
+ * hook redirects to a wrapper that calls the original and inspects the
+ * result. On 6.9+ bdev_open() receives the block device itself, so the
+ * decision is taken in the ftrace callback. Whole-disk write opens stay
+ * allowed (other partitions share the disk); the bio hook guards them.
+ *
+ * Both hooks only act once a range is protected. Ranges pin the module, so
+ * no task can be inside a redirected function while the module goes away.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/audit.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/cred.h>
+#include <linux/ftrace.h>
+#include <linux/module.h>
+#include <linux/sched.h>
+
+#include "fwguard.h"
+
+struct fwguard_stats fwguard_stats;
+
+/*
+ * Exclusive-open holder of session writers; the open hook lets writes by
+ * this holder through. Only kernel code can pass a holder.
+ */
+static char fwguard_holder_cookie;
+void *const fwguard_session_holder = &fwguard_holder_cookie;
+
+static const char *const fwguard_refusal_reason[] = {
+	[FWGUARD_REFUSE_BIO] = "write-bio",
+	[FWGUARD_REFUSE_OPEN] = "open-for-write",
+};
+
+/*
+ * One audit record and one rate-limited log line per refusal. May run in
+ * atomic context (bio submission from a completion path), hence GFP_ATOMIC.
+ * For writeback bios the task is the flusher thread, not the writer; the
+ * open-time refusal names the writer.
+ */
+static void fwguard_report(enum fwguard_refusal why, struct block_device *bdev,
+			   sector_t sector, sector_t nr,
+			   const struct fwguard_range *r, unsigned int op)
+{
+	struct audit_buffer *ab;
+
+	pr_notice_ratelimited("refused %s op %u on %pg sectors %llu+%llu (protected %s, component %s) pid %d comm %s uid %u\n",
+			      fwguard_refusal_reason[why], op, bdev, (u64)sector,
+			      (u64)nr, r->name, r->component,
+			      task_pid_nr(current), current->comm,
+			      from_kuid(&init_user_ns, current_uid()));
+
+	ab = audit_log_start(audit_context(), GFP_ATOMIC, AUDIT_KERNEL_OTHER);
+	if (!ab)
+		return;
+	audit_log_format(ab, "op=fwguard_refuse reason=%s dev=%pg disk=%s sector=%llu nr_sectors=%llu protected=%s component=%s bio_op=%u",
+			 fwguard_refusal_reason[why], bdev, r->disk->disk_name,
+			 (u64)sector, (u64)nr, r->name, r->component, op);
+	audit_log_task_info(ab);
+	audit_log_end(ab);
+}
+
+/*
+ * Where a bio lands on its whole disk. A bio that already went through
+ * partition remapping (BIO_REMAPPED, e.g. the remainder of a split that is
+ * resubmitted) carries an absolute sector already. Zone management ops
+ * carry no size but can reset a whole zone or disk: treat them as touching
+ * the whole disk.
+ */
+static void notrace fwguard_bio_extent(struct bio *bio, sector_t *start,
+				       sector_t *nr)
+{
+	struct block_device *bdev = bio->bi_bdev;
+
+	*start = bio->bi_iter.bi_sector;
+	if (!bio_flagged(bio, BIO_REMAPPED))
+		*start += bdev->bd_start_sect;
+	*nr = bio_sectors(bio);
+	if (!*nr && bio_op(bio) != REQ_OP_WRITE) {
+		*start = 0;
+		*nr = get_capacity(bdev->bd_disk);
+	}
+}
+
+static struct fwguard_range *notrace fwguard_bio_blocked(struct bio *bio)
+{
+	sector_t start, nr;
+
+	if (!op_is_write(bio_op(bio)) || !fwguard_range_count())
+		return NULL;
+	/* Session bios; split remainders keep the original bi_end_io. */
+	if (bio->bi_end_io == fwguard_session_bio_end)
+		return NULL;
+	fwguard_bio_extent(bio, &start, &nr);
+	return fwguard_range_overlapping(bio->bi_bdev->bd_disk, start, nr);
+}
+
+/* Runs instead of submit_bio_noacct() for a refused bio. */
+static void fwguard_refuse_bio(struct bio *bio)
+{
+	struct fwguard_range *r = fwguard_bio_blocked(bio);
+	sector_t start, nr;
+
+	atomic64_inc(&fwguard_stats.refused_bios);
+	fwguard_bio_extent(bio, &start, &nr);
+	if (r)
+		fwguard_report(FWGUARD_REFUSE_BIO, bio->bi_bdev, start, nr, r,
+			       bio_op(bio));
+	bio->bi_status = BLK_STS_IOERR;
+	bio_endio(bio);
+}
+
+static void notrace fwguard_bio_hook(unsigned long ip, unsigned long parent_ip,
+				     struct ftrace_ops *ops,
+				     struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	if (regs && fwguard_bio_blocked((struct bio *)regs->di))
+		regs->ip = (unsigned long)fwguard_refuse_bio;
+}
+
+static struct fwguard_range *fwguard_open_blocked(struct block_device *bdev,
+						  fwguard_open_mode_t mode,
+						  void *holder)
+{
+	if (!(mode & FWGUARD_MODE_WRITE) || holder == fwguard_session_holder ||
+	    !bdev_is_partition(bdev))
+		return NULL;
+	return fwguard_range_overlapping(bdev->bd_disk, bdev->bd_start_sect,
+					 bdev_nr_sectors(bdev));
+}
+
+static void fwguard_report_open(struct block_device *bdev,
+				struct fwguard_range *r)
+{
+	atomic64_inc(&fwguard_stats.refused_opens);
+	fwguard_report(FWGUARD_REFUSE_OPEN, bdev, bdev->bd_start_sect,
+		       bdev_nr_sectors(bdev), r, REQ_OP_WRITE);
+}
+
+#ifdef FWGUARD_BDEV_FILE
+/* Runs instead of bdev_open() for a refused open; the caller cleans up. */
+static int fwguard_refuse_open(struct block_device *bdev, blk_mode_t mode,
+			       void *holder, const void *hops, struct file *f)
+{
+	struct fwguard_range *r = fwguard_open_blocked(bdev, mode, holder);
+
+	if (r)
+		fwguard_report_open(bdev, r);
+	return -EPERM;
+}
+
+static void notrace fwguard_open_hook(unsigned long ip, unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	if (regs && fwguard_range_count() &&
+	    fwguard_open_blocked((struct block_device *)regs->di,
+				 (blk_mode_t)regs->si, (void *)regs->dx))
+		regs->ip = (unsigned long)fwguard_refuse_open;
+}
+#else
+/*
+ * Runs instead of blkdev_get_by_dev(). The call of the original below must
+ * stay a real call, never a tail jump: the hook recognises the call as ours
+ * by its return address inside this module, and with a jump that address
+ * would be our caller's and every open would loop back here forever. The
+ * work after the call keeps it a call; do not move it.
+ */
+static noinline struct block_device *
+fwguard_blkdev_get_by_dev(dev_t dev, fmode_t mode, void *holder)
+{
+	struct block_device *bdev = blkdev_get_by_dev(dev, mode, holder);
+	struct fwguard_range *r;
+
+	if (IS_ERR(bdev))
+		return bdev;
+	r = fwguard_open_blocked(bdev, mode, holder);
+	if (r) {
+		fwguard_report_open(bdev, r);
+		blkdev_put(bdev, mode);
+		return ERR_PTR(-EPERM);
+	}
+	return bdev;
+}
+
+static void notrace fwguard_open_hook(unsigned long ip, unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	/* Our wrapper and our own opens call the original directly. */
+	if (!regs || within_module(parent_ip, THIS_MODULE) ||
+	    !fwguard_range_count())
+		return;
+	regs->ip = (unsigned long)fwguard_blkdev_get_by_dev;
+}
+#endif
+
+static struct ftrace_ops fwguard_bio_ops = {
+	.func = fwguard_bio_hook,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+};
+
+static struct ftrace_ops fwguard_open_ops = {
+	.func = fwguard_open_hook,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+};
+
+static int fwguard_hook_attach(struct ftrace_ops *ops, const char *symbol)
+{
+	int err;
+
+	err = ftrace_set_filter(ops, (unsigned char *)symbol, strlen(symbol), 1);
+	if (err) {
+		pr_err("cannot trace %s: %d\n", symbol, err);
+		return err;
+	}
+	err = register_ftrace_function(ops);
+	if (err) {
+		pr_err("cannot hook %s: %d (another IPMODIFY user, e.g. a livepatch?)\n",
+		       symbol, err);
+		ftrace_free_filter(ops);
+	}
+	return err;
+}
+
+static void fwguard_hook_detach(struct ftrace_ops *ops)
+{
+	unregister_ftrace_function(ops);
+	ftrace_free_filter(ops);
+}
+
+/**
+ * fwguard_hooks_init() - attach the bio and open hooks
+ *
+ * Return: 0, or the errno from ftrace (-EINVAL when a symbol is not
+ * traceable on this kernel, -EBUSY when another IPMODIFY user holds it).
+ */
+int fwguard_hooks_init(void)
+{
+	int err;
+
+	err = fwguard_hook_attach(&fwguard_bio_ops, "submit_bio_noacct");
+	if (err)
+		return err;
+	err = fwguard_hook_attach(&fwguard_open_ops, FWGUARD_OPEN_HOOK_SYMBOL);
+	if (err)
+		fwguard_hook_detach(&fwguard_bio_ops);
+	return err;
+}
+
+/**
+ * fwguard_hooks_exit() - detach both hooks
+ */
+void fwguard_hooks_exit(void)
+{
+	fwguard_hook_detach(&fwguard_open_ops);
+	fwguard_hook_detach(&fwguard_bio_ops);
+}

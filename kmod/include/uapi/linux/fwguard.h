@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: GPL-2.0-only WITH Linux-syscall-note */
+/*
+ * fwguard user API: the ioctls of /dev/fwguard (policy, update sessions) and
+ * of the session file descriptors it hands out. Shared by fwguard.ko and
+ * updatectl; userspace includes it as <linux/fwguard.h>.
+ *
+ * Every argument struct starts with a __u32 size that the caller sets to
+ * sizeof() of the struct it was compiled with. The kernel accepts a smaller
+ * struct down to the first published version (missing fields read as zero)
+ * and a larger one as long as the bytes it does not know are zero
+ * (copy_struct_from_user() semantics). Padding and reserved fields must be
+ * zero. All integers are in host byte order.
+ *
+ * Errors common to every ioctl below:
+ *   EPERM   caller lacks CAP_SYS_ADMIN in the initial user namespace
+ *   EFAULT  argument pointer not readable / writable
+ *   EINVAL  size below the first published version, non-zero padding,
+ *           reserved field or unknown flag
+ *   E2BIG   size above PAGE_SIZE, or non-zero bytes beyond the fields this
+ *           kernel knows
+ *   ENOTTY  unknown ioctl for this file
+ */
+#ifndef _UAPI_LINUX_FWGUARD_H
+#define _UAPI_LINUX_FWGUARD_H
+
+#include <linux/ioctl.h>
+#include <linux/types.h>
+
+#define FWGUARD_DEVICE		"/dev/fwguard"
+#define FWGUARD_KEYRING		".fwguard"
+
+#define FWGUARD_COMPONENT_LEN	32	/* including the terminating NUL */
+#define FWGUARD_IDENTITY_LEN	64	/* including the terminating NUL */
+#define FWGUARD_DIGEST_LEN	32	/* SHA-256 */
+#define FWGUARD_TICKET_CMS_MAX	65536	/* largest CMS ticket BEGIN accepts */
+#define FWGUARD_MAX_RANGES	16	/* protected partitions per boot */
+
+/**
+ * struct fwguard_protect - protect one partition (FWGUARD_IOC_PROTECT)
+ * @size: In: sizeof(struct fwguard_protect).
+ * @flags: In: FWGUARD_PROTECT_* bits.
+ * @dev_major: In: major number of the partition block device.
+ * @dev_minor: In: minor number of the partition block device.
+ * @component: In: NUL-terminated component name ([A-Za-z0-9._-], 1..31
+ *	bytes); tickets for this partition must name it. Bytes after the NUL
+ *	must be zero.
+ *
+ * The module records the partition as (whole disk, first sector, sector
+ * count); later changes to the partition table do not move the protection.
+ */
+struct fwguard_protect {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_major;
+	__u32 dev_minor;
+	char component[FWGUARD_COMPONENT_LEN];
+};
+
+/* The partition is the slot the device runs from: no session may target it. */
+#define FWGUARD_PROTECT_ACTIVE	(1U << 0)
+
+/**
+ * struct fwguard_policy - device identity and version floor (FWGUARD_IOC_POLICY)
+ * @size: In: sizeof(struct fwguard_policy).
+ * @flags: In: must be 0.
+ * @floor: In: lowest security version a ticket may carry. Only ever raised:
+ *	a value below the current floor is refused.
+ * @device_class: In: NUL-terminated device class tickets must name. Set once
+ *	per boot; an empty string leaves the current value unchanged.
+ * @serial: In: NUL-terminated serial number; tickets bound to a serial must
+ *	match it. Set once per boot; empty leaves the current value unchanged.
+ */
+struct fwguard_policy {
+	__u32 size;
+	__u32 flags;
+	__u64 floor;
+	char device_class[FWGUARD_IDENTITY_LEN];
+	char serial[FWGUARD_IDENTITY_LEN];
+};
+
+/**
+ * struct fwguard_begin - open an update session (FWGUARD_IOC_BEGIN)
+ * @size: In: sizeof(struct fwguard_begin).
+ * @flags: In: must be 0.
+ * @dev_major: In: major number of the target partition.
+ * @dev_minor: In: minor number of the target partition.
+ * @ticket: In: user address of the DER CMS SignedData ticket.
+ * @ticket_len: In: its length in bytes, 1..FWGUARD_TICKET_CMS_MAX.
+ * @reserved: must be 0.
+ *
+ * On success the ioctl returns a new file descriptor (O_CLOEXEC, write-only)
+ * for the session. write() on it streams the image: bytes are hashed and
+ * written to the partition in order, starting at its first sector; the file
+ * position is ignored. A write that would take the image past the ticket's
+ * length fails with EFBIG and writes nothing. Other write() errors: EIO (the
+ * disk failed; the session is dead, only close() remains), EINVAL (session
+ * already committed or dead). Closing the fd without a successful commit
+ * aborts the session: the ticket is not consumed, the slot holds whatever
+ * was written and must not be booted.
+ */
+struct fwguard_begin {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u64 ticket;
+	__u32 ticket_len;
+	__u32 reserved;
+};
+
+/**
+ * struct fwguard_commit - finish a session (FWGUARD_IOC_COMMIT, session fd)
+ * @size: In: sizeof(struct fwguard_commit).
+ * @flags: In: must be 0.
+ * @written: Out: image bytes written in the session.
+ * @digest: Out: SHA-256 the kernel measured over those bytes.
+ * @security_version: Out: the ticket's security version.
+ * @ticket_id: Out: the ticket id, now consumed.
+ *
+ * The out fields are written on success and on EBADMSG, so a caller can log
+ * what was measured.
+ */
+struct fwguard_commit {
+	__u32 size;
+	__u32 flags;
+	__u64 written;
+	__u8 digest[FWGUARD_DIGEST_LEN];
+	__u64 security_version;
+	__u8 ticket_id[16];
+};
+
+#define FWGUARD_IOC_MAGIC	0xF9
+
+/*
+ * FWGUARD_IOC_PROTECT (/dev/fwguard): add a protected partition. The first
+ * successful call locks the policy: from then on it can only get stricter
+ * (more ranges, a higher floor, more slots marked active) and the module
+ * cannot be unloaded until reboot. Repeating an identical range succeeds and
+ * may add FWGUARD_PROTECT_ACTIVE.
+ * Errors: ENXIO (no such block device), EINVAL (not a partition, bad
+ * component name), EEXIST (overlaps a protected range with different bounds
+ * or component), EPERM (would clear ACTIVE on a protected range),
+ * ENOSPC (FWGUARD_MAX_RANGES reached).
+ */
+#define FWGUARD_IOC_PROTECT	_IOW(FWGUARD_IOC_MAGIC, 1, struct fwguard_protect)
+
+/*
+ * FWGUARD_IOC_POLICY (/dev/fwguard): set the version floor and identity.
+ * Errors: ESTALE (floor below the current one), EPERM (identity already set
+ * to another value), EINVAL (string not NUL-terminated or bad charset).
+ */
+#define FWGUARD_IOC_POLICY	_IOW(FWGUARD_IOC_MAGIC, 2, struct fwguard_policy)
+
+/*
+ * FWGUARD_IOC_BEGIN (/dev/fwguard): verify a ticket and open a session on
+ * the target partition; returns the session fd.
+ * Errors: ENOENT (target is not a protected partition), ENOKEY (keyring not
+ * sealed in provision mode, or the ticket is not signed by a key the
+ * .fwguard keyring trusts), EKEYREJECTED (bad signature), EBADMSG (CMS or
+ * ticket payload malformed), EACCES (component, device class or serial do
+ * not match), ETXTBSY (target is the active slot), ENOSPC (image larger than
+ * the partition), ESTALE (security version below the floor or below one
+ * committed this boot), EALREADY (ticket id already consumed),
+ * EKEYEXPIRED (outside the ticket's validity window), EBUSY (a session on
+ * this partition is open, or the partition is held open exclusively),
+ * ENOMEM, EMFILE.
+ */
+#define FWGUARD_IOC_BEGIN	_IOW(FWGUARD_IOC_MAGIC, 3, struct fwguard_begin)
+
+/*
+ * FWGUARD_IOC_COMMIT (session fd): write out the tail, flush the disk's
+ * cache, compare the measured digest with the ticket, consume the ticket and
+ * drop the partition's page cache.
+ * Errors: EBADMSG (length or digest differ from the ticket; the ticket is
+ * consumed anyway, the slot must not be booted), EIO (disk write or flush
+ * failed), EALREADY (ticket consumed meanwhile by another session), EINVAL
+ * (already committed or dead session).
+ */
+#define FWGUARD_IOC_COMMIT	_IOWR(FWGUARD_IOC_MAGIC, 4, struct fwguard_commit)
+
+#endif /* _UAPI_LINUX_FWGUARD_H */

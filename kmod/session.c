@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fwguard update sessions: FWGUARD_IOC_BEGIN verifies a ticket and returns a
+ * session fd; write() on it hashes the image and writes it to the target
+ * partition with the module's own bios (recognised by the bio hook through
+ * their bi_end_io); FWGUARD_IOC_COMMIT flushes, compares the measured digest
+ * with the ticket and consumes the ticket. Closing without a commit aborts.
+ *
+ * The image is copied once into kernel pages and both hashed and written
+ * from there, so what is measured is exactly what reaches the disk, however
+ * the caller changes its buffer meanwhile.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <crypto/hash.h>
+#include <linux/anon_inodes.h>
+#include <linux/bio.h>
+#include <linux/blkdev.h>
+#include <linux/completion.h>
+#include <linux/file.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/timekeeping.h>
+#include <linux/uaccess.h>
+#include <linux/verification.h>
+
+#include "fwguard.h"
+
+/* One bio's worth of staged image: BIO_MAX_VECS single pages. */
+#define FWGUARD_STAGE_PAGES	BIO_MAX_VECS
+#define FWGUARD_STAGE_BYTES	(FWGUARD_STAGE_PAGES * PAGE_SIZE)
+
+enum fwguard_session_state {
+	FWGUARD_SESSION_OPEN,
+	FWGUARD_SESSION_COMMITTED,
+	FWGUARD_SESSION_DEAD,	/* I/O failed; only close() remains */
+};
+
+struct fwguard_session {
+	struct fwguard_range *range;
+	struct fwguard_ticket ticket;
+	struct fwguard_bdev target;
+	struct crypto_shash *tfm;
+	struct shash_desc *hash;
+	struct mutex lock;	/* serialises write() and COMMIT */
+	enum fwguard_session_state state;
+	u64 written;		/* image bytes accepted so far */
+	sector_t next_sector;	/* partition-relative, of the staged data */
+	size_t staged;		/* bytes in pages[] not yet written */
+	struct page *pages[FWGUARD_STAGE_PAGES];
+};
+
+struct fwguard_bio_wait {
+	struct completion done;
+	blk_status_t status;
+};
+
+/**
+ * fwguard_session_bio_end() - completion of a session bio
+ * @bio: the bio
+ *
+ * Its address also marks session bios for the bio hook.
+ */
+void fwguard_session_bio_end(struct bio *bio)
+{
+	struct fwguard_bio_wait *wait = bio->bi_private;
+
+	wait->status = bio->bi_status;
+	complete(&wait->done);
+}
+
+static int fwguard_session_write_stage(struct fwguard_session *s, size_t len)
+{
+	unsigned int i, nr = DIV_ROUND_UP(len, PAGE_SIZE);
+	struct fwguard_bio_wait wait;
+	struct bio *bio;
+	int err;
+
+	bio = bio_alloc(s->target.bdev, nr, REQ_OP_WRITE | REQ_SYNC, GFP_KERNEL);
+	bio->bi_iter.bi_sector = s->next_sector;
+	for (i = 0; i < nr; i++) {
+		size_t chunk = min_t(size_t, PAGE_SIZE, len - i * PAGE_SIZE);
+
+		if (bio_add_page(bio, s->pages[i], chunk, 0) != chunk) {
+			bio_put(bio);
+			return -EIO;
+		}
+	}
+	init_completion(&wait.done);
+	bio->bi_private = &wait;
+	bio->bi_end_io = fwguard_session_bio_end;
+	submit_bio(bio);
+	wait_for_completion_io(&wait.done);
+	err = blk_status_to_errno(wait.status);
+	bio_put(bio);
+	if (err)
+		return err;
+	atomic64_inc(&fwguard_stats.session_bios);
+	s->next_sector += len >> SECTOR_SHIFT;
+	s->staged = 0;
+	return 0;
+}
+
+static ssize_t fwguard_session_write(struct file *file, const char __user *buf,
+				     size_t count, loff_t *ppos)
+{
+	struct fwguard_session *s = file->private_data;
+	size_t done = 0;
+	int err = 0;
+
+	mutex_lock(&s->lock);
+	if (s->state != FWGUARD_SESSION_OPEN) {
+		err = -EINVAL;
+		goto out;
+	}
+	if (count > s->ticket.image_len - s->written) {
+		err = -EFBIG;
+		goto out;
+	}
+	while (done < count) {
+		void *dst = page_address(s->pages[s->staged / PAGE_SIZE]) +
+			    s->staged % PAGE_SIZE;
+		size_t chunk = min(count - done, PAGE_SIZE - s->staged % PAGE_SIZE);
+
+		if (copy_from_user(dst, buf + done, chunk)) {
+			err = -EFAULT;
+			break;
+		}
+		err = crypto_shash_update(s->hash, dst, chunk);
+		if (err)
+			break;
+		s->staged += chunk;
+		s->written += chunk;
+		done += chunk;
+		if (s->staged == FWGUARD_STAGE_BYTES) {
+			err = fwguard_session_write_stage(s, s->staged);
+			if (err)
+				break;
+		}
+	}
+	if (err && err != -EFAULT) {
+		/* What reached the disk no longer matches the hash state. */
+		s->state = FWGUARD_SESSION_DEAD;
+		done = 0;
+	}
+out:
+	mutex_unlock(&s->lock);
+	return done ? done : err;
+}
+
+/* Write the tail padded with zeroes to the logical block size, then flush. */
+static int fwguard_session_finish_io(struct fwguard_session *s)
+{
+	size_t padded;
+	int err;
+
+	if (s->staged) {
+		padded = round_up(s->staged, bdev_logical_block_size(s->target.bdev));
+		if (padded > FWGUARD_STAGE_BYTES)
+			return -EIO;
+		while (s->staged < padded) {
+			size_t off = s->staged % PAGE_SIZE;
+			size_t chunk = min(padded - s->staged, PAGE_SIZE - off);
+
+			memset(page_address(s->pages[s->staged / PAGE_SIZE]) + off,
+			       0, chunk);
+			s->staged += chunk;
+		}
+		err = fwguard_session_write_stage(s, padded);
+		if (err)
+			return err;
+	}
+	return blkdev_issue_flush(s->target.bdev);
+}
+
+/* Readers must see the new bytes, through the partition and the disk. */
+static void fwguard_session_drop_cache(struct fwguard_session *s)
+{
+	invalidate_bdev(s->target.bdev);
+	invalidate_bdev(s->target.bdev->bd_disk->part0);
+}
+
+static int fwguard_copy_commit(struct fwguard_commit *c, void __user *arg)
+{
+	u32 usize;
+	int err;
+
+	if (get_user(usize, (u32 __user *)arg))
+		return -EFAULT;
+	if (usize < sizeof(*c))
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	err = copy_struct_from_user(c, sizeof(*c), arg, usize);
+	if (err)
+		return err;
+	return c->flags ? -EINVAL : 0;
+}
+
+static long fwguard_session_commit(struct fwguard_session *s, void __user *arg)
+{
+	struct fwguard_commit c;
+	bool match;
+	int err;
+
+	err = fwguard_copy_commit(&c, arg);
+	if (err)
+		return err;
+
+	mutex_lock(&s->lock);
+	if (s->state != FWGUARD_SESSION_OPEN) {
+		err = -EINVAL;
+		goto out;
+	}
+	err = fwguard_session_finish_io(s);
+	if (err) {
+		s->state = FWGUARD_SESSION_DEAD;
+		goto out;
+	}
+	err = crypto_shash_final(s->hash, c.digest);
+	if (err) {
+		s->state = FWGUARD_SESSION_DEAD;
+		goto out;
+	}
+	s->state = FWGUARD_SESSION_COMMITTED;
+	match = s->written == s->ticket.image_len &&
+		!memcmp(c.digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN);
+	/* Consumed even on mismatch: a ticket gets one attempt. */
+	err = fwguard_policy_consume(&s->ticket);
+	fwguard_session_drop_cache(s);
+	if (!err && !match)
+		err = -EBADMSG;
+	if (!err)
+		fwguard_policy_record_commit(s->ticket.security_version);
+
+	c.written = s->written;
+	c.security_version = s->ticket.security_version;
+	memcpy(c.ticket_id, s->ticket.id, sizeof(c.ticket_id));
+	if ((!err || err == -EBADMSG) && copy_to_user(arg, &c, sizeof(c)))
+		err = -EFAULT;
+	if (err)
+		atomic64_inc(&fwguard_stats.sessions_failed);
+	else
+		atomic64_inc(&fwguard_stats.sessions_committed);
+	pr_info("session on %s %s: %llu bytes, version %llu, %s\n",
+		s->range->name, err ? "failed" : "committed", s->written,
+		s->ticket.security_version,
+		match ? "digest matches" : "digest MISMATCH");
+out:
+	mutex_unlock(&s->lock);
+	return err;
+}
+
+static long fwguard_session_ioctl(struct file *file, unsigned int cmd,
+				  unsigned long arg)
+{
+	if (cmd != FWGUARD_IOC_COMMIT)
+		return -ENOTTY;
+	if (!capable(CAP_SYS_ADMIN))
+		return -EPERM;
+	return fwguard_session_commit(file->private_data, (void __user *)arg);
+}
+
+static void fwguard_session_free(struct fwguard_session *s)
+{
+	unsigned int i;
+
+	if (s->range) {
+		mutex_lock(&fwguard_policy_lock);
+		if (s->range->session == s)
+			s->range->session = NULL;
+		mutex_unlock(&fwguard_policy_lock);
+	}
+	fwguard_bdev_close(&s->target);
+	for (i = 0; i < FWGUARD_STAGE_PAGES; i++)
+		if (s->pages[i])
+			__free_page(s->pages[i]);
+	kfree_sensitive(s->hash);
+	crypto_free_shash(s->tfm);
+	kfree(s);
+}
+
+static int fwguard_session_release(struct inode *inode, struct file *file)
+{
+	struct fwguard_session *s = file->private_data;
+
+	if (s->state != FWGUARD_SESSION_COMMITTED) {
+		atomic64_inc(&fwguard_stats.sessions_failed);
+		pr_notice("session on %s aborted after %llu bytes; slot content is undefined\n",
+			  s->range->name, s->written);
+		fwguard_session_drop_cache(s);
+	}
+	fwguard_session_free(s);
+	return 0;
+}
+
+static const struct file_operations fwguard_session_fops = {
+	.owner = THIS_MODULE,
+	.write = fwguard_session_write,
+	.unlocked_ioctl = fwguard_session_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
+	.release = fwguard_session_release,
+};
+
+struct fwguard_ticket_view {
+	struct fwguard_ticket *ticket;
+	int parse_err;
+};
+
+/* Called by the PKCS#7 code with the signed content, after verification. */
+static int fwguard_ticket_view(void *ctx, const void *data, size_t len,
+			       size_t asn1hdrlen)
+{
+	struct fwguard_ticket_view *view = ctx;
+
+	view->parse_err = fwguard_ticket_parse(data, len, view->ticket);
+	return view->parse_err ? -EBADMSG : 0;
+}
+
+/* Verify the CMS signature against .fwguard, then parse the signed bytes. */
+static int fwguard_ticket_verify(const void __user *uticket, u32 len,
+				 struct fwguard_ticket *t)
+{
+	struct fwguard_ticket_view view = { .ticket = t };
+	void *cms;
+	int err;
+
+	cms = vmemdup_user(uticket, len);
+	if (IS_ERR(cms))
+		return PTR_ERR(cms);
+	err = verify_pkcs7_signature(NULL, 0, cms, len, fwguard_keyring,
+				     VERIFYING_UNSPECIFIED_SIGNATURE,
+				     fwguard_ticket_view, &view);
+	kvfree(cms);
+	if (view.parse_err)
+		pr_notice("ticket payload refused: %s\n",
+			  fwguard_ticket_strerror(view.parse_err));
+	else if (err)
+		pr_notice("ticket signature refused: %d\n", err);
+	return err;
+}
+
+/* Every check of a verified ticket against the target and the policy. */
+static int fwguard_ticket_check(const struct fwguard_range *r,
+				const struct fwguard_ticket *t)
+{
+	time64_t now = ktime_get_real_seconds();
+	int err;
+
+	if (strcmp(t->component, r->component))
+		return -EACCES;
+	err = fwguard_policy_check_identity(t);
+	if (err)
+		return err;
+	if (READ_ONCE(r->active))
+		return -ETXTBSY;
+	if (t->image_len > (u64)r->nr_sectors << SECTOR_SHIFT)
+		return -ENOSPC;
+	err = fwguard_policy_check_version(t);
+	if (err)
+		return err;
+	if ((t->not_before && now < (time64_t)t->not_before) ||
+	    (t->not_after && now > (time64_t)t->not_after))
+		return -EKEYEXPIRED;
+	return 0;
+}
+
+static int fwguard_session_claim(struct fwguard_session *s,
+				 struct fwguard_range *r)
+{
+	int err = 0;
+
+	mutex_lock(&fwguard_policy_lock);
+	if (r->session)
+		err = -EBUSY;
+	else
+		r->session = s;
+	mutex_unlock(&fwguard_policy_lock);
+	if (!err)
+		s->range = r;
+	return err;
+}
+
+static int fwguard_session_setup(struct fwguard_session *s)
+{
+	unsigned int i;
+	int err;
+
+	for (i = 0; i < FWGUARD_STAGE_PAGES; i++) {
+		s->pages[i] = alloc_page(GFP_KERNEL);
+		if (!s->pages[i])
+			return -ENOMEM;
+	}
+	s->tfm = crypto_alloc_shash("sha256", 0, 0);
+	if (IS_ERR(s->tfm)) {
+		err = PTR_ERR(s->tfm);
+		s->tfm = NULL;
+		return err;
+	}
+	s->hash = kzalloc(sizeof(*s->hash) + crypto_shash_descsize(s->tfm),
+			  GFP_KERNEL);
+	if (!s->hash)
+		return -ENOMEM;
+	s->hash->tfm = s->tfm;
+	err = crypto_shash_init(s->hash);
+	if (err)
+		return err;
+	/* Exclusive: nobody else may hold the slot open while we write it. */
+	return fwguard_bdev_open(&s->target, s->range->part_dev, true,
+				 fwguard_session_holder);
+}
+
+static int fwguard_copy_begin(struct fwguard_begin *b, const void __user *arg)
+{
+	u32 usize;
+	int err;
+
+	if (get_user(usize, (const u32 __user *)arg))
+		return -EFAULT;
+	if (usize < sizeof(*b))
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	err = copy_struct_from_user(b, sizeof(*b), arg, usize);
+	if (err)
+		return err;
+	if (b->flags || b->reserved || !b->ticket_len)
+		return -EINVAL;
+	if (b->ticket_len > FWGUARD_TICKET_CMS_MAX)
+		return -E2BIG;
+	return 0;
+}
+
+/**
+ * fwguard_session_begin() - FWGUARD_IOC_BEGIN: verify a ticket, open a session
+ * @arg: user pointer to struct fwguard_begin
+ *
+ * The caller checked CAP_SYS_ADMIN.
+ *
+ * Return: a new session fd, or the negative errno documented for
+ * FWGUARD_IOC_BEGIN in <linux/fwguard.h>.
+ */
+long fwguard_session_begin(const void __user *arg)
+{
+	struct fwguard_session *s;
+	struct fwguard_range *r;
+	struct fwguard_begin b;
+	int err, fd;
+
+	err = fwguard_copy_begin(&b, arg);
+	if (err)
+		return err;
+	r = fwguard_range_by_dev(MKDEV(b.dev_major, b.dev_minor));
+	if (!r || MAJOR(r->part_dev) != b.dev_major ||
+	    MINOR(r->part_dev) != b.dev_minor)
+		return -ENOENT;
+	if (!fwguard_keyring_ready())
+		return -ENOKEY;
+
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	mutex_init(&s->lock);
+	err = fwguard_ticket_verify(u64_to_user_ptr(b.ticket), b.ticket_len,
+				    &s->ticket);
+	if (err)
+		goto out_free;
+	err = fwguard_ticket_check(r, &s->ticket);
+	if (err)
+		goto out_free;
+	err = fwguard_session_claim(s, r);
+	if (err)
+		goto out_free;
+	err = fwguard_session_setup(s);
+	if (err)
+		goto out_free;
+	fd = anon_inode_getfd("[fwguard-session]", &fwguard_session_fops, s,
+			      O_WRONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = fd;
+		goto out_free;
+	}
+	pr_info("session on %s for component %s version %llu, %llu bytes\n",
+		r->name, s->ticket.component, s->ticket.security_version,
+		s->ticket.image_len);
+	return fd;
+
+out_free:
+	fwguard_session_free(s);
+	return err;
+}
