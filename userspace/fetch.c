@@ -27,6 +27,7 @@ struct transfer {
 	uint64_t received;
 	int64_t allowed;	/* 0 until the limit function knows */
 	int err;		/* negative errno that stopped the transfer */
+	bool refused;		/* the content itself was refused: do not resume */
 	fetch_limit_fn limit;
 	void *ctx;
 	bool progress;
@@ -65,6 +66,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 
 	if (t->allowed > 0 && t->received + len > (uint64_t)t->allowed) {
 		t->err = -EFBIG;
+		t->refused = true;
 		return 0;	/* libcurl stops with CURLE_WRITE_ERROR */
 	}
 	err = write_all(t->fd, ptr, len);
@@ -76,6 +78,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 	err = transfer_update_limit(t);
 	if (err) {
 		t->err = err;
+		t->refused = true;
 		return 0;
 	}
 	return len;
@@ -291,7 +294,7 @@ int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls
 	}
 	if (err == -EAGAIN)
 		err = -EPROTO;
-	if (err == -EFBIG || err == -EBADMSG || err == -EKEYREJECTED) {
+	if (t.refused) {
 		/* Nothing from this server response is worth resuming. */
 		unlink(part);
 		goto out;

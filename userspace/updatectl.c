@@ -9,7 +9,9 @@
 #include "userspace/updatectl.h"
 
 static const struct updatectl_cmd commands[] = {
+	{ "fetch", cmd_fetch, "download a bundle over mutual TLS, verifying its ticket first" },
 	{ "bundle", cmd_bundle, "create or inspect update bundles (vendor side)" },
+	{ "tpm", cmd_tpm, "TPM provisioning, measurement, sealing and status" },
 };
 
 static void usage(FILE *out)

@@ -27,5 +27,10 @@ struct updatectl_cmd {
 };
 
 int cmd_bundle(int argc, char **argv);
+int cmd_fetch(int argc, char **argv);
+
+/* Map a fetch/verify error to an exit code. */
+int fetch_exit_code(int err);
+int cmd_tpm(int argc, char **argv);
 
 #endif /* UPDATECTL_H */
