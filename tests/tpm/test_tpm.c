@@ -1,0 +1,547 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Host tests of the tpm/ library and `updatectl tpm` against a fresh swtpm
+ * per test (tests/tpm/swtpm.h). A "reboot" restarts swtpm on the same state:
+ * PCRs reset, NV survives, exactly what boot-verify sees on a device.
+ */
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <openssl/evp.h>
+
+#include "kselftest_harness.h"
+
+#include "tests/tpm/swtpm.h"
+#include "tpm/tpm.h"
+#include "userspace/updatectl.h"
+
+#define PCR 8
+
+static void digest_fill(uint8_t digest[FWG_DIGEST_SIZE], uint8_t seed)
+{
+	int i;
+
+	for (i = 0; i < FWG_DIGEST_SIZE; i++)
+		digest[i] = (uint8_t)(seed + i * 7);
+}
+
+static struct fwg_tpm_subject subject_make(uint8_t seed, uint64_t version,
+					   const char *slot)
+{
+	struct fwg_tpm_subject s;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.component, "firmware");
+	strcpy(s.slot, slot);
+	s.version = version;
+	digest_fill(s.digest, seed);
+	return s;
+}
+
+static int file_bytes(const char *path, uint8_t *buf, size_t size, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+
+	if (!f)
+		return -errno;
+	*len = fread(buf, 1, size, f);
+	fclose(f);
+	return 0;
+}
+
+static int file_put(const char *path, const uint8_t *buf, size_t len)
+{
+	FILE *f = fopen(path, "wb");
+
+	if (!f)
+		return -errno;
+	fwrite(buf, 1, len, f);
+	fclose(f);
+	return 0;
+}
+
+static int count_entries(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+	int n = 0;
+
+	if (!d)
+		return errno == ENOENT ? 0 : -1;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n;
+}
+
+FIXTURE(tpm) {
+	struct swtpm sw;
+	struct fwg_tpm *tpm;
+	char blob[512];
+};
+
+static int tpm_connect(struct __test_metadata *_metadata,
+		       FIXTURE_DATA(tpm) *self)
+{
+	struct fwg_tpm_options opts = {
+		.tcti = self->sw.tcti,
+		.state_dir = self->sw.statedir,
+		.pcr = PCR,
+	};
+
+	fwg_tpm_close(self->tpm);
+	self->tpm = NULL;
+	return fwg_tpm_open(&opts, &self->tpm);
+}
+
+/* Reboot the TPM and reconnect, as a device's next boot would. */
+static int tpm_reboot(struct __test_metadata *_metadata, FIXTURE_DATA(tpm) *self)
+{
+	int err;
+
+	fwg_tpm_close(self->tpm);
+	self->tpm = NULL;
+	err = swtpm_reboot(&self->sw);
+	if (err)
+		return err;
+	return tpm_connect(_metadata, self);
+}
+
+FIXTURE_SETUP(tpm)
+{
+	setenv("TSS2_LOG", "all+NONE", 1);
+	self->tpm = NULL;
+	ASSERT_EQ(0, swtpm_setup_fresh(&self->sw, false));
+	ASSERT_EQ(0, tpm_connect(_metadata, self));
+	snprintf(self->blob, sizeof(self->blob), "%s/sealed/firmware.seal",
+		 self->sw.statedir);
+}
+
+FIXTURE_TEARDOWN(tpm)
+{
+	fwg_tpm_close(self->tpm);
+	swtpm_teardown(&self->sw);
+}
+
+/* This boot's measurement of the image the device is running. */
+static int boot_running(FIXTURE_DATA(tpm) *self)
+{
+	struct fwg_tpm_subject old = subject_make(0xee, 1, "a");
+
+	return fwg_tpm_measure(self->tpm, &old);
+}
+
+/* Install side as install will run it: measure, seal. */
+static int install(FIXTURE_DATA(tpm) *self, const struct fwg_tpm_subject *s)
+{
+	int err = fwg_tpm_measure(self->tpm, s);
+
+	return err ? err : fwg_tpm_seal(self->tpm, s);
+}
+
+TEST_F(tpm, seal_then_unseal_after_predicted_extend)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
+	uint8_t pcr[FWG_DIGEST_SIZE], predicted[FWG_DIGEST_SIZE];
+
+	ASSERT_EQ(0, install(self, &s));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
+	/* The prediction is exactly what the TPM now holds. */
+	ASSERT_EQ(0, fwg_tpm_pcr_read(self->tpm, pcr));
+	fwg_tpm_predict_boot_pcr(s.digest, predicted);
+	ASSERT_EQ(0, memcmp(pcr, predicted, sizeof(pcr)));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	EXPECT_STREQ("b", got.slot);
+	EXPECT_STREQ("firmware", got.component);
+	EXPECT_EQ(7ull, got.version);
+	EXPECT_EQ(0, memcmp(got.digest, s.digest, FWG_DIGEST_SIZE));
+}
+
+TEST_F(tpm, unseal_in_install_boot_is_pcr_mismatch)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
+
+	/* Same boot as the install: this boot measured the running image,
+	 * so the PCR holds H(H(0|old)|new), not the predicted H(0|new), and
+	 * the object must stay sealed until the reboot. */
+	ASSERT_EQ(0, boot_running(self));
+	ASSERT_EQ(0, install(self, &s));
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+}
+
+TEST_F(tpm, unseal_after_other_digest_is_pcr_mismatch)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "b");
+	struct fwg_tpm_subject tampered = subject_make(2, 7, "b"), got;
+
+	ASSERT_EQ(0, install(self, &s));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &tampered));
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", tampered.digest,
+					&got));
+	/* Comparing with the genuine digest does not help either. */
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+}
+
+TEST_F(tpm, unseal_compares_with_fresh_measurement)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
+	uint8_t other[FWG_DIGEST_SIZE];
+
+	ASSERT_EQ(0, install(self, &s));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
+	digest_fill(other, 9);
+	EXPECT_EQ(FWG_TPM_E_DIGEST_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", other, &got));
+}
+
+TEST_F(tpm, unseal_missing_blob)
+{
+	struct fwg_tpm_subject got;
+	uint8_t d[FWG_DIGEST_SIZE];
+
+	digest_fill(d, 1);
+	EXPECT_EQ(FWG_TPM_E_NO_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", d, &got));
+}
+
+/* Flip one byte of the TPM private area, then fix the file checksum so the
+ * TPM's own integrity check is what has to catch it. */
+static void corrupt_private(struct __test_metadata *_metadata, const char *path,
+			    bool fix_checksum)
+{
+	uint8_t buf[4096];
+	size_t len = 0;
+
+	ASSERT_EQ(0, file_bytes(path, buf, sizeof(buf), &len));
+	ASSERT_GT(len, 200u);
+	buf[len - 32 - 40] ^= 0x01;
+	if (fix_checksum) {
+		EVP_Digest(buf, len - 32, buf + len - 32, NULL, EVP_sha256(), NULL);
+	}
+	ASSERT_EQ(0, file_put(path, buf, len));
+}
+
+TEST_F(tpm, unseal_corrupt_blob_fails_cleanly)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
+	uint32_t lockout = 99;
+
+	ASSERT_EQ(0, install(self, &s));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
+
+	corrupt_private(_metadata, self->blob, true);
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	corrupt_private(_metadata, self->blob, false);
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	ASSERT_EQ(0, truncate(self->blob, 100));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	/* The TPM stays healthy and untouched by the failures. */
+	ASSERT_EQ(0, fwg_tpm_lockout_counter(self->tpm, &lockout));
+	EXPECT_EQ(0u, lockout);
+}
+
+TEST_F(tpm, lockout_counter_stays_zero)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
+	struct fwg_tpm_subject bad = subject_make(3, 7, "b");
+	uint64_t floor = 0;
+	uint32_t lockout = 99;
+
+	ASSERT_EQ(0, fwg_tpm_floor_provision(self->tpm));
+	ASSERT_EQ(0, install(self, &s));
+	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 7, &floor));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	/* A tampered boot's policy failure must not count either. */
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &bad));
+	ASSERT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	ASSERT_EQ(0, fwg_tpm_lockout_counter(self->tpm, &lockout));
+	EXPECT_EQ(0u, lockout);
+}
+
+struct kill_after {
+	struct swtpm *sw;
+	unsigned long at;
+};
+
+static void kill_hook(void *arg, unsigned long commands)
+{
+	struct kill_after *k = arg;
+
+	if (commands == k->at)
+		swtpm_kill(k->sw);
+}
+
+TEST_F(tpm, swtpm_killed_mid_seal_keeps_old_blob)
+{
+	struct fwg_tpm_subject s1 = subject_make(1, 7, "a");
+	struct fwg_tpm_subject s2 = subject_make(2, 8, "b");
+	uint8_t before[4096], after[4096];
+	size_t before_len = 0, after_len = 0;
+	struct kill_after k = { .sw = &self->sw };
+	char sealed_dir[512];
+	unsigned long commands;
+
+	ASSERT_EQ(0, fwg_tpm_seal(self->tpm, &s1));
+	ASSERT_EQ(0, file_bytes(self->blob, before, sizeof(before), &before_len));
+
+	/* Die right after the first command of the next seal (the storage
+	 * parent lookup), before the TPM created anything. */
+	fwg_tpm_stats(self->tpm, &commands, NULL);
+	k.at = commands + 1;
+	fwg_tpm_set_command_hook(self->tpm, kill_hook, &k);
+	EXPECT_EQ(FWG_TPM_E_UNAVAILABLE, fwg_tpm_seal(self->tpm, &s2));
+	fwg_tpm_set_command_hook(self->tpm, NULL, NULL);
+
+	ASSERT_EQ(0, file_bytes(self->blob, after, sizeof(after), &after_len));
+	ASSERT_EQ(before_len, after_len);
+	EXPECT_EQ(0, memcmp(before, after, before_len));
+	snprintf(sealed_dir, sizeof(sealed_dir), "%s/sealed", self->sw.statedir);
+	EXPECT_EQ(1, count_entries(sealed_dir));	/* no temp file left */
+
+	/* The old blob still unseals on the next boot. */
+	ASSERT_EQ(0, swtpm_start(&self->sw));
+	ASSERT_EQ(0, tpm_connect(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s1));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s1.digest, &s2));
+}
+
+TEST_F(tpm, swtpm_killed_mid_unseal_is_unavailable)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "a"), got;
+	struct kill_after k = { .sw = &self->sw };
+	unsigned long commands;
+
+	ASSERT_EQ(0, install(self, &s));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
+	fwg_tpm_stats(self->tpm, &commands, NULL);
+	k.at = commands + 2;	/* after the Load */
+	fwg_tpm_set_command_hook(self->tpm, kill_hook, &k);
+	EXPECT_EQ(FWG_TPM_E_UNAVAILABLE,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+}
+
+TEST_F(tpm, floor_only_moves_up)
+{
+	uint64_t floor = 0, start = 0;
+
+	EXPECT_EQ(FWG_TPM_E_NOT_PROVISIONED, fwg_tpm_floor_read(self->tpm, &floor));
+	ASSERT_EQ(0, fwg_tpm_floor_provision(self->tpm));
+	ASSERT_EQ(0, fwg_tpm_floor_provision(self->tpm));	/* idempotent */
+	ASSERT_EQ(0, fwg_tpm_floor_read(self->tpm, &start));
+	EXPECT_EQ(1ull, start);
+
+	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 5, &floor));
+	EXPECT_EQ(5ull, floor);
+	EXPECT_EQ(FWG_TPM_E_STALE, fwg_tpm_floor_raise(self->tpm, 4, &floor));
+	EXPECT_EQ(FWG_TPM_E_STALE, fwg_tpm_floor_raise(self->tpm, 0, &floor));
+	EXPECT_EQ(-E2BIG, fwg_tpm_floor_raise(self->tpm,
+					      5 + FWG_TPM_FLOOR_MAX_STEP + 1, &floor));
+	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 5, &floor));	/* no-op */
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_floor_read(self->tpm, &floor));
+	EXPECT_EQ(5ull, floor);
+}
+
+TEST_F(tpm, eventlog_replays_to_pcr)
+{
+	struct fwg_tpm_subject a = subject_make(1, 7, "a");
+	struct fwg_tpm_subject b = subject_make(2, 8, "b");
+	uint8_t pcr[FWG_DIGEST_SIZE], replayed[FWG_DIGEST_SIZE];
+	unsigned int events = 0;
+
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &b));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
+	ASSERT_EQ(0, fwg_eventlog_replay(self->sw.statedir, PCR, replayed, &events));
+	ASSERT_EQ(0, fwg_tpm_pcr_read(self->tpm, pcr));
+	EXPECT_EQ(3u, events);
+	EXPECT_EQ(0, memcmp(pcr, replayed, sizeof(pcr)));
+
+	/* A new boot starts a new chain in the same log. */
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &b));
+	ASSERT_EQ(0, fwg_eventlog_replay(self->sw.statedir, PCR, replayed, &events));
+	ASSERT_EQ(0, fwg_tpm_pcr_read(self->tpm, pcr));
+	EXPECT_EQ(1u, events);
+	EXPECT_EQ(0, memcmp(pcr, replayed, sizeof(pcr)));
+}
+
+TEST_F(tpm, resettable_pcrs_refused)
+{
+	struct fwg_tpm_options opts = { .tcti = self->sw.tcti,
+					.state_dir = self->sw.statedir, .pcr = 16 };
+	struct fwg_tpm *t = NULL;
+
+	EXPECT_EQ(-EPERM, fwg_tpm_open(&opts, &t));
+	opts.pcr = 23;
+	EXPECT_EQ(-EPERM, fwg_tpm_open(&opts, &t));
+	opts.allow_resettable_pcr = true;
+	ASSERT_EQ(0, fwg_tpm_open(&opts, &t));
+	fwg_tpm_close(t);
+}
+
+TEST_F(tpm, tcti_from_environment)
+{
+	struct fwg_tpm_options opts = { .state_dir = self->sw.statedir, .pcr = -1 };
+	uint8_t pcr[FWG_DIGEST_SIZE];
+	struct fwg_tpm *t = NULL;
+
+	setenv(FWG_TPM_TCTI_ENV, self->sw.tcti, 1);
+	ASSERT_EQ(0, fwg_tpm_open(&opts, &t));
+	EXPECT_EQ((unsigned int)FWG_TPM_DEFAULT_PCR, fwg_tpm_pcr_index(t));
+	EXPECT_EQ(0, fwg_tpm_pcr_read(t, pcr));
+	fwg_tpm_close(t);
+	unsetenv(FWG_TPM_TCTI_ENV);
+}
+
+/* The command line: exit codes, and bad input changes nothing. */
+
+static int run_cli(FIXTURE_DATA(tpm) *self, const char *a1, const char *a2,
+		   const char *a3, const char *a4, const char *a5, const char *a6,
+		   const char *a7, const char *a8)
+{
+	char *argv[24];
+	int argc = 0, ret, devnull, saved;
+	const char *extra[] = { a1, a2, a3, a4, a5, a6, a7, a8 };
+	size_t i;
+
+	argv[argc++] = "tpm";
+	for (i = 0; i < 8 && extra[i]; i++)
+		argv[argc++] = (char *)extra[i];
+	argv[argc++] = "--tcti";
+	argv[argc++] = self->sw.tcti;
+	argv[argc++] = "--state-dir";
+	argv[argc++] = self->sw.statedir;
+	argv[argc] = NULL;
+	fflush(stdout);
+	saved = dup(1);
+	devnull = open("/dev/null", O_WRONLY);
+	dup2(devnull, 1);
+	ret = cmd_tpm(argc, argv);
+	fflush(stdout);
+	dup2(saved, 1);
+	close(saved);
+	close(devnull);
+	return ret;
+}
+
+#define DIGEST_A "1111111111111111111111111111111111111111111111111111111111111111"
+#define DIGEST_B "2222222222222222222222222222222222222222222222222222222222222222"
+
+TEST_F(tpm, cli_flow_and_exit_codes)
+{
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "provision", NULL, NULL, NULL, NULL,
+				      NULL, NULL, NULL));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "measure", "--component", "fw",
+				      "--slot", "b", "--version", "2",
+				      "--digest=" DIGEST_B));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "measure", "--component", "fw",
+				      "--slot", "a", "--version", "3",
+				      "--digest=" DIGEST_A));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "seal", "--component", "fw",
+				      "--slot", "a", "--version", "3",
+				      "--digest=" DIGEST_A));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "status", "--json", NULL, NULL, NULL,
+				      NULL, NULL, NULL));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "replay", NULL, NULL, NULL, NULL,
+				      NULL, NULL, NULL));
+	EXPECT_EQ(UC_EXIT_VERIFY, run_cli(self, "unseal-verify", "--component",
+					  "fw", "--digest=" DIGEST_A, NULL, NULL,
+					  NULL, NULL));
+	ASSERT_EQ(0, swtpm_reboot(&self->sw));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "measure", "--component", "fw",
+				      "--slot", "a", "--version", "3",
+				      "--digest=" DIGEST_A));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "unseal-verify", "--component", "fw",
+				      "--digest=" DIGEST_A, NULL, NULL, NULL,
+				      NULL));
+	EXPECT_EQ(UC_EXIT_VERIFY, run_cli(self, "unseal-verify", "--component",
+					  "fw", "--digest=" DIGEST_B, NULL, NULL,
+					  NULL, NULL));
+	EXPECT_EQ(UC_EXIT_IO, run_cli(self, "unseal-verify", "--component",
+				      "other", "--digest=" DIGEST_A, NULL, NULL,
+				      NULL, NULL));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "floor", "--raise", "3", NULL, NULL,
+				      NULL, NULL, NULL));
+	EXPECT_EQ(UC_EXIT_VERIFY, run_cli(self, "floor", "--raise", "2", NULL,
+					  NULL, NULL, NULL, NULL));
+	swtpm_kill(&self->sw);
+	EXPECT_EQ(UC_EXIT_TPM, run_cli(self, "status", NULL, NULL, NULL, NULL,
+				       NULL, NULL, NULL));
+}
+
+TEST_F(tpm, cli_bad_input_changes_nothing)
+{
+	uint8_t pcr[FWG_DIGEST_SIZE], zero[FWG_DIGEST_SIZE] = { 0 };
+
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "measure", "--component", "fw",
+					 "--slot", "a", "--version", "x",
+					 "--digest=" DIGEST_A));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "measure", "--component", "f/w",
+					 "--slot", "a", "--version", "1",
+					 "--digest=" DIGEST_A));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "seal", "--component", "fw",
+					 "--slot", "a", "--version", "1",
+					 "--digest=abc"));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "seal", "--component", "fw",
+					 "--slot", "a", "--version", "1", NULL));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "measure", "--component", "fw",
+					 "--slot", "a", "--version", "1",
+					 "--pcr=16"));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "floor", "--raise", "-1", NULL,
+					 NULL, NULL, NULL, NULL));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "frobnicate", NULL, NULL, NULL,
+					 NULL, NULL, NULL, NULL));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "status", "extra", NULL, NULL,
+					 NULL, NULL, NULL, NULL));
+	/* Nothing on disk, nothing in the PCR, no floor defined. */
+	EXPECT_EQ(0, count_entries(self->sw.statedir));
+	ASSERT_EQ(0, fwg_tpm_pcr_read(self->tpm, pcr));
+	EXPECT_EQ(0, memcmp(pcr, zero, sizeof(pcr)));
+	EXPECT_EQ(FWG_TPM_E_NOT_PROVISIONED, fwg_tpm_floor_read(self->tpm, &(uint64_t){ 0 }));
+}
+
+/* A TPM with only the SHA-1 bank allocated: refuse, write nothing. */
+TEST(sha1_only_bank_refused)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "a");
+	struct fwg_tpm_options opts = { .pcr = PCR };
+	struct fwg_tpm *t = NULL;
+	struct swtpm sw;
+	uint8_t pcr[FWG_DIGEST_SIZE];
+
+	setenv("TSS2_LOG", "all+NONE", 1);
+	memset(&sw, 0, sizeof(sw));
+	ASSERT_EQ(0, swtpm_setup_fresh(&sw, true));
+	opts.tcti = sw.tcti;
+	opts.state_dir = sw.statedir;
+	if (fwg_tpm_open(&opts, &t) == 0) {
+		EXPECT_EQ(FWG_TPM_E_NO_BANK, fwg_tpm_seal(t, &s));
+		EXPECT_EQ(FWG_TPM_E_NO_BANK, fwg_tpm_measure(t, &s));
+		EXPECT_EQ(FWG_TPM_E_NO_BANK, fwg_tpm_pcr_read(t, pcr));
+		EXPECT_EQ(0, count_entries(sw.statedir));
+		fwg_tpm_close(t);
+	} else {
+		TH_LOG("cannot open the SHA-1-only TPM");
+		_metadata->passed = 0;
+	}
+	swtpm_teardown(&sw);
+}
+
+TEST_HARNESS_MAIN

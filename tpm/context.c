@@ -1,0 +1,348 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The TPM context: owns the TCTI (loaded with Tss2_TctiLdr from --tcti,
+ * $FWGUARD_TCTI or device:/dev/tpmrm0), a counting pass-through TCTI on top
+ * of it, and the ESYS context. Also home of return-code decoding, the
+ * bounded retry policy and the few TPM queries that belong to no other file.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <tss2/tss2_rc.h>
+#include <tss2/tss2_tctildr.h>
+
+#include "tpm/tpm-internal.h"
+
+#define COUNTING_TCTI_MAGIC 0x6677677463746931ull	/* "fwgtcti1" */
+
+void fwg_tpm_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("tpm: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+}
+
+/* Strip layer and handle/parameter/session numbers so codes compare. */
+TSS2_RC fwg_tpm_rc_base(TSS2_RC rc)
+{
+	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+
+	if (layer != TSS2_TPM_RC_LAYER && layer != TSS2_RESMGR_TPM_RC_LAYER)
+		return rc;
+	rc &= 0xffff;
+	if (rc & TPM2_RC_FMT1)
+		return rc & (TPM2_RC_FMT1 | 0x3f);
+	return rc;
+}
+
+/* Transport failures mean "no TPM"; anything else is a TPM-side failure. */
+int fwg_tpm_rc_errno(TSS2_RC rc)
+{
+	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+	TSS2_RC base = rc & 0xffff;
+
+	if (layer == TSS2_TCTI_RC_LAYER)
+		return FWG_TPM_E_UNAVAILABLE;
+	if (layer != TSS2_TPM_RC_LAYER && layer != TSS2_RESMGR_TPM_RC_LAYER &&
+	    (base == TSS2_BASE_RC_IO_ERROR || base == TSS2_BASE_RC_NO_CONNECTION))
+		return FWG_TPM_E_UNAVAILABLE;
+	return -EIO;
+}
+
+int fwg_tpm_fail(const char *what, TSS2_RC rc)
+{
+	int err = fwg_tpm_rc_errno(rc);
+
+	if (err == FWG_TPM_E_UNAVAILABLE)
+		fwg_tpm_log("%s: TPM unavailable: %s", what, Tss2_RC_Decode(rc));
+	else
+		fwg_tpm_log("%s failed: %s", what, Tss2_RC_Decode(rc));
+	return err;
+}
+
+bool fwg_tpm_retry_wait(TSS2_RC rc, unsigned int attempt)
+{
+	TSS2_RC base = fwg_tpm_rc_base(rc);
+	struct timespec pause;
+
+	if (rc == TSS2_RC_SUCCESS || attempt + 1 >= FWG_TPM_RETRIES)
+		return false;
+	if (base != TPM2_RC_RETRY && base != TPM2_RC_TESTING &&
+	    base != TPM2_RC_YIELDED)
+		return false;
+	pause.tv_sec = 0;
+	pause.tv_nsec = 20L * 1000 * 1000 << attempt;	/* 20, 40, 80 ms */
+	nanosleep(&pause, NULL);
+	return true;
+}
+
+void fwg_tpm_flush(struct fwg_tpm *tpm, ESYS_TR *handle)
+{
+	TSS2_RC rc;
+
+	if (*handle == ESYS_TR_NONE)
+		return;
+	rc = FWG_TPM_CALL(Esys_FlushContext(tpm->esys, *handle));
+	if (rc != TSS2_RC_SUCCESS) {
+		/* Nothing left to do: the resource manager or the next TPM
+		 * reset reclaims it. Say so, since slots are scarce, unless
+		 * the connection is already known lost (reported once by
+		 * whoever saw it; ESYS then refuses with BAD_SEQUENCE). */
+		if (fwg_tpm_rc_errno(rc) != FWG_TPM_E_UNAVAILABLE &&
+		    rc != TSS2_ESYS_RC_BAD_SEQUENCE)
+			fwg_tpm_log("flushing transient handle failed: %s",
+				    Tss2_RC_Decode(rc));
+		Esys_TR_Close(tpm->esys, handle);
+	}
+	*handle = ESYS_TR_NONE;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
+}
+
+static struct fwg_tpm *from_tcti(TSS2_TCTI_CONTEXT *tcti)
+{
+	return (struct fwg_tpm *)tcti;	/* counting_tcti is the first member */
+}
+
+static TSS2_RC counting_transmit(TSS2_TCTI_CONTEXT *tcti, size_t size,
+				 const uint8_t *command)
+{
+	struct fwg_tpm *tpm = from_tcti(tcti);
+
+	tpm->sent_ns = monotonic_ns();
+	return Tss2_Tcti_Transmit(tpm->tcti, size, command);
+}
+
+static TSS2_RC counting_receive(TSS2_TCTI_CONTEXT *tcti, size_t *size,
+				uint8_t *response, int32_t timeout)
+{
+	struct fwg_tpm *tpm = from_tcti(tcti);
+	TSS2_RC rc;
+
+	rc = Tss2_Tcti_Receive(tpm->tcti, size, response, timeout);
+	/* ESYS first asks for the size with a NULL buffer: not a new command. */
+	if (response == NULL || rc == TSS2_TCTI_RC_TRY_AGAIN)
+		return rc;
+	tpm->commands++;
+	tpm->tpm_ns += monotonic_ns() - tpm->sent_ns;
+	if (tpm->hook)
+		tpm->hook(tpm->hook_arg, tpm->commands);
+	return rc;
+}
+
+static void counting_finalize(TSS2_TCTI_CONTEXT *tcti)
+{
+	/* The real TCTI is finalized by fwg_tpm_close(). */
+}
+
+static TSS2_RC counting_cancel(TSS2_TCTI_CONTEXT *tcti)
+{
+	return Tss2_Tcti_Cancel(from_tcti(tcti)->tcti);
+}
+
+static TSS2_RC counting_get_poll_handles(TSS2_TCTI_CONTEXT *tcti,
+					 TSS2_TCTI_POLL_HANDLE *handles,
+					 size_t *count)
+{
+	return Tss2_Tcti_GetPollHandles(from_tcti(tcti)->tcti, handles, count);
+}
+
+static TSS2_RC counting_set_locality(TSS2_TCTI_CONTEXT *tcti, uint8_t locality)
+{
+	return Tss2_Tcti_SetLocality(from_tcti(tcti)->tcti, locality);
+}
+
+static TSS2_RC counting_make_sticky(TSS2_TCTI_CONTEXT *tcti, TPM2_HANDLE *handle,
+				    uint8_t sticky)
+{
+	return Tss2_Tcti_MakeSticky(from_tcti(tcti)->tcti, handle, sticky);
+}
+
+static void counting_tcti_init(struct fwg_tpm *tpm)
+{
+	TSS2_TCTI_CONTEXT_COMMON_V2 *c = &tpm->counting_tcti;
+
+	c->v1.magic = COUNTING_TCTI_MAGIC;
+	c->v1.version = 2;
+	c->v1.transmit = counting_transmit;
+	c->v1.receive = counting_receive;
+	c->v1.finalize = counting_finalize;
+	c->v1.cancel = counting_cancel;
+	c->v1.getPollHandles = counting_get_poll_handles;
+	c->v1.setLocality = counting_set_locality;
+	c->makeSticky = counting_make_sticky;
+}
+
+int fwg_tpm_check_pcr_index(int pcr, bool allow_resettable)
+{
+	if (pcr < 0 || pcr > 23) {
+		fwg_tpm_log("PCR %d out of range 0..23", pcr);
+		return -EINVAL;
+	}
+	/* 16 (debug) and 23 (application) can be reset by any process,
+	 * which would let root replay the predicted boot value at will. */
+	if ((pcr == 16 || pcr == 23) && !allow_resettable) {
+		fwg_tpm_log("PCR %d is resettable and refused outside tests", pcr);
+		return -EPERM;
+	}
+	return 0;
+}
+
+bool fwg_tpm_subject_name_valid(const char *name, size_t max)
+{
+	size_t len = strnlen(name, max + 1);
+	size_t i;
+
+	if (len == 0 || len > max || name[0] == '.')
+		return false;
+	for (i = 0; i < len; i++) {
+		char c = name[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-'))
+			return false;
+	}
+	return true;
+}
+
+static void quiet_tss_logging(void)
+{
+	/* We decode and report every failure once ourselves; the TSS's own
+	 * ERROR lines would repeat them in a different voice. An explicit
+	 * TSS2_LOG from the user still wins. */
+	setenv("TSS2_LOG", "all+NONE", 0);
+}
+
+static int context_connect(struct fwg_tpm *tpm, const char *tcti_conf)
+{
+	TSS2_RC rc;
+
+	rc = Tss2_TctiLdr_Initialize(tcti_conf, &tpm->tcti);
+	if (rc != TSS2_RC_SUCCESS) {
+		fwg_tpm_log("cannot open TPM via TCTI '%s': %s", tcti_conf,
+			    Tss2_RC_Decode(rc));
+		tpm->tcti = NULL;
+		return FWG_TPM_E_UNAVAILABLE;
+	}
+	counting_tcti_init(tpm);
+	rc = Esys_Initialize(&tpm->esys, (TSS2_TCTI_CONTEXT *)&tpm->counting_tcti,
+			     NULL);
+	if (rc != TSS2_RC_SUCCESS) {
+		tpm->esys = NULL;
+		return fwg_tpm_fail("ESYS initialisation", rc);
+	}
+	return 0;
+}
+
+int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
+{
+	const char *tcti_conf = opts->tcti;
+	int pcr = opts->pcr < 0 ? FWG_TPM_DEFAULT_PCR : opts->pcr;
+	struct fwg_tpm *tpm;
+	int err;
+
+	err = fwg_tpm_check_pcr_index(pcr, opts->allow_resettable_pcr);
+	if (err)
+		return err;
+	if (!tcti_conf || !*tcti_conf)
+		tcti_conf = getenv(FWG_TPM_TCTI_ENV);
+	if (!tcti_conf || !*tcti_conf)
+		tcti_conf = FWG_TPM_DEFAULT_TCTI;
+
+	tpm = calloc(1, sizeof(*tpm));
+	if (!tpm)
+		return -ENOMEM;
+	tpm->pcr = (unsigned int)pcr;
+	tpm->state_dir = strdup(opts->state_dir ? opts->state_dir :
+				FWG_TPM_DEFAULT_STATE_DIR);
+	if (!tpm->state_dir) {
+		free(tpm);
+		return -ENOMEM;
+	}
+	quiet_tss_logging();
+	err = context_connect(tpm, tcti_conf);
+	if (err) {
+		fwg_tpm_close(tpm);
+		return err;
+	}
+	*ret = tpm;
+	return 0;
+}
+
+void fwg_tpm_close(struct fwg_tpm *tpm)
+{
+	if (!tpm)
+		return;
+	if (tpm->esys)
+		Esys_Finalize(&tpm->esys);
+	if (tpm->tcti)
+		Tss2_TctiLdr_Finalize(&tpm->tcti);
+	free(tpm->state_dir);
+	free(tpm);
+}
+
+unsigned int fwg_tpm_pcr_index(const struct fwg_tpm *tpm)
+{
+	return tpm->pcr;
+}
+
+const char *fwg_tpm_state_dir(const struct fwg_tpm *tpm)
+{
+	return tpm->state_dir;
+}
+
+void fwg_tpm_stats(const struct fwg_tpm *tpm, unsigned long *commands,
+		   uint64_t *tpm_ns)
+{
+	if (commands)
+		*commands = tpm->commands;
+	if (tpm_ns)
+		*tpm_ns = tpm->tpm_ns;
+}
+
+void fwg_tpm_set_command_hook(struct fwg_tpm *tpm, fwg_tpm_command_hook hook,
+			      void *arg)
+{
+	tpm->hook = hook;
+	tpm->hook_arg = arg;
+}
+
+int fwg_tpm_lockout_counter(struct fwg_tpm *tpm, uint32_t *ret)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMS_TAGGED_PROPERTY *prop;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+	int err = 0;
+
+	rc = FWG_TPM_CALL(Esys_GetCapability(tpm->esys, ESYS_TR_NONE,
+					     ESYS_TR_NONE, ESYS_TR_NONE,
+					     TPM2_CAP_TPM_PROPERTIES,
+					     TPM2_PT_LOCKOUT_COUNTER, 1,
+					     &more, &cap));
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("reading the lockout counter", rc);
+	prop = &cap->data.tpmProperties.tpmProperty[0];
+	if (cap->data.tpmProperties.count < 1 ||
+	    prop->property != TPM2_PT_LOCKOUT_COUNTER) {
+		fwg_tpm_log("TPM did not report TPM_PT_LOCKOUT_COUNTER");
+		err = -EIO;
+	} else {
+		*ret = prop->value;
+	}
+	Esys_Free(cap);
+	return err;
+}

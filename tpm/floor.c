@@ -1,0 +1,258 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The security-version floor, kept in a TPM NV counter index (TPM_NT_COUNTER)
+ * at FWG_TPM_FLOOR_NV_INDEX. The floor is the counter's value; raising it to
+ * version V means incrementing until it reads V. A counter is the one NV type
+ * whose value the TPM itself keeps monotonic, even across undefine and
+ * redefine (a new counter starts at or above the largest value any counter
+ * on this TPM has held), so root with owner authorization cannot lower it.
+ * TPM.md "Version floor" explains the choice against ordinary and bit-field
+ * indices. Every access first checks the index's name, which covers its type
+ * and attributes, so an impostor index at our handle is refused.
+ */
+#include <inttypes.h>
+#include <string.h>
+
+#include <tss2/tss2_mu.h>
+
+#include "tpm/tpm-internal.h"
+
+#define FLOOR_ATTRIBUTES (((TPMA_NV)TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) | \
+			  TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | \
+			  TPMA_NV_OWNERREAD | TPMA_NV_NO_DA)
+
+enum floor_state { FLOOR_WRITTEN, FLOOR_UNWRITTEN };
+
+static void floor_public(bool written, TPM2B_NV_PUBLIC *pub)
+{
+	memset(pub, 0, sizeof(*pub));
+	pub->nvPublic.nvIndex = FWG_TPM_FLOOR_NV_INDEX;
+	pub->nvPublic.nameAlg = TPM2_ALG_SHA256;
+	pub->nvPublic.attributes = FLOOR_ATTRIBUTES | (written ? TPMA_NV_WRITTEN : 0);
+	pub->nvPublic.dataSize = 8;
+}
+
+/* Name of an NV index = nameAlg || H(TPMS_NV_PUBLIC) (TPM 2.0 Part 1, 16). */
+static int floor_name(bool written, TPM2B_NAME *name)
+{
+	uint8_t buf[sizeof(TPMS_NV_PUBLIC)];
+	TPM2B_NV_PUBLIC pub;
+	size_t off = 0;
+	TSS2_RC rc;
+
+	floor_public(written, &pub);
+	rc = Tss2_MU_TPMS_NV_PUBLIC_Marshal(&pub.nvPublic, buf, sizeof(buf), &off);
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("marshalling the floor index public area", rc);
+	name->size = 2 + FWG_DIGEST_SIZE;
+	name->name[0] = TPM2_ALG_SHA256 >> 8;
+	name->name[1] = TPM2_ALG_SHA256 & 0xff;
+	fwg_sha256(buf, off, NULL, 0, name->name + 2);
+	return 0;
+}
+
+static bool name_is(const TPM2B_NAME *a, const TPM2B_NAME *b)
+{
+	return a->size == b->size && !memcmp(a->name, b->name, a->size);
+}
+
+static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, enum floor_state *ret)
+{
+	TPM2B_NAME written, unwritten, *actual = NULL;
+	TSS2_RC rc;
+	int err;
+
+	err = floor_name(true, &written);
+	if (!err)
+		err = floor_name(false, &unwritten);
+	if (err)
+		return err;
+	rc = Esys_TR_GetName(tpm->esys, nv, &actual);
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("reading the floor index name", rc);
+	if (name_is(actual, &written))
+		*ret = FLOOR_WRITTEN;
+	else if (name_is(actual, &unwritten))
+		*ret = FLOOR_UNWRITTEN;
+	else
+		err = -EEXIST;
+	Esys_Free(actual);
+	if (err)
+		fwg_tpm_log("NV index 0x%08x exists but is not fwguard's version "
+			    "counter (type or attributes differ)",
+			    FWG_TPM_FLOOR_NV_INDEX);
+	return err;
+}
+
+/* -ENXIO when the index does not exist. */
+static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, enum floor_state *state)
+{
+	ESYS_TR nv = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int err;
+
+	rc = FWG_TPM_CALL(Esys_TR_FromTPMPublic(tpm->esys, FWG_TPM_FLOOR_NV_INDEX,
+						ESYS_TR_NONE, ESYS_TR_NONE,
+						ESYS_TR_NONE, &nv));
+	if (fwg_tpm_rc_base(rc) == TPM2_RC_HANDLE)
+		return FWG_TPM_E_NOT_PROVISIONED;
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("looking up the floor NV index", rc);
+	err = floor_classify(tpm, nv, state);
+	if (err) {
+		Esys_TR_Close(tpm->esys, &nv);
+		return err;
+	}
+	*ret = nv;
+	return 0;
+}
+
+static int floor_value(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t *ret)
+{
+	TPM2B_MAX_NV_BUFFER *data = NULL;
+	uint64_t value = 0;
+	TSS2_RC rc;
+	int i;
+
+	rc = FWG_TPM_CALL(Esys_NV_Read(tpm->esys, nv, nv, ESYS_TR_PASSWORD,
+				       ESYS_TR_NONE, ESYS_TR_NONE, 8, 0, &data));
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("reading the version floor", rc);
+	if (data->size != 8) {
+		fwg_tpm_log("version floor read returned %u bytes", data->size);
+		Esys_Free(data);
+		return -EIO;
+	}
+	for (i = 0; i < 8; i++)
+		value = value << 8 | data->buffer[i];
+	Esys_Free(data);
+	*ret = value;
+	return 0;
+}
+
+static int floor_increment(struct fwg_tpm *tpm, ESYS_TR nv)
+{
+	TSS2_RC rc;
+
+	rc = FWG_TPM_CALL(Esys_NV_Increment(tpm->esys, nv, nv, ESYS_TR_PASSWORD,
+					    ESYS_TR_NONE, ESYS_TR_NONE));
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("incrementing the version floor", rc);
+	return 0;
+}
+
+static int floor_define(struct fwg_tpm *tpm, ESYS_TR *ret)
+{
+	TPM2B_AUTH auth = { .size = 0 };
+	TPM2B_NV_PUBLIC pub;
+	TSS2_RC rc;
+
+	floor_public(false, &pub);
+	rc = FWG_TPM_CALL(Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_OWNER,
+					      ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					      ESYS_TR_NONE, &auth, &pub, ret));
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("defining the version floor NV index", rc);
+	return 0;
+}
+
+/*
+ * Define the index and increment it once: an unwritten counter cannot be
+ * read, and leaving it unwritten would make "undefine, redefine" look like
+ * a fresh device with no floor at all.
+ */
+int fwg_tpm_floor_provision(struct fwg_tpm *tpm)
+{
+	enum floor_state state = FLOOR_UNWRITTEN;
+	ESYS_TR nv = ESYS_TR_NONE;
+	int err;
+
+	err = floor_open(tpm, &nv, &state);
+	if (err == FWG_TPM_E_NOT_PROVISIONED)
+		err = floor_define(tpm, &nv);
+	if (err)
+		return err;
+	if (state == FLOOR_UNWRITTEN)
+		err = floor_increment(tpm, nv);
+	Esys_TR_Close(tpm->esys, &nv);
+	return err;
+}
+
+static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret)
+{
+	enum floor_state state;
+	ESYS_TR nv = ESYS_TR_NONE;
+	int err;
+
+	err = floor_open(tpm, &nv, &state);
+	if (err == FWG_TPM_E_NOT_PROVISIONED)
+		fwg_tpm_log("version floor NV index 0x%08x is not defined; run "
+			    "'updatectl tpm provision'", FWG_TPM_FLOOR_NV_INDEX);
+	if (err)
+		return err;
+	if (state != FLOOR_WRITTEN) {
+		/* Fail closed: an unwritten counter has no floor to offer. */
+		Esys_TR_Close(tpm->esys, &nv);
+		fwg_tpm_log("version floor NV index 0x%08x was never initialised; "
+			    "run 'updatectl tpm provision'", FWG_TPM_FLOOR_NV_INDEX);
+		return FWG_TPM_E_NOT_PROVISIONED;
+	}
+	*ret = nv;
+	return 0;
+}
+
+int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret)
+{
+	ESYS_TR nv = ESYS_TR_NONE;
+	int err;
+
+	err = floor_open_written(tpm, &nv);
+	if (err)
+		return err;
+	err = floor_value(tpm, nv, ret);
+	Esys_TR_Close(tpm->esys, &nv);
+	return err;
+}
+
+static int floor_step_to(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t current,
+			 uint64_t version)
+{
+	int err = 0;
+
+	if (version < current) {
+		fwg_tpm_log("refusing to lower the version floor from %" PRIu64
+			    " to %" PRIu64, current, version);
+		return FWG_TPM_E_STALE;
+	}
+	if (version - current > FWG_TPM_FLOOR_MAX_STEP) {
+		fwg_tpm_log("raising the version floor from %" PRIu64 " to %" PRIu64
+			    " takes more than %u increments; refused",
+			    current, version, FWG_TPM_FLOOR_MAX_STEP);
+		return -E2BIG;
+	}
+	/* An interruption leaves the floor part-way up: still monotonic, and
+	 * the next raise finishes the job. */
+	while (!err && current < version) {
+		err = floor_increment(tpm, nv);
+		current++;
+	}
+	return err;
+}
+
+int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret)
+{
+	ESYS_TR nv = ESYS_TR_NONE;
+	uint64_t current = 0;
+	int err;
+
+	err = floor_open_written(tpm, &nv);
+	if (err)
+		return err;
+	err = floor_value(tpm, nv, &current);
+	if (!err)
+		err = floor_step_to(tpm, nv, current, version);
+	Esys_TR_Close(tpm->esys, &nv);
+	if (!err)
+		*ret = version;
+	return err;
+}

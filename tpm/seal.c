@@ -1,0 +1,586 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Sealing the expected image digest (with slot, version and component) to
+ * the PCR value the next boot will produce, and unsealing it at boot to
+ * compare with a fresh measurement. The sealed object is a keyed-hash
+ * object under the storage parent with fixedTPM|fixedParent, no
+ * userWithAuth and a PolicyPCR authPolicy computed in software (no trial
+ * session: four fewer TPM commands). Blob file format in TPM.md "Sealed
+ * blobs"; files are replaced atomically so a crash leaves the old blob.
+ */
+#define _GNU_SOURCE
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <tss2/tss2_mu.h>
+#include <tss2/tss2_rc.h>
+
+#include "tpm/tpm-internal.h"
+
+#define SEALED_DIR		"sealed"
+#define BLOB_MAGIC		"FWGSEAL1"
+#define BLOB_FORMAT		1
+#define BLOB_HEADER_SIZE	146
+#define BLOB_MAX		4096
+#define PAYLOAD_MAGIC		"FWGS"
+#define PAYLOAD_FORMAT		1
+
+/* Big-endian cursor over a bounded buffer; a short buffer latches error. */
+struct cursor {
+	uint8_t *buf;
+	size_t len, pos;
+	bool overflow;
+};
+
+static uint8_t *cursor_take(struct cursor *c, size_t n)
+{
+	uint8_t *p;
+
+	if (c->overflow || n > c->len - c->pos) {
+		c->overflow = true;
+		return NULL;
+	}
+	p = c->buf + c->pos;
+	c->pos += n;
+	return p;
+}
+
+static void put_bytes(struct cursor *c, const void *src, size_t n)
+{
+	uint8_t *p = cursor_take(c, n);
+
+	if (p)
+		memcpy(p, src, n);
+}
+
+static void put_be(struct cursor *c, uint64_t v, size_t n)
+{
+	uint8_t *p = cursor_take(c, n);
+	size_t i;
+
+	for (i = 0; p && i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+}
+
+static void get_bytes(struct cursor *c, void *dst, size_t n)
+{
+	uint8_t *p = cursor_take(c, n);
+
+	if (p)
+		memcpy(dst, p, n);
+	else
+		memset(dst, 0, n);
+}
+
+static uint64_t get_be(struct cursor *c, size_t n)
+{
+	uint8_t *p = cursor_take(c, n);
+	uint64_t v = 0;
+	size_t i;
+
+	for (i = 0; p && i < n; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+/* A length-prefixed name padded to a fixed width: fixed offsets for all. */
+static void put_name(struct cursor *c, const char *name, size_t width)
+{
+	uint8_t field[FWG_COMPONENT_MAX] = { 0 };
+	size_t len = strlen(name);
+
+	put_be(c, len, 1);
+	memcpy(field, name, len);
+	put_bytes(c, field, width);
+}
+
+static bool get_name(struct cursor *c, char *out, size_t width)
+{
+	size_t len = (size_t)get_be(c, 1);
+	uint8_t field[FWG_COMPONENT_MAX] = { 0 };
+
+	get_bytes(c, field, width);
+	if (c->overflow || len > width)
+		return false;
+	memcpy(out, field, len);
+	out[len] = '\0';
+	return fwg_tpm_subject_name_valid(out, width);
+}
+
+/* The secret the TPM keeps: everything boot-verify needs to decide. */
+static size_t payload_build(const struct fwg_tpm_subject *s, uint8_t *buf,
+			    size_t size)
+{
+	struct cursor c = { .buf = buf, .len = size };
+
+	put_bytes(&c, PAYLOAD_MAGIC, 4);
+	put_be(&c, PAYLOAD_FORMAT, 1);
+	put_name(&c, s->component, FWG_COMPONENT_MAX);
+	put_name(&c, s->slot, FWG_SLOT_MAX);
+	put_be(&c, s->version, 8);
+	put_bytes(&c, s->digest, FWG_DIGEST_SIZE);
+	return c.overflow ? 0 : c.pos;
+}
+
+static int payload_parse(const uint8_t *buf, size_t len,
+			 struct fwg_tpm_subject *s)
+{
+	struct cursor c = { .buf = (uint8_t *)buf, .len = len };
+	char magic[4];
+
+	get_bytes(&c, magic, 4);
+	if (memcmp(magic, PAYLOAD_MAGIC, 4) || get_be(&c, 1) != PAYLOAD_FORMAT)
+		return FWG_TPM_E_BAD_BLOB;
+	if (!get_name(&c, s->component, FWG_COMPONENT_MAX) ||
+	    !get_name(&c, s->slot, FWG_SLOT_MAX))
+		return FWG_TPM_E_BAD_BLOB;
+	s->version = get_be(&c, 8);
+	get_bytes(&c, s->digest, FWG_DIGEST_SIZE);
+	if (c.overflow || c.pos != len)
+		return FWG_TPM_E_BAD_BLOB;
+	return 0;
+}
+
+/*
+ * authPolicy = H(0^32 || TPM_CC_PolicyPCR || pcrs || H(predicted)), the
+ * digest a policy session reaches after one TPM2_PolicyPCR over the SHA-256
+ * value of our PCR (TPM 2.0 Part 3, 23.7).
+ */
+static int policy_pcr_digest(unsigned int pcr, const uint8_t predicted[FWG_DIGEST_SIZE],
+			     uint8_t policy[FWG_DIGEST_SIZE])
+{
+	static const uint8_t zero[FWG_DIGEST_SIZE];
+	uint8_t buf[4 + sizeof(TPML_PCR_SELECTION)], pcr_digest[FWG_DIGEST_SIZE];
+	uint8_t start[FWG_DIGEST_SIZE + sizeof(buf) + FWG_DIGEST_SIZE];
+	TPML_PCR_SELECTION sel;
+	size_t off = 4;
+	TSS2_RC rc;
+
+	buf[0] = TPM2_CC_PolicyPCR >> 24;
+	buf[1] = TPM2_CC_PolicyPCR >> 16 & 0xff;
+	buf[2] = TPM2_CC_PolicyPCR >> 8 & 0xff;
+	buf[3] = TPM2_CC_PolicyPCR & 0xff;
+	fwg_tpm_pcr_selection(pcr, &sel);
+	rc = Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off);
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("marshalling the PCR selection", rc);
+	fwg_sha256(predicted, FWG_DIGEST_SIZE, NULL, 0, pcr_digest);
+	memcpy(start, zero, sizeof(zero));
+	memcpy(start + sizeof(zero), buf, off);
+	memcpy(start + sizeof(zero) + off, pcr_digest, sizeof(pcr_digest));
+	fwg_sha256(start, sizeof(zero) + off + sizeof(pcr_digest), NULL, 0, policy);
+	/* Never seal to an empty or trivially satisfiable policy. */
+	if (!memcmp(policy, zero, sizeof(zero)) || sel.count != 1)
+		return -EINVAL;
+	return 0;
+}
+
+static void sealed_template(const uint8_t policy[FWG_DIGEST_SIZE],
+			    TPM2B_PUBLIC *pub)
+{
+	TPMT_PUBLIC *area = &pub->publicArea;
+
+	memset(pub, 0, sizeof(*pub));
+	area->type = TPM2_ALG_KEYEDHASH;
+	area->nameAlg = TPM2_ALG_SHA256;
+	/*
+	 * No userWithAuth: the empty authValue must never unseal, only the
+	 * PCR policy. adminWithPolicy: the admin role needs it too. noDA:
+	 * a policy failure is the expected outcome of a tampered boot and
+	 * must not walk the TPM towards lockout.
+	 */
+	area->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				 TPMA_OBJECT_ADMINWITHPOLICY | TPMA_OBJECT_NODA;
+	area->parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
+	area->authPolicy.size = FWG_DIGEST_SIZE;
+	memcpy(area->authPolicy.buffer, policy, FWG_DIGEST_SIZE);
+}
+
+int fwg_sealed_blob_path(const char *state_dir, const char *component, char **ret)
+{
+	char *path;
+
+	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX))
+		return -EINVAL;
+	if (asprintf(&path, "%s/%s/%s.seal", state_dir, SEALED_DIR, component) < 0)
+		return -ENOMEM;
+	*ret = path;
+	return 0;
+}
+
+static int blob_serialize(const struct fwg_tpm_sealed_info *info,
+			  const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
+			  uint8_t *buf, size_t size, size_t *len)
+{
+	struct cursor c = { .buf = buf, .len = size };
+	size_t pub_at, priv_at, off;
+	TSS2_RC rc;
+
+	put_bytes(&c, BLOB_MAGIC, 8);
+	put_be(&c, BLOB_FORMAT, 2);
+	put_be(&c, info->pcr, 2);
+	put_be(&c, TPM2_ALG_SHA256, 2);
+	put_be(&c, 0, 2);
+	put_be(&c, info->sealed_at, 8);
+	put_bytes(&c, info->predicted_pcr, FWG_DIGEST_SIZE);
+	put_bytes(&c, info->subject.digest, FWG_DIGEST_SIZE);
+	put_be(&c, info->subject.version, 8);
+	put_name(&c, info->subject.slot, FWG_SLOT_MAX);
+	put_name(&c, info->subject.component, FWG_COMPONENT_MAX);
+
+	/* TPM2B_* marshal with their own 16-bit size prefix. */
+	pub_at = off = c.pos;
+	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, size, &off);
+	if (rc == TSS2_RC_SUCCESS) {
+		priv_at = off;
+		rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, size, &off);
+	}
+	if (rc != TSS2_RC_SUCCESS || c.overflow || pub_at != BLOB_HEADER_SIZE ||
+	    size - off < FWG_DIGEST_SIZE)
+		return -EOVERFLOW;
+	(void)priv_at;
+	fwg_sha256(buf, off, NULL, 0, buf + off);
+	*len = off + FWG_DIGEST_SIZE;
+	return 0;
+}
+
+static int blob_parse(const uint8_t *buf, size_t len,
+		      struct fwg_tpm_sealed_info *info, TPM2B_PUBLIC *pub,
+		      TPM2B_PRIVATE *priv)
+{
+	struct cursor c = { .buf = (uint8_t *)buf, .len = len };
+	uint8_t check[FWG_DIGEST_SIZE];
+	char magic[8];
+	size_t off, body;
+
+	/* Checksum first: parse nothing a torn or edited file would feed us. */
+	if (len < BLOB_HEADER_SIZE + FWG_DIGEST_SIZE)
+		return FWG_TPM_E_BAD_BLOB;
+	body = len - FWG_DIGEST_SIZE;
+	fwg_sha256(buf, body, NULL, 0, check);
+	if (CRYPTO_memcmp(check, buf + body, FWG_DIGEST_SIZE))
+		return FWG_TPM_E_BAD_BLOB;
+
+	get_bytes(&c, magic, 8);
+	if (memcmp(magic, BLOB_MAGIC, 8) || get_be(&c, 2) != BLOB_FORMAT)
+		return FWG_TPM_E_BAD_BLOB;
+	info->pcr = (unsigned int)get_be(&c, 2);
+	if (get_be(&c, 2) != TPM2_ALG_SHA256 || get_be(&c, 2) != 0 || info->pcr > 23)
+		return FWG_TPM_E_BAD_BLOB;
+	info->sealed_at = get_be(&c, 8);
+	get_bytes(&c, info->predicted_pcr, FWG_DIGEST_SIZE);
+	get_bytes(&c, info->subject.digest, FWG_DIGEST_SIZE);
+	info->subject.version = get_be(&c, 8);
+	if (!get_name(&c, info->subject.slot, FWG_SLOT_MAX) ||
+	    !get_name(&c, info->subject.component, FWG_COMPONENT_MAX) ||
+	    c.pos != BLOB_HEADER_SIZE)
+		return FWG_TPM_E_BAD_BLOB;
+
+	off = c.pos;
+	memset(pub, 0, sizeof(*pub));
+	memset(priv, 0, sizeof(*priv));
+	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, body, &off, pub) != TSS2_RC_SUCCESS ||
+	    Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, body, &off, priv) != TSS2_RC_SUCCESS ||
+	    off != body)
+		return FWG_TPM_E_BAD_BLOB;
+	return 0;
+}
+
+static int blob_load(const char *state_dir, const char *component,
+		     struct fwg_tpm_sealed_info *info, TPM2B_PUBLIC *pub,
+		     TPM2B_PRIVATE *priv)
+{
+	uint8_t *buf = NULL;
+	char *path = NULL;
+	size_t len = 0;
+	int err;
+
+	err = fwg_sealed_blob_path(state_dir, component, &path);
+	if (err)
+		return err;
+	err = fwg_read_file(path, BLOB_MAX, &buf, &len);
+	if (err == -ENOENT) {
+		fwg_tpm_log("no sealed record for '%s' (%s)", component, path);
+		err = FWG_TPM_E_NO_BLOB;
+	} else if (err == -EFBIG) {
+		fwg_tpm_log("sealed blob %s is corrupt (too large)", path);
+		err = FWG_TPM_E_BAD_BLOB;
+	} else if (err) {
+		fwg_tpm_log("cannot read sealed blob %s: %s", path, strerror(-err));
+	} else {
+		err = blob_parse(buf, len, info, pub, priv);
+		if (!err && strcmp(info->subject.component, component))
+			err = FWG_TPM_E_BAD_BLOB;
+		if (err)
+			fwg_tpm_log("sealed blob %s is corrupt", path);
+	}
+	free(buf);
+	free(path);
+	return err;
+}
+
+int fwg_sealed_info_read(const char *state_dir, const char *component,
+			 struct fwg_tpm_sealed_info *ret)
+{
+	struct fwg_tpm_sealed_info info;
+	TPM2B_PUBLIC pub;
+	TPM2B_PRIVATE priv;
+	int err;
+
+	err = blob_load(state_dir, component, &info, &pub, &priv);
+	if (err)
+		return err;
+	*ret = info;
+	return 0;
+}
+
+static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE],
+		       const uint8_t *payload, size_t payload_len,
+		       TPM2B_PUBLIC **pub, TPM2B_PRIVATE **priv)
+{
+	TPM2B_SENSITIVE_CREATE sensitive;
+	TPM2B_DATA outside_info;
+	TPML_PCR_SELECTION creation_pcr;
+	TPM2B_PUBLIC template;
+	ESYS_TR parent = ESYS_TR_NONE;
+	bool transient = false;
+	TSS2_RC rc;
+	int err;
+
+	memset(&sensitive, 0, sizeof(sensitive));
+	memset(&outside_info, 0, sizeof(outside_info));
+	memset(&creation_pcr, 0, sizeof(creation_pcr));
+	sensitive.sensitive.data.size = (UINT16)payload_len;
+	memcpy(sensitive.sensitive.data.buffer, payload, payload_len);
+	sealed_template(policy, &template);
+
+	err = fwg_tpm_storage_parent(tpm, &parent, &transient);
+	if (err)
+		return err;
+	rc = FWG_TPM_CALL(Esys_Create(tpm->esys, parent, ESYS_TR_PASSWORD,
+				      ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
+				      &template, &outside_info, &creation_pcr,
+				      priv, pub, NULL, NULL, NULL));
+	OPENSSL_cleanse(&sensitive, sizeof(sensitive));
+	if (rc != TSS2_RC_SUCCESS)
+		err = fwg_tpm_fail("sealing to the predicted PCR value", rc);
+	fwg_tpm_release_parent(tpm, &parent, transient);
+	return err;
+}
+
+static int seal_store(const struct fwg_tpm *tpm,
+		      const struct fwg_tpm_sealed_info *info,
+		      const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv)
+{
+	uint8_t buf[BLOB_MAX];
+	char *path = NULL, *dir = NULL;
+	size_t len;
+	int err;
+
+	err = blob_serialize(info, pub, priv, buf, sizeof(buf), &len);
+	if (err) {
+		fwg_tpm_log("sealed object does not fit the blob format");
+		return err;
+	}
+	if (asprintf(&dir, "%s/%s", tpm->state_dir, SEALED_DIR) < 0)
+		return -ENOMEM;
+	err = fwg_mkdir_p(dir, 0700);
+	if (err)
+		fwg_tpm_log("cannot create %s: %s", dir, strerror(-err));
+	if (!err)
+		err = fwg_sealed_blob_path(tpm->state_dir, info->subject.component,
+					   &path);
+	if (!err)
+		err = fwg_write_file_atomic(path, buf, len);
+	free(path);
+	free(dir);
+	return err;
+}
+
+int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
+{
+	struct fwg_tpm_sealed_info info = { .subject = *subject };
+	uint8_t payload[128], policy[FWG_DIGEST_SIZE];
+	TPM2B_PUBLIC *pub = NULL;
+	TPM2B_PRIVATE *priv = NULL;
+	size_t payload_len;
+	int err;
+
+	if (!fwg_tpm_subject_name_valid(subject->component, FWG_COMPONENT_MAX) ||
+	    !fwg_tpm_subject_name_valid(subject->slot, FWG_SLOT_MAX))
+		return -EINVAL;
+	payload_len = payload_build(subject, payload, sizeof(payload));
+	if (!payload_len)
+		return -EOVERFLOW;
+	/* A PolicyPCR over a bank the TPM lacks would be computed over
+	 * nothing; refuse before creating anything. */
+	err = fwg_tpm_require_sha256_bank(tpm);
+	if (err)
+		return err;
+	info.pcr = tpm->pcr;
+	info.sealed_at = (uint64_t)time(NULL);
+	fwg_tpm_predict_boot_pcr(subject->digest, info.predicted_pcr);
+	err = policy_pcr_digest(tpm->pcr, info.predicted_pcr, policy);
+	if (!err)
+		err = seal_create(tpm, policy, payload, payload_len, &pub, &priv);
+	OPENSSL_cleanse(payload, sizeof(payload));
+	if (!err)
+		err = seal_store(tpm, &info, pub, priv);
+	Esys_Free(pub);
+	Esys_Free(priv);
+	return err;
+}
+
+static int unseal_load(struct fwg_tpm *tpm, const TPM2B_PUBLIC *pub,
+		       const TPM2B_PRIVATE *priv, ESYS_TR *ret)
+{
+	ESYS_TR parent = ESYS_TR_NONE, object = ESYS_TR_NONE;
+	bool transient = false;
+	TSS2_RC rc;
+	int err;
+
+	err = fwg_tpm_storage_parent(tpm, &parent, &transient);
+	if (err)
+		return err;
+	rc = FWG_TPM_CALL(Esys_Load(tpm->esys, parent, ESYS_TR_PASSWORD,
+				    ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, &object));
+	if (rc != TSS2_RC_SUCCESS) {
+		err = fwg_tpm_rc_errno(rc);
+		if (err == FWG_TPM_E_UNAVAILABLE) {
+			fwg_tpm_fail("loading the sealed object", rc);
+		} else {
+			/* The TPM checks the blob's integrity HMAC and
+			 * its binding to this parent: a refusal means
+			 * the blob was altered or is not from this TPM. */
+			fwg_tpm_log("sealed blob rejected by the TPM (corrupt or "
+				    "from another TPM): %s", Tss2_RC_Decode(rc));
+			err = FWG_TPM_E_BAD_BLOB;
+		}
+	}
+	fwg_tpm_release_parent(tpm, &parent, transient);
+	if (!err)
+		*ret = object;
+	return err;
+}
+
+static int policy_session_start(struct fwg_tpm *tpm, ESYS_TR *ret)
+{
+	TPMT_SYM_DEF symmetric = { .algorithm = TPM2_ALG_NULL };
+	TPML_PCR_SELECTION sel;
+	TPM2B_DIGEST empty = { .size = 0 };
+	ESYS_TR session = ESYS_TR_NONE;
+	TSS2_RC rc;
+
+	rc = FWG_TPM_CALL(Esys_StartAuthSession(tpm->esys, ESYS_TR_NONE,
+						ESYS_TR_NONE, ESYS_TR_NONE,
+						ESYS_TR_NONE, ESYS_TR_NONE, NULL,
+						TPM2_SE_POLICY, &symmetric,
+						TPM2_ALG_SHA256, &session));
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("starting a policy session", rc);
+	/*
+	 * Empty pcrDigest: the TPM hashes the PCR as it is now, and the
+	 * mismatch (if any) surfaces as a policy failure at Unseal, where it
+	 * cannot be confused with anything else.
+	 */
+	fwg_tpm_pcr_selection(tpm->pcr, &sel);
+	rc = FWG_TPM_CALL(Esys_PolicyPCR(tpm->esys, session, ESYS_TR_NONE,
+					 ESYS_TR_NONE, ESYS_TR_NONE, &empty, &sel));
+	if (rc != TSS2_RC_SUCCESS) {
+		fwg_tpm_flush(tpm, &session);
+		return fwg_tpm_fail("PolicyPCR", rc);
+	}
+	/* Let the TPM drop the session with the Unseal: one flush fewer. */
+	Esys_TRSess_SetAttributes(tpm->esys, session, 0,
+				  TPMA_SESSION_CONTINUESESSION);
+	*ret = session;
+	return 0;
+}
+
+static int unseal_payload(struct fwg_tpm *tpm, ESYS_TR object,
+			  struct fwg_tpm_subject *ret)
+{
+	ESYS_TR session = ESYS_TR_NONE;
+	TPM2B_SENSITIVE_DATA *out = NULL;
+	TSS2_RC rc;
+	int err;
+
+	err = policy_session_start(tpm, &session);
+	if (err)
+		return err;
+	rc = FWG_TPM_CALL(Esys_Unseal(tpm->esys, object, session, ESYS_TR_NONE,
+				      ESYS_TR_NONE, &out));
+	if (rc != TSS2_RC_SUCCESS) {
+		/* A failed command leaves the session loaded. */
+		fwg_tpm_flush(tpm, &session);
+		if (fwg_tpm_rc_base(rc) == TPM2_RC_POLICY_FAIL) {
+			fwg_tpm_log("PCR %u does not hold the value sealed for the "
+				    "next boot: the measured image is not the one "
+				    "installed (%s)", tpm->pcr, Tss2_RC_Decode(rc));
+			return FWG_TPM_E_PCR_MISMATCH;
+		}
+		return fwg_tpm_fail("unsealing", rc);
+	}
+	err = payload_parse(out->buffer, out->size, ret);
+	if (err)
+		fwg_tpm_log("unsealed record is malformed");
+	OPENSSL_cleanse(out, sizeof(*out));
+	Esys_Free(out);
+	return err;
+}
+
+static bool subject_equal(const struct fwg_tpm_subject *a,
+			  const struct fwg_tpm_subject *b)
+{
+	return !strcmp(a->component, b->component) && !strcmp(a->slot, b->slot) &&
+	       a->version == b->version &&
+	       !memcmp(a->digest, b->digest, FWG_DIGEST_SIZE);
+}
+
+int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
+			  const uint8_t measured[FWG_DIGEST_SIZE],
+			  struct fwg_tpm_subject *ret)
+{
+	struct fwg_tpm_sealed_info info;
+	struct fwg_tpm_subject sealed;
+	TPM2B_PUBLIC pub;
+	TPM2B_PRIVATE priv;
+	ESYS_TR object = ESYS_TR_NONE;
+	int err;
+
+	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX))
+		return -EINVAL;
+	err = blob_load(tpm->state_dir, component, &info, &pub, &priv);
+	if (err)
+		return err;
+	if (info.pcr != tpm->pcr) {
+		fwg_tpm_log("'%s' was sealed to PCR %u, not PCR %u", component,
+			    info.pcr, tpm->pcr);
+		return -EINVAL;
+	}
+	err = unseal_load(tpm, &pub, &priv, &object);
+	if (err)
+		return err;
+	err = unseal_payload(tpm, object, &sealed);
+	fwg_tpm_flush(tpm, &object);
+	if (err)
+		return err;
+	/* The clear-text header must agree with what the TPM guarded. */
+	if (!subject_equal(&sealed, &info.subject)) {
+		fwg_tpm_log("sealed blob header for '%s' disagrees with its "
+			    "sealed content", component);
+		return FWG_TPM_E_BAD_BLOB;
+	}
+	if (CRYPTO_memcmp(sealed.digest, measured, FWG_DIGEST_SIZE)) {
+		fwg_tpm_log("'%s' slot %s: measured digest differs from the sealed "
+			    "one", component, sealed.slot);
+		return FWG_TPM_E_DIGEST_MISMATCH;
+	}
+	*ret = sealed;
+	return 0;
+}

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The storage parent for sealed objects: the persistent SRK at 0x81000001
+ * when the platform provisioned one (TCG Provisioning Guidance), otherwise
+ * a transient ECC P-256 primary derived from the same standard template.
+ * Both are the same key (primaries are deterministic), so blobs sealed
+ * before `tpm provision --persist-srk` keep loading afterwards. ECC only:
+ * RSA primary generation takes seconds on discrete TPMs.
+ */
+#include <string.h>
+
+#include "tpm/tpm-internal.h"
+
+/*
+ * SRK template from the TCG "TPM 2.0 Provisioning Guidance": restricted
+ * decryption key, AES-128-CFB for children, NIST P-256, empty unique.
+ */
+static void srk_template(TPM2B_PUBLIC *pub)
+{
+	TPMT_PUBLIC *area = &pub->publicArea;
+
+	memset(pub, 0, sizeof(*pub));
+	area->type = TPM2_ALG_ECC;
+	area->nameAlg = TPM2_ALG_SHA256;
+	area->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				 TPMA_OBJECT_SENSITIVEDATAORIGIN |
+				 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
+				 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
+	area->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
+	area->parameters.eccDetail.symmetric.keyBits.aes = 128;
+	area->parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+	area->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
+	area->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
+	area->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
+}
+
+/* 0: *ret holds the persistent SRK; -ENOENT: none at that handle. */
+static int srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret)
+{
+	ESYS_TR handle = ESYS_TR_NONE;
+	TSS2_RC rc;
+
+	rc = FWG_TPM_CALL(Esys_TR_FromTPMPublic(tpm->esys, FWG_TPM_SRK_HANDLE,
+						ESYS_TR_NONE, ESYS_TR_NONE,
+						ESYS_TR_NONE, &handle));
+	if (fwg_tpm_rc_base(rc) == TPM2_RC_HANDLE)
+		return -ENOENT;
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("looking up the persistent SRK", rc);
+	*ret = handle;
+	return 0;
+}
+
+static int srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret)
+{
+	TPM2B_SENSITIVE_CREATE sensitive;
+	TPM2B_DATA outside_info;
+	TPML_PCR_SELECTION creation_pcr;
+	TPM2B_PUBLIC template;
+	ESYS_TR handle = ESYS_TR_NONE;
+	TSS2_RC rc;
+
+	memset(&sensitive, 0, sizeof(sensitive));
+	memset(&outside_info, 0, sizeof(outside_info));
+	memset(&creation_pcr, 0, sizeof(creation_pcr));
+	srk_template(&template);
+	rc = FWG_TPM_CALL(Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_OWNER,
+					     ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					     ESYS_TR_NONE, &sensitive, &template,
+					     &outside_info, &creation_pcr,
+					     &handle, NULL, NULL, NULL, NULL));
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("creating the ECC storage primary", rc);
+	*ret = handle;
+	return 0;
+}
+
+int fwg_tpm_storage_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool *transient)
+{
+	ESYS_TR handle = ESYS_TR_NONE;
+	int err;
+
+	err = srk_lookup(tpm, &handle);
+	if (!err) {
+		*parent = handle;
+		*transient = false;
+		return 0;
+	}
+	if (err != -ENOENT)
+		return err;
+	err = srk_create_primary(tpm, &handle);
+	if (err)
+		return err;
+	*parent = handle;
+	*transient = true;
+	return 0;
+}
+
+void fwg_tpm_release_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool transient)
+{
+	if (*parent == ESYS_TR_NONE)
+		return;
+	if (transient) {
+		fwg_tpm_flush(tpm, parent);
+		return;
+	}
+	/* A persistent handle stays in the TPM; drop only our reference. */
+	Esys_TR_Close(tpm->esys, parent);
+	*parent = ESYS_TR_NONE;
+}
+
+int fwg_tpm_srk_present(struct fwg_tpm *tpm, bool *ret)
+{
+	ESYS_TR handle = ESYS_TR_NONE;
+	int err;
+
+	err = srk_lookup(tpm, &handle);
+	if (err && err != -ENOENT)
+		return err;
+	if (!err)
+		Esys_TR_Close(tpm->esys, &handle);
+	*ret = !err;
+	return 0;
+}
+
+int fwg_tpm_srk_persist(struct fwg_tpm *tpm, bool *created)
+{
+	ESYS_TR transient = ESYS_TR_NONE, persistent = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int err;
+
+	err = srk_lookup(tpm, &persistent);
+	if (!err) {
+		Esys_TR_Close(tpm->esys, &persistent);
+		*created = false;
+		return 0;
+	}
+	if (err != -ENOENT)
+		return err;
+	err = srk_create_primary(tpm, &transient);
+	if (err)
+		return err;
+	rc = FWG_TPM_CALL(Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, transient,
+					    ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					    ESYS_TR_NONE, FWG_TPM_SRK_HANDLE,
+					    &persistent));
+	if (rc != TSS2_RC_SUCCESS)
+		err = fwg_tpm_fail("persisting the SRK at 0x81000001", rc);
+	else
+		Esys_TR_Close(tpm->esys, &persistent);
+	fwg_tpm_flush(tpm, &transient);
+	if (!err)
+		*created = true;
+	return err;
+}

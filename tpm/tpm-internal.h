@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * Internals shared by the tpm/ source files: the context layout, return-code
+ * decoding, the bounded retry wrapper and small helpers. Nothing outside
+ * tpm/ includes this header.
+ */
+#ifndef FWGUARD_TPM_INTERNAL_H
+#define FWGUARD_TPM_INTERNAL_H
+
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_tcti.h>
+
+#include "tpm/tpm.h"
+
+struct fwg_tpm {
+	/*
+	 * A pass-through TCTI stacked on the real one so that every command,
+	 * including those ESYS sends on its own (ReadPublic behind
+	 * Esys_TR_FromTPMPublic), is counted and timed in one place. Must
+	 * stay the first member: ESYS hands its address back to us.
+	 */
+	TSS2_TCTI_CONTEXT_COMMON_V2 counting_tcti;
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+	char *state_dir;
+	unsigned int pcr;
+	bool sha256_bank_checked;
+	unsigned long commands;
+	uint64_t tpm_ns;
+	uint64_t sent_ns;
+	fwg_tpm_command_hook hook;
+	void *hook_arg;
+};
+
+#define FWG_TPM_RETRIES 4
+
+/*
+ * Run one ESYS call, resubmitting it a bounded number of times while the
+ * TPM answers RETRY, TESTING or YIELDED. ESYS already resubmits a few times
+ * itself; this outer loop adds a back-off so a TPM busy with self-tests
+ * after power-on gets a moment.
+ */
+#define FWG_TPM_CALL(call) ({					\
+	TSS2_RC rc_;						\
+	unsigned int attempt_ = 0;				\
+	do							\
+		rc_ = (call);					\
+	while (fwg_tpm_retry_wait(rc_, attempt_++));		\
+	rc_;							\
+})
+
+bool fwg_tpm_retry_wait(TSS2_RC rc, unsigned int attempt);
+TSS2_RC fwg_tpm_rc_base(TSS2_RC rc);
+int fwg_tpm_rc_errno(TSS2_RC rc);
+int fwg_tpm_fail(const char *what, TSS2_RC rc);
+void fwg_tpm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void fwg_tpm_flush(struct fwg_tpm *tpm, ESYS_TR *handle);
+void fwg_tpm_pcr_selection(unsigned int pcr, TPML_PCR_SELECTION *sel);
+int fwg_tpm_require_sha256_bank(struct fwg_tpm *tpm);
+int fwg_tpm_storage_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool *transient);
+void fwg_tpm_release_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool transient);
+int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
+			const struct fwg_tpm_subject *subject,
+			const uint8_t before[FWG_DIGEST_SIZE],
+			const uint8_t after[FWG_DIGEST_SIZE]);
+void fwg_sha256(const void *a, size_t alen, const void *b, size_t blen,
+		uint8_t out[FWG_DIGEST_SIZE]);
+
+#endif /* FWGUARD_TPM_INTERNAL_H */

@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * fwguard TPM layer: the public interface of tpm/. One struct fwg_tpm owns
+ * the TCTI and the ESYS context for the lifetime of one updatectl command;
+ * everything else (PCR measurement and event log, sealing to the predicted
+ * next-boot PCR value, unseal-and-compare, the NV security-version floor) is
+ * an operation on that context. tpm/TPM.md documents the on-disk and in-TPM
+ * formats these functions produce.
+ *
+ * All functions return 0 or a negative errno and write out-parameters only
+ * on success. The errors a caller must tell apart are named below.
+ */
+#ifndef FWGUARD_TPM_H
+#define FWGUARD_TPM_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define FWG_TPM_DEFAULT_TCTI		"device:/dev/tpmrm0"
+#define FWG_TPM_TCTI_ENV		"FWGUARD_TCTI"
+#define FWG_TPM_DEFAULT_STATE_DIR	"/var/lib/fwguard"
+#define FWG_TPM_DEFAULT_PCR		8
+#define FWG_TPM_SRK_HANDLE		0x81000001u
+/* Owner range of the TCG handle registry; "FW" in the low half. */
+#define FWG_TPM_FLOOR_NV_INDEX		0x01004657u
+/* Most increments one floor raise may cost, see TPM.md "Version floor". */
+#define FWG_TPM_FLOOR_MAX_STEP		1024u
+
+#define FWG_DIGEST_SIZE			32
+#define FWG_COMPONENT_MAX		32
+#define FWG_SLOT_MAX			16
+
+/* Errors with a meaning of their own. */
+#define FWG_TPM_E_UNAVAILABLE	(-ENODEV)	/* no TPM, TCTI failed, connection lost */
+#define FWG_TPM_E_PCR_MISMATCH	(-EKEYREJECTED)	/* PCR not in the sealed (predicted) state */
+#define FWG_TPM_E_DIGEST_MISMATCH (-EMEDIUMTYPE) /* slot holds another image than sealed */
+#define FWG_TPM_E_NO_BLOB	(-ENOENT)	/* nothing sealed for this component */
+#define FWG_TPM_E_BAD_BLOB	(-EBADMSG)	/* sealed blob corrupt or not ours */
+#define FWG_TPM_E_NO_BANK	(-EOPNOTSUPP)	/* SHA-256 PCR bank not allocated */
+#define FWG_TPM_E_STALE		(-ESTALE)	/* floor would move down */
+#define FWG_TPM_E_NOT_PROVISIONED (-ENXIO)	/* floor NV index missing */
+
+struct fwg_tpm;
+
+struct fwg_tpm_options {
+	const char *tcti;	/* NULL: $FWGUARD_TCTI, else FWG_TPM_DEFAULT_TCTI */
+	const char *state_dir;	/* NULL: FWG_TPM_DEFAULT_STATE_DIR */
+	int pcr;		/* < 0: FWG_TPM_DEFAULT_PCR */
+	bool allow_resettable_pcr; /* tests only: permit PCR 16 and 23 */
+};
+
+/* What one measurement or one sealed record is about. */
+struct fwg_tpm_subject {
+	char component[FWG_COMPONENT_MAX + 1];	/* [A-Za-z0-9._-]+ */
+	char slot[FWG_SLOT_MAX + 1];		/* [A-Za-z0-9._-]+ */
+	uint64_t version;			/* security version */
+	uint8_t digest[FWG_DIGEST_SIZE];	/* SHA-256 of the image */
+};
+
+/* A sealed record as stored in the state directory (no TPM needed). */
+struct fwg_tpm_sealed_info {
+	struct fwg_tpm_subject subject;
+	unsigned int pcr;
+	uint8_t predicted_pcr[FWG_DIGEST_SIZE];
+	uint64_t sealed_at;	/* seconds since the epoch */
+};
+
+/* Called after every TPM command the context sends (tests, benchmarks). */
+typedef void (*fwg_tpm_command_hook)(void *arg, unsigned long commands);
+
+/* context.c */
+int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret);
+void fwg_tpm_close(struct fwg_tpm *tpm);
+unsigned int fwg_tpm_pcr_index(const struct fwg_tpm *tpm);
+const char *fwg_tpm_state_dir(const struct fwg_tpm *tpm);
+void fwg_tpm_stats(const struct fwg_tpm *tpm, unsigned long *commands, uint64_t *tpm_ns);
+void fwg_tpm_set_command_hook(struct fwg_tpm *tpm, fwg_tpm_command_hook hook, void *arg);
+int fwg_tpm_lockout_counter(struct fwg_tpm *tpm, uint32_t *ret);
+int fwg_tpm_check_pcr_index(int pcr, bool allow_resettable);
+bool fwg_tpm_subject_name_valid(const char *name, size_t max);
+
+/* pcr.c */
+int fwg_tpm_pcr_read(struct fwg_tpm *tpm, uint8_t value[FWG_DIGEST_SIZE]);
+int fwg_tpm_measure(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
+void fwg_tpm_predict_boot_pcr(const uint8_t digest[FWG_DIGEST_SIZE],
+			      uint8_t predicted[FWG_DIGEST_SIZE]);
+
+/* eventlog.c */
+int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,
+			uint8_t value[FWG_DIGEST_SIZE], unsigned int *events);
+
+/* seal.c */
+int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
+int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
+			  const uint8_t measured[FWG_DIGEST_SIZE],
+			  struct fwg_tpm_subject *ret);
+int fwg_sealed_info_read(const char *state_dir, const char *component,
+			 struct fwg_tpm_sealed_info *ret);
+int fwg_sealed_blob_path(const char *state_dir, const char *component,
+			 char **ret);
+
+/* floor.c */
+int fwg_tpm_floor_provision(struct fwg_tpm *tpm);
+int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret);
+int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);
+
+/* srk.c */
+int fwg_tpm_srk_persist(struct fwg_tpm *tpm, bool *created);
+int fwg_tpm_srk_present(struct fwg_tpm *tpm, bool *ret);
+
+/* fileio.c */
+int fwg_write_file_atomic(const char *path, const void *buf, size_t len);
+int fwg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+int fwg_mkdir_p(const char *path, unsigned int mode);
+int fwg_sha256_file(const char *path, uint8_t digest[FWG_DIGEST_SIZE]);
+int fwg_hex_decode_digest(const char *hex, uint8_t digest[FWG_DIGEST_SIZE]);
+void fwg_hex_encode(const uint8_t *buf, size_t len, char *out);
+
+#endif /* FWGUARD_TPM_H */
