@@ -214,6 +214,22 @@ static inline int fwg_protect(int ctl, const struct fwg_part *p, uint32_t flags)
 	return ioctl(ctl, FWGUARD_IOC_PROTECT, &req) ? -errno : 0;
 }
 
+/* The current floor, from the status file (policy loads may not lower it). */
+static inline uint64_t fwg_current_floor(void)
+{
+	char line[256];
+	uint64_t floor = 0;
+	FILE *f = fopen(FWG_SYSFS "/policy", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "floor %" SCNu64, &floor) == 1)
+			break;
+	fclose(f);
+	return floor;
+}
+
 /* Module loaded, keyring sealed, fw_a (active) and fw_b protected. */
 static inline int fwg_setup(struct fwg_part *fw_a, struct fwg_part *fw_b)
 {
@@ -232,6 +248,7 @@ static inline int fwg_setup(struct fwg_part *fw_a, struct fwg_part *fw_b)
 	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return -errno;
+	pol.floor = fwg_current_floor();
 	err = ioctl(ctl, FWGUARD_IOC_POLICY, &pol) ? -errno : 0;
 	if (!err)
 		err = fwg_protect(ctl, fw_a, FWGUARD_PROTECT_ACTIVE);
