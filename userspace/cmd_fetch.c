@@ -173,18 +173,20 @@ static void print_result(const struct fetch_args *a, const char *path,
 		       t->component, t->security_version, t->image_len);
 }
 
-static int do_fetch(const struct uc_config *cfg, const struct fetch_args *a)
+int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char *output,
+		    bool quiet, char *path, unsigned long path_size, struct fwguard_ticket *ticket)
 {
 	struct fetch_check check = { 0 };
 	struct fetch_tls tls = { cfg->server_ca, cfg->client_cert, cfg->client_key };
+	struct fetch_args a = { .output = output };
 	struct cms_trust *trust = NULL;
 	struct fetch_opts opts;
-	char url[1024], dest[PATH_MAX];
+	char url[1024];
 	int err;
 
-	err = resolve_url(cfg, a->source, url, sizeof(url));
+	err = resolve_url(cfg, source, url, sizeof(url));
 	if (!err)
-		err = resolve_output(cfg, a, url, dest, sizeof(dest));
+		err = resolve_output(cfg, &a, url, path, path_size);
 	if (!err)
 		err = cms_trust_load(cfg->trust, &trust);
 	if (err)
@@ -198,13 +200,28 @@ static int do_fetch(const struct uc_config *cfg, const struct fetch_args *a)
 	opts.connect_timeout_s = cfg->connect_timeout_s;
 	opts.stall_timeout_s = cfg->stall_timeout_s;
 	opts.attempts = cfg->attempts;
-	opts.progress = opts.progress && !a->quiet && !a->json;
+	opts.progress = opts.progress && !quiet;
 
-	err = fetch_to_file(url, dest, &tls, &opts, fetch_bundle_limit, &check);
-	if (!err && check.verified)
-		print_result(a, dest, &check.bt.ticket);
+	err = fetch_to_file(url, path, &tls, &opts, fetch_bundle_limit, &check);
+	if (!err && !check.verified)
+		err = -EBADMSG;
+	if (!err && ticket)
+		*ticket = check.bt.ticket;
 	bundle_ticket_release(&check.bt);
 	cms_trust_free(trust);
+	return err;
+}
+
+static int do_fetch(const struct uc_config *cfg, const struct fetch_args *a)
+{
+	struct fwguard_ticket t;
+	char dest[PATH_MAX];
+	int err;
+
+	err = uc_fetch_bundle(cfg, a->source, a->output, a->quiet || a->json, dest,
+			      sizeof(dest), &t);
+	if (!err)
+		print_result(a, dest, &t);
 	return err;
 }
 

@@ -10,7 +10,11 @@
 
 static const struct updatectl_cmd commands[] = {
 	{ "fetch", cmd_fetch, "download a bundle over mutual TLS, verifying its ticket first" },
+	{ "install", cmd_install, "verify a bundle and write it through fwguard into the inactive slot" },
+	{ "boot-verify", cmd_boot_verify, "measure and verify the booted slot; fall back on mismatch" },
+	{ "mark-good", cmd_mark_good, "confirm a verified trial slot and raise the version floor" },
 	{ "bundle", cmd_bundle, "create or inspect update bundles (vendor side)" },
+	{ "keys", cmd_keys, "add, list or seal the kernel's .fwguard ticket-signing keys" },
 	{ "tpm", cmd_tpm, "TPM provisioning, measurement, sealing and status" },
 };
 

@@ -28,9 +28,26 @@ struct updatectl_cmd {
 
 int cmd_bundle(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
+int cmd_keys(int argc, char **argv);
+int cmd_install(int argc, char **argv);
+int cmd_boot_verify(int argc, char **argv);
+int cmd_mark_good(int argc, char **argv);
+
+/* SHA-256 of the first @len bytes of a partition. 0 or -errno. */
+int hash_partition(const char *devnode, unsigned long long len, unsigned char digest[32]);
 
 /* Map a fetch/verify error to an exit code. */
 int fetch_exit_code(int err);
+
+struct uc_config;
+struct fwguard_ticket;
+/*
+ * Download the bundle @source (URL, or name under server_url) to @output or
+ * into download_dir; the ticket is verified before the image is accepted.
+ * Returns 0 with the bundle's path in @path and its ticket in @ticket.
+ */
+int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char *output,
+		    _Bool quiet, char *path, unsigned long path_size, struct fwguard_ticket *ticket);
 int cmd_tpm(int argc, char **argv);
 
 #endif /* UPDATECTL_H */

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * updatectl install: verify a bundle, stream its image through the kernel
+ * gate into the inactive slot of its component, measure the digest the
+ * kernel reports into the TPM, seal it for the next boot, and mark the slot
+ * to be tried. The active slot, its state and its sealed record are never
+ * touched; the target slot is marked invalid before its first byte is
+ * written and valid only after everything succeeded, so a failure or power
+ * cut at any step leaves a slot that will not be booted.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tpm/tpm.h"
+#include "userspace/bundle_verify.h"
+#include "userspace/config.h"
+#include "userspace/gate.h"
+#include "userspace/policy_conf.h"
+#include "userspace/runtime.h"
+#include "userspace/slots.h"
+#include "userspace/updatectl.h"
+
+struct install_args {
+	const char *config;
+	const char *source;
+	bool json;
+	bool quiet;
+};
+
+/* Everything one install works with, released by install_release(). */
+struct install {
+	struct uc_config cfg;
+	struct policy_conf pc;
+	const struct pc_component *comp;
+	struct slot_state state;
+	struct bundle_ticket bt;
+	struct pc_partition target_part;
+	struct fwg_tpm *tpm;
+	char path[PATH_MAX];
+	int fd;
+	int target;
+	uint64_t floor;
+};
+
+static void install_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: updatectl install [--config FILE] [--json] [--quiet] BUNDLE|URL\n"
+		"  Verify the bundle, write its image through fwguard into the inactive\n"
+		"  slot of its component, measure and seal it in the TPM, and mark the\n"
+		"  slot to be tried at the next boot. A URL is fetched first.\n");
+}
+
+static int parse_install_args(int argc, char **argv, struct install_args *a)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 }
+	};
+	int opt;
+
+	a->config = UC_CONFIG_DEFAULT;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, "c:jqh", opts, NULL)) != -1) {
+		switch (opt) {
+		case 'c': a->config = optarg; break;
+		case 'j': a->json = true; break;
+		case 'q': a->quiet = true; break;
+		case 'h': install_usage(stdout); exit(UC_EXIT_OK);
+		default: return -EINVAL;
+		}
+	}
+	if (optind != argc - 1) {
+		install_usage(stderr);
+		return -EINVAL;
+	}
+	a->source = argv[optind];
+	return 0;
+}
+
+/* Step 1: the bundle, verified against the trust store and device policy. */
+static int install_verify(struct install *in)
+{
+	struct ticket_policy policy = {
+		.device_class = in->cfg.device_class,
+		.serial = in->cfg.serial[0] ? in->cfg.serial : NULL,
+		.version_floor = in->floor,
+		.now = (uint64_t)time(NULL),
+	};
+	struct cms_trust *trust = NULL;
+	struct stat st;
+	int err;
+
+	in->fd = open(in->path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0 || fstat(in->fd, &st) < 0) {
+		err = -errno;
+		fprintf(stderr, "updatectl: cannot open %s: %s\n", in->path, strerror(errno));
+		return err;
+	}
+	err = cms_trust_load(in->cfg.trust, &trust);
+	if (err)
+		return err;
+	err = bundle_ticket_read(in->fd, (uint64_t)st.st_size, in->path, trust, &policy, &in->bt);
+	cms_trust_free(trust);
+	if (!err && in->bt.total_len != (uint64_t)st.st_size) {
+		fprintf(stderr, "updatectl: %s: file is %lld bytes, its header says %" PRIu64 "\n",
+			in->path, (long long)st.st_size, in->bt.total_len);
+		err = -EBADMSG;
+	}
+	return err;
+}
+
+/* Step 2: which slot to write, from the policy and the slot state. */
+static int install_choose_slot(struct install *in)
+{
+	const char *component = in->bt.ticket.component;
+	int err;
+
+	err = policy_conf_load(in->cfg.policy, &in->pc);
+	if (err)
+		return err == -ENOENT ? -ENOENT : -EINVAL;
+	in->comp = policy_conf_find(&in->pc, component);
+	if (!in->comp) {
+		fprintf(stderr, "updatectl: %s: component '%s' is not in %s\n", in->path,
+			component, in->cfg.policy);
+		return -EACCES;
+	}
+	err = slot_state_load(in->cfg.state_dir, component, &in->state);
+	if (err)
+		return err;
+	in->target = 1 - slot_state_booted(&in->state);
+	err = pc_resolve("/sys/class/block", in->comp->slot[in->target].spec, &in->target_part);
+	if (err)
+		return err;
+	if (in->bt.ticket.image_len > in->target_part.size_bytes) {
+		fprintf(stderr, "updatectl: image of %" PRIu64 " bytes does not fit slot %s (%" PRIu64
+			" bytes)\n", in->bt.ticket.image_len, in->comp->slot[in->target].name,
+			in->target_part.size_bytes);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Step 3: mark the target slot unusable before its first byte changes. */
+static int install_invalidate_target(struct install *in)
+{
+	struct slot_record *r = &in->state.slot[in->target];
+
+	memset(r, 0, sizeof(*r));
+	if (in->state.pending == in->target)
+		in->state.pending = -1;
+	return slot_state_save(in->cfg.state_dir, &in->state);
+}
+
+/* Step 5: extend the PCR and seal the kernel-measured digest. */
+static int install_measure(struct install *in, const struct gate_result *res)
+{
+	struct fwg_tpm_subject subject = { .version = in->bt.ticket.security_version };
+	int err;
+
+	snprintf(subject.component, sizeof(subject.component), "%s", in->comp->name);
+	snprintf(subject.slot, sizeof(subject.slot), "%s", in->comp->slot[in->target].name);
+	memcpy(subject.digest, res->digest, sizeof(subject.digest));
+	err = fwg_tpm_measure(in->tpm, &subject);
+	if (!err)
+		err = fwg_tpm_seal(in->tpm, &subject);
+	if (err)
+		fprintf(stderr, "updatectl: TPM step failed: %s\n", strerror(-err));
+	return err;
+}
+
+static void install_report(const struct install *in, const struct install_args *a,
+			   const struct gate_result *res)
+{
+	char hex[65];
+
+	fwg_hex_encode(res->digest, sizeof(res->digest), hex);
+	if (a->json)
+		printf("{\"component\":\"%s\",\"slot\":\"%s\",\"version\":%" PRIu64
+		       ",\"length\":%" PRIu64 ",\"digest\":\"%s\",\"pending\":true}\n",
+		       in->comp->name, in->comp->slot[in->target].name,
+		       in->bt.ticket.security_version, res->written, hex);
+	else if (!a->quiet)
+		printf("installed %s version %" PRIu64 " into slot %s (%s)\n"
+		       "measured sha256 %s\nreboot to try it; run 'updatectl mark-good' once it verified\n",
+		       in->comp->name, in->bt.ticket.security_version,
+		       in->comp->slot[in->target].name, in->target_part.devnode, hex);
+}
+
+static int install_run(struct install *in, const struct install_args *a)
+{
+	struct fwg_tpm_options topts = { .tcti = in->cfg.tcti, .state_dir = in->cfg.state_dir,
+					 .pcr = (int)in->cfg.pcr };
+	struct gate_result res;
+	struct slot_record *r;
+	int err;
+
+	err = uc_module_ensure();
+	if (err)
+		return -ENODEV;
+	err = fwg_tpm_open(&topts, &in->tpm);
+	if (!err)
+		err = fwg_tpm_floor_read(in->tpm, &in->floor);
+	if (err)
+		return err == -ENXIO ? err : -ENODEV;
+	err = install_verify(in);
+	if (!err)
+		err = install_choose_slot(in);
+	if (!err)
+		err = install_invalidate_target(in);
+	if (err)
+		return err;
+	err = gate_write_image(in->target_part.devt, in->bt.cms, in->bt.cms_len, in->fd,
+			       bundle_image_offset(&in->bt.header), in->bt.header.image_len,
+			       !a->quiet && !a->json && isatty(STDERR_FILENO), &res);
+	if (err)
+		return err;
+	err = install_measure(in, &res);
+	if (err)
+		return err;
+	r = &in->state.slot[in->target];
+	r->valid = true;
+	r->version = in->bt.ticket.security_version;
+	r->length = res.written;
+	memcpy(r->digest, res.digest, sizeof(r->digest));
+	in->state.pending = in->target;
+	err = slot_state_save(in->cfg.state_dir, &in->state);
+	if (!err)
+		install_report(in, a, &res);
+	return err;
+}
+
+static int install_exit_code(int err)
+{
+	switch (err) {
+	case 0: return UC_EXIT_OK;
+	case -ENODEV: return UC_EXIT_KERNEL;
+	case -ENXIO: return UC_EXIT_TPM;
+	case -EINVAL: return UC_EXIT_USAGE;
+	case -EIO: case -ENOSPC: case -ENOENT: return UC_EXIT_IO;
+	case -EPERM: case -ETXTBSY: case -EBUSY: return UC_EXIT_KERNEL;
+	default: return UC_EXIT_VERIFY;
+	}
+}
+
+int cmd_install(int argc, char **argv)
+{
+	struct install_args args = { 0 };
+	struct install in = { .fd = -1 };
+	int err, lock;
+
+	if (parse_install_args(argc, argv, &args))
+		return UC_EXIT_USAGE;
+	uc_config_defaults(&in.cfg);
+	if (uc_config_load(&in.cfg, args.config, !strcmp(args.config, UC_CONFIG_DEFAULT)))
+		return UC_EXIT_USAGE;
+	lock = uc_lock(getenv("FWGUARD_LOCK") ? getenv("FWGUARD_LOCK") : UC_LOCK_DEFAULT);
+	if (lock < 0)
+		return lock == -EBUSY ? UC_EXIT_BUSY : UC_EXIT_FAILURE;
+	if (strstr(args.source, "://")) {
+		err = uc_fetch_bundle(&in.cfg, args.source, NULL, args.quiet || args.json,
+				      in.path, sizeof(in.path), NULL);
+		if (err) {
+			close(lock);
+			return fetch_exit_code(err);
+		}
+	} else {
+		snprintf(in.path, sizeof(in.path), "%s", args.source);
+	}
+	err = install_run(&in, &args);
+	if (err)
+		fprintf(stderr, "updatectl: install of %s failed; the active slot is unchanged\n",
+			in.path);
+	bundle_ticket_release(&in.bt);
+	fwg_tpm_close(in.tpm);
+	if (in.fd >= 0)
+		close(in.fd);
+	close(lock);
+	return install_exit_code(err);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * updatectl's side of the kernel gate: open an update session on a
+ * protected partition with a ticket, stream an image through it, commit,
+ * and the wording of every errno the gate can answer with.
+ */
+#ifndef FWGUARD_GATE_H
+#define FWGUARD_GATE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct gate_result {
+	uint64_t written;
+	uint8_t digest[32];
+	uint64_t security_version;
+};
+
+/*
+ * Write @len bytes read from @in_fd at offset @in_off into the partition
+ * @devt through a session opened with the DER ticket @cms, and commit.
+ * @progress: draw a progress bar on stderr.
+ * Returns 0 and fills @res, or the negative errno of the step that failed
+ * (logged with the step and the kernel's reason).
+ */
+int gate_write_image(dev_t devt, const void *cms, size_t cms_len, int in_fd, uint64_t in_off,
+		     uint64_t len, int progress, struct gate_result *res);
+
+/* One phrase for an errno of FWGUARD_IOC_BEGIN / COMMIT. */
+const char *gate_strerror(int err, int commit);
+
+#endif /* FWGUARD_GATE_H */
