@@ -15,7 +15,6 @@ static const struct updatectl_cmd commands[] = {
 	{ "mark-good", cmd_mark_good, "confirm a verified trial slot and raise the version floor" },
 	{ "bundle", cmd_bundle, "create or inspect update bundles (vendor side)" },
 	{ "keys", cmd_keys, "add, list or seal the kernel's .fwguard ticket-signing keys" },
-	{ "keys", cmd_keys, "add, list or seal the kernel's .fwguard ticket-signing keys" },
 	{ "tpm", cmd_tpm, "TPM provisioning, measurement, sealing and status" },
 };
 

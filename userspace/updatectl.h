@@ -29,7 +29,6 @@ struct updatectl_cmd {
 int cmd_bundle(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
-int cmd_keys(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_boot_verify(int argc, char **argv);
 int cmd_mark_good(int argc, char **argv);
