@@ -10,7 +10,12 @@
  */
 #include <string.h>
 
+#include <linux/fwguard.h>
+
 #include "userspace/bundle_format.h"
+
+/* A bundle must never carry a ticket the kernel would refuse for its size alone. */
+_Static_assert(BUNDLE_CMS_MAX == FWGUARD_TICKET_CMS_MAX, "bundle and uapi CMS caps differ");
 
 #define OFF_MAGIC	0
 #define OFF_VERSION	4
