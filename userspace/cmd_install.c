@@ -24,6 +24,7 @@
 #include "tpm/tpm.h"
 #include "userspace/bundle_verify.h"
 #include "userspace/config.h"
+#include "userspace/fsutil.h"
 #include "userspace/gate.h"
 #include "userspace/policy_conf.h"
 #include "userspace/runtime.h"
@@ -200,13 +201,65 @@ static void install_report(const struct install *in, const struct install_args *
 		       in->comp->slot[in->target].name, in->target_part.devnode, hex);
 }
 
+/*
+ * Ticket ids this device consumed, in <state_dir>/tickets, one hex id per
+ * line. The kernel refuses a replay within a boot; this list refuses it
+ * across reboots before anything is touched.
+ */
+static int ticket_log_path(const char *state_dir, char *buf, size_t size)
+{
+	return (size_t)snprintf(buf, size, "%s/tickets", state_dir) >= size ? -ENAMETOOLONG : 0;
+}
+
+static int ticket_log_check(const char *state_dir, const uint8_t id[16])
+{
+	char path[PATH_MAX], hex[33], line[64];
+	int err = 0;
+	FILE *f;
+
+	if (ticket_log_path(state_dir, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fwg_hex_encode(id, 16, hex);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT ? 0 : -errno;
+	while (!err && fgets(line, sizeof(line), f))
+		if (!strncmp(line, hex, 32) && line[32] == '\n')
+			err = -EALREADY;
+	fclose(f);
+	if (err)
+		fprintf(stderr, "updatectl: ticket %s was already installed on this device "
+			"(replay refused)\n", hex);
+	return err;
+}
+
+static int ticket_log_add(const char *state_dir, const uint8_t id[16])
+{
+	char path[PATH_MAX], hex[34];
+	int fd, err;
+
+	if (ticket_log_path(state_dir, path, sizeof(path)))
+		return -ENAMETOOLONG;
+	fwg_hex_encode(id, 16, hex);
+	hex[32] = '\n';
+	hex[33] = '\0';
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	err = write_all(fd, hex, 33);
+	if (!err && fsync(fd) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 static int install_run(struct install *in, const struct install_args *a)
 {
 	struct fwg_tpm_options topts = { .tcti = in->cfg.tcti, .state_dir = in->cfg.state_dir,
 					 .pcr = (int)in->cfg.pcr };
 	struct gate_result res;
 	struct slot_record *r;
-	int err;
+	int err, session;
 
 	err = uc_module_ensure();
 	if (err)
@@ -220,12 +273,23 @@ static int install_run(struct install *in, const struct install_args *a)
 	if (!err)
 		err = install_choose_slot(in);
 	if (!err)
-		err = install_invalidate_target(in);
+		err = ticket_log_check(in->cfg.state_dir, in->bt.ticket.id);
 	if (err)
 		return err;
-	err = gate_write_image(in->target_part.devt, in->bt.cms, in->bt.cms_len, in->fd,
-			       bundle_image_offset(&in->bt.header), in->bt.header.image_len,
+	/* The kernel verifies the ticket before anything changes on disk. */
+	session = gate_begin(in->target_part.devt, in->bt.cms, in->bt.cms_len);
+	if (session < 0)
+		return session;
+	err = install_invalidate_target(in);
+	if (err) {
+		close(session);
+		return err;
+	}
+	err = gate_write_image(session, in->fd, bundle_image_offset(&in->bt.header),
+			       in->bt.header.image_len,
 			       !a->quiet && !a->json && isatty(STDERR_FILENO), &res);
+	if (!err)
+		err = ticket_log_add(in->cfg.state_dir, in->bt.ticket.id);
 	if (err)
 		return err;
 	err = install_measure(in, &res);

@@ -45,7 +45,7 @@ const char *gate_strerror(int err, int commit)
 	}
 }
 
-static int session_begin(dev_t devt, const void *cms, size_t cms_len)
+int gate_begin(dev_t devt, const void *cms, size_t cms_len)
 {
 	struct fwguard_begin begin = {
 		.size = sizeof(begin),
@@ -118,15 +118,12 @@ static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int pro
 	return err;
 }
 
-int gate_write_image(dev_t devt, const void *cms, size_t cms_len, int in_fd, uint64_t in_off,
-		     uint64_t len, int progress, struct gate_result *res)
+int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int progress,
+		     struct gate_result *res)
 {
 	struct fwguard_commit commit = { .size = sizeof(commit) };
-	int session, err;
+	int err;
 
-	session = session_begin(devt, cms, cms_len);
-	if (session < 0)
-		return session;
 	err = stream(session, in_fd, in_off, len, progress);
 	if (!err && ioctl(session, FWGUARD_IOC_COMMIT, &commit) < 0) {
 		err = -errno;

@@ -17,14 +17,21 @@ struct gate_result {
 };
 
 /*
- * Write @len bytes read from @in_fd at offset @in_off into the partition
- * @devt through a session opened with the DER ticket @cms, and commit.
- * @progress: draw a progress bar on stderr.
+ * Open an update session on partition @devt with the DER ticket @cms. The
+ * kernel verifies the ticket here; nothing is written yet. Returns the
+ * session fd, or the kernel's negative errno (logged).
+ */
+int gate_begin(dev_t devt, const void *cms, size_t cms_len);
+
+/*
+ * Stream @len bytes read from @in_fd at offset @in_off into @session and
+ * commit; the session fd is closed in every case (without a commit that
+ * aborts the session). @progress: draw a progress bar on stderr.
  * Returns 0 and fills @res, or the negative errno of the step that failed
  * (logged with the step and the kernel's reason).
  */
-int gate_write_image(dev_t devt, const void *cms, size_t cms_len, int in_fd, uint64_t in_off,
-		     uint64_t len, int progress, struct gate_result *res);
+int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int progress,
+		     struct gate_result *res);
 
 /* One phrase for an errno of FWGUARD_IOC_BEGIN / COMMIT. */
 const char *gate_strerror(int err, int commit);

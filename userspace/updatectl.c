@@ -13,7 +13,9 @@ static const struct updatectl_cmd commands[] = {
 	{ "install", cmd_install, "verify a bundle and write it through fwguard into the inactive slot" },
 	{ "boot-verify", cmd_boot_verify, "measure and verify the booted slot; fall back on mismatch" },
 	{ "mark-good", cmd_mark_good, "confirm a verified trial slot and raise the version floor" },
+	{ "status", cmd_status, "show slots, versions, floor and module state (--json)" },
 	{ "bundle", cmd_bundle, "create or inspect update bundles (vendor side)" },
+	{ "policy", cmd_policy, "load this boot's partition policy into fwguard.ko, or show it" },
 	{ "keys", cmd_keys, "add, list or seal the kernel's .fwguard ticket-signing keys" },
 	{ "tpm", cmd_tpm, "TPM provisioning, measurement, sealing and status" },
 };

@@ -29,9 +29,11 @@ struct updatectl_cmd {
 int cmd_bundle(int argc, char **argv);
 int cmd_fetch(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
+int cmd_policy(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_boot_verify(int argc, char **argv);
 int cmd_mark_good(int argc, char **argv);
+int cmd_status(int argc, char **argv);
 
 /* SHA-256 of the first @len bytes of a partition. 0 or -errno. */
 int hash_partition(const char *devnode, unsigned long long len, unsigned char digest[32]);
