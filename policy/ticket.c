@@ -272,7 +272,7 @@ static int parse_body(const uint8_t *p, uint32_t body_len, struct fwguard_ticket
 		last = tag;
 		off += len;
 	}
-	/* Unreachable by the argument above; kept so the bound is not load-bearing. */
+	/* Unreachable (see above); should it ever be reached, refuse, never accept. */
 	if (off != body_len)
 		return -FWGUARD_TICKET_EORDER;
 	return 0;

@@ -16,13 +16,13 @@
 #                       build/fuzz/fuzz_<name>.log
 #   make fuzz           every target in turn
 #   make fuzz-seeds     rerun every seeds_<name> program into its corpus
+#   make fuzz-cov-<name> source coverage of the seeds + working corpus (clang)
 #   make check          runs build/tests/fuzz/replay_<name>: each corpus file
 #                       through the same entry point, one TAP result per file
 #
-# The rules below need prerequisites that other fragments define after this
-# one is read (LIB_OBJS, FUZZ_SRCS_<name>), hence .SECONDEXPANSION; no other
-# rule in the tree has a '$' left after the first expansion, so it changes
-# nothing else.
+# A fragment read after this one may set FUZZ_SRCS_<name>, so the rules below
+# expand it in prerequisites through .SECONDEXPANSION; no other rule in the
+# tree has a '$' left after the first expansion, so it changes nothing else.
 
 FUZZ_TIME   ?= 600
 FUZZ_CC     ?= clang
@@ -45,7 +45,7 @@ fuzz_objs = $(patsubst %.c,$(BUILD)/obj/%.o,$(call fuzz_srcs,$1))
 
 HOST_TESTS += $(REPLAY_BINS)
 
-.PHONY: fuzz fuzz-seeds $(FUZZ_NAMES:%=fuzz-%)
+.PHONY: fuzz fuzz-seeds $(FUZZ_NAMES:%=fuzz-%) $(FUZZ_NAMES:%=fuzz-cov-%)
 .SECONDEXPANSION:
 
 # ---- replay (gcc, ordinary host test) ----
@@ -77,6 +77,23 @@ $(FUZZ_NAMES:%=fuzz-%): fuzz-%: $(BUILD)/fuzz/fuzz_%
 
 fuzz: $(FUZZ_NAMES:%=fuzz-%)
 
+# Source coverage of a corpus: the committed seeds plus, when present, the
+# fuzzer's working corpus, replayed by a clang coverage build of the target.
+$(FUZZ_NAMES:%=fuzz-cov-%): fuzz-cov-%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c
+	@rm -rf $(BUILD)/fuzz/cov/$* && mkdir -p $(BUILD)/fuzz/cov/$*
+	$(FUZZ_CC) -O0 -g -fprofile-instr-generate -fcoverage-mapping $(FUZZ_INCS) \
+		-DFUZZ_CORPUS_DIR=\"$(CURDIR)/tests/fuzz/corpus/$*\" \
+		-o $(BUILD)/fuzz/cov/$*/replay tests/fuzz/replay.c $< \
+		$(call fuzz_srcs,$*) $(call fuzz_libs,$*)
+	@for dir in $(CURDIR)/tests/fuzz/corpus/$* $(wildcard $(BUILD)/fuzz/work/$*); do \
+		LLVM_PROFILE_FILE=$(BUILD)/fuzz/cov/$*/%p.profraw \
+			$(BUILD)/fuzz/cov/$*/replay $$dir | tail -n +3 | grep -v '^ok' || true; \
+	done
+	llvm-profdata merge -sparse -o $(BUILD)/fuzz/cov/$*/all.profdata \
+		$(BUILD)/fuzz/cov/$*/*.profraw
+	llvm-cov report -instr-profile=$(BUILD)/fuzz/cov/$*/all.profdata \
+		$(BUILD)/fuzz/cov/$*/replay $(call fuzz_srcs,$*)
+
 # ---- seed corpora ----
 $(FUZZ_SEED_NAMES:%=$(BUILD)/fuzz/seeds_%): $(BUILD)/fuzz/seeds_%: tests/fuzz/seeds_%.c \
 		$$(call fuzz_srcs,$$*) $$(wildcard policy/*.h)
@@ -90,10 +107,6 @@ fuzz-seeds: $(FUZZ_SEED_NAMES:%=$(BUILD)/fuzz/seeds_%)
 		$(BUILD)/fuzz/seeds_$$name tests/fuzz/corpus/$$name; \
 		echo "fuzz-seeds: $$name: $$(ls tests/fuzz/corpus/$$name | wc -l) files"; \
 	done
-
-# tests/tests.mk names its link prerequisites before the library is defined;
-# name the one object this test needs so it links whatever the include order.
-$(BUILD)/tests/unit/test_ticket_parse: $(BUILD)/obj/policy/ticket.o
 
 # Mutation check of the ticket parser tests: every refusal check disabled in
 # turn must make some case fail, and every malformed case must fail against

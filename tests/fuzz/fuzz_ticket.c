@@ -35,8 +35,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	err = fwguard_ticket_parse(data, size, &first);
 	if (err) {
-		/* Every refusal must be one of the documented codes. */
-		if (err >= 0 || -err >= FWGUARD_TICKET_ERROR_COUNT)
+		/* Every refusal must be one of the documented, described codes. */
+		if (err >= 0 || -err >= FWGUARD_TICKET_ERROR_COUNT ||
+		    !strcmp(fwguard_ticket_strerror(err), "unknown error"))
 			abort();
 		return 0;
 	}
