@@ -346,3 +346,37 @@ int fwg_tpm_lockout_counter(struct fwg_tpm *tpm, uint32_t *ret)
 	Esys_Free(cap);
 	return err;
 }
+
+static int count_handles(struct fwg_tpm *tpm, TPM2_HT type, uint32_t *ret)
+{
+	TPMS_CAPABILITY_DATA *cap = NULL;
+	TPMI_YES_NO more;
+	TSS2_RC rc;
+
+	rc = FWG_TPM_CALL(Esys_GetCapability(tpm->esys, ESYS_TR_NONE,
+					     ESYS_TR_NONE, ESYS_TR_NONE,
+					     TPM2_CAP_HANDLES, (UINT32)type << 24,
+					     TPM2_MAX_CAP_HANDLES, &more, &cap));
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("listing loaded handles", rc);
+	*ret = cap->data.handles.count;
+	Esys_Free(cap);
+	return 0;
+}
+
+/* Loaded transient objects and sessions: proves nothing leaks. */
+int fwg_tpm_loaded_handles(struct fwg_tpm *tpm, uint32_t *objects,
+			   uint32_t *sessions)
+{
+	uint32_t o = 0, s = 0;
+	int err;
+
+	err = count_handles(tpm, TPM2_HT_TRANSIENT, &o);
+	if (!err)
+		err = count_handles(tpm, TPM2_HT_LOADED_SESSION, &s);
+	if (err)
+		return err;
+	*objects = o;
+	*sessions = s;
+	return 0;
+}

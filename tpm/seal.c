@@ -526,6 +526,9 @@ static int unseal_payload(struct fwg_tpm *tpm, ESYS_TR object,
 		}
 		return fwg_tpm_fail("unsealing", rc);
 	}
+	/* The TPM dropped the session (continueSession clear); ESYS keeps
+	 * its bookkeeping until told. */
+	Esys_TR_Close(tpm->esys, &session);
 	err = payload_parse(out->buffer, out->size, ret);
 	if (err)
 		fwg_tpm_log("unsealed record is malformed");

@@ -78,6 +78,8 @@ const char *fwg_tpm_state_dir(const struct fwg_tpm *tpm);
 void fwg_tpm_stats(const struct fwg_tpm *tpm, unsigned long *commands, uint64_t *tpm_ns);
 void fwg_tpm_set_command_hook(struct fwg_tpm *tpm, fwg_tpm_command_hook hook, void *arg);
 int fwg_tpm_lockout_counter(struct fwg_tpm *tpm, uint32_t *ret);
+int fwg_tpm_loaded_handles(struct fwg_tpm *tpm, uint32_t *objects,
+			   uint32_t *sessions);
 int fwg_tpm_check_pcr_index(int pcr, bool allow_resettable);
 bool fwg_tpm_subject_name_valid(const char *name, size_t max);
 

@@ -125,6 +125,17 @@ FIXTURE_TEARDOWN(tpm)
 	swtpm_teardown(&self->sw);
 }
 
+/* Every path, success or refusal, must leave no object or session loaded. */
+static void assert_nothing_loaded(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(tpm) *self)
+{
+	uint32_t objects = 99, sessions = 99;
+
+	ASSERT_EQ(0, fwg_tpm_loaded_handles(self->tpm, &objects, &sessions));
+	EXPECT_EQ(0u, objects);
+	EXPECT_EQ(0u, sessions);
+}
+
 /* This boot's measurement of the image the device is running. */
 static int boot_running(FIXTURE_DATA(tpm) *self)
 {
@@ -158,6 +169,7 @@ TEST_F(tpm, seal_then_unseal_after_predicted_extend)
 	EXPECT_STREQ("firmware", got.component);
 	EXPECT_EQ(7ull, got.version);
 	EXPECT_EQ(0, memcmp(got.digest, s.digest, FWG_DIGEST_SIZE));
+	assert_nothing_loaded(_metadata, self);
 }
 
 TEST_F(tpm, unseal_in_install_boot_is_pcr_mismatch)
@@ -187,6 +199,8 @@ TEST_F(tpm, unseal_after_other_digest_is_pcr_mismatch)
 	/* Comparing with the genuine digest does not help either. */
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	/* The refused session and the loaded object were both flushed. */
+	assert_nothing_loaded(_metadata, self);
 }
 
 TEST_F(tpm, unseal_compares_with_fresh_measurement)
@@ -200,6 +214,7 @@ TEST_F(tpm, unseal_compares_with_fresh_measurement)
 	digest_fill(other, 9);
 	EXPECT_EQ(FWG_TPM_E_DIGEST_MISMATCH,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", other, &got));
+	assert_nothing_loaded(_metadata, self);
 }
 
 TEST_F(tpm, unseal_missing_blob)
@@ -248,6 +263,7 @@ TEST_F(tpm, unseal_corrupt_blob_fails_cleanly)
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
 	/* The TPM stays healthy and untouched by the failures. */
+	assert_nothing_loaded(_metadata, self);
 	ASSERT_EQ(0, fwg_tpm_lockout_counter(self->tpm, &lockout));
 	EXPECT_EQ(0u, lockout);
 }
