@@ -69,6 +69,8 @@ struct fwguard_protect {
  *	per boot; an empty string leaves the current value unchanged.
  * @serial: In: NUL-terminated serial number; tickets bound to a serial must
  *	match it. Set once per boot; empty leaves the current value unchanged.
+ *
+ * Strings use [A-Za-z0-9._:+-]; bytes after the terminating NUL must be zero.
  */
 struct fwguard_policy {
 	__u32 size;
