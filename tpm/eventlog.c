@@ -136,6 +136,7 @@ static int replay_buffer(char *text, size_t len, unsigned int pcr,
 	uint8_t acc[FWG_DIGEST_SIZE] = { 0 };
 	unsigned int count = 0, lineno = 0;
 	char *line = text, *nl;
+	int err;
 
 	while (line < text + len) {
 		struct event ev;
@@ -158,7 +159,9 @@ static int replay_buffer(char *text, size_t len, unsigned int pcr,
 			memset(acc, 0, sizeof(acc));
 			count = 0;
 		}
-		fwg_sha256(acc, sizeof(acc), ev.digest, sizeof(ev.digest), acc);
+		err = fwg_sha256(acc, sizeof(acc), ev.digest, sizeof(ev.digest), acc);
+		if (err)
+			return err;
 		count++;
 	}
 	memcpy(value, acc, FWG_DIGEST_SIZE);

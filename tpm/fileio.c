@@ -196,20 +196,23 @@ out:
 	return err;
 }
 
-void fwg_sha256(const void *a, size_t alen, const void *b, size_t blen,
-		uint8_t out[FWG_DIGEST_SIZE])
+/* SHA-256 of a || b; out may alias either input. */
+int fwg_sha256(const void *a, size_t alen, const void *b, size_t blen,
+	       uint8_t out[FWG_DIGEST_SIZE])
 {
 	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	unsigned int outlen;
+	unsigned int outlen = 0;
+	int err = 0;
 
-	/* Allocation failure here leaves no sane way on; abort rather than
-	 * return a digest nobody computed. */
 	if (!md || !EVP_DigestInit_ex(md, EVP_sha256(), NULL) ||
 	    !EVP_DigestUpdate(md, a, alen) ||
 	    (blen && !EVP_DigestUpdate(md, b, blen)) ||
-	    !EVP_DigestFinal_ex(md, out, &outlen))
-		abort();
+	    !EVP_DigestFinal_ex(md, out, &outlen) || outlen != FWG_DIGEST_SIZE) {
+		fwg_tpm_log("SHA-256 computation failed (out of memory?)");
+		err = -ENOMEM;
+	}
 	EVP_MD_CTX_free(md);
+	return err;
 }
 
 static int hex_nibble(char c)

@@ -47,8 +47,7 @@ static int floor_name(bool written, TPM2B_NAME *name)
 	name->size = 2 + FWG_DIGEST_SIZE;
 	name->name[0] = TPM2_ALG_SHA256 >> 8;
 	name->name[1] = TPM2_ALG_SHA256 & 0xff;
-	fwg_sha256(buf, off, NULL, 0, name->name + 2);
-	return 0;
+	return fwg_sha256(buf, off, NULL, 0, name->name + 2);
 }
 
 static bool name_is(const TPM2B_NAME *a, const TPM2B_NAME *b)

@@ -107,7 +107,10 @@ int fwg_tpm_measure(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
 	err = pcr_extend(tpm, subject->digest);
 	if (err)
 		return err;
-	fwg_sha256(before, sizeof(before), subject->digest, FWG_DIGEST_SIZE, after);
+	err = fwg_sha256(before, sizeof(before), subject->digest, FWG_DIGEST_SIZE,
+			 after);
+	if (err)
+		return err;
 	return fwg_eventlog_append(tpm->state_dir, tpm->pcr, subject, before, after);
 }
 
@@ -116,11 +119,11 @@ int fwg_tpm_measure(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
  * after TPM reset, and boot-verify extends it exactly once, with the digest
  * of the active slot, before anything else touches it.
  */
-void fwg_tpm_predict_boot_pcr(const uint8_t digest[FWG_DIGEST_SIZE],
-			      uint8_t predicted[FWG_DIGEST_SIZE])
+int fwg_tpm_predict_boot_pcr(const uint8_t digest[FWG_DIGEST_SIZE],
+			     uint8_t predicted[FWG_DIGEST_SIZE])
 {
 	static const uint8_t reset_value[FWG_DIGEST_SIZE];
 
-	fwg_sha256(reset_value, sizeof(reset_value), digest, FWG_DIGEST_SIZE,
-		   predicted);
+	return fwg_sha256(reset_value, sizeof(reset_value), digest,
+			  FWG_DIGEST_SIZE, predicted);
 }

@@ -169,11 +169,14 @@ static int policy_pcr_digest(unsigned int pcr, const uint8_t predicted[FWG_DIGES
 	rc = Tss2_MU_TPML_PCR_SELECTION_Marshal(&sel, buf, sizeof(buf), &off);
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("marshalling the PCR selection", rc);
-	fwg_sha256(predicted, FWG_DIGEST_SIZE, NULL, 0, pcr_digest);
+	if (fwg_sha256(predicted, FWG_DIGEST_SIZE, NULL, 0, pcr_digest))
+		return -ENOMEM;
 	memcpy(start, zero, sizeof(zero));
 	memcpy(start + sizeof(zero), buf, off);
 	memcpy(start + sizeof(zero) + off, pcr_digest, sizeof(pcr_digest));
-	fwg_sha256(start, sizeof(zero) + off + sizeof(pcr_digest), NULL, 0, policy);
+	if (fwg_sha256(start, sizeof(zero) + off + sizeof(pcr_digest), NULL, 0,
+		       policy))
+		return -ENOMEM;
 	/* Never seal to an empty or trivially satisfiable policy. */
 	if (!memcmp(policy, zero, sizeof(zero)) || sel.count != 1)
 		return -EINVAL;
@@ -218,7 +221,7 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 			  uint8_t *buf, size_t size, size_t *len)
 {
 	struct cursor c = { .buf = buf, .len = size };
-	size_t pub_at, priv_at, off;
+	size_t pub_at, off;
 	TSS2_RC rc;
 
 	put_bytes(&c, BLOB_MAGIC, 8);
@@ -236,15 +239,13 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 	/* TPM2B_* marshal with their own 16-bit size prefix. */
 	pub_at = off = c.pos;
 	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, size, &off);
-	if (rc == TSS2_RC_SUCCESS) {
-		priv_at = off;
+	if (rc == TSS2_RC_SUCCESS)
 		rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, size, &off);
-	}
 	if (rc != TSS2_RC_SUCCESS || c.overflow || pub_at != BLOB_HEADER_SIZE ||
 	    size - off < FWG_DIGEST_SIZE)
 		return -EOVERFLOW;
-	(void)priv_at;
-	fwg_sha256(buf, off, NULL, 0, buf + off);
+	if (fwg_sha256(buf, off, NULL, 0, buf + off))
+		return -ENOMEM;
 	*len = off + FWG_DIGEST_SIZE;
 	return 0;
 }
@@ -262,7 +263,8 @@ static int blob_parse(const uint8_t *buf, size_t len,
 	if (len < BLOB_HEADER_SIZE + FWG_DIGEST_SIZE)
 		return FWG_TPM_E_BAD_BLOB;
 	body = len - FWG_DIGEST_SIZE;
-	fwg_sha256(buf, body, NULL, 0, check);
+	if (fwg_sha256(buf, body, NULL, 0, check))
+		return -ENOMEM;
 	if (CRYPTO_memcmp(check, buf + body, FWG_DIGEST_SIZE))
 		return FWG_TPM_E_BAD_BLOB;
 
@@ -424,8 +426,9 @@ int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
 		return err;
 	info.pcr = tpm->pcr;
 	info.sealed_at = (uint64_t)time(NULL);
-	fwg_tpm_predict_boot_pcr(subject->digest, info.predicted_pcr);
-	err = policy_pcr_digest(tpm->pcr, info.predicted_pcr, policy);
+	err = fwg_tpm_predict_boot_pcr(subject->digest, info.predicted_pcr);
+	if (!err)
+		err = policy_pcr_digest(tpm->pcr, info.predicted_pcr, policy);
 	if (!err)
 		err = seal_create(tpm, policy, payload, payload_len, &pub, &priv);
 	OPENSSL_cleanse(payload, sizeof(payload));

@@ -63,7 +63,7 @@ int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
 			const struct fwg_tpm_subject *subject,
 			const uint8_t before[FWG_DIGEST_SIZE],
 			const uint8_t after[FWG_DIGEST_SIZE]);
-void fwg_sha256(const void *a, size_t alen, const void *b, size_t blen,
-		uint8_t out[FWG_DIGEST_SIZE]);
+int fwg_sha256(const void *a, size_t alen, const void *b, size_t blen,
+	       uint8_t out[FWG_DIGEST_SIZE]);
 
 #endif /* FWGUARD_TPM_INTERNAL_H */

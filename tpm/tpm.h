@@ -86,8 +86,8 @@ bool fwg_tpm_subject_name_valid(const char *name, size_t max);
 /* pcr.c */
 int fwg_tpm_pcr_read(struct fwg_tpm *tpm, uint8_t value[FWG_DIGEST_SIZE]);
 int fwg_tpm_measure(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
-void fwg_tpm_predict_boot_pcr(const uint8_t digest[FWG_DIGEST_SIZE],
-			      uint8_t predicted[FWG_DIGEST_SIZE]);
+int fwg_tpm_predict_boot_pcr(const uint8_t digest[FWG_DIGEST_SIZE],
+			     uint8_t predicted[FWG_DIGEST_SIZE]);
 
 /* eventlog.c */
 int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,

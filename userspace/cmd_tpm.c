@@ -187,8 +187,9 @@ static int run_seal(const struct tpm_args *args)
 		err = tpm_open(args, &tpm);
 	if (!err)
 		err = fwg_tpm_seal(tpm, &subject);
+	if (!err)
+		err = fwg_tpm_predict_boot_pcr(subject.digest, predicted);
 	if (!err) {
-		fwg_tpm_predict_boot_pcr(subject.digest, predicted);
 		printf("sealed %s slot %s version %" PRIu64 " to PCR %u = ",
 		       subject.component, subject.slot, subject.version,
 		       fwg_tpm_pcr_index(tpm));
