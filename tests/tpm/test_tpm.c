@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
+#include <tss2/tss2_esys.h>
+#include <tss2/tss2_tctildr.h>
 
 #include "kselftest_harness.h"
 
@@ -424,6 +426,86 @@ TEST_F(tpm, tcti_from_environment)
 	EXPECT_EQ(0, fwg_tpm_pcr_read(t, pcr));
 	fwg_tpm_close(t);
 	unsetenv(FWG_TPM_TCTI_ENV);
+}
+
+/* A raw ESYS context on the fixture's swtpm, for playing the attacker. */
+static ESYS_CONTEXT *raw_esys(struct swtpm *sw, TSS2_TCTI_CONTEXT **tcti)
+{
+	ESYS_CONTEXT *esys = NULL;
+
+	if (Tss2_TctiLdr_Initialize(sw->tcti, tcti) != TSS2_RC_SUCCESS)
+		return NULL;
+	if (Esys_Initialize(&esys, *tcti, NULL) != TSS2_RC_SUCCESS) {
+		Tss2_TctiLdr_Finalize(tcti);
+		return NULL;
+	}
+	return esys;
+}
+
+static void raw_close(ESYS_CONTEXT *esys, TSS2_TCTI_CONTEXT *tcti)
+{
+	Esys_Finalize(&esys);
+	Tss2_TctiLdr_Finalize(&tcti);
+}
+
+TEST_F(tpm, floor_impostor_index_refused)
+{
+	TPM2B_NV_PUBLIC pub = { .nvPublic = {
+		.nvIndex = FWG_TPM_FLOOR_NV_INDEX, .nameAlg = TPM2_ALG_SHA256,
+		.attributes = TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | TPMA_NV_NO_DA,
+		.dataSize = 8 } };
+	TPM2B_MAX_NV_BUFFER zeros = { .size = 8 };
+	TPM2B_AUTH auth = { .size = 0 };
+	TSS2_TCTI_CONTEXT *tcti = NULL;
+	ESYS_CONTEXT *esys;
+	ESYS_TR nv = ESYS_TR_NONE;
+	uint64_t floor = 77;
+
+	/* Root defines an ordinary index full of zeros at our handle. */
+	esys = raw_esys(&self->sw, &tcti);
+	ASSERT_NE(NULL, esys);
+	ASSERT_EQ(TSS2_RC_SUCCESS,
+		  Esys_NV_DefineSpace(esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
+				      ESYS_TR_NONE, ESYS_TR_NONE, &auth, &pub, &nv));
+	ASSERT_EQ(TSS2_RC_SUCCESS,
+		  Esys_NV_Write(esys, nv, nv, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+				ESYS_TR_NONE, &zeros, 0));
+	raw_close(esys, tcti);
+
+	EXPECT_EQ(-EEXIST, fwg_tpm_floor_read(self->tpm, &floor));
+	EXPECT_EQ(-EEXIST, fwg_tpm_floor_raise(self->tpm, 3, &floor));
+	EXPECT_EQ(-EEXIST, fwg_tpm_floor_provision(self->tpm));
+	EXPECT_EQ(77ull, floor);
+}
+
+TEST_F(tpm, floor_redefined_counter_does_not_go_down)
+{
+	TSS2_TCTI_CONTEXT *tcti = NULL;
+	ESYS_CONTEXT *esys;
+	ESYS_TR nv = ESYS_TR_NONE;
+	uint64_t floor = 0;
+
+	ASSERT_EQ(0, fwg_tpm_floor_provision(self->tpm));
+	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 9, &floor));
+
+	/* Root, holding owner authorization, deletes the counter... */
+	esys = raw_esys(&self->sw, &tcti);
+	ASSERT_NE(NULL, esys);
+	ASSERT_EQ(TSS2_RC_SUCCESS,
+		  Esys_TR_FromTPMPublic(esys, FWG_TPM_FLOOR_NV_INDEX, ESYS_TR_NONE,
+					ESYS_TR_NONE, ESYS_TR_NONE, &nv));
+	ASSERT_EQ(TSS2_RC_SUCCESS,
+		  Esys_NV_UndefineSpace(esys, ESYS_TR_RH_OWNER, nv,
+					ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					ESYS_TR_NONE));
+	raw_close(esys, tcti);
+
+	/* ...and provisions it again: the TPM starts it above the old value. */
+	ASSERT_EQ(FWG_TPM_E_NOT_PROVISIONED, fwg_tpm_floor_read(self->tpm, &floor));
+	ASSERT_EQ(0, fwg_tpm_floor_provision(self->tpm));
+	ASSERT_EQ(0, fwg_tpm_floor_read(self->tpm, &floor));
+	EXPECT_LE(9ull, floor);
+	TH_LOG("floor after undefine and redefine: %llu", (unsigned long long)floor);
 }
 
 /* The command line: exit codes, and bad input changes nothing. */
