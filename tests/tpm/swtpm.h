@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -112,6 +113,8 @@ static inline int swtpm_start(struct swtpm *t)
 				 "not-need-init,startup-clear", NULL };
 		int null = open("/dev/null", O_WRONLY);
 
+		/* Never outlive the test, even one the harness kills. */
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		dup2(null, 1);
 		dup2(null, 2);
 		execvp(argv[0], argv);
