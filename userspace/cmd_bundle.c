@@ -57,7 +57,7 @@ static void bundle_usage(FILE *out)
 {
 	fprintf(out,
 		"usage: updatectl bundle create --image FILE --component NAME --device-class CLASS\n"
-		"                              --security-version N --key KEY.pem --cert CERT.pem\n"
+		"                              --security-version N --key KEY.pem|pkcs11:URI --cert CERT.pem\n"
 		"                              [--serial S] [--not-before T] [--not-after T]\n"
 		"                              [--raise-floor] [--test-only] --output BUNDLE\n"
 		"       updatectl bundle inspect BUNDLE [--trust CAFILE|CADIR] [--json]\n"

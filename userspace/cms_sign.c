@@ -6,22 +6,29 @@
  * SignerInfo identified by issuer and serial, signed attributes limited to
  * contentType, signingTime and messageDigest (no S/MIME capabilities), the
  * content attached and taken as binary (no MIME canonicalisation, which
- * would change the signed bytes). A key file in PEM is supported; PKCS#11
- * URIs are not (yet).
+ * would change the signed bytes). The key is loaded through OSSL_STORE, so
+ * besides a PEM file it may be any URI a loaded provider handles: a PKCS#11
+ * URI ("pkcs11:token=...;object=...") works when OpenSSL's configuration or
+ * the "pkcs11" provider (pkcs11-provider) is available; the certificate is
+ * always a PEM file.
  *
  * The signer refuses keys the verifier would refuse (non-RSA, under 3072
  * bits) so a vendor learns about it at build time, not on the device.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/bio.h>
 #include <openssl/cms.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
+#include <openssl/provider.h>
+#include <openssl/store.h>
 #include <openssl/x509.h>
 
 #include "userspace/cms_sign.h"
@@ -42,7 +49,7 @@ void cms_signer_free(struct cms_signer *signer)
 	free(signer);
 }
 
-static int read_pem(const char *path, struct cms_signer *s, int want_key)
+static int read_cert(const char *path, struct cms_signer *s)
 {
 	BIO *in = BIO_new_file(path, "r");
 
@@ -50,15 +57,60 @@ static int read_pem(const char *path, struct cms_signer *s, int want_key)
 		ssl_log_error("cannot open %s", path);
 		return -ENOENT;
 	}
-	if (want_key)
-		s->key = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL);
-	else
-		s->cert = PEM_read_bio_X509(in, NULL, NULL, NULL);
+	s->cert = PEM_read_bio_X509(in, NULL, NULL, NULL);
 	BIO_free(in);
-	if (want_key ? !s->key : !s->cert) {
-		ssl_log_error("%s: no PEM %s", path, want_key ? "private key" : "certificate");
+	if (!s->cert) {
+		ssl_log_error("%s: no PEM certificate", path);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+/* The first private key the store yields for @uri (a file path or a provider URI). */
+static EVP_PKEY *store_first_key(OSSL_STORE_CTX *store)
+{
+	OSSL_STORE_INFO *info;
+	EVP_PKEY *key = NULL;
+
+	while (!key && !OSSL_STORE_eof(store)) {
+		info = OSSL_STORE_load(store);
+		if (!info)
+			break;
+		if (OSSL_STORE_INFO_get_type(info) == OSSL_STORE_INFO_PKEY)
+			key = OSSL_STORE_INFO_get1_PKEY(info);
+		OSSL_STORE_INFO_free(info);
+	}
+	return key;
+}
+
+static int read_key(const char *uri, struct cms_signer *s)
+{
+	OSSL_STORE_CTX *store;
+
+	bool pkcs11 = !strncmp(uri, "pkcs11:", 7);
+
+	if (!pkcs11 && access(uri, R_OK)) {
+		fprintf(stderr, "updatectl: cannot open %s: %s\n", uri, strerror(errno));
+		return -ENOENT;
+	}
+	/* openssl.cnf may already have loaded it; otherwise try by its usual name. */
+	if (pkcs11 && !OSSL_PROVIDER_available(NULL, "pkcs11") &&
+	    !OSSL_PROVIDER_try_load(NULL, "pkcs11", 1)) {
+		ssl_log_error("cannot use %s: OpenSSL pkcs11 provider not available", uri);
+		return -EINVAL;
+	}
+	store = OSSL_STORE_open(uri, NULL, NULL, NULL, NULL);
+	if (!store) {
+		ssl_log_error("cannot open key %s", uri);
+		return pkcs11 ? -EINVAL : -ENOENT;
+	}
+	s->key = store_first_key(store);
+	OSSL_STORE_close(store);
+	if (!s->key) {
+		ssl_log_error("%s: no private key", uri);
+		return -EINVAL;
+	}
+	ERR_clear_error();
 	return 0;
 }
 
@@ -80,7 +132,8 @@ static int check_signer(const struct cms_signer *s, const char *cert_path)
 }
 
 /**
- * cms_signer_load() - load a PEM private key and its PEM certificate
+ * cms_signer_load() - load a private key (PEM file or provider URI) and its
+ * PEM certificate
  * Return: 0, -EINVAL (bad argument, unparsable or mismatching files),
  * -ENOENT (unreadable file), -ENOPKG (key not RSA >= 3072), -ENOMEM.
  */
@@ -94,9 +147,9 @@ int cms_signer_load(const char *key_path, const char *cert_path, struct cms_sign
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	err = read_pem(key_path, s, 1);
+	err = read_key(key_path, s);
 	if (!err)
-		err = read_pem(cert_path, s, 0);
+		err = read_cert(cert_path, s);
 	if (!err)
 		err = check_signer(s, cert_path);
 	if (err) {

@@ -13,7 +13,7 @@ pki=${FWGUARD_PKI:-$build/pki}
 work=$(mktemp -d "${TMPDIR:-/tmp}/fwguard-bundle.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-tap_plan 30
+tap_plan 31
 
 if [ ! -x "$uc" ] || [ ! -f "$pki/signer.key" ]; then
 	echo "Bail out! need $uc and the test PKI in $pki (make userspace)"
@@ -163,6 +163,12 @@ echo old >"$work/out/keep.fwb"
 create "$work/out/keep.fwb" signer --security-version -1 >/dev/null 2>&1
 tap_check "failed create keeps an existing bundle intact" \
 	test "$(cat "$work/out/keep.fwb")" = old
+# No token is configured here: whether or not pkcs11-provider is installed,
+# the URI cannot yield a key and the refusal is a configuration error.
+expect_fail "PKCS#11 key that cannot be loaded (exit 2)" 2 "pkcs11" \
+	"$uc" bundle create --image "$img" --component c --device-class d \
+	--security-version 1 --key "pkcs11:token=fwguard-none;object=signer" \
+	--cert "$pki/signer.crt" --output "$work/out/x.fwb"
 "$uc" bundle create --image "$img" >/dev/null 2>&1
 tap_check "missing required options: exit 2" test $? -eq 2
 expect_fail "unwritable output directory (exit 6)" 6 "cannot create" \
