@@ -95,8 +95,22 @@ static const char *field(const char *token, const char *key)
 	return token + klen + 1;
 }
 
+static bool is_decimal(const char *text)
+{
+	size_t i, len = strlen(text);
+
+	if (len == 0 || len > 20)
+		return false;
+	for (i = 0; i < len; i++)
+		if (text[i] < '0' || text[i] > '9')
+			return false;
+	return true;
+}
+
+/* Strict: exactly the v1 fields, in order, each well-formed. */
 static int parse_event(char *line, struct event *ev)
 {
+	uint8_t after[FWG_DIGEST_SIZE];
 	const char *keys[] = { "time", "pcr", "alg", "digest", "before", "after",
 			       "component", "slot", "version" };
 	const char *val[9];
@@ -119,8 +133,12 @@ static int parse_event(char *line, struct event *ev)
 	if (errno || *end || pcr > 23)
 		return -EBADMSG;
 	ev->pcr = (unsigned int)pcr;
-	if (fwg_hex_decode_digest(val[3], ev->digest) ||
-	    fwg_hex_decode_digest(val[4], ev->before))
+	if (!is_decimal(val[0]) || !is_decimal(val[8]) ||
+	    !fwg_tpm_subject_name_valid(val[6], FWG_COMPONENT_MAX) ||
+	    !fwg_tpm_subject_name_valid(val[7], FWG_SLOT_MAX) ||
+	    fwg_hex_decode_digest(val[3], ev->digest) ||
+	    fwg_hex_decode_digest(val[4], ev->before) ||
+	    fwg_hex_decode_digest(val[5], after))
 		return -EBADMSG;
 	return 0;
 }
