@@ -25,7 +25,7 @@
 #define SEALED_DIR		"sealed"
 #define BLOB_MAGIC		"FWGSEAL1"
 #define BLOB_FORMAT		1
-#define BLOB_HEADER_SIZE	146
+#define BLOB_HEADER_SIZE	182
 #define BLOB_MAX		4096
 #define PAYLOAD_MAGIC		"FWGS"
 #define PAYLOAD_FORMAT		1
@@ -235,6 +235,8 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 	put_be(&c, info->subject.version, 8);
 	put_name(&c, info->subject.slot, FWG_SLOT_MAX);
 	put_name(&c, info->subject.component, FWG_COMPONENT_MAX);
+	put_be(&c, info->parent_name_size, 2);
+	put_bytes(&c, info->parent_name, sizeof(info->parent_name));
 
 	/* TPM2B_* marshal with their own 16-bit size prefix. */
 	pub_at = off = c.pos;
@@ -279,8 +281,12 @@ static int blob_parse(const uint8_t *buf, size_t len,
 	get_bytes(&c, info->subject.digest, FWG_DIGEST_SIZE);
 	info->subject.version = get_be(&c, 8);
 	if (!get_name(&c, info->subject.slot, FWG_SLOT_MAX) ||
-	    !get_name(&c, info->subject.component, FWG_COMPONENT_MAX) ||
-	    c.pos != BLOB_HEADER_SIZE)
+	    !get_name(&c, info->subject.component, FWG_COMPONENT_MAX))
+		return FWG_TPM_E_BAD_BLOB;
+	info->parent_name_size = (uint16_t)get_be(&c, 2);
+	get_bytes(&c, info->parent_name, sizeof(info->parent_name));
+	if (c.pos != BLOB_HEADER_SIZE ||
+	    info->parent_name_size != sizeof(info->parent_name))
 		return FWG_TPM_E_BAD_BLOB;
 
 	off = c.pos;
@@ -341,8 +347,31 @@ int fwg_sealed_info_read(const char *state_dir, const char *component,
 	return 0;
 }
 
+static int parent_name(struct fwg_tpm *tpm, ESYS_TR parent,
+		       struct fwg_tpm_sealed_info *info)
+{
+	TPM2B_NAME *name = NULL;
+	TSS2_RC rc;
+	int err = 0;
+
+	rc = Esys_TR_GetName(tpm->esys, parent, &name);
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("reading the storage parent's name", rc);
+	if (name->size != sizeof(info->parent_name)) {
+		fwg_tpm_log("storage parent name has %u bytes, not a SHA-256 name",
+			    name->size);
+		err = -EOPNOTSUPP;
+	} else {
+		info->parent_name_size = name->size;
+		memcpy(info->parent_name, name->name, name->size);
+	}
+	Esys_Free(name);
+	return err;
+}
+
 static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE],
 		       const uint8_t *payload, size_t payload_len,
+		       struct fwg_tpm_sealed_info *info,
 		       TPM2B_PUBLIC **pub, TPM2B_PRIVATE **priv)
 {
 	TPM2B_SENSITIVE_CREATE sensitive;
@@ -364,6 +393,11 @@ static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE
 	err = fwg_tpm_storage_parent(tpm, &parent, &transient);
 	if (err)
 		return err;
+	err = parent_name(tpm, parent, info);
+	if (err) {
+		fwg_tpm_release_parent(tpm, &parent, transient);
+		return err;
+	}
 	rc = FWG_TPM_CALL(Esys_Create(tpm->esys, parent, ESYS_TR_PASSWORD,
 				      ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
 				      &template, &outside_info, &creation_pcr,
@@ -430,7 +464,8 @@ int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
 	if (!err)
 		err = policy_pcr_digest(tpm->pcr, info.predicted_pcr, policy);
 	if (!err)
-		err = seal_create(tpm, policy, payload, payload_len, &pub, &priv);
+		err = seal_create(tpm, policy, payload, payload_len, &info, &pub,
+				  &priv);
 	OPENSSL_cleanse(payload, sizeof(payload));
 	if (!err)
 		err = seal_store(tpm, &info, pub, priv);
@@ -439,15 +474,18 @@ int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
 	return err;
 }
 
-static int unseal_load(struct fwg_tpm *tpm, const TPM2B_PUBLIC *pub,
-		       const TPM2B_PRIVATE *priv, ESYS_TR *ret)
+static int unseal_load(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *info,
+		       const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
+		       ESYS_TR *ret)
 {
 	ESYS_TR parent = ESYS_TR_NONE, object = ESYS_TR_NONE;
+	TPM2B_NAME want = { .size = info->parent_name_size };
 	bool transient = false;
 	TSS2_RC rc;
 	int err;
 
-	err = fwg_tpm_storage_parent(tpm, &parent, &transient);
+	memcpy(want.name, info->parent_name, sizeof(info->parent_name));
+	err = fwg_tpm_storage_parent_named(tpm, &want, &parent, &transient);
 	if (err)
 		return err;
 	rc = FWG_TPM_CALL(Esys_Load(tpm->esys, parent, ESYS_TR_PASSWORD,
@@ -524,7 +562,8 @@ static int unseal_payload(struct fwg_tpm *tpm, ESYS_TR object,
 		if (fwg_tpm_rc_base(rc) == TPM2_RC_POLICY_FAIL) {
 			fwg_tpm_log("PCR %u does not hold the value sealed for the "
 				    "next boot: the measured image is not the one "
-				    "installed (%s)", tpm->pcr, Tss2_RC_Decode(rc));
+				    "installed, or the PCR was extended more than "
+				    "once this boot (%s)", tpm->pcr, Tss2_RC_Decode(rc));
 			return FWG_TPM_E_PCR_MISMATCH;
 		}
 		return fwg_tpm_fail("unsealing", rc);
@@ -569,7 +608,7 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 			    info.pcr, tpm->pcr);
 		return -EINVAL;
 	}
-	err = unseal_load(tpm, &pub, &priv, &object);
+	err = unseal_load(tpm, &info, &pub, &priv, &object);
 	if (err)
 		return err;
 	err = unseal_payload(tpm, object, &sealed);

@@ -3,9 +3,10 @@
  * The storage parent for sealed objects: the persistent SRK at 0x81000001
  * when the platform provisioned one (TCG Provisioning Guidance), otherwise
  * a transient ECC P-256 primary derived from the same standard template.
- * Both are the same key (primaries are deterministic), so blobs sealed
- * before `tpm provision --persist-srk` keep loading afterwards. ECC only:
- * RSA primary generation takes seconds on discrete TPMs.
+ * Primaries are deterministic, so blobs sealed before `tpm provision
+ * --persist-srk` keep loading afterwards; each blob records its parent's
+ * name so that a persistent SRK from another template is told apart.
+ * ECC only: RSA primary generation takes seconds on discrete TPMs.
  */
 #include <string.h>
 
@@ -91,6 +92,55 @@ int fwg_tpm_storage_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool *transient
 	err = srk_create_primary(tpm, &handle);
 	if (err)
 		return err;
+	*parent = handle;
+	*transient = true;
+	return 0;
+}
+
+static bool parent_has_name(struct fwg_tpm *tpm, ESYS_TR parent,
+			    const TPM2B_NAME *want)
+{
+	TPM2B_NAME *name = NULL;
+	bool same;
+
+	if (Esys_TR_GetName(tpm->esys, parent, &name) != TSS2_RC_SUCCESS)
+		return false;
+	same = name->size == want->size && !memcmp(name->name, want->name, want->size);
+	Esys_Free(name);
+	return same;
+}
+
+/*
+ * The parent a blob was sealed under: the persistent SRK if it is that key,
+ * otherwise the transient ECC primary if that is. A persistent SRK made
+ * from another template (an RSA SRK provisioned by the platform, say) is
+ * not the transient primary, so the name decides, not the handle.
+ */
+int fwg_tpm_storage_parent_named(struct fwg_tpm *tpm, const TPM2B_NAME *want,
+				 ESYS_TR *parent, bool *transient)
+{
+	ESYS_TR handle = ESYS_TR_NONE;
+	int err;
+
+	err = srk_lookup(tpm, &handle);
+	if (!err && parent_has_name(tpm, handle, want)) {
+		*parent = handle;
+		*transient = false;
+		return 0;
+	}
+	if (!err)
+		Esys_TR_Close(tpm->esys, &handle);
+	else if (err != -ENOENT)
+		return err;
+	err = srk_create_primary(tpm, &handle);
+	if (err)
+		return err;
+	if (!parent_has_name(tpm, handle, want)) {
+		fwg_tpm_flush(tpm, &handle);
+		fwg_tpm_log("sealed blob belongs to a storage parent this TPM no "
+			    "longer has (SRK replaced, TPM cleared, or another TPM)");
+		return FWG_TPM_E_BAD_BLOB;
+	}
 	*parent = handle;
 	*transient = true;
 	return 0;

@@ -58,6 +58,8 @@ void fwg_tpm_flush(struct fwg_tpm *tpm, ESYS_TR *handle);
 void fwg_tpm_pcr_selection(unsigned int pcr, TPML_PCR_SELECTION *sel);
 int fwg_tpm_require_sha256_bank(struct fwg_tpm *tpm);
 int fwg_tpm_storage_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool *transient);
+int fwg_tpm_storage_parent_named(struct fwg_tpm *tpm, const TPM2B_NAME *want,
+				 ESYS_TR *parent, bool *transient);
 void fwg_tpm_release_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool transient);
 int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
 			const struct fwg_tpm_subject *subject,

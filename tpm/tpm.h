@@ -65,6 +65,8 @@ struct fwg_tpm_sealed_info {
 	unsigned int pcr;
 	uint8_t predicted_pcr[FWG_DIGEST_SIZE];
 	uint64_t sealed_at;	/* seconds since the epoch */
+	uint16_t parent_name_size;
+	uint8_t parent_name[2 + FWG_DIGEST_SIZE]; /* storage parent's TPM name */
 };
 
 /* Called after every TPM command the context sends (tests, benchmarks). */

@@ -508,6 +508,83 @@ TEST_F(tpm, floor_redefined_counter_does_not_go_down)
 	TH_LOG("floor after undefine and redefine: %llu", (unsigned long long)floor);
 }
 
+/*
+ * Root persists another storage key at the SRK handle, as platforms that
+ * provision their own (often RSA) SRK do. An ECC key with a different
+ * unique field stands in for it: a different key, but quick to make.
+ */
+static int persist_foreign_srk(struct swtpm *sw)
+{
+	TPM2B_PUBLIC tmpl = { .publicArea = {
+		.type = TPM2_ALG_ECC, .nameAlg = TPM2_ALG_SHA256,
+		.objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
+				    TPMA_OBJECT_SENSITIVEDATAORIGIN |
+				    TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
+				    TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT,
+		.parameters.eccDetail = {
+			.symmetric = { .algorithm = TPM2_ALG_AES,
+				       .keyBits.aes = 128, .mode.aes = TPM2_ALG_CFB },
+			.scheme.scheme = TPM2_ALG_NULL,
+			.curveID = TPM2_ECC_NIST_P256,
+			.kdf.scheme = TPM2_ALG_NULL },
+		.unique.ecc.x = { .size = 7, .buffer = "foreign" } } };
+	TPM2B_SENSITIVE_CREATE sens = { .size = 0 };
+	TPM2B_DATA outside = { .size = 0 };
+	TPML_PCR_SELECTION none = { .count = 0 };
+	TSS2_TCTI_CONTEXT *tcti = NULL;
+	ESYS_TR key = ESYS_TR_NONE, persistent = ESYS_TR_NONE;
+	ESYS_CONTEXT *esys = raw_esys(sw, &tcti);
+	TSS2_RC rc;
+
+	if (!esys)
+		return -ENODEV;
+	rc = Esys_CreatePrimary(esys, ESYS_TR_RH_OWNER, ESYS_TR_PASSWORD,
+				ESYS_TR_NONE, ESYS_TR_NONE, &sens, &tmpl, &outside,
+				&none, &key, NULL, NULL, NULL, NULL);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Esys_EvictControl(esys, ESYS_TR_RH_OWNER, key, ESYS_TR_PASSWORD,
+				       ESYS_TR_NONE, ESYS_TR_NONE,
+				       FWG_TPM_SRK_HANDLE, &persistent);
+	if (key != ESYS_TR_NONE)
+		Esys_FlushContext(esys, key);
+	raw_close(esys, tcti);
+	return rc == TSS2_RC_SUCCESS ? 0 : -EIO;
+}
+
+TEST_F(tpm, sealed_blob_follows_its_parent)
+{
+	struct fwg_tpm_subject a = subject_make(1, 7, "a");
+	struct fwg_tpm_subject got;
+	bool created = false;
+
+	/* a: sealed under the transient ECC primary. */
+	ASSERT_EQ(0, install(self, &a));
+	/* The same key made persistent: a still loads, now via 0x81000001. */
+	ASSERT_EQ(0, fwg_tpm_srk_persist(self->tpm, &created));
+	ASSERT_TRUE(created);
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.digest, &got));
+}
+
+TEST_F(tpm, foreign_srk_does_not_strand_old_blobs)
+{
+	struct fwg_tpm_subject a = subject_make(1, 7, "a"), got;
+	bool present = false;
+
+	ASSERT_EQ(0, install(self, &a));
+	ASSERT_EQ(0, persist_foreign_srk(&self->sw));
+	ASSERT_EQ(0, fwg_tpm_srk_present(self->tpm, &present));
+	ASSERT_TRUE(present);
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
+	/* The key at 0x81000001 is not a's parent: the ECC primary is. */
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
 /* The command line: exit codes, and bad input changes nothing. */
 
 static int run_cli(FIXTURE_DATA(tpm) *self, const char *a1, const char *a2,
