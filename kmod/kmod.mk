@@ -1,0 +1,24 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# fwguard.ko itself is built by kbuild through the top-level Kbuild file
+# (make module); this fragment adds its benchmark.
+#
+#   make bench-kmod   boot a fresh guest with a scratch disk whose slots hold
+#                     256 MiB and print the bio hook's IOPS ratio on null_blk
+#                     and the session write throughput ratio to O_DIRECT.
+
+BENCH_KMOD := $(BUILD)/bench/bench-kmod
+BENCHES    += $(BENCH_KMOD)
+
+EXTRA_CFLAGS_kmod := -DFWGUARD_BUILD=\"$(BUILD)\"
+
+$(BENCH_KMOD): $(BUILD)/obj/kmod/bench/bench_kmod.o $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS) -lpthread
+
+.PHONY: bench-kmod
+bench-kmod: module $(BENCH_KMOD)
+	@mkdir -p $(BUILD)/vm
+	$(CURDIR)/tests/vm/mkdisk $(BUILD)/vm/bench-kmod.img 300 300
+	$(CURDIR)/tests/vm/run --kernel $(KVER) --disk $(BUILD)/vm/bench-kmod.img -- $(BENCH_KMOD)
+
+bench: bench-kmod
