@@ -9,6 +9,8 @@
 #include <sys/stat.h>
 
 #include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <tss2/tss2_mu.h>
 #include <tss2/tss2_esys.h>
 #include <tss2/tss2_tctildr.h>
 
@@ -172,6 +174,46 @@ TEST_F(tpm, seal_then_unseal_after_predicted_extend)
 	EXPECT_EQ(7ull, got.version);
 	EXPECT_EQ(0, memcmp(got.digest, s.digest, FWG_DIGEST_SIZE));
 	assert_nothing_loaded(_metadata, self);
+}
+
+/* The sealed object on disk: no userWithAuth, fixed to this TPM and parent,
+ * and an authPolicy that is exactly PolicyPCR over the predicted value. */
+TEST_F(tpm, sealed_object_attributes_and_policy)
+{
+	static const uint8_t policy_pcr_cc[4] = { 0x00, 0x00, 0x01, 0x7f };
+	static const uint8_t selection[10] = { 0, 0, 0, 1, 0x00, 0x0b, 3, 0x00, 0x01, 0x00 };
+	struct fwg_tpm_subject s = subject_make(1, 7, "b");
+	uint8_t buf[4096], predicted[32], pcr_digest[32], expect[32], msg[32 + 4 + 10 + 32];
+	TPM2B_PUBLIC pub;
+	TPMA_OBJECT attrs;
+	size_t len = 0, off = 182;
+
+	ASSERT_EQ(0, fwg_tpm_seal(self->tpm, &s));
+	ASSERT_EQ(0, file_bytes(self->blob, buf, sizeof(buf), &len));
+	memset(&pub, 0, sizeof(pub));
+	ASSERT_EQ(TSS2_RC_SUCCESS, Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &pub));
+	attrs = pub.publicArea.objectAttributes;
+	EXPECT_EQ(TPM2_ALG_KEYEDHASH, pub.publicArea.type);
+	EXPECT_TRUE(!!(attrs & TPMA_OBJECT_FIXEDTPM));
+	EXPECT_TRUE(!!(attrs & TPMA_OBJECT_FIXEDPARENT));
+	EXPECT_FALSE(!!(attrs & TPMA_OBJECT_USERWITHAUTH));
+	EXPECT_TRUE(!!(attrs & TPMA_OBJECT_ADMINWITHPOLICY));
+
+	/* Recompute the policy independently of the library. */
+	memset(msg, 0, sizeof(msg));
+	{
+		uint8_t chain[64] = { 0 };
+
+		memcpy(chain + 32, s.digest, 32);
+		SHA256(chain, sizeof(chain), predicted);
+	}
+	SHA256(predicted, sizeof(predicted), pcr_digest);
+	memcpy(msg + 32, policy_pcr_cc, 4);
+	memcpy(msg + 36, selection, 10);
+	memcpy(msg + 46, pcr_digest, 32);
+	SHA256(msg, sizeof(msg), expect);
+	ASSERT_EQ(32u, pub.publicArea.authPolicy.size);
+	EXPECT_EQ(0, memcmp(pub.publicArea.authPolicy.buffer, expect, 32));
 }
 
 TEST_F(tpm, unseal_in_install_boot_is_pcr_mismatch)
