@@ -4,6 +4,7 @@
 #
 #   make            install build dependencies, build fwguard.ko and userspace
 #   make check      ... and run the host unit tests and the guest kselftests
+#   make demo       ... and show the main job end to end in a swtpm-backed VM
 #   make deps       only install/prepare dependencies (idempotent)
 #   make KERNEL=6.12 ...   build and test against Debian's 6.12 kernel
 #
@@ -40,7 +41,7 @@ HOST_TESTS  :=
 GUEST_TESTS :=
 BENCHES     :=
 
-.PHONY: all deps module userspace check check-host check-guest clean distclean bench
+.PHONY: all deps module userspace check demo clean distclean bench
 all: deps module userspace
 
 # The userspace library: every userspace/*.c, tpm/*.c and policy/*.c except
@@ -75,6 +76,9 @@ check: all
 		$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/guest/guest.tally \
 		$(GUEST_TESTS)
 	@$(CURDIR)/tests/lib/summary $(BUILD)/results/host.tally $(BUILD)/results/guest/guest.tally
+
+demo: all
+	@$(CURDIR)/tests/e2e/demo
 
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1

@@ -129,6 +129,9 @@ static int fall_back(struct boot_ctx *b, const struct pc_component *c, struct sl
 	uint8_t digest[32];
 
 	s->verified_boot[0] = '\0';
+	/* The slot no longer holds what was recorded: never boot it again. */
+	s->slot[failed].valid = false;
+	s->slot[failed].good = false;
 	if (s->trying == failed) {
 		s->trying = -1;
 	} else if (rec->valid && rec->good && !measure_slot(b, c, other, rec, digest) &&
