@@ -116,14 +116,35 @@ int fwg_tpm_measure(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
 
 /*
  * The boot sequence we predict (TPM.md "Prediction"): the PCR is all zero
- * after TPM reset, and boot-verify extends it exactly once, with the digest
- * of the active slot, before anything else touches it.
+ * after TPM reset; boot-verify extends it with the digests of the
+ * components it verifies before this one (earlier, in order), then with
+ * this component's digest, and unseals right then.
  */
+int fwg_tpm_predict_boot_pcr_after(const uint8_t (*earlier)[FWG_DIGEST_SIZE],
+				   size_t n_earlier,
+				   const uint8_t digest[FWG_DIGEST_SIZE],
+				   uint8_t predicted[FWG_DIGEST_SIZE])
+{
+	uint8_t acc[FWG_DIGEST_SIZE] = { 0 };
+	size_t i;
+	int err;
+
+	if (n_earlier > FWG_TPM_EARLIER_MAX)
+		return -E2BIG;
+	for (i = 0; i < n_earlier; i++) {
+		err = fwg_sha256(acc, sizeof(acc), earlier[i], FWG_DIGEST_SIZE, acc);
+		if (err)
+			return err;
+	}
+	err = fwg_sha256(acc, sizeof(acc), digest, FWG_DIGEST_SIZE, acc);
+	if (err)
+		return err;
+	memcpy(predicted, acc, sizeof(acc));
+	return 0;
+}
+
 int fwg_tpm_predict_boot_pcr(const uint8_t digest[FWG_DIGEST_SIZE],
 			     uint8_t predicted[FWG_DIGEST_SIZE])
 {
-	static const uint8_t reset_value[FWG_DIGEST_SIZE];
-
-	return fwg_sha256(reset_value, sizeof(reset_value), digest,
-			  FWG_DIGEST_SIZE, predicted);
+	return fwg_tpm_predict_boot_pcr_after(NULL, 0, digest, predicted);
 }

@@ -438,7 +438,8 @@ static int seal_store(const struct fwg_tpm *tpm,
 	return err;
 }
 
-int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
+int fwg_tpm_seal_after(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject,
+		       const uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t n_earlier)
 {
 	struct fwg_tpm_sealed_info info = { .subject = *subject };
 	uint8_t payload[128], policy[FWG_DIGEST_SIZE];
@@ -450,6 +451,8 @@ int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
 	if (!fwg_tpm_subject_name_valid(subject->component, FWG_COMPONENT_MAX) ||
 	    !fwg_tpm_subject_name_valid(subject->slot, FWG_SLOT_MAX))
 		return -EINVAL;
+	if (n_earlier > FWG_TPM_EARLIER_MAX)
+		return -E2BIG;
 	payload_len = payload_build(subject, payload, sizeof(payload));
 	if (!payload_len)
 		return -EOVERFLOW;
@@ -460,7 +463,8 @@ int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
 		return err;
 	info.pcr = tpm->pcr;
 	info.sealed_at = (uint64_t)time(NULL);
-	err = fwg_tpm_predict_boot_pcr(subject->digest, info.predicted_pcr);
+	err = fwg_tpm_predict_boot_pcr_after(earlier, n_earlier, subject->digest,
+					     info.predicted_pcr);
 	if (!err)
 		err = policy_pcr_digest(tpm->pcr, info.predicted_pcr, policy);
 	if (!err)
@@ -628,4 +632,9 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 	}
 	*ret = sealed;
 	return 0;
+}
+
+int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject)
+{
+	return fwg_tpm_seal_after(tpm, subject, NULL, 0);
 }

@@ -29,6 +29,8 @@
 #define FWG_TPM_FLOOR_MAX_STEP		1024u
 
 #define FWG_DIGEST_SIZE			32
+/* Most components measured into one PCR before the one being sealed. */
+#define FWG_TPM_EARLIER_MAX		8
 #define FWG_COMPONENT_MAX		32
 #define FWG_SLOT_MAX			16
 
@@ -87,9 +89,15 @@ bool fwg_tpm_subject_name_valid(const char *name, size_t max);
 
 /* pcr.c */
 int fwg_tpm_pcr_read(struct fwg_tpm *tpm, uint8_t value[FWG_DIGEST_SIZE]);
+/* On a file errno (-EROFS, -ENOSPC, ...) the PCR *was* extended and only
+ * the event log lags: do not measure again. */
 int fwg_tpm_measure(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
 int fwg_tpm_predict_boot_pcr(const uint8_t digest[FWG_DIGEST_SIZE],
 			     uint8_t predicted[FWG_DIGEST_SIZE]);
+int fwg_tpm_predict_boot_pcr_after(const uint8_t (*earlier)[FWG_DIGEST_SIZE],
+				   size_t n_earlier,
+				   const uint8_t digest[FWG_DIGEST_SIZE],
+				   uint8_t predicted[FWG_DIGEST_SIZE]);
 
 /* eventlog.c */
 int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,
@@ -97,6 +105,10 @@ int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,
 
 /* seal.c */
 int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
+/* For a PCR shared by several components: earlier = the digests boot-verify
+ * extends into it before this component's, in order. */
+int fwg_tpm_seal_after(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject,
+		       const uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t n_earlier);
 int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 			  const uint8_t measured[FWG_DIGEST_SIZE],
 			  struct fwg_tpm_subject *ret);

@@ -23,6 +23,8 @@ struct tpm_args {
 	struct fwg_tpm_options opts;
 	const char *subcommand;
 	const char *component, *slot, *version, *digest, *file, *raise;
+	const char *after[FWG_TPM_EARLIER_MAX];
+	size_t n_after;
 	bool json, persist_srk;
 };
 
@@ -175,20 +177,37 @@ static int run_measure(const struct tpm_args *args)
 	return err;
 }
 
+static int earlier_from_args(const struct tpm_args *args,
+			     uint8_t earlier[][FWG_DIGEST_SIZE])
+{
+	size_t i;
+
+	for (i = 0; i < args->n_after; i++) {
+		if (fwg_hex_decode_digest(args->after[i], earlier[i])) {
+			tpm_error("--after must be 64 hex digits (SHA-256)");
+			return -EINVAL;
+		}
+	}
+	return 0;
+}
+
 static int run_seal(const struct tpm_args *args)
 {
+	uint8_t predicted[FWG_DIGEST_SIZE], earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE];
 	struct fwg_tpm_subject subject;
-	uint8_t predicted[FWG_DIGEST_SIZE];
 	struct fwg_tpm *tpm = NULL;
 	int err;
 
 	err = subject_from_args(args, true, &subject);
 	if (!err)
+		err = earlier_from_args(args, earlier);
+	if (!err)
 		err = tpm_open(args, &tpm);
 	if (!err)
-		err = fwg_tpm_seal(tpm, &subject);
+		err = fwg_tpm_seal_after(tpm, &subject, earlier, args->n_after);
 	if (!err)
-		err = fwg_tpm_predict_boot_pcr(subject.digest, predicted);
+		err = fwg_tpm_predict_boot_pcr_after(earlier, args->n_after,
+						     subject.digest, predicted);
 	if (!err) {
 		printf("sealed %s slot %s version %" PRIu64 " to PCR %u = ",
 		       subject.component, subject.slot, subject.version,
@@ -491,7 +510,8 @@ static const struct tpm_subcommand subcommands[] = {
 	{ "measure", run_measure,
 	  "--component C --slot S --version V (--digest HEX | --file PATH)" },
 	{ "seal", run_seal,
-	  "--component C --slot S --version V (--digest HEX | --file PATH)" },
+	  "--component C --slot S --version V (--digest HEX | --file PATH)\n"
+	  "                 [--after HEX]...  (digests measured before it at boot)" },
 	{ "unseal-verify", run_unseal_verify,
 	  "--component C (--digest HEX | --file PATH) [--json]" },
 	{ "floor", run_floor, "[--raise V] [--json]" },
@@ -512,7 +532,7 @@ static void usage(FILE *out)
 enum {
 	OPT_TCTI = 256, OPT_STATE_DIR, OPT_PCR, OPT_TEST_PCR, OPT_COMPONENT,
 	OPT_SLOT, OPT_VERSION, OPT_DIGEST, OPT_FILE, OPT_RAISE, OPT_JSON,
-	OPT_PERSIST_SRK, OPT_HELP,
+	OPT_PERSIST_SRK, OPT_AFTER, OPT_HELP,
 };
 
 static const struct option long_options[] = {
@@ -528,6 +548,7 @@ static const struct option long_options[] = {
 	{ "raise", required_argument, NULL, OPT_RAISE },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "persist-srk", no_argument, NULL, OPT_PERSIST_SRK },
+	{ "after", required_argument, NULL, OPT_AFTER },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ NULL, 0, NULL, 0 },
 };
@@ -555,6 +576,13 @@ static int parse_option(int opt, struct tpm_args *args)
 	case OPT_RAISE: args->raise = optarg; break;
 	case OPT_JSON: args->json = true; break;
 	case OPT_PERSIST_SRK: args->persist_srk = true; break;
+	case OPT_AFTER:
+		if (args->n_after == FWG_TPM_EARLIER_MAX) {
+			tpm_error("at most %d --after digests", FWG_TPM_EARLIER_MAX);
+			return -EINVAL;
+		}
+		args->after[args->n_after++] = optarg;
+		break;
 	default:
 		return -EINVAL;
 	}

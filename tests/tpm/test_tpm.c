@@ -216,6 +216,29 @@ TEST_F(tpm, sealed_object_attributes_and_policy)
 	EXPECT_EQ(0, memcmp(pub.publicArea.authPolicy.buffer, expect, 32));
 }
 
+/* Two components sharing the PCR: the second is sealed after the first. */
+TEST_F(tpm, shared_pcr_components_in_order)
+{
+	struct fwg_tpm_subject boot = subject_make(1, 7, "a");
+	struct fwg_tpm_subject app = subject_make(2, 3, "a"), got;
+	uint8_t earlier[1][FWG_DIGEST_SIZE];
+
+	strcpy(app.component, "app");
+	memcpy(earlier[0], boot.digest, FWG_DIGEST_SIZE);
+	ASSERT_EQ(0, fwg_tpm_seal(self->tpm, &boot));
+	ASSERT_EQ(0, fwg_tpm_seal_after(self->tpm, &app, earlier, 1));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &boot));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", boot.digest, &got));
+	/* Before its own measurement the second one stays sealed. */
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "app", app.digest, &got));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &app));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "app", app.digest, &got));
+	EXPECT_EQ(-E2BIG, fwg_tpm_seal_after(self->tpm, &app, earlier,
+					     FWG_TPM_EARLIER_MAX + 1));
+}
+
 TEST_F(tpm, unseal_in_install_boot_is_pcr_mismatch)
 {
 	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
