@@ -52,9 +52,12 @@ static inline int swtpm_pick_port(void)
 {
 	int tries, port;
 
-	srand((unsigned int)(getpid() ^ time(NULL)));
+	static unsigned int seed;
+
+	if (!seed)
+		seed = (unsigned int)(getpid() ^ time(NULL));
 	for (tries = 0; tries < 200; tries++) {
-		port = 20000 + 2 * (rand() % 15000);
+		port = 20000 + 2 * (int)(rand_r(&seed) % 15000);
 		if (swtpm_port_free(port) && swtpm_port_free(port + 1))
 			return port;
 	}
@@ -153,7 +156,7 @@ static inline int swtpm_reboot(struct swtpm *t)
 /* sha1_only: manufacture the state with only the SHA-1 bank allocated. */
 static inline int swtpm_setup_fresh(struct swtpm *t, bool sha1_only)
 {
-	int err;
+	int err, tries;
 
 	snprintf(t->dir, sizeof(t->dir), "/tmp/fwguard-tpm-test.XXXXXX");
 	if (!mkdtemp(t->dir))
@@ -170,11 +173,19 @@ static inline int swtpm_setup_fresh(struct swtpm *t, bool sha1_only)
 		if (err)
 			return err;
 	}
-	t->port = swtpm_pick_port();
-	if (t->port < 0)
-		return -EADDRINUSE;
-	snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d", t->port);
-	return swtpm_start(t);
+	/* Another test may grab the port between our probe and swtpm's bind:
+	 * then swtpm exits and we try another pair. */
+	for (tries = 0; tries < 5; tries++) {
+		t->port = swtpm_pick_port();
+		if (t->port < 0)
+			return -EADDRINUSE;
+		snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d",
+			 t->port);
+		err = swtpm_start(t);
+		if (err != -ECHILD)
+			return err;
+	}
+	return -EADDRINUSE;
 }
 
 static inline void swtpm_teardown(struct swtpm *t)
