@@ -122,6 +122,11 @@ static TSS2_RC counting_transmit(TSS2_TCTI_CONTEXT *tcti, size_t size,
 {
 	struct fwg_tpm *tpm = from_tcti(tcti);
 
+	/* Header: tag (2), size (4), command code (4), big endian. */
+	if (size >= 10 && tpm->commands < FWG_TPM_TRACE_MAX)
+		tpm->trace[tpm->commands] = (uint32_t)command[6] << 24 |
+					    (uint32_t)command[7] << 16 |
+					    (uint32_t)command[8] << 8 | command[9];
 	tpm->sent_ns = monotonic_ns();
 	return Tss2_Tcti_Transmit(tpm->tcti, size, command);
 }
@@ -311,6 +316,47 @@ void fwg_tpm_stats(const struct fwg_tpm *tpm, unsigned long *commands,
 		*commands = tpm->commands;
 	if (tpm_ns)
 		*tpm_ns = tpm->tpm_ns;
+}
+
+size_t fwg_tpm_command_trace(const struct fwg_tpm *tpm, uint32_t *codes,
+			     size_t max)
+{
+	size_t n = tpm->commands < FWG_TPM_TRACE_MAX ? tpm->commands :
+		   FWG_TPM_TRACE_MAX;
+
+	if (n > max)
+		n = max;
+	memcpy(codes, tpm->trace, n * sizeof(*codes));
+	return n;
+}
+
+/* Names of the commands this library sends; others print as hex. */
+const char *fwg_tpm_command_name(uint32_t code)
+{
+	static const struct { uint32_t code; const char *name; } names[] = {
+		{ TPM2_CC_PCR_Read, "PCR_Read" },
+		{ TPM2_CC_PCR_Extend, "PCR_Extend" },
+		{ TPM2_CC_ReadPublic, "ReadPublic" },
+		{ TPM2_CC_CreatePrimary, "CreatePrimary" },
+		{ TPM2_CC_Create, "Create" },
+		{ TPM2_CC_Load, "Load" },
+		{ TPM2_CC_StartAuthSession, "StartAuthSession" },
+		{ TPM2_CC_PolicyPCR, "PolicyPCR" },
+		{ TPM2_CC_Unseal, "Unseal" },
+		{ TPM2_CC_FlushContext, "FlushContext" },
+		{ TPM2_CC_NV_ReadPublic, "NV_ReadPublic" },
+		{ TPM2_CC_NV_Read, "NV_Read" },
+		{ TPM2_CC_NV_Increment, "NV_Increment" },
+		{ TPM2_CC_NV_DefineSpace, "NV_DefineSpace" },
+		{ TPM2_CC_EvictControl, "EvictControl" },
+		{ TPM2_CC_GetCapability, "GetCapability" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].code == code)
+			return names[i].name;
+	return "other";
 }
 
 void fwg_tpm_set_command_hook(struct fwg_tpm *tpm, fwg_tpm_command_hook hook,

@@ -28,6 +28,7 @@ struct fwg_tpm {
 	unsigned long commands;
 	uint64_t tpm_ns;
 	uint64_t sent_ns;
+	uint32_t trace[FWG_TPM_TRACE_MAX];	/* command codes, in order */
 	fwg_tpm_command_hook hook;
 	void *hook_arg;
 };

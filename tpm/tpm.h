@@ -71,6 +71,9 @@ struct fwg_tpm_sealed_info {
 	uint8_t parent_name[2 + FWG_DIGEST_SIZE]; /* storage parent's TPM name */
 };
 
+/* Command codes remembered per context (benchmark listing). */
+#define FWG_TPM_TRACE_MAX	64
+
 /* Called after every TPM command the context sends (tests, benchmarks). */
 typedef void (*fwg_tpm_command_hook)(void *arg, unsigned long commands);
 
@@ -80,6 +83,9 @@ void fwg_tpm_close(struct fwg_tpm *tpm);
 unsigned int fwg_tpm_pcr_index(const struct fwg_tpm *tpm);
 const char *fwg_tpm_state_dir(const struct fwg_tpm *tpm);
 void fwg_tpm_stats(const struct fwg_tpm *tpm, unsigned long *commands, uint64_t *tpm_ns);
+size_t fwg_tpm_command_trace(const struct fwg_tpm *tpm, uint32_t *codes,
+			     size_t max);
+const char *fwg_tpm_command_name(uint32_t code);
 void fwg_tpm_set_command_hook(struct fwg_tpm *tpm, fwg_tpm_command_hook hook, void *arg);
 int fwg_tpm_lockout_counter(struct fwg_tpm *tpm, uint32_t *ret);
 int fwg_tpm_loaded_handles(struct fwg_tpm *tpm, uint32_t *objects,

@@ -19,7 +19,15 @@
 struct figures {
 	unsigned long commands;
 	uint64_t tpm_ns, wall_ns;
+	uint32_t trace[FWG_TPM_TRACE_MAX];
+	size_t traced;
 };
+
+static void figures_take(struct fwg_tpm *tpm, struct figures *f)
+{
+	fwg_tpm_stats(tpm, &f->commands, &f->tpm_ns);
+	f->traced = fwg_tpm_command_trace(tpm, f->trace, FWG_TPM_TRACE_MAX);
+}
 
 static uint64_t now_ns(void)
 {
@@ -55,7 +63,7 @@ static int install_sequence(const struct swtpm *sw,
 		err = fwg_tpm_floor_raise(tpm, s->version, &floor);
 	f->wall_ns = now_ns() - start;
 	if (tpm)
-		fwg_tpm_stats(tpm, &f->commands, &f->tpm_ns);
+		figures_take(tpm, f);
 	fwg_tpm_close(tpm);
 	return err;
 }
@@ -75,7 +83,7 @@ static int boot_sequence(const struct swtpm *sw, const struct fwg_tpm_subject *s
 		err = fwg_tpm_unseal_verify(tpm, s->component, s->digest, &got);
 	f->wall_ns = now_ns() - start;
 	if (tpm)
-		fwg_tpm_stats(tpm, &f->commands, &f->tpm_ns);
+		figures_take(tpm, f);
 	fwg_tpm_close(tpm);
 	return err;
 }
@@ -97,8 +105,13 @@ static int provision(const struct swtpm *sw, bool persist_srk)
 
 static void print_row(const char *what, const struct figures *f)
 {
-	printf("  %-34s %3lu commands  swtpm %7.2f ms  wall %7.2f ms\n", what,
+	size_t i;
+
+	printf("  %-34s %3lu commands  swtpm %7.2f ms  wall %7.2f ms\n    ", what,
 	       f->commands, f->tpm_ns / 1e6, f->wall_ns / 1e6);
+	for (i = 0; i < f->traced; i++)
+		printf("%s%s", i ? ", " : "", fwg_tpm_command_name(f->trace[i]));
+	putchar('\n');
 }
 
 static int run(bool persist_srk)
