@@ -478,6 +478,38 @@ int fwg_tpm_seal_after(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subjec
 	return err;
 }
 
+/*
+ * Load only objects of exactly the shape fwg_tpm_seal() makes: a blob with
+ * userWithAuth or another policy would unseal without the PCR check.
+ * (Root can still seal a well-formed object to a value of its choosing;
+ * closing that needs PolicyAuthorize with a vendor key, DESIGN.md 5.)
+ */
+static int check_sealed_public(const struct fwg_tpm_sealed_info *info,
+			       const TPM2B_PUBLIC *pub)
+{
+	uint8_t policy[FWG_DIGEST_SIZE];
+	TPM2B_PUBLIC expect;
+	int err;
+
+	err = policy_pcr_digest(info->pcr, info->predicted_pcr, policy);
+	if (err)
+		return err;
+	sealed_template(policy, &expect);
+	if (pub->publicArea.type != expect.publicArea.type ||
+	    pub->publicArea.nameAlg != expect.publicArea.nameAlg ||
+	    pub->publicArea.objectAttributes != expect.publicArea.objectAttributes ||
+	    pub->publicArea.parameters.keyedHashDetail.scheme.scheme !=
+	    TPM2_ALG_NULL ||
+	    pub->publicArea.authPolicy.size != FWG_DIGEST_SIZE ||
+	    memcmp(pub->publicArea.authPolicy.buffer, policy, FWG_DIGEST_SIZE)) {
+		fwg_tpm_log("sealed object for '%s' is not bound to PolicyPCR over "
+			    "its recorded prediction; refusing it",
+			    info->subject.component);
+		return FWG_TPM_E_BAD_BLOB;
+	}
+	return 0;
+}
+
 static int unseal_load(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *info,
 		       const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
 		       ESYS_TR *ret)
@@ -612,7 +644,9 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 			    info.pcr, tpm->pcr);
 		return -EINVAL;
 	}
-	err = unseal_load(tpm, &info, &pub, &priv, &object);
+	err = check_sealed_public(&info, &pub);
+	if (!err)
+		err = unseal_load(tpm, &info, &pub, &priv, &object);
 	if (err)
 		return err;
 	err = unseal_payload(tpm, object, &sealed);

@@ -335,6 +335,26 @@ TEST_F(tpm, unseal_corrupt_blob_fails_cleanly)
 	EXPECT_EQ(0u, lockout);
 }
 
+/* The clear prediction in the header must be the one the object is bound to:
+ * status shows it, and an object bound elsewhere is refused. */
+TEST_F(tpm, unseal_refuses_header_prediction_mismatch)
+{
+	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
+	uint8_t buf[4096];
+	size_t len = 0;
+
+	ASSERT_EQ(0, install(self, &s));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
+	ASSERT_EQ(0, file_bytes(self->blob, buf, sizeof(buf), &len));
+	buf[24] ^= 0x80;	/* predicted PCR value, offset 24 */
+	EVP_Digest(buf, len - 32, buf + len - 32, NULL, EVP_sha256(), NULL);
+	ASSERT_EQ(0, file_put(self->blob, buf, len));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
 TEST_F(tpm, lockout_counter_stays_zero)
 {
 	struct fwg_tpm_subject s = subject_make(1, 7, "b"), got;
