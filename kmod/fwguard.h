@@ -51,11 +51,13 @@ struct fwguard_range {
 enum fwguard_refusal {
 	FWGUARD_REFUSE_BIO,
 	FWGUARD_REFUSE_OPEN,
+	FWGUARD_REFUSE_WRITE,
 };
 
 struct fwguard_stats {
 	atomic64_t refused_bios;
 	atomic64_t refused_opens;
+	atomic64_t refused_writes;
 	atomic64_t session_bios;
 	atomic64_t sessions_committed;
 	atomic64_t sessions_failed;

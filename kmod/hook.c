@@ -20,7 +20,13 @@
  * decision is taken in the ftrace callback. Whole-disk write opens stay
  * allowed (other partitions share the disk); the bio hook guards them.
  *
- * Both hooks only act once a range is protected. Ranges pin the module, so
+ * The write hook gives the whole-disk node the same courtesy: a write(2),
+ * pwritev, aio or io_uring write whose byte range overlaps a protected range
+ * fails with EPERM in blkdev_write_iter() instead of "succeeding" into the
+ * page cache and failing at writeback. mmap writes and fallocate still
+ * reach only the bio hook.
+ *
+ * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
@@ -32,6 +38,7 @@
 #include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/sched.h>
+#include <linux/uio.h>
 
 #include "fwguard.h"
 
@@ -47,6 +54,7 @@ void *const fwguard_session_holder = &fwguard_holder_cookie;
 static const char *const fwguard_refusal_reason[] = {
 	[FWGUARD_REFUSE_BIO] = "write-bio",
 	[FWGUARD_REFUSE_OPEN] = "open-for-write",
+	[FWGUARD_REFUSE_WRITE] = "write-syscall",
 };
 
 /*
@@ -218,6 +226,58 @@ static void notrace fwguard_open_hook(unsigned long ip, unsigned long parent_ip,
 }
 #endif
 
+/* The sectors a write of @iocb/@from would touch on its whole disk. */
+static struct fwguard_range *notrace fwguard_write_blocked(struct kiocb *iocb,
+							   struct iov_iter *from,
+							   struct block_device **bdevp,
+							   sector_t *start, sector_t *nr)
+{
+	struct block_device *bdev;
+	size_t count = iov_iter_count(from);
+	loff_t pos = iocb->ki_pos;
+
+	if (!count || pos < 0 || !fwguard_range_count())
+		return NULL;
+	bdev = I_BDEV(iocb->ki_filp->f_mapping->host);
+	*bdevp = bdev;
+	*start = bdev->bd_start_sect + (pos >> SECTOR_SHIFT);
+	*nr = ((pos + count + SECTOR_SIZE - 1) >> SECTOR_SHIFT) - (pos >> SECTOR_SHIFT);
+	return fwguard_range_overlapping(bdev->bd_disk, *start, *nr);
+}
+
+/* Runs instead of blkdev_write_iter() for a refused write. */
+static ssize_t fwguard_refuse_write_iter(struct kiocb *iocb, struct iov_iter *from)
+{
+	struct block_device *bdev;
+	struct fwguard_range *r;
+	sector_t start, nr;
+
+	r = fwguard_write_blocked(iocb, from, &bdev, &start, &nr);
+	atomic64_inc(&fwguard_stats.refused_writes);
+	if (r)
+		fwguard_report(FWGUARD_REFUSE_WRITE, bdev, start, nr, r, REQ_OP_WRITE);
+	return -EPERM;
+}
+
+static void notrace fwguard_write_hook(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *ops,
+				       struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+	struct block_device *bdev;
+	sector_t start, nr;
+
+	if (regs && fwguard_write_blocked((struct kiocb *)regs->di,
+					  (struct iov_iter *)regs->si,
+					  &bdev, &start, &nr))
+		regs->ip = (unsigned long)fwguard_refuse_write_iter;
+}
+
+static struct ftrace_ops fwguard_write_ops = {
+	.func = fwguard_write_hook,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+};
+
 static struct ftrace_ops fwguard_bio_ops = {
 	.func = fwguard_bio_hook,
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
@@ -253,7 +313,7 @@ static void fwguard_hook_detach(struct ftrace_ops *ops)
 }
 
 /**
- * fwguard_hooks_init() - attach the bio and open hooks
+ * fwguard_hooks_init() - attach the bio, open and write hooks
  *
  * Return: 0, or the errno from ftrace (-EINVAL when a symbol is not
  * traceable on this kernel, -EBUSY when another IPMODIFY user holds it).
@@ -267,15 +327,25 @@ int fwguard_hooks_init(void)
 		return err;
 	err = fwguard_hook_attach(&fwguard_open_ops, FWGUARD_OPEN_HOOK_SYMBOL);
 	if (err)
-		fwguard_hook_detach(&fwguard_bio_ops);
+		goto out_bio;
+	err = fwguard_hook_attach(&fwguard_write_ops, "blkdev_write_iter");
+	if (err)
+		goto out_open;
+	return 0;
+
+out_open:
+	fwguard_hook_detach(&fwguard_open_ops);
+out_bio:
+	fwguard_hook_detach(&fwguard_bio_ops);
 	return err;
 }
 
 /**
- * fwguard_hooks_exit() - detach both hooks
+ * fwguard_hooks_exit() - detach all hooks
  */
 void fwguard_hooks_exit(void)
 {
+	fwguard_hook_detach(&fwguard_write_ops);
 	fwguard_hook_detach(&fwguard_open_ops);
 	fwguard_hook_detach(&fwguard_bio_ops);
 }

@@ -8,6 +8,7 @@
 #include <linux/blkpg.h>
 #include <linux/fs.h>
 #include <linux/loop.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 
 #include "kselftest_harness.h"
@@ -62,16 +63,16 @@ TEST_F(enforce, partition_open_for_write_eperm)
 	EXPECT_TRUE(unchanged(_metadata, self));
 }
 
-TEST_F(enforce, whole_disk_direct_write_eio)
+TEST_F(enforce, whole_disk_direct_write_eperm)
 {
-	EXPECT_EQ(-EIO, fwg_write_direct(self->b.disk, self->b.start * 512, 0xa5, BLK));
-	EXPECT_EQ(-EIO, fwg_write_direct(self->b.disk,
+	EXPECT_EQ(-EPERM, fwg_write_direct(self->b.disk, self->b.start * 512, 0xa5, BLK));
+	EXPECT_EQ(-EPERM, fwg_write_direct(self->b.disk,
 					 (self->b.start + self->b.sectors) * 512 - BLK,
 					 0xa5, BLK));
 	EXPECT_TRUE(unchanged(_metadata, self));
 }
 
-TEST_F(enforce, whole_disk_buffered_write_fails_at_fsync)
+TEST_F(enforce, whole_disk_buffered_write_eperm)
 {
 	uint8_t buf[BLK];
 	int fd;
@@ -79,10 +80,33 @@ TEST_F(enforce, whole_disk_buffered_write_fails_at_fsync)
 	memset(buf, 0x5a, sizeof(buf));
 	fd = open(self->b.disk, O_WRONLY | O_CLOEXEC);
 	ASSERT_LE(0, fd);
-	/* Buffered: the page cache takes it, writeback is refused. */
-	EXPECT_EQ(BLK, pwrite(fd, buf, BLK, (off_t)(self->b.start * 512)));
-	EXPECT_EQ(-1, fsync(fd));
+	/* Refused before the page cache takes anything. */
+	EXPECT_EQ(-1, pwrite(fd, buf, BLK, (off_t)(self->b.start * 512)));
+	EXPECT_EQ(EPERM, errno);
+	/* One byte into the last sector of fw_b is enough. */
+	EXPECT_EQ(-1, pwrite(fd, buf, 1, (off_t)((self->b.start + self->b.sectors) * 512 - 1)));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(0, fsync(fd));
+	close(fd);
+	EXPECT_TRUE(unchanged(_metadata, self));
+}
+
+TEST_F(enforce, whole_disk_mmap_write_fails_at_writeback)
+{
+	size_t len = 2 * BLK;
+	uint8_t *map;
+	int fd;
+
+	fd = open(self->b.disk, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+		   (off_t)(self->b.start * 512));
+	ASSERT_NE(MAP_FAILED, map);
+	/* mmap bypasses write(2): only the bio hook stands in the way. */
+	memset(map, 0x77, len);
+	EXPECT_EQ(-1, msync(map, len, MS_SYNC));
 	EXPECT_EQ(EIO, errno);
+	munmap(map, len);
 	close(fd);
 	EXPECT_TRUE(unchanged(_metadata, self));
 }
@@ -95,7 +119,7 @@ TEST_F(enforce, write_straddling_into_unprotected_is_refused_whole)
 	/* fw_b is followed directly by the data partition on the scratch disk. */
 	ASSERT_EQ(self->b.start + self->b.sectors, self->data.start);
 	ASSERT_EQ(0, fwg_read_direct(self->b.disk, edge, data_before, BLK));
-	EXPECT_EQ(-EIO, fwg_write_direct(self->b.disk, edge - BLK, 0x3c, 2 * BLK));
+	EXPECT_EQ(-EPERM, fwg_write_direct(self->b.disk, edge - BLK, 0x3c, 2 * BLK));
 	ASSERT_EQ(0, fwg_read_direct(self->b.disk, edge, data_after, BLK));
 	EXPECT_EQ(0, memcmp(data_before, data_after, BLK));
 }
@@ -285,13 +309,22 @@ static long long counter(const char *name)
 TEST_F(enforce, refusals_are_counted)
 {
 	long long bios = counter("refused_bios"), opens = counter("refused_opens");
+	long long writes = counter("refused_writes");
+	uint64_t range[2] = { self->b.start * 512, BLK };
+	int fd;
 
 	ASSERT_LE(0, bios);
 	ASSERT_LE(0, opens);
-	EXPECT_EQ(-EIO, fwg_write_direct(self->b.disk, self->b.start * 512, 1, BLK));
+	ASSERT_LE(0, writes);
+	EXPECT_EQ(-EPERM, fwg_write_direct(self->b.disk, self->b.start * 512, 1, BLK));
 	EXPECT_EQ(-1, open(self->b.node, O_WRONLY | O_CLOEXEC));
-	EXPECT_LT(bios, counter("refused_bios"));
+	fd = open(self->b.disk, O_RDWR | O_CLOEXEC);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-1, ioctl(fd, BLKDISCARD, range));
+	close(fd);
+	EXPECT_EQ(writes + 1, counter("refused_writes"));
 	EXPECT_EQ(opens + 1, counter("refused_opens"));
+	EXPECT_LT(bios, counter("refused_bios"));
 }
 
 TEST_HARNESS_MAIN
