@@ -13,7 +13,7 @@ pki=${FWGUARD_PKI:-$build/pki}
 work=$(mktemp -d "${TMPDIR:-/tmp}/fwguard-bundle.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-tap_plan 31
+tap_plan 30
 
 if [ ! -x "$uc" ] || [ ! -f "$pki/signer.key" ]; then
 	echo "Bail out! need $uc and the test PKI in $pki (make userspace)"
