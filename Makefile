@@ -80,6 +80,11 @@ check: all
 demo: all
 	@$(CURDIR)/tests/e2e/demo
 
+bench: bench-install
+.PHONY: bench-install
+bench-install: all
+	@$(CURDIR)/tests/e2e/bench
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
 	rm -rf $(BUILD)/obj $(BUILD)/bin $(BUILD)/tests $(BUILD)/kmod $(BUILD)/results $(BUILD)/vm
