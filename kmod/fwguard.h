@@ -58,6 +58,7 @@ struct fwguard_stats {
 	atomic64_t refused_bios;
 	atomic64_t refused_opens;
 	atomic64_t refused_writes;
+	atomic64_t refused_ioctls;
 	atomic64_t session_bios;
 	atomic64_t sessions_committed;
 	atomic64_t sessions_failed;

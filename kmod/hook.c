@@ -26,12 +26,25 @@
  * page cache and failing at writeback. mmap writes and fallocate still
  * reach only the bio hook.
  *
+ * The passthrough hook closes the block-node ioctls that send raw device
+ * commands without building bios (SG_IO, SCSI_IOCTL_SEND_COMMAND,
+ * CDROM_SEND_PACKET, NVMe and MMC command ioctls): on a disk that holds a
+ * protected range they fail with EPERM, all of them, reads included,
+ * because a command's effect cannot be judged safely from the ioctl entry
+ * (the caller can rewrite the command block after any check). The char
+ * devices that reach the same hardware (/dev/sgN, /dev/bsg/..., /dev/nvmeN
+ * controller and ngXnY nodes) are not covered yet.
+ *
  * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/audit.h>
+#include <linux/cdrom.h>
+#include <linux/major.h>
+#include <linux/mmc/ioctl.h>
+#include <linux/nvme_ioctl.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/cred.h>
@@ -39,6 +52,8 @@
 #include <linux/module.h>
 #include <linux/sched.h>
 #include <linux/uio.h>
+#include <scsi/scsi_ioctl.h>
+#include <scsi/sg.h>
 
 #include "fwguard.h"
 
@@ -81,6 +96,19 @@ static void fwguard_report(enum fwguard_refusal why, struct block_device *bdev,
 	audit_log_format(ab, "op=fwguard_refuse reason=%s dev=%pg disk=%s sector=%llu nr_sectors=%llu protected=%s component=%s bio_op=%u",
 			 fwguard_refusal_reason[why], bdev, r->disk->disk_name,
 			 (u64)sector, (u64)nr, r->name, r->component, op);
+	audit_log_task_info(ab);
+	audit_log_end(ab);
+}
+
+static void fwguard_audit_ioctl(struct block_device *bdev, unsigned int cmd)
+{
+	struct audit_buffer *ab;
+
+	ab = audit_log_start(audit_context(), GFP_KERNEL, AUDIT_KERNEL_OTHER);
+	if (!ab)
+		return;
+	audit_log_format(ab, "op=fwguard_refuse reason=passthrough-ioctl dev=%pg disk=%s ioctl=0x%x",
+			 bdev, bdev->bd_disk->disk_name, cmd);
 	audit_log_task_info(ab);
 	audit_log_end(ab);
 }
@@ -273,6 +301,72 @@ static void notrace fwguard_write_hook(unsigned long ip, unsigned long parent_ip
 		regs->ip = (unsigned long)fwguard_refuse_write_iter;
 }
 
+static bool notrace fwguard_ioctl_is_passthrough(unsigned int cmd)
+{
+	switch (cmd) {
+	case SG_IO:
+	case SCSI_IOCTL_SEND_COMMAND:
+	case CDROM_SEND_PACKET:
+		return true;
+	case NVME_IOCTL_ID:
+		return false;
+	}
+	return _IOC_TYPE(cmd) == 'N' || _IOC_TYPE(cmd) == MMC_BLOCK_MAJOR;
+}
+
+static bool notrace fwguard_disk_protected(const struct gendisk *disk)
+{
+	unsigned int i, n = fwguard_range_count();
+
+	for (i = 0; i < n; i++)
+		if (fwguard_range_get(i)->disk == disk)
+			return true;
+	return false;
+}
+
+static struct block_device *notrace fwguard_ioctl_blocked(struct file *file,
+							  unsigned int cmd)
+{
+	struct block_device *bdev;
+
+	if (!fwguard_range_count() || !fwguard_ioctl_is_passthrough(cmd))
+		return NULL;
+	bdev = I_BDEV(file->f_mapping->host);
+	return fwguard_disk_protected(bdev->bd_disk) ? bdev : NULL;
+}
+
+/* Runs instead of blkdev_ioctl() for a refused passthrough command. */
+static long fwguard_refuse_ioctl(struct file *file, unsigned int cmd,
+				 unsigned long arg)
+{
+	struct block_device *bdev = fwguard_ioctl_blocked(file, cmd);
+
+	atomic64_inc(&fwguard_stats.refused_ioctls);
+	if (bdev)
+		pr_notice_ratelimited("refused passthrough ioctl 0x%x on %pg (disk holds protected ranges) pid %d comm %s uid %u\n",
+				      cmd, bdev, task_pid_nr(current), current->comm,
+				      from_kuid(&init_user_ns, current_uid()));
+	if (bdev)
+		fwguard_audit_ioctl(bdev, cmd);
+	return -EPERM;
+}
+
+static void notrace fwguard_ioctl_hook(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *ops,
+				       struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	if (regs && fwguard_ioctl_blocked((struct file *)regs->di,
+					  (unsigned int)regs->si))
+		regs->ip = (unsigned long)fwguard_refuse_ioctl;
+}
+
+static struct ftrace_ops fwguard_ioctl_ops = {
+	.func = fwguard_ioctl_hook,
+	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+};
+
 static struct ftrace_ops fwguard_write_ops = {
 	.func = fwguard_write_hook,
 	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
@@ -331,8 +425,13 @@ int fwguard_hooks_init(void)
 	err = fwguard_hook_attach(&fwguard_write_ops, "blkdev_write_iter");
 	if (err)
 		goto out_open;
+	err = fwguard_hook_attach(&fwguard_ioctl_ops, "blkdev_ioctl");
+	if (err)
+		goto out_write;
 	return 0;
 
+out_write:
+	fwguard_hook_detach(&fwguard_write_ops);
 out_open:
 	fwguard_hook_detach(&fwguard_open_ops);
 out_bio:
@@ -345,6 +444,7 @@ out_bio:
  */
 void fwguard_hooks_exit(void)
 {
+	fwguard_hook_detach(&fwguard_ioctl_ops);
 	fwguard_hook_detach(&fwguard_write_ops);
 	fwguard_hook_detach(&fwguard_open_ops);
 	fwguard_hook_detach(&fwguard_bio_ops);
