@@ -81,7 +81,8 @@ int fwguard_policy_from_params(const char *protect, const char *device_class,
 int fwguard_policy_check_identity(const struct fwguard_ticket *t);
 int fwguard_policy_check_version(const struct fwguard_ticket *t);
 int fwguard_policy_consume(const struct fwguard_ticket *t);
-void fwguard_policy_record_commit(u64 version);
+void fwguard_policy_record_commit(const struct fwguard_ticket *t);
+extern bool fwguard_production;
 void fwguard_policy_exit(void);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 

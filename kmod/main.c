@@ -35,6 +35,10 @@ static char *serial;
 module_param(serial, charp, 0444);
 MODULE_PARM_DESC(serial, "device serial number for serial-bound tickets");
 
+bool fwguard_production = true;
+module_param_named(production, fwguard_production, bool, 0444);
+MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes)");
+
 static unsigned long long floor;
 module_param(floor, ullong, 0444);
 MODULE_PARM_DESC(floor, "lowest acceptable ticket security version");

@@ -459,13 +459,19 @@ int fwguard_policy_consume(const struct fwguard_ticket *t)
 }
 
 /**
- * fwguard_policy_record_commit() - remember a committed security version
- * @version: version of the ticket just committed
+ * fwguard_policy_record_commit() - remember a committed ticket's version
+ * @t: the ticket just committed
+ *
+ * Older tickets are refused for the rest of the boot either way; with
+ * FWGUARD_TICKET_F_RAISE_FLOOR the floor itself moves up too, so that the
+ * status shows what userspace is about to write into the TPM counter.
  */
-void fwguard_policy_record_commit(u64 version)
+void fwguard_policy_record_commit(const struct fwguard_ticket *t)
 {
 	mutex_lock(&fwguard_policy_lock);
-	fwguard_committed_version = max(fwguard_committed_version, version);
+	fwguard_committed_version = max(fwguard_committed_version, t->security_version);
+	if (t->flags & FWGUARD_TICKET_F_RAISE_FLOOR)
+		fwguard_floor = max(fwguard_floor, t->security_version);
 	mutex_unlock(&fwguard_policy_lock);
 }
 

@@ -233,7 +233,7 @@ static long fwguard_session_commit(struct fwguard_session *s, void __user *arg)
 	if (!err && !match)
 		err = -EBADMSG;
 	if (!err)
-		fwguard_policy_record_commit(s->ticket.security_version);
+		fwguard_policy_record_commit(&s->ticket);
 
 	c.written = s->written;
 	c.security_version = s->ticket.security_version;
@@ -350,6 +350,8 @@ static int fwguard_ticket_check(const struct fwguard_range *r,
 	int err;
 
 	if (strcmp(t->component, r->component))
+		return -EACCES;
+	if ((t->flags & FWGUARD_TICKET_F_TEST_ONLY) && fwguard_production)
 		return -EACCES;
 	err = fwguard_policy_check_identity(t);
 	if (err)

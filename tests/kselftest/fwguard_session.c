@@ -187,6 +187,19 @@ TEST_F(session, other_serial_eacces)
 	EXPECT_EQ(-EACCES, fwg_begin(&self->b, &self->t, "signer"));
 }
 
+TEST_F(session, test_only_ticket_refused_in_production_eacces)
+{
+	char mode[8] = "";
+	FILE *f = fopen("/sys/module/fwguard/parameters/production", "r");
+
+	ASSERT_NE(NULL, f);
+	ASSERT_NE(NULL, fgets(mode, sizeof(mode), f));
+	fclose(f);
+	ASSERT_STREQ("Y\n", mode);
+	self->t.flags = FWGUARD_TICKET_F_TEST_ONLY;
+	EXPECT_EQ(-EACCES, fwg_begin(&self->b, &self->t, "signer"));
+}
+
 TEST_F(session, active_slot_etxtbsy)
 {
 	EXPECT_EQ(-ETXTBSY, fwg_begin(&self->a, &self->t, "signer"));

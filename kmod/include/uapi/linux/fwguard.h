@@ -160,7 +160,7 @@ struct fwguard_commit {
  * sealed in provision mode, or the ticket is not signed by a key the
  * .fwguard keyring trusts), EKEYREJECTED (bad signature), EBADMSG (CMS or
  * ticket payload malformed), EACCES (component, device class or serial do
- * not match), ETXTBSY (target is the active slot), ENOSPC (image larger than
+ * not match, or a test-only ticket on a module loaded with production=1), ETXTBSY (target is the active slot), ENOSPC (image larger than
  * the partition), ESTALE (security version below the floor or below one
  * committed this boot), EALREADY (ticket id already consumed),
  * EKEYEXPIRED (outside the ticket's validity window), EBUSY (a session on
