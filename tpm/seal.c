@@ -5,8 +5,10 @@
  * compare with a fresh measurement. The sealed object is a keyed-hash
  * object under the storage parent with fixedTPM|fixedParent, no
  * userWithAuth and a PolicyPCR authPolicy computed in software (no trial
- * session: four fewer TPM commands). Blob file format in TPM.md "Sealed
- * blobs"; files are replaced atomically so a crash leaves the old blob.
+ * session: four fewer TPM commands). One blob per (component, slot), so
+ * sealing the slot being installed leaves the other slot's record for a
+ * fallback boot. Blob file format in TPM.md "Sealed blobs"; files are
+ * replaced atomically so a crash leaves the old blob.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -204,13 +206,20 @@ static void sealed_template(const uint8_t policy[FWG_DIGEST_SIZE],
 	memcpy(area->authPolicy.buffer, policy, FWG_DIGEST_SIZE);
 }
 
-int fwg_sealed_blob_path(const char *state_dir, const char *component, char **ret)
+/*
+ * '@' is outside the name charset, so "<component>@<slot>" names exactly one
+ * (component, slot) pair and no name can reach outside the directory.
+ */
+int fwg_sealed_blob_path(const char *state_dir, const char *component,
+			 const char *slot, char **ret)
 {
 	char *path;
 
-	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX))
+	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX) ||
+	    !fwg_tpm_subject_name_valid(slot, FWG_SLOT_MAX))
 		return -EINVAL;
-	if (asprintf(&path, "%s/%s/%s.seal", state_dir, SEALED_DIR, component) < 0)
+	if (asprintf(&path, "%s/%s/%s@%s.seal", state_dir, SEALED_DIR, component,
+		     slot) < 0)
 		return -ENOMEM;
 	*ret = path;
 	return 0;
@@ -300,20 +309,21 @@ static int blob_parse(const uint8_t *buf, size_t len,
 }
 
 static int blob_load(const char *state_dir, const char *component,
-		     struct fwg_tpm_sealed_info *info, TPM2B_PUBLIC *pub,
-		     TPM2B_PRIVATE *priv)
+		     const char *slot, struct fwg_tpm_sealed_info *info,
+		     TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
 {
 	uint8_t *buf = NULL;
 	char *path = NULL;
 	size_t len = 0;
 	int err;
 
-	err = fwg_sealed_blob_path(state_dir, component, &path);
+	err = fwg_sealed_blob_path(state_dir, component, slot, &path);
 	if (err)
 		return err;
 	err = fwg_read_file(path, BLOB_MAX, &buf, &len);
 	if (err == -ENOENT) {
-		fwg_tpm_log("no sealed record for '%s' (%s)", component, path);
+		fwg_tpm_log("no sealed record for '%s' slot %s (%s)", component,
+			    slot, path);
 		err = FWG_TPM_E_NO_BLOB;
 	} else if (err == -EFBIG) {
 		fwg_tpm_log("sealed blob %s is corrupt (too large)", path);
@@ -322,10 +332,17 @@ static int blob_load(const char *state_dir, const char *component,
 		fwg_tpm_log("cannot read sealed blob %s: %s", path, strerror(-err));
 	} else {
 		err = blob_parse(buf, len, info, pub, priv);
-		if (!err && strcmp(info->subject.component, component))
-			err = FWG_TPM_E_BAD_BLOB;
-		if (err)
+		if (err) {
 			fwg_tpm_log("sealed blob %s is corrupt", path);
+		} else if (strcmp(info->subject.component, component) ||
+			   strcmp(info->subject.slot, slot)) {
+			/* A record copied or renamed over another slot's
+			 * would otherwise vouch for the wrong slot. */
+			fwg_tpm_log("sealed blob %s holds the record of '%s' slot %s",
+				    path, info->subject.component,
+				    info->subject.slot);
+			err = FWG_TPM_E_BAD_BLOB;
+		}
 	}
 	free(buf);
 	free(path);
@@ -333,14 +350,14 @@ static int blob_load(const char *state_dir, const char *component,
 }
 
 int fwg_sealed_info_read(const char *state_dir, const char *component,
-			 struct fwg_tpm_sealed_info *ret)
+			 const char *slot, struct fwg_tpm_sealed_info *ret)
 {
 	struct fwg_tpm_sealed_info info;
 	TPM2B_PUBLIC pub;
 	TPM2B_PRIVATE priv;
 	int err;
 
-	err = blob_load(state_dir, component, &info, &pub, &priv);
+	err = blob_load(state_dir, component, slot, &info, &pub, &priv);
 	if (err)
 		return err;
 	*ret = info;
@@ -430,7 +447,7 @@ static int seal_store(const struct fwg_tpm *tpm,
 		fwg_tpm_log("cannot create %s: %s", dir, strerror(-err));
 	if (!err)
 		err = fwg_sealed_blob_path(tpm->state_dir, info->subject.component,
-					   &path);
+					   info->subject.slot, &path);
 	if (!err)
 		err = fwg_write_file_atomic(path, buf, len);
 	free(path);
@@ -624,7 +641,7 @@ static bool subject_equal(const struct fwg_tpm_subject *a,
 }
 
 int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
-			  const uint8_t measured[FWG_DIGEST_SIZE],
+			  const char *slot, const uint8_t measured[FWG_DIGEST_SIZE],
 			  struct fwg_tpm_subject *ret)
 {
 	struct fwg_tpm_sealed_info info;
@@ -634,14 +651,15 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 	ESYS_TR object = ESYS_TR_NONE;
 	int err;
 
-	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX))
+	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX) ||
+	    !fwg_tpm_subject_name_valid(slot, FWG_SLOT_MAX))
 		return -EINVAL;
-	err = blob_load(tpm->state_dir, component, &info, &pub, &priv);
+	err = blob_load(tpm->state_dir, component, slot, &info, &pub, &priv);
 	if (err)
 		return err;
 	if (info.pcr != tpm->pcr) {
-		fwg_tpm_log("'%s' was sealed to PCR %u, not PCR %u", component,
-			    info.pcr, tpm->pcr);
+		fwg_tpm_log("'%s' slot %s was sealed to PCR %u, not PCR %u",
+			    component, slot, info.pcr, tpm->pcr);
 		return -EINVAL;
 	}
 	err = check_sealed_public(&info, &pub);
@@ -655,8 +673,8 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 		return err;
 	/* The clear-text header must agree with what the TPM guarded. */
 	if (!subject_equal(&sealed, &info.subject)) {
-		fwg_tpm_log("sealed blob header for '%s' disagrees with its "
-			    "sealed content", component);
+		fwg_tpm_log("sealed blob header for '%s' slot %s disagrees with "
+			    "its sealed content", component, slot);
 		return FWG_TPM_E_BAD_BLOB;
 	}
 	if (CRYPTO_memcmp(sealed.digest, measured, FWG_DIGEST_SIZE)) {

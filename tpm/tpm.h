@@ -38,7 +38,7 @@
 #define FWG_TPM_E_UNAVAILABLE	(-ENODEV)	/* no TPM, TCTI failed, connection lost */
 #define FWG_TPM_E_PCR_MISMATCH	(-EKEYREJECTED)	/* PCR not in the sealed (predicted) state */
 #define FWG_TPM_E_DIGEST_MISMATCH (-EMEDIUMTYPE) /* slot holds another image than sealed */
-#define FWG_TPM_E_NO_BLOB	(-ENOENT)	/* nothing sealed for this component */
+#define FWG_TPM_E_NO_BLOB	(-ENOENT)	/* nothing sealed for this component and slot */
 #define FWG_TPM_E_BAD_BLOB	(-EBADMSG)	/* sealed blob corrupt or not ours */
 #define FWG_TPM_E_NO_BANK	(-EOPNOTSUPP)	/* SHA-256 PCR bank not allocated */
 #define FWG_TPM_E_STALE		(-ESTALE)	/* floor would move down */
@@ -115,13 +115,16 @@ int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
  * extends into it before this component's, in order. */
 int fwg_tpm_seal_after(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject,
 		       const uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t n_earlier);
+/* Records are kept per (component, slot): sealing one slot never touches
+ * the record of the other, which a fallback boot still needs. */
 int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
-			  const uint8_t measured[FWG_DIGEST_SIZE],
+			  const char *slot, const uint8_t measured[FWG_DIGEST_SIZE],
 			  struct fwg_tpm_subject *ret);
 int fwg_sealed_info_read(const char *state_dir, const char *component,
-			 struct fwg_tpm_sealed_info *ret);
+			 const char *slot, struct fwg_tpm_sealed_info *ret);
+/* <state_dir>/sealed/<component>@<slot>.seal */
 int fwg_sealed_blob_path(const char *state_dir, const char *component,
-			 char **ret);
+			 const char *slot, char **ret);
 
 /* floor.c */
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm);

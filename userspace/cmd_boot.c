@@ -185,7 +185,8 @@ static int verify_booted(struct boot_ctx *b, const struct pc_component *c, struc
 	err = fwg_tpm_measure(b->tpm, &subject);
 	if (err)
 		return UC_EXIT_TPM;
-	err = fwg_tpm_unseal_verify(b->tpm, c->name, subject.digest, &sealed);
+	err = fwg_tpm_unseal_verify(b->tpm, c->name, c->slot[idx].name, subject.digest,
+				    &sealed);
 	if (!err && strcmp(sealed.slot, c->slot[idx].name))
 		err = FWG_TPM_E_PCR_MISMATCH;	/* sealed for the other slot */
 	if (getenv("FWGUARD_TIMING"))	/* for the benchmark: where the time goes */

@@ -90,7 +90,8 @@ static bool parse_u64(const char *text, uint64_t *ret)
 	return true;
 }
 
-static int subject_from_args(const struct tpm_args *args, bool need_slot,
+/* Component, slot and digest always; the version where one is recorded. */
+static int subject_from_args(const struct tpm_args *args, bool need_version,
 			     struct fwg_tpm_subject *subject)
 {
 	struct fwg_tpm_subject s;
@@ -104,18 +105,15 @@ static int subject_from_args(const struct tpm_args *args, bool need_slot,
 		return -EINVAL;
 	}
 	strcpy(s.component, args->component);
-	if (need_slot) {
-		if (!args->slot ||
-		    !fwg_tpm_subject_name_valid(args->slot, FWG_SLOT_MAX)) {
-			tpm_error("--slot must be 1-%d characters of [A-Za-z0-9._-]",
-				  FWG_SLOT_MAX);
-			return -EINVAL;
-		}
-		strcpy(s.slot, args->slot);
-		if (!parse_u64(args->version, &s.version)) {
-			tpm_error("--version must be a decimal security version");
-			return -EINVAL;
-		}
+	if (!args->slot || !fwg_tpm_subject_name_valid(args->slot, FWG_SLOT_MAX)) {
+		tpm_error("--slot must be 1-%d characters of [A-Za-z0-9._-]",
+			  FWG_SLOT_MAX);
+		return -EINVAL;
+	}
+	strcpy(s.slot, args->slot);
+	if (need_version && !parse_u64(args->version, &s.version)) {
+		tpm_error("--version must be a decimal security version");
+		return -EINVAL;
 	}
 	if (!!args->digest == !!args->file) {
 		tpm_error("give exactly one of --digest HEX and --file PATH");
@@ -229,8 +227,8 @@ static int run_unseal_verify(const struct tpm_args *args)
 	if (!err)
 		err = tpm_open(args, &tpm);
 	if (!err)
-		err = fwg_tpm_unseal_verify(tpm, measured.component, measured.digest,
-					    &sealed);
+		err = fwg_tpm_unseal_verify(tpm, measured.component, measured.slot,
+					    measured.digest, &sealed);
 	if (!err && args->json)
 		printf("{\"component\":\"%s\",\"slot\":\"%s\",\"version\":%" PRIu64
 		       ",\"verified\":true}\n", sealed.component, sealed.slot,
@@ -339,30 +337,30 @@ static int run_replay(const struct tpm_args *args)
 /* Status: every section reports what it can; only "no TPM" fails it. */
 
 static void status_sealed_record(const char *state_dir, const char *component,
-				 bool json, bool *first)
+				 const char *slot, bool json, bool *first)
 {
 	struct fwg_tpm_sealed_info info;
-	int err = fwg_sealed_info_read(state_dir, component, &info);
+	int err = fwg_sealed_info_read(state_dir, component, slot, &info);
 
 	if (json) {
-		printf("%s{\"component\":\"%s\"", *first ? "" : ",", component);
+		printf("%s{\"component\":\"%s\",\"slot\":\"%s\"", *first ? "" : ",",
+		       component, slot);
 		if (err) {
 			printf(",\"state\":\"corrupt\"}");
 		} else {
-			printf(",\"state\":\"ok\",\"slot\":\"%s\",\"version\":%" PRIu64
+			printf(",\"state\":\"ok\",\"version\":%" PRIu64
 			       ",\"pcr\":%u,\"sealed_at\":%" PRIu64 ",\"digest\":\"",
-			       info.subject.slot, info.subject.version, info.pcr,
-			       info.sealed_at);
+			       info.subject.version, info.pcr, info.sealed_at);
 			print_hex(info.subject.digest, FWG_DIGEST_SIZE);
 			printf("\",\"predicted_pcr\":\"");
 			print_hex(info.predicted_pcr, FWG_DIGEST_SIZE);
 			printf("\"}");
 		}
 	} else if (err) {
-		printf("sealed %s: corrupt\n", component);
+		printf("sealed %s slot %s: corrupt\n", component, slot);
 	} else {
-		printf("sealed %s: slot %s version %" PRIu64 " digest ", component,
-		       info.subject.slot, info.subject.version);
+		printf("sealed %s slot %s: version %" PRIu64 " digest ", component,
+		       slot, info.subject.version);
 		print_hex(info.subject.digest, FWG_DIGEST_SIZE);
 		printf(" PCR %u predicted ", info.pcr);
 		print_hex(info.predicted_pcr, FWG_DIGEST_SIZE);
@@ -371,9 +369,36 @@ static void status_sealed_record(const char *state_dir, const char *component,
 	*first = false;
 }
 
+/*
+ * Split "<component>@<slot>.seal" into its names; false for anything else
+ * (temporary files of an interrupted write, foreign files). '@' is outside
+ * the name charset, so the split is unambiguous.
+ */
+static bool sealed_file_names(const char *fname, char component[FWG_COMPONENT_MAX + 1],
+			      char slot[FWG_SLOT_MAX + 1])
+{
+	size_t len = strlen(fname), comp_len, slot_len;
+	const char *at = strchr(fname, '@');
+
+	if (!at || len < 5 || strcmp(fname + len - 5, ".seal") ||
+	    at >= fname + len - 5)
+		return false;
+	comp_len = (size_t)(at - fname);
+	slot_len = len - 5 - comp_len - 1;
+	if (comp_len > FWG_COMPONENT_MAX || slot_len > FWG_SLOT_MAX)
+		return false;
+	memcpy(component, fname, comp_len);
+	component[comp_len] = '\0';
+	memcpy(slot, at + 1, slot_len);
+	slot[slot_len] = '\0';
+	return fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX) &&
+	       fwg_tpm_subject_name_valid(slot, FWG_SLOT_MAX);
+}
+
+/* Every sealed record in the directory, one per component and slot. */
 static void status_sealed(const char *state_dir, bool json)
 {
-	char path[4096], name[FWG_COMPONENT_MAX + 1];
+	char path[4096], component[FWG_COMPONENT_MAX + 1], slot[FWG_SLOT_MAX + 1];
 	struct dirent **entries = NULL;
 	bool first = true;
 	int i, n;
@@ -383,16 +408,8 @@ static void status_sealed(const char *state_dir, bool json)
 	if (json)
 		printf(",\"sealed\":[");
 	for (i = 0; i < n; i++) {
-		const char *fname = entries[i]->d_name;
-		size_t len = strlen(fname);
-
-		if (len > 5 && len - 5 <= FWG_COMPONENT_MAX &&
-		    !strcmp(fname + len - 5, ".seal")) {
-			memcpy(name, fname, len - 5);
-			name[len - 5] = '\0';
-			if (fwg_tpm_subject_name_valid(name, FWG_COMPONENT_MAX))
-				status_sealed_record(state_dir, name, json, &first);
-		}
+		if (sealed_file_names(entries[i]->d_name, component, slot))
+			status_sealed_record(state_dir, component, slot, json, &first);
 		free(entries[i]);
 	}
 	free(entries);
@@ -513,7 +530,7 @@ static const struct tpm_subcommand subcommands[] = {
 	  "--component C --slot S --version V (--digest HEX | --file PATH)\n"
 	  "                 [--after HEX]...  (digests measured before it at boot)" },
 	{ "unseal-verify", run_unseal_verify,
-	  "--component C (--digest HEX | --file PATH) [--json]" },
+	  "--component C --slot S (--digest HEX | --file PATH) [--json]" },
 	{ "floor", run_floor, "[--raise V] [--json]" },
 	{ "replay", run_replay, "[--json]" },
 };

@@ -119,7 +119,7 @@ FIXTURE_SETUP(tpm)
 	self->tpm = NULL;
 	ASSERT_EQ(0, swtpm_setup_fresh(&self->sw, false));
 	ASSERT_EQ(0, tpm_connect(_metadata, self));
-	snprintf(self->blob, sizeof(self->blob), "%s/sealed/firmware.seal",
+	snprintf(self->blob, sizeof(self->blob), "%s/sealed/firmware@b.seal",
 		 self->sw.statedir);
 }
 
@@ -168,7 +168,7 @@ TEST_F(tpm, seal_then_unseal_after_predicted_extend)
 	ASSERT_EQ(0, fwg_tpm_pcr_read(self->tpm, pcr));
 	ASSERT_EQ(0, fwg_tpm_predict_boot_pcr(s.digest, predicted));
 	ASSERT_EQ(0, memcmp(pcr, predicted, sizeof(pcr)));
-	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	EXPECT_STREQ("b", got.slot);
 	EXPECT_STREQ("firmware", got.component);
 	EXPECT_EQ(7ull, got.version);
@@ -229,12 +229,12 @@ TEST_F(tpm, shared_pcr_components_in_order)
 	ASSERT_EQ(0, fwg_tpm_seal_after(self->tpm, &app, earlier, 1));
 	ASSERT_EQ(0, tpm_reboot(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &boot));
-	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", boot.digest, &got));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", boot.slot, boot.digest, &got));
 	/* Before its own measurement the second one stays sealed. */
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
-		  fwg_tpm_unseal_verify(self->tpm, "app", app.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "app", app.slot, app.digest, &got));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &app));
-	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "app", app.digest, &got));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "app", app.slot, app.digest, &got));
 	EXPECT_EQ(-E2BIG, fwg_tpm_seal_after(self->tpm, &app, earlier,
 					     FWG_TPM_EARLIER_MAX + 1));
 }
@@ -249,7 +249,7 @@ TEST_F(tpm, unseal_in_install_boot_is_pcr_mismatch)
 	ASSERT_EQ(0, boot_running(self));
 	ASSERT_EQ(0, install(self, &s));
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 }
 
 TEST_F(tpm, unseal_after_other_digest_is_pcr_mismatch)
@@ -261,11 +261,11 @@ TEST_F(tpm, unseal_after_other_digest_is_pcr_mismatch)
 	ASSERT_EQ(0, tpm_reboot(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &tampered));
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", tampered.digest,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, tampered.digest,
 					&got));
 	/* Comparing with the genuine digest does not help either. */
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	/* The refused session and the loaded object were both flushed. */
 	assert_nothing_loaded(_metadata, self);
 }
@@ -280,7 +280,7 @@ TEST_F(tpm, unseal_compares_with_fresh_measurement)
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
 	digest_fill(other, 9);
 	EXPECT_EQ(FWG_TPM_E_DIGEST_MISMATCH,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", other, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, other, &got));
 	assert_nothing_loaded(_metadata, self);
 }
 
@@ -291,7 +291,121 @@ TEST_F(tpm, unseal_missing_blob)
 
 	digest_fill(d, 1);
 	EXPECT_EQ(FWG_TPM_E_NO_BLOB,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", d, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", d, &got));
+}
+
+/* The blob file of one slot of "firmware". */
+static void slot_blob(FIXTURE_DATA(tpm) *self, const char *slot, char *path,
+		      size_t size)
+{
+	snprintf(path, size, "%s/sealed/firmware@%s.seal", self->sw.statedir, slot);
+}
+
+/*
+ * A/B: install seals the new image of slot b while slot a's record must
+ * survive, because a failed boot of b falls back to a and the next boot
+ * unseals a's record. Sealing b must not touch a's record at all.
+ */
+TEST_F(tpm, sealing_one_slot_keeps_the_other)
+{
+	struct fwg_tpm_subject a = subject_make(1, 3, "a");
+	struct fwg_tpm_subject b = subject_make(2, 4, "b"), got;
+	struct fwg_tpm_sealed_info info;
+	uint8_t before[4096], after[4096];
+	size_t before_len = 0, after_len = 0;
+	char path_a[512], sealed_dir[512];
+
+	slot_blob(self, "a", path_a, sizeof(path_a));
+	ASSERT_EQ(0, fwg_tpm_seal(self->tpm, &a));
+	ASSERT_EQ(0, file_bytes(path_a, before, sizeof(before), &before_len));
+	ASSERT_EQ(0, fwg_tpm_seal(self->tpm, &b));
+	ASSERT_EQ(0, file_bytes(path_a, after, sizeof(after), &after_len));
+	ASSERT_EQ(before_len, after_len);
+	EXPECT_EQ(0, memcmp(before, after, before_len));
+	snprintf(sealed_dir, sizeof(sealed_dir), "%s/sealed", self->sw.statedir);
+	EXPECT_EQ(2, count_entries(sealed_dir));
+
+	/* Both records readable, each with its own slot, version and digest. */
+	ASSERT_EQ(0, fwg_sealed_info_read(self->sw.statedir, "firmware", "a", &info));
+	EXPECT_STREQ("a", info.subject.slot);
+	EXPECT_EQ(3ull, info.subject.version);
+	EXPECT_EQ(0, memcmp(info.subject.digest, a.digest, FWG_DIGEST_SIZE));
+	ASSERT_EQ(0, fwg_sealed_info_read(self->sw.statedir, "firmware", "b", &info));
+	EXPECT_STREQ("b", info.subject.slot);
+	EXPECT_EQ(4ull, info.subject.version);
+	EXPECT_EQ(0, memcmp(info.subject.digest, b.digest, FWG_DIGEST_SIZE));
+
+	/* Fallback boot into a: a's record unseals, b's stays sealed. */
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "a", a.digest, &got));
+	EXPECT_STREQ("a", got.slot);
+	EXPECT_EQ(3ull, got.version);
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", b.digest, &got));
+
+	/* Boot into b: the other way round. */
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &b));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", b.digest, &got));
+	EXPECT_STREQ("b", got.slot);
+	EXPECT_EQ(4ull, got.version);
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "a", a.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+TEST_F(tpm, unseal_never_sealed_slot_is_no_blob)
+{
+	struct fwg_tpm_subject a = subject_make(1, 3, "a");
+	struct fwg_tpm_subject b = subject_make(2, 4, "b"), got;
+	struct fwg_tpm_sealed_info info;
+
+	ASSERT_EQ(0, fwg_tpm_seal(self->tpm, &a));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &b));
+	EXPECT_EQ(FWG_TPM_E_NO_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", b.digest, &got));
+	EXPECT_EQ(FWG_TPM_E_NO_BLOB,
+		  fwg_sealed_info_read(self->sw.statedir, "firmware", "b", &info));
+	/* Slot names follow the component rules: no separator, no path. */
+	EXPECT_EQ(-EINVAL,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "a@b", b.digest, &got));
+	EXPECT_EQ(-EINVAL,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "../a", b.digest, &got));
+	EXPECT_EQ(-EINVAL,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "", b.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+/*
+ * Slot a's record copied over slot b's file name: the TPM would unseal it
+ * (same PCR policy), so only the recorded slot tells it was sealed for a.
+ * It must not verify slot b.
+ */
+TEST_F(tpm, blob_copied_to_other_slot_refused)
+{
+	struct fwg_tpm_subject a = subject_make(1, 3, "a"), got;
+	struct fwg_tpm_sealed_info info;
+	char path_a[512], path_b[512];
+	uint8_t buf[4096];
+	size_t len = 0;
+
+	slot_blob(self, "a", path_a, sizeof(path_a));
+	slot_blob(self, "b", path_b, sizeof(path_b));
+	ASSERT_EQ(0, fwg_tpm_seal(self->tpm, &a));
+	ASSERT_EQ(0, file_bytes(path_a, buf, sizeof(buf), &len));
+	ASSERT_EQ(0, file_put(path_b, buf, len));
+
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_sealed_info_read(self->sw.statedir, "firmware", "b", &info));
+	ASSERT_EQ(0, tpm_reboot(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", a.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+	/* The genuine record under its own name still verifies. */
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "a", a.digest, &got));
 }
 
 /* Flip one byte of the TPM private area, then fix the file checksum so the
@@ -322,13 +436,13 @@ TEST_F(tpm, unseal_corrupt_blob_fails_cleanly)
 
 	corrupt_private(_metadata, self->blob, true);
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	corrupt_private(_metadata, self->blob, false);
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	ASSERT_EQ(0, truncate(self->blob, 100));
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	/* The TPM stays healthy and untouched by the failures. */
 	assert_nothing_loaded(_metadata, self);
 	ASSERT_EQ(0, fwg_tpm_lockout_counter(self->tpm, &lockout));
@@ -351,7 +465,7 @@ TEST_F(tpm, unseal_refuses_header_prediction_mismatch)
 	EVP_Digest(buf, len - 32, buf + len - 32, NULL, EVP_sha256(), NULL);
 	ASSERT_EQ(0, file_put(self->blob, buf, len));
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	assert_nothing_loaded(_metadata, self);
 }
 
@@ -367,11 +481,11 @@ TEST_F(tpm, lockout_counter_stays_zero)
 	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 7, &floor));
 	ASSERT_EQ(0, tpm_reboot(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s));
-	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	/* A tampered boot's policy failure must not count either. */
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &bad));
 	ASSERT_EQ(FWG_TPM_E_PCR_MISMATCH,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	ASSERT_EQ(0, fwg_tpm_lockout_counter(self->tpm, &lockout));
 	EXPECT_EQ(0u, lockout);
 }
@@ -391,7 +505,8 @@ static void kill_hook(void *arg, unsigned long commands)
 
 TEST_F(tpm, swtpm_killed_mid_seal_keeps_old_blob)
 {
-	struct fwg_tpm_subject s1 = subject_make(1, 7, "a");
+	/* Both in slot b: the second seal would replace the first's record. */
+	struct fwg_tpm_subject s1 = subject_make(1, 7, "b");
 	struct fwg_tpm_subject s2 = subject_make(2, 8, "b");
 	uint8_t before[4096], after[4096];
 	size_t before_len = 0, after_len = 0;
@@ -420,7 +535,7 @@ TEST_F(tpm, swtpm_killed_mid_seal_keeps_old_blob)
 	ASSERT_EQ(0, swtpm_start(&self->sw));
 	ASSERT_EQ(0, tpm_connect(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &s1));
-	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s1.digest, &s2));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", s1.slot, s1.digest, &s2));
 }
 
 TEST_F(tpm, swtpm_killed_mid_unseal_is_unavailable)
@@ -436,7 +551,7 @@ TEST_F(tpm, swtpm_killed_mid_unseal_is_unavailable)
 	k.at = commands + 2;	/* after the Load */
 	fwg_tpm_set_command_hook(self->tpm, kill_hook, &k);
 	EXPECT_EQ(FWG_TPM_E_UNAVAILABLE,
-		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.digest, &got));
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 }
 
 TEST_F(tpm, floor_only_moves_up)
@@ -649,9 +764,9 @@ TEST_F(tpm, sealed_blob_follows_its_parent)
 	ASSERT_TRUE(created);
 	ASSERT_EQ(0, tpm_reboot(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
-	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.digest, &got));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.slot, a.digest, &got));
 	assert_nothing_loaded(_metadata, self);
-	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.digest, &got));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.slot, a.digest, &got));
 }
 
 TEST_F(tpm, foreign_srk_does_not_strand_old_blobs)
@@ -666,15 +781,17 @@ TEST_F(tpm, foreign_srk_does_not_strand_old_blobs)
 	ASSERT_EQ(0, tpm_reboot(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
 	/* The key at 0x81000001 is not a's parent: the ECC primary is. */
-	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.digest, &got));
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.slot, a.digest, &got));
 	assert_nothing_loaded(_metadata, self);
 }
 
 /* The command line: exit codes, and bad input changes nothing. */
 
-static int run_cli(FIXTURE_DATA(tpm) *self, const char *a1, const char *a2,
-		   const char *a3, const char *a4, const char *a5, const char *a6,
-		   const char *a7, const char *a8)
+/* Run `updatectl tpm a1...` with its stdout sent to the file out. */
+static int run_cli_to(FIXTURE_DATA(tpm) *self, const char *out, const char *a1,
+		      const char *a2, const char *a3, const char *a4,
+		      const char *a5, const char *a6, const char *a7,
+		      const char *a8)
 {
 	char *argv[24];
 	int argc = 0, ret, devnull, saved;
@@ -691,7 +808,7 @@ static int run_cli(FIXTURE_DATA(tpm) *self, const char *a1, const char *a2,
 	argv[argc] = NULL;
 	fflush(stdout);
 	saved = dup(1);
-	devnull = open("/dev/null", O_WRONLY);
+	devnull = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	dup2(devnull, 1);
 	ret = cmd_tpm(argc, argv);
 	fflush(stdout);
@@ -699,6 +816,13 @@ static int run_cli(FIXTURE_DATA(tpm) *self, const char *a1, const char *a2,
 	close(saved);
 	close(devnull);
 	return ret;
+}
+
+static int run_cli(FIXTURE_DATA(tpm) *self, const char *a1, const char *a2,
+		   const char *a3, const char *a4, const char *a5, const char *a6,
+		   const char *a7, const char *a8)
+{
+	return run_cli_to(self, "/dev/null", a1, a2, a3, a4, a5, a6, a7, a8);
 }
 
 #define DIGEST_A "1111111111111111111111111111111111111111111111111111111111111111"
@@ -722,20 +846,23 @@ TEST_F(tpm, cli_flow_and_exit_codes)
 	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "replay", NULL, NULL, NULL, NULL,
 				      NULL, NULL, NULL));
 	EXPECT_EQ(UC_EXIT_VERIFY, run_cli(self, "unseal-verify", "--component",
-					  "fw", "--digest=" DIGEST_A, NULL, NULL,
+					  "fw", "--slot", "a", "--digest=" DIGEST_A,
 					  NULL, NULL));
 	ASSERT_EQ(0, swtpm_reboot(&self->sw));
 	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "measure", "--component", "fw",
 				      "--slot", "a", "--version", "3",
 				      "--digest=" DIGEST_A));
 	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "unseal-verify", "--component", "fw",
-				      "--digest=" DIGEST_A, NULL, NULL, NULL,
+				      "--slot", "a", "--digest=" DIGEST_A, NULL,
 				      NULL));
 	EXPECT_EQ(UC_EXIT_VERIFY, run_cli(self, "unseal-verify", "--component",
-					  "fw", "--digest=" DIGEST_B, NULL, NULL,
+					  "fw", "--slot", "a", "--digest=" DIGEST_B,
 					  NULL, NULL));
 	EXPECT_EQ(UC_EXIT_IO, run_cli(self, "unseal-verify", "--component",
-				      "other", "--digest=" DIGEST_A, NULL, NULL,
+				      "fw", "--slot", "b", "--digest=" DIGEST_B,
+				      NULL, NULL));
+	EXPECT_EQ(UC_EXIT_IO, run_cli(self, "unseal-verify", "--component",
+				      "other", "--slot", "a", "--digest=" DIGEST_A,
 				      NULL, NULL));
 	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "floor", "--raise", "3", NULL, NULL,
 				      NULL, NULL, NULL));
@@ -764,6 +891,12 @@ TEST_F(tpm, cli_bad_input_changes_nothing)
 	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "measure", "--component", "fw",
 					 "--slot", "a", "--version", "1",
 					 "--pcr=16"));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "unseal-verify", "--component", "fw",
+					 "--digest=" DIGEST_A, NULL, NULL, NULL,
+					 NULL));
+	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "unseal-verify", "--component", "fw",
+					 "--slot", "a@b", "--digest=" DIGEST_A,
+					 NULL, NULL));
 	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "floor", "--raise", "-1", NULL,
 					 NULL, NULL, NULL, NULL));
 	EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, "frobnicate", NULL, NULL, NULL,
@@ -775,6 +908,49 @@ TEST_F(tpm, cli_bad_input_changes_nothing)
 	ASSERT_EQ(0, fwg_tpm_pcr_read(self->tpm, pcr));
 	EXPECT_EQ(0, memcmp(pcr, zero, sizeof(pcr)));
 	EXPECT_EQ(FWG_TPM_E_NOT_PROVISIONED, fwg_tpm_floor_read(self->tpm, &(uint64_t){ 0 }));
+}
+
+static bool file_contains(const char *path, const char *needle)
+{
+	char buf[8192];
+	size_t len;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return false;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	return strstr(buf, needle) != NULL;
+}
+
+/* status lists one record per component and slot, found by file name. */
+TEST_F(tpm, cli_status_lists_every_slot)
+{
+	char out[512], stray[512];
+
+	snprintf(out, sizeof(out), "%s/status.out", self->sw.statedir);
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "seal", "--component", "fw",
+				      "--slot", "a", "--version", "3",
+				      "--digest=" DIGEST_A));
+	EXPECT_EQ(UC_EXIT_OK, run_cli(self, "seal", "--component", "fw",
+				      "--slot", "b", "--version", "4",
+				      "--digest=" DIGEST_B));
+	/* Neither a record name nor ours: not listed. */
+	snprintf(stray, sizeof(stray), "%s/sealed/fw.seal.tmp123456",
+		 self->sw.statedir);
+	ASSERT_EQ(0, file_put(stray, (const uint8_t *)"x", 1));
+	ASSERT_EQ(UC_EXIT_OK, run_cli_to(self, out, "status", "--json", NULL, NULL,
+					 NULL, NULL, NULL, NULL));
+	EXPECT_TRUE(file_contains(out, "\"sealed\":[{\"component\":\"fw\","
+				  "\"slot\":\"a\",\"state\":\"ok\",\"version\":3,"));
+	EXPECT_TRUE(file_contains(out, "},{\"component\":\"fw\",\"slot\":\"b\","
+				  "\"state\":\"ok\",\"version\":4,"));
+	EXPECT_FALSE(file_contains(out, "tmp"));
+	ASSERT_EQ(UC_EXIT_OK, run_cli_to(self, out, "status", NULL, NULL, NULL,
+					 NULL, NULL, NULL, NULL));
+	EXPECT_TRUE(file_contains(out, "sealed fw slot a: version 3 digest " DIGEST_A));
+	EXPECT_TRUE(file_contains(out, "sealed fw slot b: version 4 digest " DIGEST_B));
 }
 
 /* A TPM with only the SHA-1 bank allocated: refuse, write nothing. */

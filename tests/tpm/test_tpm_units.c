@@ -206,9 +206,10 @@ TEST_F(log, sealed_blob_garbage_is_corrupt)
 
 	snprintf(sealed, sizeof(sealed), "%s/sealed", self->dir);
 	ASSERT_EQ(0, mkdir(sealed, 0700));
-	snprintf(blob, sizeof(blob), "%s/fw.seal", sealed);
-	EXPECT_EQ(FWG_TPM_E_NO_BLOB, fwg_sealed_info_read(self->dir, "fw", &info));
-	EXPECT_EQ(-EINVAL, fwg_sealed_info_read(self->dir, "../x", &info));
+	snprintf(blob, sizeof(blob), "%s/fw@a.seal", sealed);
+	EXPECT_EQ(FWG_TPM_E_NO_BLOB, fwg_sealed_info_read(self->dir, "fw", "a", &info));
+	EXPECT_EQ(-EINVAL, fwg_sealed_info_read(self->dir, "../x", "a", &info));
+	EXPECT_EQ(-EINVAL, fwg_sealed_info_read(self->dir, "fw", "../x", &info));
 	srand(1);
 	for (len = 0; len < sizeof(buf); len += 37) {
 		for (i = 0; i < len; i++)
@@ -219,7 +220,8 @@ TEST_F(log, sealed_blob_garbage_is_corrupt)
 		ASSERT_NE(NULL, f);
 		fwrite(buf, 1, len, f);
 		fclose(f);
-		EXPECT_EQ(FWG_TPM_E_BAD_BLOB, fwg_sealed_info_read(self->dir, "fw", &info))
+		EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+			  fwg_sealed_info_read(self->dir, "fw", "a", &info))
 			TH_LOG("length %zu", len);
 	}
 	/* Bigger than any blob we write. */
@@ -228,7 +230,25 @@ TEST_F(log, sealed_blob_garbage_is_corrupt)
 	for (i = 0; i < 5000; i++)
 		fputc('x', f);
 	fclose(f);
-	EXPECT_EQ(FWG_TPM_E_BAD_BLOB, fwg_sealed_info_read(self->dir, "fw", &info));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB, fwg_sealed_info_read(self->dir, "fw", "a", &info));
+}
+
+/* One file per component and slot; '@' cannot occur in either name. */
+TEST(sealed_blob_path_per_slot)
+{
+	char *path = (char *)"unset";
+
+	ASSERT_EQ(0, fwg_sealed_blob_path("/var/lib/fwguard", "fw", "b", &path));
+	EXPECT_STREQ("/var/lib/fwguard/sealed/fw@b.seal", path);
+	free(path);
+	path = (char *)"unset";
+	EXPECT_EQ(-EINVAL, fwg_sealed_blob_path("/s", "fw", "a@b", &path));
+	EXPECT_EQ(-EINVAL, fwg_sealed_blob_path("/s", "fw@a", "b", &path));
+	EXPECT_EQ(-EINVAL, fwg_sealed_blob_path("/s", "fw", "a/b", &path));
+	EXPECT_EQ(-EINVAL, fwg_sealed_blob_path("/s", "fw", "..", &path));
+	EXPECT_EQ(-EINVAL, fwg_sealed_blob_path("/s", "fw", "", &path));
+	EXPECT_EQ(-EINVAL, fwg_sealed_blob_path("/s", "fw", "12345678901234567", &path));
+	EXPECT_STREQ("unset", path);	/* untouched on failure */
 }
 
 TEST_F(log, atomic_write_replaces_and_leaves_no_temp)

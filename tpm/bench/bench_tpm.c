@@ -80,7 +80,8 @@ static int boot_sequence(const struct swtpm *sw, const struct fwg_tpm_subject *s
 	if (!err)
 		err = fwg_tpm_measure(tpm, s);
 	if (!err)
-		err = fwg_tpm_unseal_verify(tpm, s->component, s->digest, &got);
+		err = fwg_tpm_unseal_verify(tpm, s->component, s->slot, s->digest,
+					    &got);
 	f->wall_ns = now_ns() - start;
 	if (tpm)
 		figures_take(tpm, f);
