@@ -301,6 +301,13 @@ static void notrace fwguard_write_hook(unsigned long ip, unsigned long parent_ip
 		regs->ip = (unsigned long)fwguard_refuse_write_iter;
 }
 
+/*
+ * PERMANENT makes "sysctl kernel.ftrace_enabled=0" fail with EBUSY instead
+ * of silently detaching every hook (livepatch relies on the same flag).
+ */
+#define FWGUARD_FTRACE_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | \
+			      FTRACE_OPS_FL_PERMANENT)
+
 static bool notrace fwguard_ioctl_is_passthrough(unsigned int cmd)
 {
 	switch (cmd) {
@@ -364,22 +371,22 @@ static void notrace fwguard_ioctl_hook(unsigned long ip, unsigned long parent_ip
 
 static struct ftrace_ops fwguard_ioctl_ops = {
 	.func = fwguard_ioctl_hook,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+	.flags = FWGUARD_FTRACE_FLAGS,
 };
 
 static struct ftrace_ops fwguard_write_ops = {
 	.func = fwguard_write_hook,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+	.flags = FWGUARD_FTRACE_FLAGS,
 };
 
 static struct ftrace_ops fwguard_bio_ops = {
 	.func = fwguard_bio_hook,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+	.flags = FWGUARD_FTRACE_FLAGS,
 };
 
 static struct ftrace_ops fwguard_open_ops = {
 	.func = fwguard_open_hook,
-	.flags = FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY,
+	.flags = FWGUARD_FTRACE_FLAGS,
 };
 
 static int fwguard_hook_attach(struct ftrace_ops *ops, const char *symbol)
