@@ -8,7 +8,10 @@
 # extracted by `make deps`.
 
 UNIT_SRCS  := $(sort $(wildcard tests/unit/test_*.c tests/tpm/test_*.c))
-KSFT_SRCS  := $(sort $(wildcard tests/kselftest/*.c))
+# module_load runs first: it needs a module it can load and unload again,
+# and the tests after it lock a policy, which pins the module until reboot.
+KSFT_SRCS  := tests/kselftest/module_load.c \
+              $(filter-out tests/kselftest/module_load.c,$(sort $(wildcard tests/kselftest/*.c)))
 
 UNIT_BINS  := $(UNIT_SRCS:%.c=$(BUILD)/%)
 KSFT_BINS  := $(KSFT_SRCS:%.c=$(BUILD)/%)
