@@ -112,7 +112,7 @@ boot 1 factory || tap_fail "boot 1 completed" "$(tail -n 20 "$work/boots/1.log")
 expect 1 tpm-provision 0 "factory: TPM provisioned"
 expect 1 policy-load 0 "factory: policy loaded into fwguard.ko"
 expect 1 dd-partition 1 "raw dd to the firmware partition is refused" "Operation not permitted"
-expect 1 dd-whole-disk 1 "dd through the whole-disk node into the slot is refused" "Input/output error"
+expect 1 dd-whole-disk 1 "dd through the whole-disk node into the slot is refused" "Operation not permitted"
 expect 1 fetch-no-client-cert 6 "fetch without a client certificate is refused"
 expect 1 fetch-wrong-server-ca 6 "fetch from a server outside the pinned CA is refused" "certificate"
 expect 1 install-untrusted 3 "bundle from an untrusted signer is refused"
