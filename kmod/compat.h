@@ -35,6 +35,15 @@ typedef fmode_t fwguard_open_mode_t;
 #define FWGUARD_MODE_WRITE FMODE_WRITE
 #endif
 
+/*
+ * Has del_gendisk() run on @disk? disk_live() is inline on 6.1 and an
+ * exported function on 6.12; both say the same.
+ */
+static inline bool fwguard_disk_gone(struct gendisk *disk)
+{
+	return !disk_live(disk);
+}
+
 /* An open block device, however this kernel represents one. */
 struct fwguard_bdev {
 	struct block_device *bdev;

@@ -21,7 +21,9 @@ struct fwguard_session;
 
 /**
  * struct fwguard_range - one protected partition
- * @disk: whole disk holding the range; valid while @part is held open
+ * @disk: whole disk holding the range; valid while @part (or @adopted) is
+ *	held open. Replaced, never cleared, when the disk is deleted and comes
+ *	back (driver unbind/bind, rescan): see fwguard_policy_adopt_disk().
  * @start: first sector, absolute on @disk
  * @nr_sectors: length in sectors
  * @part_dev: device number the partition had when the range was added
@@ -31,6 +33,10 @@ struct fwguard_session;
  * @name: kernel name of the partition ("vda1") for logs and status
  * @active: the running slot; never a session target. Only ever set.
  * @session: open session on this range, under fwguard_policy_lock
+ * @parent_path: sysfs path of the disk's parent device, which survives a
+ *	driver unbind/bind or a bus rescan when the gendisk does not
+ * @capacity: disk size in sectors when the range was added
+ * @adopted: the re-appeared disk, held open for reading
  *
  * Every field but @active and @session is immutable once the range is
  * published, so the bio hook reads ranges without taking a lock.
@@ -45,6 +51,9 @@ struct fwguard_range {
 	char name[BDEVNAME_SIZE];
 	bool active;
 	struct fwguard_session *session;
+	char *parent_path;
+	sector_t capacity;
+	struct fwguard_bdev adopted;
 };
 
 /* Why a write was refused; indexes fwguard_refusal_reason[]. */
@@ -84,6 +93,7 @@ int fwguard_policy_consume(const struct fwguard_ticket *t);
 void fwguard_policy_record_commit(const struct fwguard_ticket *t);
 extern bool fwguard_production;
 void fwguard_policy_exit(void);
+void fwguard_policy_adopt_disk(struct gendisk *disk);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 
 /* hook.c */

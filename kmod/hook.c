@@ -35,6 +35,10 @@
  * devices that reach the same hardware (/dev/sgN, /dev/bsg/..., /dev/nvmeN
  * controller and ngXnY nodes) are not covered yet.
  *
+ * The disk hook wraps device_add_disk() so that a protected disk which is
+ * deleted and added again (driver unbind/bind, bus rescan) is protected
+ * again before anyone can open it (fwguard_policy_adopt_disk()).
+ *
  * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
  */
@@ -379,6 +383,39 @@ static struct ftrace_ops fwguard_write_ops = {
 	.flags = FWGUARD_FTRACE_FLAGS,
 };
 
+/*
+ * Runs instead of device_add_disk(). As with the 6.1 open wrapper, the call
+ * of the original must stay a real call (the hook recognises it by its
+ * return address in this module); the work after it keeps it one.
+ */
+static noinline int fwguard_device_add_disk(struct device *parent,
+					    struct gendisk *disk,
+					    const struct attribute_group **groups)
+{
+	int err = device_add_disk(parent, disk, groups);
+
+	if (!err)
+		fwguard_policy_adopt_disk(disk);
+	return err;
+}
+
+static void notrace fwguard_disk_hook(unsigned long ip, unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
+{
+	struct pt_regs *regs = ftrace_get_regs(fregs);
+
+	if (!regs || within_module(parent_ip, THIS_MODULE) ||
+	    !fwguard_range_count())
+		return;
+	regs->ip = (unsigned long)fwguard_device_add_disk;
+}
+
+static struct ftrace_ops fwguard_disk_ops = {
+	.func = fwguard_disk_hook,
+	.flags = FWGUARD_FTRACE_FLAGS,
+};
+
 static struct ftrace_ops fwguard_bio_ops = {
 	.func = fwguard_bio_hook,
 	.flags = FWGUARD_FTRACE_FLAGS,
@@ -435,8 +472,13 @@ int fwguard_hooks_init(void)
 	err = fwguard_hook_attach(&fwguard_ioctl_ops, "blkdev_ioctl");
 	if (err)
 		goto out_write;
+	err = fwguard_hook_attach(&fwguard_disk_ops, "device_add_disk");
+	if (err)
+		goto out_ioctl;
 	return 0;
 
+out_ioctl:
+	fwguard_hook_detach(&fwguard_ioctl_ops);
 out_write:
 	fwguard_hook_detach(&fwguard_write_ops);
 out_open:
@@ -451,6 +493,7 @@ out_bio:
  */
 void fwguard_hooks_exit(void)
 {
+	fwguard_hook_detach(&fwguard_disk_ops);
 	fwguard_hook_detach(&fwguard_ioctl_ops);
 	fwguard_hook_detach(&fwguard_write_ops);
 	fwguard_hook_detach(&fwguard_open_ops);

@@ -80,7 +80,7 @@ notrace struct fwguard_range *fwguard_range_overlapping(const struct gendisk *di
 	for (i = 0; i < n; i++) {
 		struct fwguard_range *r = &fwguard_ranges[i];
 
-		if (r->disk == disk && start < r->start + r->nr_sectors &&
+		if (READ_ONCE(r->disk) == disk && start < r->start + r->nr_sectors &&
 		    r->start < start + nr)
 			return r;
 	}
@@ -175,6 +175,10 @@ static int fwguard_range_publish(struct fwguard_bdev *part,
 	r->part = *part;
 	r->active = p->flags & FWGUARD_PROTECT_ACTIVE;
 	r->session = NULL;
+	r->capacity = get_capacity(bdev->bd_disk);
+	if (disk_to_dev(bdev->bd_disk)->parent)
+		r->parent_path = kobject_get_path(&disk_to_dev(bdev->bd_disk)->parent->kobj,
+						  GFP_KERNEL);
 	strscpy(r->component, p->component, sizeof(r->component));
 	snprintf(r->name, sizeof(r->name), "%pg", bdev);
 	smp_store_release(&fwguard_nr_ranges, n + 1);
@@ -475,6 +479,65 @@ void fwguard_policy_record_commit(const struct fwguard_ticket *t)
 	mutex_unlock(&fwguard_policy_lock);
 }
 
+static bool fwguard_range_is_lost_copy(const struct fwguard_range *r,
+				       struct gendisk *disk, const char *path)
+{
+	return r->parent_path && !strcmp(r->parent_path, path) &&
+	       r->capacity == get_capacity(disk) && r->disk != disk &&
+	       fwguard_disk_gone(r->disk);
+}
+
+/**
+ * fwguard_policy_adopt_disk() - carry protection over to a re-appeared disk
+ * @disk: a disk that was just added
+ *
+ * Unbinding and rebinding the disk's driver (or a bus rescan) deletes the
+ * gendisk the ranges point to and creates a new one, under a new name, with
+ * the same sectors: without this, the new disk would be unprotected. A new
+ * disk on the same parent device with the same capacity takes the place of
+ * a deleted protected one; its ranges keep their sectors (the on-disk
+ * partition table may have been edited meanwhile). Sessions cannot target
+ * the new disk until reboot. If the new disk cannot be held open, the
+ * failure is logged and the disk stays unprotected.
+ */
+void fwguard_policy_adopt_disk(struct gendisk *disk)
+{
+	struct device *parent = disk_to_dev(disk)->parent;
+	struct fwguard_bdev held = {};
+	unsigned int i, n;
+	char *path;
+	int err;
+
+	if (!parent || !fwguard_range_count())
+		return;
+	path = kobject_get_path(&parent->kobj, GFP_KERNEL);
+	if (!path)
+		return;
+	mutex_lock(&fwguard_policy_lock);
+	n = fwguard_range_count();
+	for (i = 0; i < n; i++) {
+		struct fwguard_range *r = &fwguard_ranges[i];
+
+		if (!fwguard_range_is_lost_copy(r, disk, path))
+			continue;
+		if (!held.bdev) {
+			err = fwguard_bdev_open(&held, disk_devt(disk), false, NULL);
+			if (err) {
+				pr_err("cannot hold re-appeared disk %s: %d; it is NOT protected\n",
+				       disk->disk_name, err);
+				break;
+			}
+		}
+		/* The old disk stays referenced: the hooks may still look at it. */
+		r->adopted = held;
+		WRITE_ONCE(r->disk, disk);
+		pr_warn("protected disk re-appeared as %s: %s sectors %llu+%llu protected again\n",
+			disk->disk_name, r->name, (u64)r->start, (u64)r->nr_sectors);
+	}
+	mutex_unlock(&fwguard_policy_lock);
+	kfree(path);
+}
+
 /**
  * fwguard_policy_show() - text status of the policy for sysfs
  * @buf: output buffer
@@ -518,8 +581,10 @@ void fwguard_policy_exit(void)
 	struct fwguard_consumed_id *c, *next;
 	unsigned int i;
 
-	for (i = 0; i < fwguard_nr_ranges; i++)
+	for (i = 0; i < fwguard_nr_ranges; i++) {
 		fwguard_bdev_close(&fwguard_ranges[i].part);
+		kfree(fwguard_ranges[i].parent_path);
+	}
 	list_for_each_entry_safe(c, next, &fwguard_consumed, node)
 		kfree(c);
 }
