@@ -100,7 +100,9 @@ static void fwguard_report(enum fwguard_refusal why, struct block_device *bdev,
 	audit_log_format(ab, "op=fwguard_refuse reason=%s dev=%pg disk=%s sector=%llu nr_sectors=%llu protected=%s component=%s bio_op=%u",
 			 fwguard_refusal_reason[why], bdev, r->disk->disk_name,
 			 (u64)sector, (u64)nr, r->name, r->component, op);
-	audit_log_task_info(ab);
+	/* In interrupt context "current" is whoever was interrupted. */
+	if (in_task())
+		audit_log_task_info(ab);
 	audit_log_end(ab);
 }
 
