@@ -23,7 +23,7 @@ struct fwguard_session;
  * struct fwguard_range - one protected partition
  * @disk: whole disk holding the range; valid while @part (or @adopted) is
  *	held open. Replaced, never cleared, when the disk is deleted and comes
- *	back (driver unbind/bind, rescan): see fwguard_policy_adopt_disk().
+ *	back (driver unbind/bind, rescan): see fwguard_policy_claim_disk().
  * @start: first sector, absolute on @disk
  * @nr_sectors: length in sectors
  * @part_dev: device number the partition had when the range was added
@@ -37,6 +37,8 @@ struct fwguard_session;
  *	driver unbind/bind or a bus rescan when the gendisk does not
  * @capacity: disk size in sectors when the range was added
  * @adopted: the re-appeared disk, held open for reading
+ * @lost: while a re-appearing disk is being added, the deleted disk the
+ *	range pointed to before, under fwguard_policy_lock
  *
  * Every field but @active and @session is immutable once the range is
  * published, so the bio hook reads ranges without taking a lock.
@@ -54,6 +56,7 @@ struct fwguard_range {
 	char *parent_path;
 	sector_t capacity;
 	struct fwguard_bdev adopted;
+	struct gendisk *lost;
 };
 
 /* Why a write was refused; indexes fwguard_refusal_reason[]. */
@@ -93,7 +96,8 @@ int fwguard_policy_consume(const struct fwguard_ticket *t);
 void fwguard_policy_record_commit(const struct fwguard_ticket *t);
 extern bool fwguard_production;
 void fwguard_policy_exit(void);
-void fwguard_policy_adopt_disk(struct gendisk *disk);
+void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
+void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 
 /* hook.c */

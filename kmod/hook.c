@@ -37,7 +37,7 @@
  *
  * The disk hook wraps device_add_disk() so that a protected disk which is
  * deleted and added again (driver unbind/bind, bus rescan) is protected
- * again before anyone can open it (fwguard_policy_adopt_disk()).
+ * again before its partitions exist (fwguard_policy_claim_disk()).
  *
  * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
@@ -394,10 +394,11 @@ static noinline int fwguard_device_add_disk(struct device *parent,
 					    struct gendisk *disk,
 					    const struct attribute_group **groups)
 {
-	int err = device_add_disk(parent, disk, groups);
+	int err;
 
-	if (!err)
-		fwguard_policy_adopt_disk(disk);
+	fwguard_policy_claim_disk(parent, disk);
+	err = device_add_disk(parent, disk, groups);
+	fwguard_policy_settle_disk(disk, !err);
 	return err;
 }
 
