@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fwguard module loading, in a guest where fwguard is not loaded yet (it
+ * cannot be unloaded once a policy is locked): bad parameters fail the
+ * load, trusted mode refuses unvouched keys, protect= is in force as soon
+ * as the load returns, and tickets are refused until a provision-mode
+ * keyring is sealed. Runs in a boot of its own (tests/host/fwguard_load.sh);
+ * skips when the module is already loaded.
+ */
+#define _GNU_SOURCE
+#include "kselftest_harness.h"
+#include "fwguard_util.h"
+
+static int load(const char *params)
+{
+	char path[256];
+	struct utsname uts;
+	int fd, err = 0;
+
+	uname(&uts);
+	snprintf(path, sizeof(path), "%s/kmod/%s/fwguard.ko", FWGUARD_BUILD, uts.release);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (syscall(SYS_finit_module, fd, params, 0))
+		err = -errno;
+	close(fd);
+	return err;
+}
+
+static int unload(void)
+{
+	return syscall(SYS_delete_module, "fwguard", O_NONBLOCK) ? -errno : 0;
+}
+
+TEST(load_sequence)
+{
+	struct fwguard_ticket t;
+	struct fwg_part a, b;
+	uint8_t image[4096];
+	int fd, err;
+
+	if (!access("/sys/module/fwguard", F_OK))
+		SKIP(return, "fwguard already loaded; run by tests/host/fwguard_load.sh");
+	ASSERT_EQ(0, fwg_find_part("fw_a", &a));
+	ASSERT_EQ(0, fwg_find_part("fw_b", &b));
+
+	/* Unknown keyring mode, unknown partition: nothing is left behind. */
+	EXPECT_EQ(-EINVAL, load("keyring_mode=lenient"));
+	EXPECT_EQ(-ENOENT, load("protect=firmware:vda:no_such_slot"));
+	EXPECT_EQ(-1, access("/sys/module/fwguard", F_OK));
+
+	/* Trusted mode: a certificate no builtin key vouches for is refused. */
+	ASSERT_EQ(0, load("keyring_mode=trusted"));
+	err = fwg_add_cert("signer");
+	EXPECT_EQ(-ENOKEY, err) TH_LOG("add_key: %s", strerror(-err));
+	EXPECT_TRUE(fwg_keyring_sealed());
+	/* Without a policy the module is not pinned. */
+	EXPECT_EQ(0, unload());
+
+	/* protect= is in force when the load returns. */
+	ASSERT_EQ(0, load("keyring_mode=provision device_class=" FWG_CLASS
+			  " protect=" FWG_COMPONENT ":vda:fw_a:active," FWG_COMPONENT ":vda:fw_b"));
+	EXPECT_EQ(-1, open(b.node, O_WRONLY | O_CLOEXEC));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EWOULDBLOCK, unload());
+
+	/* No ticket is accepted while the provision-mode keyring is open. */
+	memset(image, 0x5c, sizeof(image));
+	fwg_ticket_init(&t, image, sizeof(image), 1);
+	ASSERT_EQ(0, fwg_add_cert("signer"));
+	EXPECT_FALSE(fwg_keyring_sealed());
+	EXPECT_EQ(-ENOKEY, fwg_begin(&b, &t, "signer"));
+	ASSERT_EQ(0, keyctl_restrict_keyring(fwg_keyring(), NULL, NULL));
+	fd = fwg_begin(&b, &t, "signer");
+	EXPECT_LE(0, fd);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
