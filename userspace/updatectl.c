@@ -10,6 +10,7 @@
 
 static const struct updatectl_cmd commands[] = {
 	{ "fetch", cmd_fetch, "download a bundle over mutual TLS, verifying its ticket first" },
+	{ "verify", cmd_verify, "check a bundle as install would, without writing anything" },
 	{ "install", cmd_install, "verify a bundle and write it through fwguard into the inactive slot" },
 	{ "boot-verify", cmd_boot_verify, "measure and verify the booted slot; fall back on mismatch" },
 	{ "mark-good", cmd_mark_good, "confirm a verified trial slot and raise the version floor" },

@@ -31,6 +31,7 @@ int cmd_fetch(int argc, char **argv);
 int cmd_keys(int argc, char **argv);
 int cmd_policy(int argc, char **argv);
 int cmd_install(int argc, char **argv);
+int cmd_verify(int argc, char **argv);
 int cmd_boot_verify(int argc, char **argv);
 int cmd_mark_good(int argc, char **argv);
 int cmd_status(int argc, char **argv);

@@ -41,7 +41,7 @@ EOF
 
 fetch() { "$uc" fetch --config "$work/updatectl.conf" --quiet "$@" 2>"$work/err"; }
 
-tap_plan 12
+tap_plan 13
 
 fetch good.fwb
 tap_check "fetches a good bundle by name" test $? -eq 0
@@ -70,6 +70,10 @@ tap_check "resume used a Range request" grep -q '"GET /resumed.fwb HTTP/1.1" 206
 sed -i "s|^client_cert.*|client_cert = $pki/other-client.crt|; s|^client_key.*|client_key = $pki/other-client.key|" "$work/updatectl.conf"
 fetch good.fwb --output "$work/dl/x.fwb"
 tap_check "client certificate from another CA refused with exit 6" test $? -eq 6
+
+flock "$FWGUARD_LOCK" "$uc" fetch --config "$work/updatectl.conf" --quiet good.fwb 2>"$work/err"
+status=$?
+tap_check "a second instance is refused while the lock is held (exit 7)" test "$status" -eq 7
 
 echo "bogus_key = 1" >>"$work/updatectl.conf"
 fetch good.fwb
