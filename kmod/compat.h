@@ -7,8 +7,7 @@
  *  - the open-time hook point: blkdev_get_by_dev() in 6.1 is where every
  *    open (device node, dm, mount, swap) funnels; from 6.9 on that is
  *    bdev_open(), which receives the struct block_device directly.
- * The hooks use pt_regs from an ftrace_ops with SAVE_REGS, which is only
- * wired up for x86-64 here.
+ * The hooks' argument access is only wired up for x86-64 here.
  */
 #ifndef FWGUARD_COMPAT_H
 #define FWGUARD_COMPAT_H
@@ -20,8 +19,28 @@
 #ifndef CONFIG_X86_64
 #error "fwguard: the ftrace hooks read arguments from x86-64 pt_regs"
 #endif
-#ifndef CONFIG_DYNAMIC_FTRACE_WITH_REGS
-#error "fwguard needs CONFIG_DYNAMIC_FTRACE_WITH_REGS (ftrace IPMODIFY)"
+#ifndef CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS
+#error "fwguard needs ftrace with arguments (CONFIG_HAVE_DYNAMIC_FTRACE_WITH_ARGS)"
+#endif
+
+/*
+ * The hooks read the traced function's arguments and redirect it through
+ * ftrace_regs, without FTRACE_OPS_FL_SAVE_REGS: the full-register
+ * trampoline costs every bio noticeably more (livepatch makes the same
+ * choice). 6.12 has accessors; 6.1 exposes the pt_regs inside.
+ */
+#include <linux/ftrace.h>
+#ifdef ftrace_regs_get_argument
+#define fwguard_hook_arg(fregs, n)	ftrace_regs_get_argument(fregs, n)
+#else
+#define fwguard_hook_arg(fregs, n)	regs_get_kernel_argument(&(fregs)->regs, n)
+#endif
+#ifdef ftrace_regs_set_instruction_pointer
+#define fwguard_hook_redirect(fregs, fn) \
+	ftrace_regs_set_instruction_pointer(fregs, (unsigned long)(fn))
+#else
+#define fwguard_hook_redirect(fregs, fn) \
+	ftrace_instruction_pointer_set(fregs, (unsigned long)(fn))
 #endif
 
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 9, 0)

@@ -173,10 +173,8 @@ static void notrace fwguard_bio_hook(unsigned long ip, unsigned long parent_ip,
 				     struct ftrace_ops *ops,
 				     struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-
-	if (regs && fwguard_bio_blocked((struct bio *)regs->di))
-		regs->ip = (unsigned long)fwguard_refuse_bio;
+	if (fwguard_bio_blocked((struct bio *)fwguard_hook_arg(fregs, 0)))
+		fwguard_hook_redirect(fregs, fwguard_refuse_bio);
 }
 
 static struct fwguard_range *fwguard_open_blocked(struct block_device *bdev,
@@ -214,12 +212,11 @@ static void notrace fwguard_open_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-
-	if (regs && fwguard_range_count() &&
-	    fwguard_open_blocked((struct block_device *)regs->di,
-				 (blk_mode_t)regs->si, (void *)regs->dx))
-		regs->ip = (unsigned long)fwguard_refuse_open;
+	if (fwguard_range_count() &&
+	    fwguard_open_blocked((struct block_device *)fwguard_hook_arg(fregs, 0),
+				 (blk_mode_t)fwguard_hook_arg(fregs, 1),
+				 (void *)fwguard_hook_arg(fregs, 2)))
+		fwguard_hook_redirect(fregs, fwguard_refuse_open);
 }
 #else
 /*
@@ -250,13 +247,10 @@ static void notrace fwguard_open_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-
 	/* Our wrapper and our own opens call the original directly. */
-	if (!regs || within_module(parent_ip, THIS_MODULE) ||
-	    !fwguard_range_count())
+	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
 		return;
-	regs->ip = (unsigned long)fwguard_blkdev_get_by_dev;
+	fwguard_hook_redirect(fregs, fwguard_blkdev_get_by_dev);
 }
 #endif
 
@@ -297,22 +291,20 @@ static void notrace fwguard_write_hook(unsigned long ip, unsigned long parent_ip
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
 	struct block_device *bdev;
 	sector_t start, nr;
 
-	if (regs && fwguard_write_blocked((struct kiocb *)regs->di,
-					  (struct iov_iter *)regs->si,
-					  &bdev, &start, &nr))
-		regs->ip = (unsigned long)fwguard_refuse_write_iter;
+	if (fwguard_write_blocked((struct kiocb *)fwguard_hook_arg(fregs, 0),
+				  (struct iov_iter *)fwguard_hook_arg(fregs, 1),
+				  &bdev, &start, &nr))
+		fwguard_hook_redirect(fregs, fwguard_refuse_write_iter);
 }
 
 /*
  * PERMANENT makes "sysctl kernel.ftrace_enabled=0" fail with EBUSY instead
  * of silently detaching every hook (livepatch relies on the same flag).
  */
-#define FWGUARD_FTRACE_FLAGS (FTRACE_OPS_FL_SAVE_REGS | FTRACE_OPS_FL_IPMODIFY | \
-			      FTRACE_OPS_FL_PERMANENT)
+#define FWGUARD_FTRACE_FLAGS (FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT)
 
 static bool notrace fwguard_ioctl_is_passthrough(unsigned int cmd)
 {
@@ -368,11 +360,9 @@ static void notrace fwguard_ioctl_hook(unsigned long ip, unsigned long parent_ip
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-
-	if (regs && fwguard_ioctl_blocked((struct file *)regs->di,
-					  (unsigned int)regs->si))
-		regs->ip = (unsigned long)fwguard_refuse_ioctl;
+	if (fwguard_ioctl_blocked((struct file *)fwguard_hook_arg(fregs, 0),
+				  (unsigned int)fwguard_hook_arg(fregs, 1)))
+		fwguard_hook_redirect(fregs, fwguard_refuse_ioctl);
 }
 
 static struct ftrace_ops fwguard_ioctl_ops = {
@@ -406,12 +396,9 @@ static void notrace fwguard_disk_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	struct pt_regs *regs = ftrace_get_regs(fregs);
-
-	if (!regs || within_module(parent_ip, THIS_MODULE) ||
-	    !fwguard_range_count())
+	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
 		return;
-	regs->ip = (unsigned long)fwguard_device_add_disk;
+	fwguard_hook_redirect(fregs, fwguard_device_add_disk);
 }
 
 static struct ftrace_ops fwguard_disk_ops = {

@@ -8,7 +8,9 @@
  *
  * The image is copied once into kernel pages and both hashed and written
  * from there, so what is measured is exactly what reaches the disk, however
- * the caller changes its buffer meanwhile.
+ * the caller changes its buffer meanwhile. Two staging buffers alternate:
+ * while one is being written, the next megabyte is copied and hashed into
+ * the other, so the disk and the hash run side by side.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -28,7 +30,7 @@
 
 #include "fwguard.h"
 
-/* One bio's worth of staged image: BIO_MAX_VECS single pages. */
+/* One bio's worth of staged image per buffer: BIO_MAX_VECS single pages. */
 #define FWGUARD_STAGE_PAGES	BIO_MAX_VECS
 #define FWGUARD_STAGE_BYTES	(FWGUARD_STAGE_PAGES * PAGE_SIZE)
 
@@ -36,6 +38,18 @@ enum fwguard_session_state {
 	FWGUARD_SESSION_OPEN,
 	FWGUARD_SESSION_COMMITTED,
 	FWGUARD_SESSION_DEAD,	/* I/O failed; only close() remains */
+};
+
+struct fwguard_bio_wait {
+	struct completion done;
+	blk_status_t status;
+};
+
+/* A staging buffer and the bio writing it, if one is in flight. */
+struct fwguard_stage {
+	struct page *pages[FWGUARD_STAGE_PAGES];
+	struct bio *bio;
+	struct fwguard_bio_wait wait;
 };
 
 struct fwguard_session {
@@ -48,13 +62,9 @@ struct fwguard_session {
 	enum fwguard_session_state state;
 	u64 written;		/* image bytes accepted so far */
 	sector_t next_sector;	/* partition-relative, of the staged data */
-	size_t staged;		/* bytes in pages[] not yet written */
-	struct page *pages[FWGUARD_STAGE_PAGES];
-};
-
-struct fwguard_bio_wait {
-	struct completion done;
-	blk_status_t status;
+	size_t staged;		/* bytes in stage[cur] not yet written */
+	unsigned int cur;	/* the buffer being filled */
+	struct fwguard_stage stage[2];
 };
 
 /**
@@ -71,36 +81,58 @@ void fwguard_session_bio_end(struct bio *bio)
 	complete(&wait->done);
 }
 
+/* Wait for the bio of @st, if any. Returns its errno. */
+static int fwguard_stage_wait(struct fwguard_stage *st)
+{
+	int err;
+
+	if (!st->bio)
+		return 0;
+	wait_for_completion_io(&st->wait.done);
+	err = blk_status_to_errno(st->wait.status);
+	bio_put(st->bio);
+	st->bio = NULL;
+	if (!err)
+		atomic64_inc(&fwguard_stats.session_bios);
+	return err;
+}
+
+/*
+ * Start writing the first @len bytes of the current buffer, then switch to
+ * the other one, waiting until its previous write is done. Returns the
+ * errno of that previous write: a failure surfaces one buffer late, which
+ * is still before COMMIT can succeed.
+ */
 static int fwguard_session_write_stage(struct fwguard_session *s, size_t len)
 {
+	struct fwguard_stage *st = &s->stage[s->cur];
 	unsigned int i, nr = DIV_ROUND_UP(len, PAGE_SIZE);
-	struct fwguard_bio_wait wait;
 	struct bio *bio;
-	int err;
 
 	bio = bio_alloc(s->target.bdev, nr, REQ_OP_WRITE | REQ_SYNC, GFP_KERNEL);
 	bio->bi_iter.bi_sector = s->next_sector;
 	for (i = 0; i < nr; i++) {
 		size_t chunk = min_t(size_t, PAGE_SIZE, len - i * PAGE_SIZE);
 
-		if (bio_add_page(bio, s->pages[i], chunk, 0) != chunk) {
+		if (bio_add_page(bio, st->pages[i], chunk, 0) != chunk) {
 			bio_put(bio);
 			return -EIO;
 		}
 	}
-	init_completion(&wait.done);
-	bio->bi_private = &wait;
+	init_completion(&st->wait.done);
+	bio->bi_private = &st->wait;
 	bio->bi_end_io = fwguard_session_bio_end;
+	st->bio = bio;
 	submit_bio(bio);
-	wait_for_completion_io(&wait.done);
-	err = blk_status_to_errno(wait.status);
-	bio_put(bio);
-	if (err)
-		return err;
-	atomic64_inc(&fwguard_stats.session_bios);
 	s->next_sector += len >> SECTOR_SHIFT;
 	s->staged = 0;
-	return 0;
+	s->cur ^= 1;
+	return fwguard_stage_wait(&s->stage[s->cur]);
+}
+
+static void *fwguard_stage_at(struct fwguard_session *s, size_t off)
+{
+	return page_address(s->stage[s->cur].pages[off / PAGE_SIZE]) + off % PAGE_SIZE;
 }
 
 static ssize_t fwguard_session_write(struct file *file, const char __user *buf,
@@ -120,8 +152,7 @@ static ssize_t fwguard_session_write(struct file *file, const char __user *buf,
 		goto out;
 	}
 	while (done < count) {
-		void *dst = page_address(s->pages[s->staged / PAGE_SIZE]) +
-			    s->staged % PAGE_SIZE;
+		void *dst = fwguard_stage_at(s, s->staged);
 		size_t chunk = min(count - done, PAGE_SIZE - s->staged % PAGE_SIZE);
 
 		if (copy_from_user(dst, buf + done, chunk)) {
@@ -164,14 +195,17 @@ static int fwguard_session_finish_io(struct fwguard_session *s)
 			size_t off = s->staged % PAGE_SIZE;
 			size_t chunk = min(padded - s->staged, PAGE_SIZE - off);
 
-			memset(page_address(s->pages[s->staged / PAGE_SIZE]) + off,
-			       0, chunk);
+			memset(fwguard_stage_at(s, s->staged), 0, chunk);
 			s->staged += chunk;
 		}
 		err = fwguard_session_write_stage(s, padded);
 		if (err)
 			return err;
 	}
+	/* The buffer just submitted, if any, is the one not being filled. */
+	err = fwguard_stage_wait(&s->stage[s->cur ^ 1]);
+	if (err)
+		return err;
 	return blkdev_issue_flush(s->target.bdev);
 }
 
@@ -265,7 +299,7 @@ static long fwguard_session_ioctl(struct file *file, unsigned int cmd,
 
 static void fwguard_session_free(struct fwguard_session *s)
 {
-	unsigned int i;
+	unsigned int b, i;
 
 	if (s->range) {
 		mutex_lock(&fwguard_policy_lock);
@@ -273,10 +307,14 @@ static void fwguard_session_free(struct fwguard_session *s)
 			s->range->session = NULL;
 		mutex_unlock(&fwguard_policy_lock);
 	}
+	/* A session that died mid-stream may still have a bio in flight. */
+	for (b = 0; b < ARRAY_SIZE(s->stage); b++)
+		fwguard_stage_wait(&s->stage[b]);
 	fwguard_bdev_close(&s->target);
-	for (i = 0; i < FWGUARD_STAGE_PAGES; i++)
-		if (s->pages[i])
-			__free_page(s->pages[i]);
+	for (b = 0; b < ARRAY_SIZE(s->stage); b++)
+		for (i = 0; i < FWGUARD_STAGE_PAGES; i++)
+			if (s->stage[b].pages[i])
+				__free_page(s->stage[b].pages[i]);
 	kfree_sensitive(s->hash);
 	crypto_free_shash(s->tfm);
 	kfree(s);
@@ -390,9 +428,11 @@ static int fwguard_session_setup(struct fwguard_session *s)
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < FWGUARD_STAGE_PAGES; i++) {
-		s->pages[i] = alloc_page(GFP_KERNEL);
-		if (!s->pages[i])
+	for (i = 0; i < FWGUARD_STAGE_PAGES * ARRAY_SIZE(s->stage); i++) {
+		struct page **page = &s->stage[i / FWGUARD_STAGE_PAGES].pages[i % FWGUARD_STAGE_PAGES];
+
+		*page = alloc_page(GFP_KERNEL);
+		if (!*page)
 			return -ENOMEM;
 	}
 	s->tfm = crypto_alloc_shash("sha256", 0, 0);
