@@ -7,7 +7,6 @@
  * image in. The bundle appears under its final name only when complete.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <libgen.h>
 #include <limits.h>
@@ -20,19 +19,12 @@
 #include <unistd.h>
 
 #include "tpm/tpm.h"
+#include "userspace/args.h"
 #include "userspace/bundle_verify.h"
 #include "userspace/config.h"
 #include "userspace/fetch.h"
 #include "userspace/runtime.h"
 #include "userspace/updatectl.h"
-
-struct fetch_args {
-	const char *config;
-	const char *output;
-	const char *source;
-	bool json;
-	bool quiet;
-};
 
 struct fetch_check {
 	const char *url;
@@ -68,38 +60,6 @@ static int64_t fetch_bundle_limit(int fd, uint64_t received, void *ctx)
 	return (int64_t)check->bt.total_len;
 }
 
-static int parse_fetch_args(int argc, char **argv, struct fetch_args *a)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "output", required_argument, NULL, 'o' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	int opt;
-
-	a->config = UC_CONFIG_DEFAULT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:o:jqh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': a->config = optarg; break;
-		case 'o': a->output = optarg; break;
-		case 'j': a->json = true; break;
-		case 'q': a->quiet = true; break;
-		case 'h': fetch_usage(stdout); exit(UC_EXIT_OK);
-		default: return -EINVAL;
-		}
-	}
-	if (optind != argc - 1) {
-		fetch_usage(stderr);
-		return -EINVAL;
-	}
-	a->source = argv[optind];
-	return 0;
-}
-
 static int resolve_url(const struct uc_config *cfg, const char *source, char *url, size_t size)
 {
 	if (strstr(source, "://")) {
@@ -116,7 +76,7 @@ static int resolve_url(const struct uc_config *cfg, const char *source, char *ur
 	return 0;
 }
 
-static int resolve_output(const struct uc_config *cfg, const struct fetch_args *a,
+static int resolve_output(const struct uc_config *cfg, const struct uc_args *a,
 			  const char *url, char *out, size_t size)
 {
 	char copy[1024];
@@ -161,7 +121,7 @@ int fetch_exit_code(int err)
 	}
 }
 
-static void print_result(const struct fetch_args *a, const char *path,
+static void print_result(const struct uc_args *a, const char *path,
 			 const struct fwguard_ticket *t)
 {
 	if (a->json)
@@ -178,7 +138,7 @@ int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char 
 {
 	struct fetch_check check = { 0 };
 	struct fetch_tls tls = { cfg->server_ca, cfg->client_cert, cfg->client_key };
-	struct fetch_args a = { .output = output };
+	struct uc_args a = { .output = output };
 	struct cms_trust *trust = NULL;
 	struct fetch_opts opts;
 	char url[1024];
@@ -212,7 +172,7 @@ int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char 
 	return err;
 }
 
-static int do_fetch(const struct uc_config *cfg, const struct fetch_args *a)
+static int do_fetch(const struct uc_config *cfg, const struct uc_args *a)
 {
 	struct fwguard_ticket t;
 	char dest[PATH_MAX];
@@ -227,11 +187,11 @@ static int do_fetch(const struct uc_config *cfg, const struct fetch_args *a)
 
 int cmd_fetch(int argc, char **argv)
 {
-	struct fetch_args args = { 0 };
+	struct uc_args args = { 0 };
 	struct uc_config cfg;
 	int err, lock;
 
-	if (parse_fetch_args(argc, argv, &args))
+	if (uc_parse_args(argc, argv, true, fetch_usage, &args))
 		return UC_EXIT_USAGE;
 	uc_config_defaults(&cfg);
 	err = uc_config_load(&cfg, args.config, !strcmp(args.config, UC_CONFIG_DEFAULT));

@@ -10,7 +10,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -22,6 +21,7 @@
 #include <unistd.h>
 
 #include "tpm/tpm.h"
+#include "userspace/args.h"
 #include "userspace/bundle_io.h"
 #include "userspace/bundle_verify.h"
 #include "userspace/config.h"
@@ -31,13 +31,6 @@
 #include "userspace/runtime.h"
 #include "userspace/slots.h"
 #include "userspace/updatectl.h"
-
-struct install_args {
-	const char *config;
-	const char *source;
-	bool json;
-	bool quiet;
-};
 
 /* Everything one install works with, released by install_release(). */
 struct install {
@@ -61,36 +54,6 @@ static void install_usage(FILE *out)
 		"  Verify the bundle, write its image through fwguard into the inactive\n"
 		"  slot of its component, measure and seal it in the TPM, and mark the\n"
 		"  slot to be tried at the next boot. A URL is fetched first.\n");
-}
-
-static int parse_install_args(int argc, char **argv, struct install_args *a)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 }
-	};
-	int opt;
-
-	a->config = UC_CONFIG_DEFAULT;
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:jqh", opts, NULL)) != -1) {
-		switch (opt) {
-		case 'c': a->config = optarg; break;
-		case 'j': a->json = true; break;
-		case 'q': a->quiet = true; break;
-		case 'h': install_usage(stdout); exit(UC_EXIT_OK);
-		default: return -EINVAL;
-		}
-	}
-	if (optind != argc - 1) {
-		install_usage(stderr);
-		return -EINVAL;
-	}
-	a->source = argv[optind];
-	return 0;
 }
 
 /* Step 1: the bundle, verified against the trust store and device policy. */
@@ -184,7 +147,7 @@ static int install_measure(struct install *in, const struct gate_result *res)
 	return err;
 }
 
-static void install_report(const struct install *in, const struct install_args *a,
+static void install_report(const struct install *in, const struct uc_args *a,
 			   const struct gate_result *res)
 {
 	char hex[65];
@@ -254,7 +217,7 @@ static int ticket_log_add(const char *state_dir, const uint8_t id[16])
 	return err;
 }
 
-static int install_run(struct install *in, const struct install_args *a)
+static int install_run(struct install *in, const struct uc_args *a)
 {
 	struct fwg_tpm_options topts = { .tcti = in->cfg.tcti, .state_dir = in->cfg.state_dir,
 					 .pcr = (int)in->cfg.pcr };
@@ -323,11 +286,11 @@ static int install_exit_code(int err)
 
 int cmd_install(int argc, char **argv)
 {
-	struct install_args args = { 0 };
+	struct uc_args args = { 0 };
 	struct install in = { .fd = -1 };
 	int err, lock;
 
-	if (parse_install_args(argc, argv, &args))
+	if (uc_parse_args(argc, argv, false, install_usage, &args))
 		return UC_EXIT_USAGE;
 	uc_config_defaults(&in.cfg);
 	if (uc_config_load(&in.cfg, args.config, !strcmp(args.config, UC_CONFIG_DEFAULT)))
@@ -378,14 +341,23 @@ static int verify_image(struct install *in)
 	return 0;
 }
 
+static void verify_usage(FILE *out)
+{
+	fprintf(out,
+		"usage: updatectl verify [--config FILE] [--json] [--quiet] BUNDLE\n"
+		"  Check a bundle as install would (signature, signer, device class,\n"
+		"  TPM version floor, replay) and hash its image against the ticket,\n"
+		"  without writing anything.\n");
+}
+
 int cmd_verify(int argc, char **argv)
 {
-	struct install_args args = { 0 };
+	struct uc_args args = { 0 };
 	struct install in = { .fd = -1 };
 	struct fwg_tpm_options topts = { 0 };
 	int err;
 
-	if (parse_install_args(argc, argv, &args))
+	if (uc_parse_args(argc, argv, false, verify_usage, &args))
 		return UC_EXIT_USAGE;
 	uc_config_defaults(&in.cfg);
 	if (uc_config_load(&in.cfg, args.config, !strcmp(args.config, UC_CONFIG_DEFAULT)))
