@@ -106,12 +106,13 @@ slot_json() { # NAME ROLE VALID GOOD VERSION
 	echo "\\{\"name\":\"$1\",\"role\":\"$2\",\"valid\":$3,\"good\":$4,\"version\":$5,"
 }
 
-tap_plan 31
+tap_plan 32
 
 boot 1 factory || tap_fail "boot 1 completed" "$(tail -n 20 "$work/boots/1.log")"
 expect 1 tpm-provision 0 "factory: TPM provisioned"
 expect 1 policy-load 0 "factory: fwguard.ko loaded through libkmod and policy loaded"
 expect 1 keys-add 0 "factory: modprobe.d options honoured (provisioning keyring accepts a key)"
+expect 1 keys-seal 0 "factory: keyring sealed"
 expect 1 dd-partition 1 "raw dd to the firmware partition is refused" "Operation not permitted"
 expect 1 dd-whole-disk 1 "dd through the whole-disk node into the slot is refused" "Operation not permitted"
 expect 1 fetch-no-client-cert 6 "fetch without a client certificate is refused"
