@@ -73,7 +73,7 @@ static void print_slot_human(const struct pc_component *c, const struct slot_sta
 		       c->slot[i].name, slot_role(s, i), r->version, r->good ? " (good)" : "",
 		       r->length, hex);
 	else
-		printf("  %-8s %-8s no installed image\n", c->slot[i].name, slot_role(s, i));
+		printf("  %-8s %-8s no valid image\n", c->slot[i].name, slot_role(s, i));
 }
 
 static int tpm_floor(const struct uc_config *cfg, uint64_t *floor)
