@@ -85,6 +85,7 @@ struct fwguard_range *fwguard_range_get(unsigned int i);
 struct fwguard_range *fwguard_range_overlapping(const struct gendisk *disk,
 						sector_t start, sector_t nr);
 struct fwguard_range *fwguard_range_by_dev(dev_t dev);
+int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);
 bool fwguard_policy_locked(void);
 int fwguard_policy_protect(const struct fwguard_protect *p);
 int fwguard_policy_set(const struct fwguard_policy *p);

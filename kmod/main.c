@@ -43,12 +43,17 @@ static unsigned long long floor;
 module_param(floor, ullong, 0444);
 MODULE_PARM_DESC(floor, "lowest acceptable ticket security version");
 
-/*
- * Read the caller's struct: its leading u32 size says how much it passed.
- * Too small for the first published version is EINVAL, more than a page is
- * E2BIG, and bytes we do not know must be zero (copy_struct_from_user).
+/**
+ * fwguard_copy_arg() - read a size-prefixed ioctl argument
+ * @dst: kernel copy of the struct
+ * @ksize: sizeof the struct this module knows
+ * @uarg: user pointer; the struct starts with its own u32 size
+ *
+ * Return: 0; -EFAULT when unreadable; -EINVAL when the size is below the
+ * first published version; -E2BIG when above a page, or when bytes this
+ * module does not know are not zero (copy_struct_from_user()).
  */
-static int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg)
+int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg)
 {
 	u32 usize;
 

@@ -218,16 +218,8 @@ static void fwguard_session_drop_cache(struct fwguard_session *s)
 
 static int fwguard_copy_commit(struct fwguard_commit *c, void __user *arg)
 {
-	u32 usize;
-	int err;
+	int err = fwguard_copy_arg(c, sizeof(*c), arg);
 
-	if (get_user(usize, (u32 __user *)arg))
-		return -EFAULT;
-	if (usize < sizeof(*c))
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	err = copy_struct_from_user(c, sizeof(*c), arg, usize);
 	if (err)
 		return err;
 	return c->flags ? -EINVAL : 0;
@@ -456,16 +448,8 @@ static int fwguard_session_setup(struct fwguard_session *s)
 
 static int fwguard_copy_begin(struct fwguard_begin *b, const void __user *arg)
 {
-	u32 usize;
-	int err;
+	int err = fwguard_copy_arg(b, sizeof(*b), arg);
 
-	if (get_user(usize, (const u32 __user *)arg))
-		return -EFAULT;
-	if (usize < sizeof(*b))
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	err = copy_struct_from_user(b, sizeof(*b), arg, usize);
 	if (err)
 		return err;
 	if (b->flags || b->reserved || !b->ticket_len)
