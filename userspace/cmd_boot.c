@@ -21,7 +21,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
-#include <openssl/evp.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +29,13 @@
 #include <unistd.h>
 
 #include "tpm/tpm.h"
+#include "userspace/bundle_io.h"
 #include "userspace/config.h"
 #include "userspace/policy_conf.h"
 #include "userspace/runtime.h"
 #include "userspace/slots.h"
 #include "userspace/updatectl.h"
 
-#define HASH_CHUNK (1024 * 1024)
 
 static double now_s(void)
 {
@@ -55,54 +54,28 @@ struct boot_ctx {
 };
 
 /* SHA-256 of the first @len bytes of a partition. */
-int hash_partition(const char *devnode, unsigned long long len, unsigned char digest[32])
+static int hash_partition(const char *devnode, uint64_t len, uint8_t digest[32])
 {
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
-	uint64_t done = 0;
-	char *buf = malloc(HASH_CHUNK);
-	int fd = -1, err = 0;
+	int fd, err;
 
-	if (!md || !buf || !EVP_DigestInit_ex(md, EVP_sha256(), NULL)) {
-		err = -ENOMEM;
-		goto out;
-	}
 	fd = open(devnode, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		fprintf(stderr, "updatectl: cannot open %s: %s\n", devnode, strerror(errno));
-		goto out;
+		return err;
 	}
-	posix_fadvise(fd, 0, (off_t)len, POSIX_FADV_SEQUENTIAL);
-	while (done < len) {
-		size_t want = len - done < HASH_CHUNK ? (size_t)(len - done) : HASH_CHUNK;
-		ssize_t n = pread(fd, buf, want, (off_t)done);
-
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EIO;
-			fprintf(stderr, "updatectl: cannot read %s: %s\n", devnode,
-				n < 0 ? strerror(errno) : "short partition");
-			goto out;
-		}
-		EVP_DigestUpdate(md, buf, (size_t)n);
-		done += (uint64_t)n;
-	}
-	if (!EVP_DigestFinal_ex(md, digest, NULL))
-		err = -EIO;
-out:
-	if (fd >= 0)
-		close(fd);
-	free(buf);
-	EVP_MD_CTX_free(md);
+	err = bundle_stream(fd, 0, len, -1, 0, digest);
+	if (err)
+		fprintf(stderr, "updatectl: cannot read %s: %s\n", devnode, strerror(-err));
+	close(fd);
 	return err;
 }
 
 static int boot_open(struct boot_ctx *b, const char *config)
 {
-	struct fwg_tpm_options topts = { 0 };
 	int err;
 
-	uc_config_defaults(&b->cfg);
-	err = uc_config_load(&b->cfg, config, !strcmp(config, UC_CONFIG_DEFAULT));
+	err = uc_config_read(&b->cfg, config);
 	if (!err)
 		err = policy_conf_load(b->cfg.policy, &b->pc);
 	if (err)
@@ -110,10 +83,7 @@ static int boot_open(struct boot_ctx *b, const char *config)
 	err = boot_id(b->boot_id, sizeof(b->boot_id));
 	if (err)
 		return err;
-	topts.tcti = b->cfg.tcti;
-	topts.state_dir = b->cfg.state_dir;
-	topts.pcr = (int)b->cfg.pcr;
-	err = fwg_tpm_open(&topts, &b->tpm);
+	err = uc_tpm_open(&b->cfg, &b->tpm);
 	return err ? -ENODEV : 0;
 }
 
@@ -288,9 +258,9 @@ static int boot_command(int argc, char **argv, int (*fn)(struct boot_ctx *, cons
 		fprintf(stderr, "usage: updatectl %s [--config FILE] [--quiet]\n", argv[0]);
 		return UC_EXIT_USAGE;
 	}
-	lock = uc_lock(getenv("FWGUARD_LOCK") ? getenv("FWGUARD_LOCK") : UC_LOCK_DEFAULT);
+	lock = uc_lock();
 	if (lock < 0)
-		return lock == -EBUSY ? UC_EXIT_BUSY : UC_EXIT_FAILURE;
+		return uc_lock_exit_code(lock);
 	err = boot_open(&b, config);
 	if (err)
 		rc = err == -ENODEV ? UC_EXIT_TPM : UC_EXIT_USAGE;

@@ -27,6 +27,7 @@
 #include <openssl/rand.h>
 
 #include "ticket.h"
+#include "tpm/tpm.h"
 #include "userspace/bundle_format.h"
 #include "userspace/bundle_io.h"
 #include "userspace/cms_sign.h"
@@ -453,18 +454,6 @@ static int do_inspect(const struct inspect_opts *o, struct inspect_result *r)
 	return err;
 }
 
-static void hex(char *dst, const uint8_t *src, size_t n)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		dst[2 * i] = digits[src[i] >> 4];
-		dst[2 * i + 1] = digits[src[i] & 15];
-	}
-	dst[2 * n] = '\0';
-}
-
 static void format_time(char *dst, size_t size, uint64_t secs)
 {
 	struct tm tm;
@@ -513,8 +502,8 @@ static void print_json(FILE *out, const struct inspect_result *r)
 	const struct fwguard_ticket *t = &r->ticket;
 	char id[2 * FWGUARD_TICKET_ID_LEN + 1], digest[2 * FWGUARD_SHA256_LEN + 1];
 
-	hex(id, t->id, sizeof(t->id));
-	hex(digest, t->image_sha256, sizeof(t->image_sha256));
+	fwg_hex_encode(t->id, sizeof(t->id), id);
+	fwg_hex_encode(t->image_sha256, sizeof(t->image_sha256), digest);
 	fprintf(out, "{\n  \"format_version\": %u,\n", r->hdr.version);
 	json_u64(out, "ticket_size", r->hdr.cms_len, false);
 	json_field(out, "ticket_id", id, false);
@@ -536,8 +525,8 @@ static void print_human(FILE *out, const struct inspect_opts *o, const struct in
 	char id[2 * FWGUARD_TICKET_ID_LEN + 1], digest[2 * FWGUARD_SHA256_LEN + 1];
 	char nb[32], na[32];
 
-	hex(id, t->id, sizeof(t->id));
-	hex(digest, t->image_sha256, sizeof(t->image_sha256));
+	fwg_hex_encode(t->id, sizeof(t->id), id);
+	fwg_hex_encode(t->image_sha256, sizeof(t->image_sha256), digest);
 	format_time(nb, sizeof(nb), t->not_before);
 	format_time(na, sizeof(na), t->not_after);
 	fprintf(out, "Bundle:           %s (format %u, ticket %" PRIu32 " bytes)\n",

@@ -193,17 +193,16 @@ int cmd_fetch(int argc, char **argv)
 
 	if (uc_parse_args(argc, argv, true, fetch_usage, &args))
 		return UC_EXIT_USAGE;
-	uc_config_defaults(&cfg);
-	err = uc_config_load(&cfg, args.config, !strcmp(args.config, UC_CONFIG_DEFAULT));
+	err = uc_config_read(&cfg, args.config);
 	if (err)
 		return UC_EXIT_USAGE;
 	if (!cfg.device_class[0]) {
 		fprintf(stderr, "updatectl: device_class is not configured in %s\n", args.config);
 		return UC_EXIT_USAGE;
 	}
-	lock = uc_lock(getenv("FWGUARD_LOCK") ? getenv("FWGUARD_LOCK") : UC_LOCK_DEFAULT);
+	lock = uc_lock();
 	if (lock < 0)
-		return lock == -EBUSY ? UC_EXIT_BUSY : UC_EXIT_FAILURE;
+		return uc_lock_exit_code(lock);
 	err = do_fetch(&cfg, &args);
 	close(lock);
 	return fetch_exit_code(err);

@@ -219,8 +219,6 @@ static int ticket_log_add(const char *state_dir, const uint8_t id[16])
 
 static int install_run(struct install *in, const struct uc_args *a)
 {
-	struct fwg_tpm_options topts = { .tcti = in->cfg.tcti, .state_dir = in->cfg.state_dir,
-					 .pcr = (int)in->cfg.pcr };
 	struct gate_result res;
 	struct slot_record *r;
 	int err, session;
@@ -228,7 +226,7 @@ static int install_run(struct install *in, const struct uc_args *a)
 	err = uc_module_ensure();
 	if (err)
 		return -ENODEV;
-	err = fwg_tpm_open(&topts, &in->tpm);
+	err = uc_tpm_open(&in->cfg, &in->tpm);
 	if (!err)
 		err = fwg_tpm_floor_read(in->tpm, &in->floor);
 	if (err)
@@ -292,12 +290,11 @@ int cmd_install(int argc, char **argv)
 
 	if (uc_parse_args(argc, argv, false, install_usage, &args))
 		return UC_EXIT_USAGE;
-	uc_config_defaults(&in.cfg);
-	if (uc_config_load(&in.cfg, args.config, !strcmp(args.config, UC_CONFIG_DEFAULT)))
+	if (uc_config_read(&in.cfg, args.config))
 		return UC_EXIT_USAGE;
-	lock = uc_lock(getenv("FWGUARD_LOCK") ? getenv("FWGUARD_LOCK") : UC_LOCK_DEFAULT);
+	lock = uc_lock();
 	if (lock < 0)
-		return lock == -EBUSY ? UC_EXIT_BUSY : UC_EXIT_FAILURE;
+		return uc_lock_exit_code(lock);
 	if (strstr(args.source, "://")) {
 		err = uc_fetch_bundle(&in.cfg, args.source, NULL, args.quiet || args.json,
 				      in.path, sizeof(in.path), NULL);
@@ -354,19 +351,14 @@ int cmd_verify(int argc, char **argv)
 {
 	struct uc_args args = { 0 };
 	struct install in = { .fd = -1 };
-	struct fwg_tpm_options topts = { 0 };
 	int err;
 
 	if (uc_parse_args(argc, argv, false, verify_usage, &args))
 		return UC_EXIT_USAGE;
-	uc_config_defaults(&in.cfg);
-	if (uc_config_load(&in.cfg, args.config, !strcmp(args.config, UC_CONFIG_DEFAULT)))
+	if (uc_config_read(&in.cfg, args.config))
 		return UC_EXIT_USAGE;
 	snprintf(in.path, sizeof(in.path), "%s", args.source);
-	topts.tcti = in.cfg.tcti;
-	topts.state_dir = in.cfg.state_dir;
-	topts.pcr = (int)in.cfg.pcr;
-	err = fwg_tpm_open(&topts, &in.tpm);
+	err = uc_tpm_open(&in.cfg, &in.tpm);
 	if (!err)
 		err = fwg_tpm_floor_read(in.tpm, &in.floor);
 	if (err) {

@@ -90,8 +90,6 @@ static int policy_parse_args(int argc, char **argv, struct policy_args *a)
 
 static int policy_floor(const struct policy_args *a, struct policy_plan *p)
 {
-	struct fwg_tpm_options topts = { .tcti = p->cfg.tcti, .state_dir = p->cfg.state_dir,
-					 .pcr = (int)p->cfg.pcr };
 	struct fwg_tpm *tpm;
 	char *end;
 	int err;
@@ -105,7 +103,7 @@ static int policy_floor(const struct policy_args *a, struct policy_plan *p)
 		}
 		return 0;
 	}
-	err = fwg_tpm_open(&topts, &tpm);
+	err = uc_tpm_open(&p->cfg, &tpm);
 	if (!err) {
 		err = fwg_tpm_floor_read(tpm, &p->floor);
 		fwg_tpm_close(tpm);
@@ -127,8 +125,7 @@ static int policy_prepare(const struct policy_args *a, struct policy_plan *p)
 	unsigned int i;
 	int s, err;
 
-	uc_config_defaults(&p->cfg);
-	err = uc_config_load(&p->cfg, a->config, !strcmp(a->config, UC_CONFIG_DEFAULT));
+	err = uc_config_read(&p->cfg, a->config);
 	if (!err)
 		err = policy_conf_load(p->cfg.policy, &p->pc);
 	if (err)

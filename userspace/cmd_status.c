@@ -78,12 +78,10 @@ static void print_slot_human(const struct pc_component *c, const struct slot_sta
 
 static int tpm_floor(const struct uc_config *cfg, uint64_t *floor)
 {
-	struct fwg_tpm_options o = { .tcti = cfg->tcti, .state_dir = cfg->state_dir,
-				     .pcr = (int)cfg->pcr };
 	struct fwg_tpm *tpm;
 	int err;
 
-	err = fwg_tpm_open(&o, &tpm);
+	err = uc_tpm_open(cfg, &tpm);
 	if (err)
 		return err;
 	err = fwg_tpm_floor_read(tpm, floor);
@@ -141,8 +139,7 @@ int cmd_status(int argc, char **argv)
 		else
 			return UC_EXIT_USAGE;
 	}
-	uc_config_defaults(&cfg);
-	if (uc_config_load(&cfg, config, !strcmp(config, UC_CONFIG_DEFAULT)) ||
+	if (uc_config_read(&cfg, config) ||
 	    policy_conf_load(cfg.policy, &pc))
 		return UC_EXIT_USAGE;
 	floor_err = tpm_floor(&cfg, &floor);

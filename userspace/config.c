@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tpm/tpm.h"
 #include "userspace/config.h"
 
 enum key_type { KEY_STRING, KEY_UINT, KEY_LONG };
@@ -35,7 +36,7 @@ static const struct config_key keys[] = {
 	NUM_KEY(stall_timeout_s, KEY_LONG), NUM_KEY(attempts, KEY_UINT),
 };
 
-void uc_config_defaults(struct uc_config *cfg)
+static void uc_config_defaults(struct uc_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	snprintf(cfg->server_ca, sizeof(cfg->server_ca), "/etc/fwguard/server-ca.pem");
@@ -123,7 +124,7 @@ static int parse_line(struct uc_config *cfg, char *line, const char *path, unsig
 	return err ? -EINVAL : 0;
 }
 
-int uc_config_load(struct uc_config *cfg, const char *path, int optional)
+static int uc_config_load(struct uc_config *cfg, const char *path, int optional)
 {
 	struct uc_config next = *cfg;
 	unsigned int lineno = 0;
@@ -152,4 +153,21 @@ int uc_config_load(struct uc_config *cfg, const char *path, int optional)
 	if (!err)
 		*cfg = next;
 	return err;
+}
+
+int uc_config_read(struct uc_config *cfg, const char *path)
+{
+	uc_config_defaults(cfg);
+	return uc_config_load(cfg, path, !strcmp(path, UC_CONFIG_DEFAULT));
+}
+
+int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm)
+{
+	struct fwg_tpm_options opts = {
+		.tcti = cfg->tcti,
+		.state_dir = cfg->state_dir,
+		.pcr = (int)cfg->pcr,
+	};
+
+	return fwg_tpm_open(&opts, tpm);
 }

@@ -30,13 +30,16 @@ struct uc_config {
 	unsigned int attempts;
 };
 
-void uc_config_defaults(struct uc_config *cfg);
-
 /*
- * Read @path over the defaults. A missing file is fine when @optional.
- * Returns 0, -ENOENT (missing, not optional), -EINVAL (bad line or key,
+ * Fill @cfg with the defaults, then read @path over them. A missing file is
+ * fine only for the default path (UC_CONFIG_DEFAULT): a file named on the
+ * command line must exist. Returns 0, -ENOENT, -EINVAL (bad line or key,
  * reported with its line number), or another -errno.
  */
-int uc_config_load(struct uc_config *cfg, const char *path, int optional);
+int uc_config_read(struct uc_config *cfg, const char *path);
+
+struct fwg_tpm;
+/* Open the TPM with the configured TCTI, state directory and PCR. */
+int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm);
 
 #endif /* FWGUARD_CONFIG_H */

@@ -20,6 +20,7 @@
 #include <linux/fwguard.h>
 
 #include "userspace/runtime.h"
+#include "userspace/updatectl.h"
 
 static int holder_pid(int fd)
 {
@@ -29,8 +30,9 @@ static int holder_pid(int fd)
 	return n > 0 ? atoi(buf) : 0;
 }
 
-int uc_lock(const char *path)
+int uc_lock(void)
 {
+	const char *path = getenv("FWGUARD_LOCK") ? getenv("FWGUARD_LOCK") : UC_LOCK_DEFAULT;
 	char dir[PATH_MAX], pid[32];
 	int fd, err;
 
@@ -57,6 +59,11 @@ int uc_lock(const char *path)
 	if (ftruncate(fd, 0) == 0)
 		(void)!pwrite(fd, pid, strlen(pid), 0);
 	return fd;
+}
+
+int uc_lock_exit_code(int err)
+{
+	return err == -EBUSY ? UC_EXIT_BUSY : UC_EXIT_FAILURE;
 }
 
 int uc_module_ensure(void)

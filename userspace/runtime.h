@@ -10,11 +10,15 @@
 #define UC_LOCK_DEFAULT "/run/fwguard/updatectl.lock"
 
 /*
- * Take the updatectl lock at @path (created if needed). Returns the lock fd
- * (held until exit), or -EBUSY when another instance holds it (its pid is
- * named in the message), or another -errno.
+ * Take the updatectl lock, at $FWGUARD_LOCK when set, else at
+ * UC_LOCK_DEFAULT (created if needed). Returns the lock fd (held until
+ * exit), or -EBUSY when another instance holds it (its pid is named in the
+ * message), or another -errno.
  */
-int uc_lock(const char *path);
+int uc_lock(void);
+
+/* The exit code for a failed uc_lock(). */
+int uc_lock_exit_code(int err);
 
 /*
  * Make sure /dev/fwguard exists, loading "fwguard" through libkmod when it

@@ -36,8 +36,6 @@ int cmd_boot_verify(int argc, char **argv);
 int cmd_mark_good(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 
-/* SHA-256 of the first @len bytes of a partition. 0 or -errno. */
-int hash_partition(const char *devnode, unsigned long long len, unsigned char digest[32]);
 
 /* Map a fetch/verify error to an exit code. */
 int fetch_exit_code(int err);
