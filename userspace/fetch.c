@@ -16,11 +16,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "userspace/fetch.h"
 #include "userspace/fsutil.h"
+#include "userspace/progress.h"
 
 struct transfer {
 	int fd;
@@ -31,7 +31,7 @@ struct transfer {
 	fetch_limit_fn limit;
 	void *ctx;
 	bool progress;
-	time_t drawn;
+	struct progress bar;
 };
 
 void fetch_opts_default(struct fetch_opts *opts)
@@ -88,19 +88,10 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
 		       curl_off_t ultotal, curl_off_t ulnow)
 {
 	struct transfer *t = userdata;
-	time_t now = time(NULL);
-	uint64_t total = t->allowed > 0 ? (uint64_t)t->allowed : 0;
-	int width = 40, filled;
 
 	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
-	if (!t->progress || now == t->drawn || !total)
-		return 0;
-	t->drawn = now;
-	filled = (int)(t->received * (uint64_t)width / total);
-	fprintf(stderr, "\r[%-*.*s] %3d%% %llu/%llu KiB", width, filled,
-		"========================================",
-		(int)(t->received * 100 / total),
-		(unsigned long long)(t->received >> 10), (unsigned long long)(total >> 10));
+	if (t->progress && t->allowed > 0)
+		progress_draw(&t->bar, t->received, (uint64_t)t->allowed);
 	return 0;
 }
 
@@ -187,8 +178,8 @@ static int transfer_once(const char *url, const struct fetch_tls *tls,
 	rc = curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_cleanup(curl);
-	if (t->progress)
-		fputc('\n', stderr);
+	if (t->bar.drawn && (t->allowed <= 0 || t->received < (uint64_t)t->allowed))
+		fputc('\n', stderr);	/* an unfinished bar: end its line */
 	if (rc == CURLE_WRITE_ERROR && t->err) {
 		if (t->err == -EFBIG)
 			fprintf(stderr, "fetch: %s: server sent more than the %lld bytes the ticket allows\n",
@@ -222,6 +213,15 @@ static int transfer_once(const char *url, const struct fetch_tls *tls,
 	return 0;
 }
 
+static int partial_restart(struct transfer *t)
+{
+	if (ftruncate(t->fd, 0) < 0)
+		return -errno;
+	t->received = 0;
+	t->allowed = 0;
+	return 0;
+}
+
 /* Open or resume the partial file; learn the limit from what it holds. */
 static int partial_open(const char *part, struct transfer *t)
 {
@@ -238,24 +238,9 @@ static int partial_open(const char *part, struct transfer *t)
 		return -errno;
 	t->received = (uint64_t)st.st_size;
 	t->allowed = 0;
-	err = t->received ? transfer_update_limit(t) : 0;
-	if (err == -EFBIG || (err < 0 && t->received)) {
-		/* What is there cannot be the start of a valid file: start over. */
-		if (ftruncate(t->fd, 0) < 0)
-			return -errno;
-		t->received = 0;
-		t->allowed = 0;
-		err = 0;
-	}
-	return err;
-}
-
-static int partial_restart(struct transfer *t)
-{
-	if (ftruncate(t->fd, 0) < 0)
-		return -errno;
-	t->received = 0;
-	t->allowed = 0;
+	/* What is there cannot be the start of a valid file: start over. */
+	if (t->received && transfer_update_limit(t) < 0)
+		return partial_restart(t);
 	return 0;
 }
 
@@ -263,7 +248,7 @@ int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls
 		  const struct fetch_opts *opts, fetch_limit_fn limit, void *ctx)
 {
 	struct transfer t = { .fd = -1, .limit = limit, .ctx = ctx,
-			      .progress = opts->progress };
+			      .progress = opts->progress, .bar = { .label = "fetching" } };
 	char part[PATH_MAX];
 	bool transient = false;
 	unsigned int attempt;

@@ -13,13 +13,13 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/sysmacros.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <linux/fwguard.h>
 
 #include "userspace/fsutil.h"
 #include "userspace/gate.h"
+#include "userspace/progress.h"
 
 #define GATE_CHUNK (1024 * 1024)
 
@@ -71,23 +71,10 @@ int gate_begin(dev_t devt, const void *cms, size_t cms_len)
 	return err;
 }
 
-static void draw_progress(uint64_t done, uint64_t total, time_t *drawn)
-{
-	time_t now = time(NULL);
-
-	if (now == *drawn && done != total)
-		return;
-	*drawn = now;
-	fprintf(stderr, "\rwriting [%-40.*s] %3d%%", (int)(done * 40 / total),
-		"========================================", (int)(done * 100 / total));
-	if (done == total)
-		fputc('\n', stderr);
-}
-
 static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int progress)
 {
+	struct progress bar = { .label = "writing" };
 	uint64_t done = 0;
-	time_t drawn = 0;
 	char *buf;
 	int err = 0;
 
@@ -112,7 +99,7 @@ static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int pro
 		}
 		done += (uint64_t)n;
 		if (progress)
-			draw_progress(done, len, &drawn);
+			progress_draw(&bar, done, len);
 	}
 	free(buf);
 	return err;
