@@ -20,6 +20,7 @@ top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
 build=${BUILD:-$top/build}
 kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
+. "$top/tests/e2e/lib.sh"
 uc=$build/bin/updatectl
 pki=$build/pki
 work=$(mktemp -d "$build/e2e.XXXXXX")
@@ -63,12 +64,9 @@ EOF
 conf >"$work/etc/updatectl.conf"
 conf "" /nonexistent/cert /nonexistent/key >"$work/etc-variants/no-client-cert.conf"
 conf "$pki/other-ca.crt" >"$work/etc-variants/wrong-server-ca.conf"
-echo "component bootfw fw_a=PARTLABEL=fw_a fw_b=PARTLABEL=fw_b" >"$work/etc/policy.conf"
+e2e_policy_conf "$work/etc/policy.conf"
 
-# The module is installed the way a package would install it.
-kdir=$build/kernel/$kver
-install -D -m 0644 "$build/kmod/$kver/fwguard.ko" "$kdir/lib/modules/$kver/updates/fwguard.ko"
-depmod -b "$kdir" "$kver"
+e2e_install_module
 "$top/tests/vm/mkdisk" "$work/disk.img"
 
 boot() { # NAME SCENARIO [harness options...]
@@ -142,8 +140,7 @@ status_is 3 "fw_a active and good, fw_b still good" \
 	"$(slot_json fw_a active true true 3).*$(slot_json fw_b inactive true true 2).*\"floor\":3"
 
 # Tamper with one byte of the active slot on the powered-off device.
-start=$(sgdisk -i 1 "$work/disk.img" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
-printf '\x5a' | dd of="$work/disk.img" bs=1 seek=$((start * 512 + 4096)) conv=notrunc status=none
+e2e_tamper "$work/disk.img" 1
 
 boot 4 verify || tap_fail "boot 4 completed" "$(tail -n 20 "$work/boots/4.log")"
 expect 4 boot-verify 8 "tampered active slot caught at boot, fallback named" "falling back to slot fw_b"

@@ -291,25 +291,13 @@ TEST_F(enforce, blkpg_cannot_reshape_protected_slot)
 	EXPECT_TRUE(unchanged(_metadata, self));
 }
 
-static int write_sysctl(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 TEST_F(enforce, ftrace_cannot_be_switched_off)
 {
-	int err = write_sysctl("/proc/sys/kernel/ftrace_enabled", "0");
+	int err = fwg_write_file("/proc/sys/kernel/ftrace_enabled", "0");
 
 	/* Turning function tracing off would silently drop every hook. */
 	if (!err)
-		write_sysctl("/proc/sys/kernel/ftrace_enabled", "1");
+		fwg_write_file("/proc/sys/kernel/ftrace_enabled", "1");
 	EXPECT_EQ(-EBUSY, err);
 	EXPECT_EQ(-EPERM, fwg_write_direct(self->b.disk, self->b.start * 512, 0x66, BLK));
 	EXPECT_TRUE(unchanged(_metadata, self));

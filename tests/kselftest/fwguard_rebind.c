@@ -14,18 +14,6 @@
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
 
-static int write_file(const char *path, const char *val)
-{
-	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (write(fd, val, strlen(val)) < 0)
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /* The disk holding partition number @partno of the virtio device @vdev. */
 static int disk_of(const char *vdev, char *disk, size_t len)
 {
@@ -61,8 +49,8 @@ TEST(protection_follows_rebound_disk)
 	link[n] = 0;
 	snprintf(vdev, sizeof(vdev), "%s", basename(link));
 
-	ASSERT_EQ(0, write_file("/sys/bus/virtio/drivers/virtio_blk/unbind", vdev));
-	ASSERT_EQ(0, write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
+	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/unbind", vdev));
+	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
 	usleep(500000);
 	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
 	EXPECT_STRNE("/dev/vda", disk);
@@ -76,8 +64,8 @@ TEST(protection_follows_rebound_disk)
 	EXPECT_EQ(0, fwg_write_direct(disk, (b.start + b.sectors) * 512, 0x13, 4096));
 
 	/* And once more: the adopted disk can be rebound too. */
-	ASSERT_EQ(0, write_file("/sys/bus/virtio/drivers/virtio_blk/unbind", vdev));
-	ASSERT_EQ(0, write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
+	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/unbind", vdev));
+	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
 	usleep(500000);
 	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
 	snprintf(node, sizeof(node), "%.40s%.8s", disk, a.name + 3);

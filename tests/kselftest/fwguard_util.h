@@ -61,6 +61,19 @@ static inline int fwg_read_u64(const char *path, uint64_t *v)
 	return ok ? 0 : -EINVAL;
 }
 
+/* Write @val to a sysfs or procfs file. 0 or -errno. */
+static inline int fwg_write_file(const char *path, const char *val)
+{
+	int fd = open(path, O_WRONLY | O_CLOEXEC), err = 0;
+
+	if (fd < 0)
+		return -errno;
+	if (write(fd, val, strlen(val)) < 0)
+		err = -errno;
+	close(fd);
+	return err;
+}
+
 /* Find a partition of the scratch disk by its GPT name (PARTNAME). */
 static inline int fwg_find_part(const char *partname, struct fwg_part *p)
 {
