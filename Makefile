@@ -42,6 +42,10 @@ GUEST_TESTS :=
 BENCHES     :=
 
 .PHONY: all deps module userspace check demo clean distclean bench
+
+# Keep objects built through pattern chains: deleting them at the end of a
+# run only forces the next run to rebuild them (and buries check's summary).
+.SECONDARY:
 all: deps module userspace
 
 # The userspace library: every userspace/*.c, tpm/*.c and policy/*.c except
