@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
  * fwguard internals shared between the module's files: the protected-range
- * table (policy.c), the enforcement hooks (hook.c), the keyring (keyring.c)
- * and update sessions (session.c).
+ * table (range.c), re-appearing disks (disk.c), the policy lock, identity,
+ * floor and consumed tickets (policy.c), the enforcement hooks (hook.c), the
+ * keyring (keyring.c) and update sessions (session.c).
  */
 #ifndef FWGUARD_H
 #define FWGUARD_H
@@ -23,7 +24,8 @@ struct fwguard_session;
  * struct fwguard_range - one protected partition
  * @disk: whole disk holding the range; valid while @part (or @adopted) is
  *	held open. Replaced, never cleared, when the disk is deleted and comes
- *	back (driver unbind/bind, rescan): see fwguard_policy_claim_disk().
+ *	back (driver unbind/bind, rescan): see fwguard_policy_claim_disk()
+ *	in disk.c.
  * @start: first sector, absolute on @disk
  * @nr_sectors: length in sectors
  * @part_dev: device number the partition had when the range was added
@@ -79,15 +81,29 @@ struct fwguard_stats {
 extern struct mutex fwguard_policy_lock;
 extern struct fwguard_stats fwguard_stats;
 
-/* policy.c */
+/* range.c */
 unsigned int fwguard_range_count(void);
 struct fwguard_range *fwguard_range_get(unsigned int i);
 struct fwguard_range *fwguard_range_overlapping(const struct gendisk *disk,
 						sector_t start, sector_t nr);
 struct fwguard_range *fwguard_range_by_dev(dev_t dev);
-int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);
-bool fwguard_policy_locked(void);
 int fwguard_policy_protect(const struct fwguard_protect *p);
+int fwguard_range_protect_param(const char *protect);
+ssize_t fwguard_ranges_show(char *buf, size_t size);
+void fwguard_ranges_exit(void);
+
+/* disk.c */
+void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
+void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
+
+/* main.c */
+int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);
+extern bool fwguard_production;
+
+/* policy.c */
+bool fwguard_policy_locked(void);
+void fwguard_policy_lock_in(void);
+bool fwguard_name_valid(const char *s, size_t size, bool allow_empty);
 int fwguard_policy_set(const struct fwguard_policy *p);
 int fwguard_policy_from_params(const char *protect, const char *device_class,
 			       const char *serial, u64 floor);
@@ -95,10 +111,7 @@ int fwguard_policy_check_identity(const struct fwguard_ticket *t);
 int fwguard_policy_check_version(const struct fwguard_ticket *t);
 int fwguard_policy_consume(const struct fwguard_ticket *t);
 void fwguard_policy_record_commit(const struct fwguard_ticket *t);
-extern bool fwguard_production;
 void fwguard_policy_exit(void);
-void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
-void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 
 /* hook.c */
