@@ -12,6 +12,7 @@
 #include <linux/blkdev.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
+#include <linux/uuid.h>
 #include <linux/fwguard.h>
 
 #include "compat.h"
@@ -20,44 +21,116 @@
 struct bio;
 struct fwguard_session;
 
+#define FWGUARD_GPT_NAME_LEN	36	/* UTF-16 code units in a GPT entry name */
+#define FWGUARD_DISK_ALIASES	4	/* gendisks one protected disk can be at once */
+#define FWGUARD_MAX_DISKS	4	/* disks holding protected ranges */
+/* Partitions, plus the two GPT areas of every disk that holds one. */
+#define FWGUARD_RANGE_SLOTS	(FWGUARD_MAX_RANGES + 2 * FWGUARD_MAX_DISKS)
+
 /**
- * struct fwguard_range - one protected partition
- * @disk: whole disk holding the range; valid while @part (or @adopted) is
- *	held open. Replaced, never cleared, when the disk is deleted and comes
- *	back (driver unbind/bind, rescan): see fwguard_policy_claim_disk()
- *	in disk.c.
- * @start: first sector, absolute on @disk
+ * struct fwguard_gpt - a disk's GPT as fwguard read and verified it (gpt.c)
+ * @disk_guid: the disk GUID both headers carry
+ * @sectors_per_lba: logical block size in 512-byte sectors
+ * @nr_entries: entries in the (identical) entry arrays
+ * @primary_sectors: the primary area, protective MBR to the end of the
+ *	primary entry array, is sectors [0, @primary_sectors)
+ * @backup_start: first sector of the backup entry array
+ * @backup_sectors: backup entry array and backup header, to the disk's end
+ * @entries: the entry array, kmalloc'ed
+ */
+struct fwguard_gpt {
+	guid_t disk_guid;
+	unsigned int sectors_per_lba;
+	u32 nr_entries;
+	sector_t primary_sectors;
+	sector_t backup_start;
+	sector_t backup_sectors;
+	void *entries;
+};
+
+/**
+ * struct fwguard_gpt_part - one GPT entry's identity
+ * @index: entry number in the array
+ * @start: first sector (512 bytes) on the disk
  * @nr_sectors: length in sectors
- * @part_dev: device number the partition had when the range was added
- * @part: the partition, held open for reading so that @disk stays valid and
- *	the partition cannot be deleted from under us
+ * @guid: the entry's unique partition GUID (PARTUUID)
+ * @name: its name as the kernel shows it (PARTNAME)
+ */
+struct fwguard_gpt_part {
+	unsigned int index;
+	sector_t start;
+	sector_t nr_sectors;
+	guid_t guid;
+	char name[FWGUARD_GPT_NAME_LEN + 1];
+};
+
+/**
+ * struct fwguard_disk - a disk holding protected ranges, by its GPT identity
+ * @gd: the gendisks carrying this disk now, or until their slot is reused:
+ *	the one protected first, one that replaced it after a driver
+ *	unbind/bind, any other disk that appeared with the same disk GUID.
+ *	NULL for a free slot. Read without a lock by the hooks.
+ * @held: each @gd held open for reading, so that its gendisk stays valid
+ * @retired: while a slot is being reused, the handle of the disk it held
+ *	before; closed once the new disk is added
+ * @pending: the slot's disk is inside device_add_disk()
+ * @guid: the GPT disk GUID
+ * @parent_path: sysfs path of the first disk's parent device, and
+ * @capacity: its size in sectors; together the identity of a disk whose
+ *	GPT cannot be read when it re-appears
+ *
+ * Everything but @gd is under fwguard_policy_lock.
+ */
+struct fwguard_disk {
+	struct gendisk *gd[FWGUARD_DISK_ALIASES];
+	struct fwguard_bdev held[FWGUARD_DISK_ALIASES];
+	struct fwguard_bdev retired[FWGUARD_DISK_ALIASES];
+	bool pending[FWGUARD_DISK_ALIASES];
+	guid_t guid;
+	char *parent_path;
+	sector_t capacity;
+};
+
+/**
+ * struct fwguard_range - one protected partition or GPT area
+ * @disk: the gendisk of @pd the range was protected on, or the one that
+ *	replaced it after it was deleted (driver unbind/bind, rescan: see
+ *	disk.c); valid while @pd holds it. The hooks must check @pd, which
+ *	may carry further gendisks.
+ * @pd: the protected disk, by GPT identity
+ * @start: first sector, absolute on the disk
+ * @nr_sectors: length in sectors
+ * @part_dev: device number of the partition on @disk; 0 for a GPT area,
+ *	and when a re-appeared disk has no partition with this extent
+ * @part: the partition, held open for reading so that it cannot be deleted
+ *	from under us; empty for a GPT area
+ * @part_guid: the GPT entry's unique GUID (PARTUUID); null for a GPT area
+ * @gpt_area: the range is a GPT header and entry array, not a slot
  * @component: component name tickets for this range must carry
  * @name: kernel name of the partition ("vda1") for logs and status
  * @active: the running slot; never a session target. Only ever set.
  * @session: open session on this range, under fwguard_policy_lock
- * @parent_path: sysfs path of the disk's parent device, which survives a
- *	driver unbind/bind or a bus rescan when the gendisk does not
- * @capacity: disk size in sectors when the range was added
- * @adopted: the re-appeared disk, held open for reading
- * @lost: while a re-appearing disk is being added, the deleted disk the
- *	range pointed to before, under fwguard_policy_lock
+ * @lost: while a re-appearing disk is being added, the deleted disk @disk
+ *	pointed to before, under fwguard_policy_lock
  *
- * Every field but @active and @session is immutable once the range is
- * published, so the bio hook reads ranges without taking a lock.
+ * @start, @nr_sectors, @pd, @part_guid, @gpt_area and @component are
+ * immutable once the range is published, so the bio hook reads ranges
+ * without taking a lock; @disk, @part_dev and @name change only under
+ * fwguard_policy_lock, when a re-appeared disk takes over.
  */
 struct fwguard_range {
 	struct gendisk *disk;
+	struct fwguard_disk *pd;
 	sector_t start;
 	sector_t nr_sectors;
 	dev_t part_dev;
 	struct fwguard_bdev part;
+	guid_t part_guid;
+	bool gpt_area;
 	char component[FWGUARD_COMPONENT_LEN];
 	char name[BDEVNAME_SIZE];
 	bool active;
 	struct fwguard_session *session;
-	char *parent_path;
-	sector_t capacity;
-	struct fwguard_bdev adopted;
 	struct gendisk *lost;
 };
 
@@ -87,12 +160,30 @@ struct fwguard_range *fwguard_range_get(unsigned int i);
 struct fwguard_range *fwguard_range_overlapping(const struct gendisk *disk,
 						sector_t start, sector_t nr);
 struct fwguard_range *fwguard_range_by_dev(dev_t dev);
+bool fwguard_disk_holds_ranges(const struct gendisk *disk);
 int fwguard_policy_protect(const struct fwguard_protect *p);
 int fwguard_range_protect_param(const char *protect);
 ssize_t fwguard_ranges_show(char *buf, size_t size);
+unsigned int fwguard_range_handles(void);
 void fwguard_ranges_exit(void);
 
+/* gpt.c */
+int fwguard_gpt_read(struct gendisk *disk, struct fwguard_gpt *g);
+void fwguard_gpt_free(struct fwguard_gpt *g);
+int fwguard_gpt_entry_at(const struct fwguard_gpt *g, sector_t start,
+			 sector_t nr, struct fwguard_gpt_part *e);
+int fwguard_gpt_entry_named(const struct fwguard_gpt *g, const char *name,
+			    struct fwguard_gpt_part *e);
+int fwguard_gpt_entry_unique(const struct fwguard_gpt *g,
+			     const struct fwguard_gpt_part *e);
+
 /* disk.c */
+bool fwguard_disk_carries(const struct fwguard_disk *pd,
+			  const struct gendisk *disk);
+struct fwguard_disk *fwguard_disk_bind(struct gendisk *disk, const guid_t *guid,
+				       struct fwguard_bdev *whole, bool *created);
+unsigned int fwguard_disk_handles(void);
+void fwguard_disks_exit(void);
 void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
 void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
 

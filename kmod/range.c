@@ -3,10 +3,13 @@
  * fwguard protected ranges: the table the hooks consult on every write,
  * adding a partition to it (FWGUARD_IOC_PROTECT and the protect= parameter,
  * which names partitions by GPT name), and its part of the status file.
- * Ranges are published into a fixed array with a release store of the count
- * and are immutable afterwards (except for the one-way active flag and the
- * disk a re-appeared disk hands them, see disk.c), which lets the bio hook
- * read them on every write without a lock.
+ * A partition is bound to its GPT entry (PARTUUID and exact extent) and its
+ * disk's GPT identity when it is added; the first partition of a disk also
+ * protects that disk's two GPT areas, so the entries cannot be renamed or
+ * moved for the next boot. Ranges are published into a fixed array with a
+ * release store of the count and are immutable afterwards (except for the
+ * one-way active flag and the gendisk a re-appeared disk hands them, see
+ * disk.c), which lets the bio hook read them on every write without a lock.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -17,8 +20,21 @@
 
 #include "fwguard.h"
 
-static struct fwguard_range fwguard_ranges[FWGUARD_MAX_RANGES];
+static struct fwguard_range fwguard_ranges[FWGUARD_RANGE_SLOTS];
 static unsigned int fwguard_nr_ranges;	/* release/acquire published */
+static unsigned int fwguard_nr_parts;	/* partitions among them, under the lock */
+
+/* A GPT area's component: outside the ticket charset, so no ticket names it. */
+#define FWGUARD_GPT_COMPONENT "(gpt)"
+
+/* What PROTECT resolved before taking the lock. */
+struct fwguard_protect_ctx {
+	struct fwguard_bdev part;
+	struct fwguard_bdev whole;
+	struct fwguard_gpt gpt;
+	struct fwguard_gpt_part entry;
+	dev_t dev;
+};
 
 /**
  * fwguard_range_count() - number of published protected ranges
@@ -48,6 +64,7 @@ struct fwguard_range *fwguard_range_get(unsigned int i)
  * @nr: number of sectors; 0 never overlaps
  *
  * Called from the bio hook with preemption disabled: no locks, no sleeping.
+ * A range is on every gendisk its protected disk carries (disk.c).
  *
  * Return: the first overlapping range, or NULL.
  */
@@ -59,35 +76,60 @@ notrace struct fwguard_range *fwguard_range_overlapping(const struct gendisk *di
 	for (i = 0; i < n; i++) {
 		struct fwguard_range *r = &fwguard_ranges[i];
 
-		if (READ_ONCE(r->disk) == disk && start < r->start + r->nr_sectors &&
-		    r->start < start + nr)
+		if (start < r->start + r->nr_sectors && r->start < start + nr &&
+		    fwguard_disk_carries(r->pd, disk))
 			return r;
 	}
 	return NULL;
 }
 
 /**
+ * fwguard_disk_holds_ranges() - does a gendisk carry protected ranges?
+ * @disk: whole disk
+ *
+ * For checks that judge a whole disk (passthrough commands). Lockless.
+ *
+ * Return: true when a protected disk carries @disk.
+ */
+notrace bool fwguard_disk_holds_ranges(const struct gendisk *disk)
+{
+	unsigned int i, n = fwguard_range_count();
+
+	for (i = 0; i < n; i++)
+		if (fwguard_disk_carries(fwguard_ranges[i].pd, disk))
+			return true;
+	return false;
+}
+
+/**
  * fwguard_range_by_dev() - the range recorded for a partition device number
  * @dev: partition device number as given to FWGUARD_IOC_PROTECT
  *
- * Return: the range, or NULL when @dev is not protected.
+ * Return: the range, or NULL when @dev is not a protected partition.
  */
 struct fwguard_range *fwguard_range_by_dev(dev_t dev)
 {
 	unsigned int i, n = fwguard_range_count();
 
+	if (!dev)
+		return NULL;
 	for (i = 0; i < n; i++)
-		if (fwguard_ranges[i].part_dev == dev)
+		if (!fwguard_ranges[i].gpt_area &&
+		    READ_ONCE(fwguard_ranges[i].part_dev) == dev)
 			return &fwguard_ranges[i];
 	return NULL;
 }
 
-static int fwguard_range_merge(struct fwguard_range *r, sector_t start,
-			       sector_t nr, const struct fwguard_protect *p)
+/* Same partition, same identity: only the active flag may be added. */
+static int fwguard_range_merge(struct fwguard_range *r,
+			       const struct fwguard_protect_ctx *c,
+			       const struct fwguard_protect *p)
 {
 	bool active = p->flags & FWGUARD_PROTECT_ACTIVE;
 
-	if (r->start != start || r->nr_sectors != nr ||
+	if (r->gpt_area || r->start != c->entry.start ||
+	    r->nr_sectors != c->entry.nr_sectors ||
+	    !guid_equal(&r->part_guid, &c->entry.guid) ||
 	    strcmp(r->component, p->component))
 		return -EEXIST;
 	if (r->active && !active)
@@ -96,80 +138,201 @@ static int fwguard_range_merge(struct fwguard_range *r, sector_t start,
 	return 0;
 }
 
-static int fwguard_range_publish(struct fwguard_bdev *part,
-				  const struct fwguard_protect *p, dev_t dev)
+/* Publish one range; the caller checked that a slot is free. */
+static struct fwguard_range *fwguard_range_add(struct fwguard_disk *pd,
+					       struct gendisk *disk,
+					       sector_t start, sector_t nr)
 {
-	struct block_device *bdev = part->bdev;
-	sector_t start = bdev->bd_start_sect, nr = bdev_nr_sectors(bdev);
 	unsigned int n = fwguard_nr_ranges;
-	struct fwguard_range *r;
+	struct fwguard_range *r = &fwguard_ranges[n];
 
-	r = fwguard_range_overlapping(bdev->bd_disk, start, nr);
-	if (r)
-		return fwguard_range_merge(r, start, nr, p) ?: 1;
-	if (n == FWGUARD_MAX_RANGES)
-		return -ENOSPC;
-
-	r = &fwguard_ranges[n];
-	r->disk = bdev->bd_disk;
+	memset(r, 0, sizeof(*r));
+	r->disk = disk;
+	r->pd = pd;
 	r->start = start;
 	r->nr_sectors = nr;
-	r->part_dev = dev;
-	r->part = *part;
-	r->active = p->flags & FWGUARD_PROTECT_ACTIVE;
-	r->session = NULL;
-	r->capacity = get_capacity(bdev->bd_disk);
-	if (disk_to_dev(bdev->bd_disk)->parent)
-		r->parent_path = kobject_get_path(&disk_to_dev(bdev->bd_disk)->parent->kobj,
-						  GFP_KERNEL);
-	strscpy(r->component, p->component, sizeof(r->component));
-	snprintf(r->name, sizeof(r->name), "%pg", bdev);
-	smp_store_release(&fwguard_nr_ranges, n + 1);
+	return r;
+}
+
+static void fwguard_range_commit(struct fwguard_range *r)
+{
+	smp_store_release(&fwguard_nr_ranges, fwguard_nr_ranges + 1);
 	fwguard_policy_lock_in();
 	pr_info("protecting %s (%s sectors %llu+%llu) component %s%s\n",
-		r->name, r->disk->disk_name, (u64)start, (u64)nr, r->component,
-		r->active ? " [active]" : "");
+		r->name, r->disk->disk_name, (u64)r->start, (u64)r->nr_sectors,
+		r->component, r->active ? " [active]" : "");
+}
+
+/* The primary and backup GPT areas of a disk that just got its first range. */
+static void fwguard_range_add_gpt(struct fwguard_disk *pd, struct gendisk *disk,
+				  const struct fwguard_gpt *g)
+{
+	struct fwguard_range *r;
+
+	r = fwguard_range_add(pd, disk, 0, g->primary_sectors);
+	r->gpt_area = true;
+	strscpy(r->component, FWGUARD_GPT_COMPONENT, sizeof(r->component));
+	snprintf(r->name, sizeof(r->name), "%.20s:gpt", disk->disk_name);
+	fwguard_range_commit(r);
+
+	r = fwguard_range_add(pd, disk, g->backup_start, g->backup_sectors);
+	r->gpt_area = true;
+	strscpy(r->component, FWGUARD_GPT_COMPONENT, sizeof(r->component));
+	snprintf(r->name, sizeof(r->name), "%.20s:gpt-backup", disk->disk_name);
+	fwguard_range_commit(r);
+}
+
+/* A PARTUUID already bound to another range makes the identity ambiguous. */
+static bool fwguard_part_guid_taken(const guid_t *guid)
+{
+	unsigned int i;
+
+	for (i = 0; i < fwguard_nr_ranges; i++)
+		if (!fwguard_ranges[i].gpt_area &&
+		    guid_equal(&fwguard_ranges[i].part_guid, guid))
+			return true;
+	return false;
+}
+
+static int fwguard_range_publish(struct fwguard_protect_ctx *c,
+				 const struct fwguard_protect *p)
+{
+	struct block_device *bdev = c->part.bdev;
+	struct fwguard_range *r;
+	struct fwguard_disk *pd;
+	bool created = false;
+
+	r = fwguard_range_overlapping(bdev->bd_disk, c->entry.start,
+				      c->entry.nr_sectors);
+	if (r)
+		return fwguard_range_merge(r, c, p) ?: 1;
+	if (fwguard_nr_parts == FWGUARD_MAX_RANGES)
+		return -ENOSPC;
+	if (fwguard_part_guid_taken(&c->entry.guid))
+		return -ENOTUNIQ;
+	pd = fwguard_disk_bind(bdev->bd_disk, &c->gpt.disk_guid, &c->whole, &created);
+	if (IS_ERR(pd))
+		return PTR_ERR(pd);
+	if (created)
+		fwguard_range_add_gpt(pd, bdev->bd_disk, &c->gpt);
+
+	r = fwguard_range_add(pd, bdev->bd_disk, c->entry.start, c->entry.nr_sectors);
+	r->part_dev = c->dev;
+	r->part = c->part;
+	r->part_guid = c->entry.guid;
+	r->active = p->flags & FWGUARD_PROTECT_ACTIVE;
+	strscpy(r->component, p->component, sizeof(r->component));
+	snprintf(r->name, sizeof(r->name), "%pg", bdev);
+	fwguard_nr_parts++;
+	fwguard_range_commit(r);
 	return 0;
+}
+
+/* A component name a ticket can carry, and nothing after its NUL. */
+static bool fwguard_component_valid(const char *s, size_t size)
+{
+	size_t len = strnlen(s, size);
+
+	return len < size && !fwguard_ticket_check_component(s, size) &&
+	       !memchr_inv(s + len, 0, size - len);
+}
+
+/* Open the partition and its disk, and find its entry in the verified GPT. */
+static int fwguard_protect_resolve(struct fwguard_protect_ctx *c)
+{
+	struct block_device *bdev;
+	int err;
+
+	err = fwguard_bdev_open(&c->part, c->dev, false, NULL);
+	if (err)
+		return err == -ENODEV ? -ENXIO : err;
+	bdev = c->part.bdev;
+	if (!bdev_is_partition(bdev))
+		return -EINVAL;
+	err = fwguard_bdev_open(&c->whole, disk_devt(bdev->bd_disk), false, NULL);
+	if (err)
+		return err;
+	err = fwguard_gpt_read(bdev->bd_disk, &c->gpt);
+	if (err) {
+		pr_err("%pg: no consistent GPT (%d): not protecting it\n", bdev, err);
+		return err;
+	}
+	err = fwguard_gpt_entry_at(&c->gpt, bdev->bd_start_sect,
+				   bdev_nr_sectors(bdev), &c->entry);
+	if (err) {
+		pr_err("%pg: no GPT entry with exactly its sectors: not protecting it\n",
+		       bdev);
+		return err;
+	}
+	err = fwguard_gpt_entry_unique(&c->gpt, &c->entry);
+	if (err)
+		pr_err("%pg: GPT name '%s' or PARTUUID %pUl appears twice on the disk: not protecting it\n",
+		       bdev, c->entry.name, &c->entry.guid);
+	return err;
 }
 
 /**
  * fwguard_policy_protect() - add a protected partition (FWGUARD_IOC_PROTECT)
  * @p: request, already copied from userspace
  *
+ * The partition is bound to its disk's GPT as the module reads it from the
+ * medium: the disk GUID, the entry's PARTUUID and its exact extent.
+ *
  * Return: 0 on success (also for an identical, already protected range);
- * -EINVAL for unknown flags, a bad component name or a device that is not a
- * partition; -ENXIO when the device does not exist; -EEXIST when it overlaps
- * a protected range differently; -EPERM when it would clear the active flag;
- * -ENOSPC when the table is full.
+ * -EINVAL for unknown flags, a component name a ticket could not carry or a
+ * device that is not a partition; -ENXIO when the device does not exist;
+ * -EUCLEAN when the disk has no GPT, or its two copies are corrupt or
+ * differ; -ENOENT when no GPT entry has exactly the partition's sectors;
+ * -ENOTUNIQ when its GPT name or PARTUUID is carried by another entry, its
+ * PARTUUID by a protected range elsewhere, or its disk GUID by another
+ * protected disk; -EEXIST when it overlaps a protected range differently;
+ * -EPERM when it would clear the active flag; -ENOSPC when the table is
+ * full; -EIO, -ENOMEM.
  */
 int fwguard_policy_protect(const struct fwguard_protect *p)
 {
-	dev_t dev = MKDEV(p->dev_major, p->dev_minor);
-	struct fwguard_bdev part = {};
+	struct fwguard_protect_ctx c = { .dev = MKDEV(p->dev_major, p->dev_minor) };
 	int err;
 
 	if (p->flags & ~FWGUARD_PROTECT_ACTIVE ||
-	    !fwguard_name_valid(p->component, sizeof(p->component), false) ||
-	    p->dev_major != MAJOR(dev) || p->dev_minor != MINOR(dev))
+	    !fwguard_component_valid(p->component, sizeof(p->component)) ||
+	    p->dev_major != MAJOR(c.dev) || p->dev_minor != MINOR(c.dev))
 		return -EINVAL;
 
-	err = fwguard_bdev_open(&part, dev, false, NULL);
-	if (err)
-		return err == -ENODEV ? -ENXIO : err;
-	if (!bdev_is_partition(part.bdev)) {
-		err = -EINVAL;
-		goto out_close;
+	err = fwguard_protect_resolve(&c);
+	if (!err) {
+		mutex_lock(&fwguard_policy_lock);
+		err = fwguard_range_publish(&c, p);
+		mutex_unlock(&fwguard_policy_lock);
+		if (!err)
+			c.part.bdev = NULL;	/* the range keeps the partition open */
+		if (err > 0)
+			err = 0;	/* merged into an existing range */
 	}
+	fwguard_gpt_free(&c.gpt);
+	fwguard_bdev_close(&c.whole);	/* empty when a new disk entry took it */
+	fwguard_bdev_close(&c.part);
+	return err;
+}
 
-	mutex_lock(&fwguard_policy_lock);
-	err = fwguard_range_publish(&part, p, dev);
-	mutex_unlock(&fwguard_policy_lock);
-	if (!err)
-		return 0;	/* the range keeps the partition open */
-	if (err > 0)
-		err = 0;	/* merged into an existing range */
-out_close:
-	fwguard_bdev_close(&part);
+/* The partition of @disk that covers exactly @e's sectors. */
+static int fwguard_partition_at(struct gendisk *disk,
+				const struct fwguard_gpt_part *e, dev_t *out)
+{
+	struct block_device *part;
+	unsigned long idx;
+	int err = -ENOENT;
+
+	rcu_read_lock();
+	xa_for_each(&disk->part_tbl, idx, part) {
+		if (bdev_is_partition(part) && part->bd_start_sect == e->start &&
+		    bdev_nr_sectors(part) == e->nr_sectors) {
+			*out = part->bd_dev;
+			err = 0;
+			break;
+		}
+	}
+	rcu_read_unlock();
 	return err;
 }
 
@@ -178,9 +341,9 @@ static int fwguard_find_partition(const char *disk, const char *partname,
 				  dev_t *out)
 {
 	struct fwguard_bdev whole = {};
-	struct block_device *part;
+	struct fwguard_gpt_part e;
+	struct fwguard_gpt g;
 	char path[BDEVNAME_SIZE + 8];
-	unsigned long idx;
 	dev_t dev;
 	int err;
 
@@ -191,28 +354,21 @@ static int fwguard_find_partition(const char *disk, const char *partname,
 	err = fwguard_bdev_open(&whole, dev, false, NULL);
 	if (err)
 		return err;
-	err = -ENOENT;
-	rcu_read_lock();
-	xa_for_each(&whole.bdev->bd_disk->part_tbl, idx, part) {
-		if (!bdev_is_partition(part) || !part->bd_meta_info)
-			continue;
-		if (!strcmp(part->bd_meta_info->volname, partname)) {
-			*out = part->bd_dev;
-			err = 0;
-			break;
-		}
+	err = fwguard_gpt_read(whole.bdev->bd_disk, &g);
+	if (!err) {
+		err = fwguard_gpt_entry_named(&g, partname, &e) ?:
+		      fwguard_partition_at(whole.bdev->bd_disk, &e, out);
+		fwguard_gpt_free(&g);
 	}
-	rcu_read_unlock();
 	fwguard_bdev_close(&whole);
 	return err;
 }
 
 /* One "COMPONENT:DISK:PARTNAME[:active]" entry of the protect= parameter. */
-static int fwguard_protect_param_entry(char *entry)
+static int fwguard_protect_param_entry(char *entry, dev_t *dev)
 {
 	struct fwguard_protect p = { .size = sizeof(p) };
 	char *component, *disk, *partname, *flag;
-	dev_t dev;
 	int err;
 
 	component = strsep(&entry, ":");
@@ -226,16 +382,16 @@ static int fwguard_protect_param_entry(char *entry)
 		pr_err("protect=: bad entry, want COMPONENT:DISK:PARTNAME[:active]\n");
 		return -EINVAL;
 	}
-	err = fwguard_find_partition(disk, partname, &dev);
+	err = fwguard_find_partition(disk, partname, dev);
 	if (err) {
-		pr_err("protect=: no partition named '%s' on %s: %d\n",
-		       partname, disk, err);
+		pr_err("protect=: %s partition named '%s' on %s: %d\n",
+		       err == -ENOTUNIQ ? "more than one" : "no", partname, disk, err);
 		return err;
 	}
 	strscpy(p.component, component, sizeof(p.component));
 	p.flags = flag ? FWGUARD_PROTECT_ACTIVE : 0;
-	p.dev_major = MAJOR(dev);
-	p.dev_minor = MINOR(dev);
+	p.dev_major = MAJOR(*dev);
+	p.dev_minor = MINOR(*dev);
 	err = fwguard_policy_protect(&p);
 	if (err)
 		pr_err("protect=: cannot protect %s on %s: %d\n",
@@ -248,23 +404,40 @@ static int fwguard_protect_param_entry(char *entry)
  * @protect: "COMPONENT:DISK:PARTNAME[:active],..."
  *
  * Entries already applied stay applied when a later one fails: protection
- * never loosens, and the caller fails the load anyway.
+ * never loosens, and the caller fails the load anyway. Naming one partition
+ * twice is refused: the policy would say two things about one slot.
  *
- * Return: 0, -ENOMEM, or the errno of the first entry that could not be
- * applied.
+ * Return: 0; -EEXIST when two entries name the same partition; -ENOSPC for
+ * more entries than FWGUARD_MAX_RANGES; -ENOMEM; or the errno of the first
+ * entry that could not be applied (see fwguard_policy_protect(), and
+ * -ENOTUNIQ for a PARTNAME that two entries of the disk carry).
  */
 int fwguard_range_protect_param(const char *protect)
 {
+	dev_t seen[FWGUARD_MAX_RANGES];
 	char *list, *cursor, *entry;
+	unsigned int n = 0, i;
 	int err = 0;
 
 	list = kstrdup(protect, GFP_KERNEL);
 	if (!list)
 		return -ENOMEM;
 	cursor = list;
-	while (!err && (entry = strsep(&cursor, ",")))
-		if (*entry)
-			err = fwguard_protect_param_entry(entry);
+	while (!err && (entry = strsep(&cursor, ","))) {
+		if (!*entry)
+			continue;
+		if (n == ARRAY_SIZE(seen)) {
+			err = -ENOSPC;
+			break;
+		}
+		err = fwguard_protect_param_entry(entry, &seen[n]);
+		for (i = 0; !err && i < n; i++)
+			if (seen[i] == seen[n])
+				err = -EEXIST;
+		if (err == -EEXIST)
+			pr_err("protect=: a partition is named twice\n");
+		n++;
+	}
 	kfree(list);
 	return err;
 }
@@ -274,7 +447,9 @@ int fwguard_range_protect_param(const char *protect)
  * @buf: output buffer
  * @size: its size
  *
- * Called with fwguard_policy_lock held.
+ * Called with fwguard_policy_lock held. One "range" line per partition (its
+ * GPT identity on an "identity" line after it), one "gpt" line per GPT area,
+ * and the number of block device handles the module holds.
  *
  * Return: bytes written.
  */
@@ -286,14 +461,41 @@ ssize_t fwguard_ranges_show(char *buf, size_t size)
 	for (i = 0; i < n; i++) {
 		struct fwguard_range *r = &fwguard_ranges[i];
 
+		if (r->gpt_area) {
+			len += scnprintf(buf + len, size - len,
+					 "gpt %s disk %s start %llu sectors %llu disk_guid %pUl\n",
+					 r->name, r->disk->disk_name, (u64)r->start,
+					 (u64)r->nr_sectors, &r->pd->guid);
+			continue;
+		}
 		len += scnprintf(buf + len, size - len,
-				 "range %s disk %s start %llu sectors %llu component %s%s%s\n",
+				 "range %s disk %s start %llu sectors %llu component %s%s%s\n"
+				 "identity %s disk_guid %pUl partuuid %pUl\n",
 				 r->name, r->disk->disk_name, (u64)r->start,
 				 (u64)r->nr_sectors, r->component,
 				 READ_ONCE(r->active) ? " active" : "",
-				 r->session ? " session" : "");
+				 r->session ? " session" : "",
+				 r->name, &r->pd->guid, &r->part_guid);
 	}
+	len += scnprintf(buf + len, size - len, "handles %u\n",
+			 fwguard_disk_handles());
 	return len;
+}
+
+/**
+ * fwguard_range_handles() - partitions the ranges hold open
+ *
+ * Called with fwguard_policy_lock held.
+ *
+ * Return: the count.
+ */
+unsigned int fwguard_range_handles(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < fwguard_nr_ranges; i++)
+		n += !!fwguard_ranges[i].part.bdev;
+	return n;
 }
 
 /**
@@ -306,8 +508,7 @@ void fwguard_ranges_exit(void)
 {
 	unsigned int i;
 
-	for (i = 0; i < fwguard_nr_ranges; i++) {
+	for (i = 0; i < fwguard_nr_ranges; i++)
 		fwguard_bdev_close(&fwguard_ranges[i].part);
-		kfree(fwguard_ranges[i].parent_path);
-	}
+	fwguard_disks_exit();
 }

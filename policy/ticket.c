@@ -358,6 +358,44 @@ const char *fwguard_ticket_strerror(int err)
 	return error_phrases[code];
 }
 
+/* Length of a NUL-terminated array member, or @cap when it has no NUL. */
+static size_t bounded_strlen(const char *s, size_t cap)
+{
+	size_t n;
+
+	for (n = 0; n < cap && s[n]; n++)
+		;
+	return n;
+}
+
+static int check_member(const char *s, size_t size, size_t max, enum charset cs,
+			size_t *len)
+{
+	*len = bounded_strlen(s, size);
+	if (*len == size)
+		return -FWGUARD_TICKET_ESTR_LONG;
+	return check_string((const uint8_t *)s, *len, max, cs);
+}
+
+/**
+ * fwguard_ticket_check_component() - is a name one a ticket's component can be?
+ * @s: NUL-terminated name in a field of @size bytes
+ * @size: size of the field
+ *
+ * For the kernel's PROTECT: a range's component is only useful if a ticket
+ * can name it, so both sides accept the same names.
+ *
+ * Return: 0, or the negated FWGUARD_TICKET_E* code the parser would give.
+ */
+int fwguard_ticket_check_component(const char *s, size_t size)
+{
+	size_t len;
+
+	if (!s)
+		return -FWGUARD_TICKET_EINVAL;
+	return check_member(s, size, FWGUARD_COMPONENT_MAX, CHARSET_NAME, &len);
+}
+
 #ifndef __KERNEL__
 /*
  * The encoder serves updatectl and the tests only; the kernel never builds
@@ -400,25 +438,6 @@ static void put_field_le(struct ticket_writer *w, uint16_t tag, uint64_t v, unsi
 	put_le(w, tag, 2);
 	put_le(w, n, 2);
 	put_le(w, v, n);
-}
-
-/* Length of a NUL-terminated array member, or @cap when it has no NUL. */
-static size_t bounded_strlen(const char *s, size_t cap)
-{
-	size_t n;
-
-	for (n = 0; n < cap && s[n]; n++)
-		;
-	return n;
-}
-
-static int check_member(const char *s, size_t size, size_t max, enum charset cs,
-			size_t *len)
-{
-	*len = bounded_strlen(s, size);
-	if (*len == size)
-		return -FWGUARD_TICKET_ESTR_LONG;
-	return check_string((const uint8_t *)s, *len, max, cs);
 }
 
 struct ticket_lengths {

@@ -108,6 +108,7 @@ enum fwguard_ticket_error {
 
 int fwguard_ticket_parse(const void *buf, size_t len, struct fwguard_ticket *out);
 const char *fwguard_ticket_strerror(int err);
+int fwguard_ticket_check_component(const char *s, size_t size);
 
 #ifndef __KERNEL__
 int fwguard_ticket_encode(const struct fwguard_ticket *t, void *buf, size_t cap,

@@ -42,8 +42,9 @@
  * @dev_major: In: major number of the partition block device.
  * @dev_minor: In: minor number of the partition block device.
  * @component: In: NUL-terminated component name ([A-Za-z0-9._-], 1..31
- *	bytes); tickets for this partition must name it. Bytes after the NUL
- *	must be zero.
+ *	bytes, the first a letter or digit: what a ticket's component may be);
+ *	tickets for this partition must name it. Bytes after the NUL must be
+ *	zero.
  *
  * The module records the partition as (whole disk, first sector, sector
  * count); later changes to the partition table do not move the protection.
@@ -139,10 +140,18 @@ struct fwguard_commit {
  * (more ranges, a higher floor, more slots marked active) and the module
  * cannot be unloaded until reboot. Repeating an identical range succeeds and
  * may add FWGUARD_PROTECT_ACTIVE.
+ * The partition is bound to its disk's GPT as the kernel reads it from the
+ * medium (disk GUID, PARTUUID, exact extent); the first partition of a disk
+ * also protects that disk's primary and backup GPT.
  * Errors: ENXIO (no such block device), EINVAL (not a partition, bad
- * component name), EEXIST (overlaps a protected range with different bounds
- * or component), EPERM (would clear ACTIVE on a protected range),
- * ENOSPC (FWGUARD_MAX_RANGES reached).
+ * component name), EUCLEAN (the disk has no GPT, or its primary and backup
+ * copies are corrupt or differ), ENOENT (no GPT entry has exactly the
+ * partition's sectors), ENOTUNIQ (another GPT entry of the disk has the same
+ * name or PARTUUID, another protected range the same PARTUUID, or another
+ * protected disk the same disk GUID), EEXIST (overlaps a protected range
+ * with different bounds or component), EPERM (would clear ACTIVE on a
+ * protected range), ENOSPC (FWGUARD_MAX_RANGES reached, or four disks hold
+ * ranges), EIO (the GPT could not be read), ENOMEM.
  */
 #define FWGUARD_IOC_PROTECT	_IOW(FWGUARD_IOC_MAGIC, 1, struct fwguard_protect)
 
