@@ -136,9 +136,10 @@ TEST_F(enforce, unprotected_partition_still_writable)
 	/* And through the whole disk, next to the protected range. */
 	EXPECT_EQ(0, fwg_write_direct(self->b.disk, self->data.start * 512 + BLK,
 				      seed ^ 0xff, BLK));
-	/* Before the first slot: the GPT area is not protected either. */
-	ASSERT_EQ(0, fwg_read_direct(self->b.disk, 0, back, BLK));
-	EXPECT_EQ(0, fwg_write_direct(self->b.disk, 0, 0, 0) ?: 0);
+	/* Before the first slot, after the GPT's entry array: not protected. */
+	EXPECT_EQ(0, fwg_write_direct(self->b.disk, 6 * BLK, seed, BLK));
+	ASSERT_EQ(0, fwg_read_direct(self->b.disk, 6 * BLK, back, BLK));
+	EXPECT_EQ(0, memcmp(want, back, BLK));
 }
 
 TEST_F(enforce, discard_and_zeroout_refused)
