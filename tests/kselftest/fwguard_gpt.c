@@ -60,14 +60,9 @@ FIXTURE(gpt)
 
 FIXTURE_SETUP(gpt)
 {
-	uint64_t start, n;
-
 	ASSERT_EQ(0, fwg_setup(&self->a, &self->b));
-	ASSERT_EQ(0, fwg_read_u64("/sys/block/vda/size", &self->disk_sectors));
-	ASSERT_EQ(0, backup_area("vda", &start, &n));
 	/* mkdisk's GPT: 128 entries, backup in the disk's last 33 sectors. */
-	ASSERT_EQ(self->disk_sectors - 33, start);
-	ASSERT_EQ(33, (int)n);
+	ASSERT_EQ(0, fwg_read_u64("/sys/block/vda/size", &self->disk_sectors));
 	self->backup_off = (self->disk_sectors * 512 - sizeof(self->backup));
 	ASSERT_EQ(0, fwg_read_direct(self->b.disk, 0, self->primary, sizeof(self->primary)));
 	ASSERT_EQ(0, fwg_read_direct(self->b.disk, self->backup_off, self->backup,
@@ -291,8 +286,13 @@ TEST_F(gpt, status_shows_disk_guid_and_partuuid)
 {
 	char text[8192] = "", want[160];
 	const uint8_t *g = self->primary + 512 + 56;	/* header's disk GUID */
+	uint64_t start, sectors;
 	size_t n;
 	FILE *f;
+
+	ASSERT_EQ(0, backup_area("vda", &start, &sectors));
+	EXPECT_EQ(self->disk_sectors - 33, start);
+	EXPECT_EQ(33, (int)sectors);
 
 	f = fopen(FWG_SYSFS "/policy", "r");
 	ASSERT_NE(NULL, f);
@@ -305,6 +305,7 @@ TEST_F(gpt, status_shows_disk_guid_and_partuuid)
 		 self->b.name, g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6], g[8], g[9],
 		 g[10], g[11], g[12], g[13], g[14], g[15]);
 	EXPECT_NE(NULL, strstr(text, want)) TH_LOG("want %s in:\n%s", want, text);
+	EXPECT_NE(NULL, strstr(text, "gpt vda:gpt disk vda start 0 sectors 34 "));
 }
 
 TEST_HARNESS_MAIN
