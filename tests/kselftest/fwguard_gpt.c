@@ -91,21 +91,26 @@ static int write_back(const char *node, uint64_t off, const void *buf, size_t le
 	return n == (ssize_t)len ? 0 : -EIO;
 }
 
-FIXTURE_TEARDOWN(gpt)
+static void drop_loop(FIXTURE_DATA(gpt) *self)
 {
 	char cmd[160];
-
-	/* A test that got through leaves the GPT as it found it for the next. */
-	if (!gpt_unchanged(self)) {
-		write_back(self->b.disk, 0, self->primary, sizeof(self->primary));
-		write_back(self->b.disk, self->backup_off, self->backup, sizeof(self->backup));
-	}
 
 	if (self->loop[0]) {
 		snprintf(cmd, sizeof(cmd), "losetup -d %s", self->loop);
 		run(cmd);
 		unlink(self->img);
+		self->loop[0] = 0;
 	}
+}
+
+FIXTURE_TEARDOWN(gpt)
+{
+	/* A test that got through leaves the GPT as it found it for the next. */
+	if (!gpt_unchanged(self)) {
+		write_back(self->b.disk, 0, self->primary, sizeof(self->primary));
+		write_back(self->b.disk, self->backup_off, self->backup, sizeof(self->backup));
+	}
+	drop_loop(self);
 }
 
 /* Both GPT copies read back byte for byte as in set-up. */
@@ -121,15 +126,17 @@ static int gpt_unchanged(FIXTURE_DATA(gpt) *self)
 	return !memcmp(now, self->backup, sizeof(self->backup));
 }
 
+#define IMG_BYTES (8 << 20)
+#define GPT_TEST_GUID "6f776761-0000-4000-8000-0000000000ff"
+
 /*
- * A loop device over a fresh image whose GPT sgdisk builds from @layout,
- * with the byte at @corrupt (when not negative) changed first; its
- * partitions appear as @self->loop "pN".
+ * A fresh image whose GPT sgdisk builds from @layout, with the bytes at
+ * @corrupt and @corrupt2 (when not negative) changed afterwards.
  */
-static int make_loop(FIXTURE_DATA(gpt) *self, const char *layout, long corrupt)
+static int make_image(FIXTURE_DATA(gpt) *self, const char *layout, long corrupt,
+		      long corrupt2)
 {
 	char cmd[512];
-	FILE *p;
 	int fd;
 
 	snprintf(self->img, sizeof(self->img), "/tmp/fwg-gpt-%d.img", getpid());
@@ -137,12 +144,26 @@ static int make_loop(FIXTURE_DATA(gpt) *self, const char *layout, long corrupt)
 		 self->img, self->img, layout, self->img);
 	if (run(cmd))
 		return -EIO;
-	if (corrupt >= 0) {
-		fd = open(self->img, O_RDWR | O_CLOEXEC);
-		if (fd < 0 || pwrite(fd, "x", 1, corrupt) != 1)
-			return -EIO;
+	if (corrupt < 0)
+		return 0;
+	fd = open(self->img, O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (pwrite(fd, "x", 1, corrupt) != 1 ||
+	    (corrupt2 >= 0 && pwrite(fd, "x", 1, corrupt2) != 1)) {
 		close(fd);
+		return -EIO;
 	}
+	close(fd);
+	return 0;
+}
+
+/* A loop device over the image; its partitions appear as @self->loop "pN". */
+static int attach_loop(FIXTURE_DATA(gpt) *self)
+{
+	char cmd[160];
+	FILE *p;
+
 	snprintf(cmd, sizeof(cmd), "modprobe loop 2>/dev/null; losetup -P -f --show %s",
 		 self->img);
 	p = popen(cmd, "r");
@@ -156,6 +177,17 @@ static int make_loop(FIXTURE_DATA(gpt) *self, const char *layout, long corrupt)
 		return -ENODEV;
 	usleep(200000);
 	return 0;
+}
+
+static int make_loop2(FIXTURE_DATA(gpt) *self, const char *layout, long corrupt,
+		      long corrupt2)
+{
+	return make_image(self, layout, corrupt, corrupt2) ?: attach_loop(self);
+}
+
+static int make_loop(FIXTURE_DATA(gpt) *self, const char *layout, long corrupt)
+{
+	return make_loop2(self, layout, corrupt, -1);
 }
 
 /* PROTECT partition @pno of the loop device with @component; 0 or -errno. */
@@ -243,7 +275,7 @@ TEST_F(gpt, protect_duplicate_partlabel_enotuniq)
 TEST_F(gpt, protect_corrupt_gpt_euclean)
 {
 	/* One byte of the backup header's disk GUID: its CRC no longer matches. */
-	ASSERT_EQ(0, make_loop(self, "-n 1:2048:+1M -c 1:solo", (8 << 20) - 512 + 60));
+	ASSERT_EQ(0, make_loop(self, "-n 1:2048:+1M -c 1:solo", IMG_BYTES - 512 + 60));
 	EXPECT_EQ(-EUCLEAN, protect_loop(self, 1, "gpttest"));
 }
 
@@ -274,6 +306,46 @@ TEST_F(gpt, protect_corrupt_primary_entries_euclean)
 	 */
 	ASSERT_EQ(0, make_loop(self, "-n 1:2048:+1M -c 1:solo", 1024 + 56 + 2));
 	ASSERT_EQ(0, blkpg_add(self, 1, 2048 * 512, 1 << 20));
+	EXPECT_EQ(-EUCLEAN, protect_loop(self, 1, "gpttest"));
+}
+
+TEST_F(gpt, protect_gpt_with_bad_crcs_euclean)
+{
+	/*
+	 * The same byte changed in both copies: they still agree with each
+	 * other, only the CRCs tell. First entry 1's name in both entry
+	 * arrays, then the reserved field of both headers.
+	 */
+	ASSERT_EQ(0, make_loop2(self, "-n 1:2048:+1M -c 1:solo", 1024 + 56 + 2,
+				IMG_BYTES - 33 * 512 + 56 + 2));
+	ASSERT_EQ(0, blkpg_add(self, 1, 2048 * 512, 1 << 20));
+	EXPECT_EQ(-EUCLEAN, protect_loop(self, 1, "gpttest"));
+	drop_loop(self);
+	ASSERT_EQ(0, make_loop2(self, "-n 1:2048:+1M -c 1:solo", 512 + 20,
+				IMG_BYTES - 512 + 20));
+	ASSERT_EQ(0, blkpg_add(self, 1, 2048 * 512, 1 << 20));
+	EXPECT_EQ(-EUCLEAN, protect_loop(self, 1, "gpttest"));
+}
+
+TEST_F(gpt, protect_gpt_copies_disagree_euclean)
+{
+	char cmd[512];
+
+	/*
+	 * Two valid copies that describe different tables: the backup of an
+	 * image with the same disk GUID whose entry is named differently.
+	 * The kernel's own scan takes the primary; fwguard refuses to guess.
+	 */
+	ASSERT_EQ(0, run("rm -f /tmp/fwg-other.img && truncate -s 8M /tmp/fwg-other.img && "
+			 "sgdisk -o -U " GPT_TEST_GUID " -n 1:2048:+1M -c 1:other "
+			 "/tmp/fwg-other.img >/dev/null"));
+	ASSERT_EQ(0, make_image(self, "-U " GPT_TEST_GUID " -n 1:2048:+1M -c 1:solo", -1, -1));
+	snprintf(cmd, sizeof(cmd),
+		 "dd if=/tmp/fwg-other.img of=%s bs=512 skip=%d seek=%d count=33 conv=notrunc status=none",
+		 self->img, IMG_BYTES / 512 - 33, IMG_BYTES / 512 - 33);
+	ASSERT_EQ(0, run(cmd));
+	unlink("/tmp/fwg-other.img");
+	ASSERT_EQ(0, attach_loop(self));
 	EXPECT_EQ(-EUCLEAN, protect_loop(self, 1, "gpttest"));
 }
 
