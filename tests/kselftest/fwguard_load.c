@@ -2,7 +2,8 @@
 /*
  * fwguard module loading, in a guest where fwguard is not loaded yet (it
  * cannot be unloaded once a policy is locked): bad parameters fail the
- * load, trusted mode refuses unvouched keys, protect= is in force as soon
+ * load (an ambiguous GPT name with ENOTUNIQ, a slot named twice with
+ * EEXIST), trusted mode refuses unvouched keys, protect= is in force as soon
  * as the load returns, and tickets are refused until a provision-mode
  * keyring is sealed. Runs in a boot of its own (tests/host/fwguard_load.sh);
  * skips when the module is already loaded.
@@ -33,8 +34,29 @@ static int unload(void)
 	return syscall(SYS_delete_module, "fwguard", O_NONBLOCK) ? -errno : 0;
 }
 
+/* A loop device whose GPT names two entries "dup" (and one "uniq"). */
+static int dup_label_loop(char *loop, size_t len)
+{
+	FILE *p;
+
+	if (system("rm -f /tmp/fwg-dup.img && truncate -s 8M /tmp/fwg-dup.img && "
+		   "sgdisk -o -n 1:2048:+1M -c 1:dup -n 2:0:+1M -c 2:dup -n 3:0:+1M -c 3:uniq "
+		   "/tmp/fwg-dup.img >/dev/null"))
+		return -EIO;
+	p = popen("modprobe loop 2>/dev/null; losetup -P -f --show /tmp/fwg-dup.img", "r");
+	if (!p)
+		return -errno;
+	if (!fgets(loop, (int)len, p))
+		loop[0] = 0;
+	pclose(p);
+	loop[strcspn(loop, "\n")] = 0;
+	usleep(200000);
+	return strncmp(loop, "/dev/", 5) ? -ENODEV : 0;
+}
+
 TEST(load_sequence)
 {
+	char loop[32], params[160];
 	struct fwguard_ticket t;
 	struct fwg_part a, b;
 	uint8_t image[4096];
@@ -49,6 +71,19 @@ TEST(load_sequence)
 	EXPECT_EQ(-EINVAL, load("keyring_mode=lenient"));
 	EXPECT_EQ(-ENOENT, load("protect=firmware:vda:no_such_slot"));
 	EXPECT_EQ(-1, access("/sys/module/fwguard", F_OK));
+
+	/* A name two GPT entries carry says no partition; one slot named twice. */
+	ASSERT_EQ(0, dup_label_loop(loop, sizeof(loop)));
+	snprintf(params, sizeof(params), "protect=firmware:%s:dup", loop + 5);
+	EXPECT_EQ(-ENOTUNIQ, load(params));
+	snprintf(params, sizeof(params), "protect=firmware:%s:uniq,firmware:%s:dup",
+		 loop + 5, loop + 5);
+	EXPECT_EQ(-ENOTUNIQ, load(params));
+	EXPECT_EQ(-EEXIST, load("protect=" FWG_COMPONENT ":vda:fw_b," FWG_COMPONENT ":vda:fw_b"));
+	EXPECT_EQ(-1, access("/sys/module/fwguard", F_OK));
+	/* Nothing stays held: the loop device can go. */
+	snprintf(params, sizeof(params), "losetup -d %s", loop);
+	EXPECT_EQ(0, system(params));
 
 	/* Trusted mode: a certificate no builtin key vouches for is refused. */
 	ASSERT_EQ(0, load("keyring_mode=trusted"));
