@@ -194,7 +194,6 @@ extern bool fwguard_production;
 /* policy.c */
 bool fwguard_policy_locked(void);
 void fwguard_policy_lock_in(void);
-bool fwguard_name_valid(const char *s, size_t size, bool allow_empty);
 int fwguard_policy_set(const struct fwguard_policy *p);
 int fwguard_policy_from_params(const char *protect, const char *device_class,
 			       const char *serial, u64 floor);

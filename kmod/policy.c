@@ -44,15 +44,8 @@ bool fwguard_policy_locked(void)
 	return READ_ONCE(fwguard_locked);
 }
 
-/**
- * fwguard_name_valid() - a NUL-terminated name in a fixed field
- * @s: the field
- * @size: its size
- * @allow_empty: whether "" is acceptable
- *
- * Return: true when @s holds [A-Za-z0-9._:+-] and only zeroes after its NUL.
- */
-bool fwguard_name_valid(const char *s, size_t size, bool allow_empty)
+/* A NUL-terminated name in a fixed field: [A-Za-z0-9._-], zero after the NUL. */
+static bool fwguard_name_valid(const char *s, size_t size, bool allow_empty)
 {
 	size_t len = strnlen(s, size), i;
 
