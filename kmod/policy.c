@@ -197,7 +197,8 @@ static int fwguard_range_publish(struct fwguard_bdev *part,
  * -EINVAL for unknown flags, a bad component name or a device that is not a
  * partition; -ENXIO when the device does not exist; -EEXIST when it overlaps
  * a protected range differently; -EPERM when it would clear the active flag;
- * -ENOSPC when the table is full.
+ * -ENOSPC when the table (or the request gate's) is full; -EBUSY or another
+ * ftrace errno when the disk's driver cannot be gated.
  */
 int fwguard_policy_protect(const struct fwguard_protect *p)
 {
@@ -218,6 +219,10 @@ int fwguard_policy_protect(const struct fwguard_protect *p)
 		goto out_close;
 	}
 
+	/* Requests of every origin meet the gate before the range is live. */
+	err = fwguard_gate_watch_disk(part.bdev->bd_disk);
+	if (err)
+		goto out_close;
 	mutex_lock(&fwguard_policy_lock);
 	err = fwguard_range_publish(&part, p, dev);
 	mutex_unlock(&fwguard_policy_lock);
