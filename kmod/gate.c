@@ -66,6 +66,14 @@ enum fwguard_drv {
  * A protected queue. The pointers are only compared, never dereferenced,
  * so an entry that outlives its queue can only make the gate stricter.
  */
+static const char *const fwguard_drv_name[] = {
+	[FWGUARD_DRV_OTHER] = "unknown-driver",
+	[FWGUARD_DRV_SCSI] = "SCSI",
+	[FWGUARD_DRV_NVME] = "NVMe",
+	[FWGUARD_DRV_MMC] = "MMC",
+	[FWGUARD_DRV_VIRTIO] = "virtio-blk",
+};
+
 struct fwguard_gate_queue {
 	const struct request_queue *q;
 	const void *ctrl;		/* q->tag_set->driver_data */
@@ -377,22 +385,23 @@ static int fwguard_gate_hook_fn(unsigned long ip, bool batch)
 
 static enum fwguard_drv fwguard_gate_driver(struct request_queue *q)
 {
-	struct scsi_device *(*from_queue)(struct request_queue *q);
-	struct scsi_device *sdev = NULL;
+	const struct scsi_device *sdev;
 	char name[KSYM_NAME_LEN];
 	size_t pdu = q->tag_set ? q->tag_set->cmd_size : 0;
 
+	/* "%ps" names a module's symbol as "name [module]". */
 	snprintf(name, sizeof(name), "%ps", q->mq_ops->queue_rq);
+	name[strcspn(name, " ")] = 0;
+	/*
+	 * SCSI: the midlayer's queue_rq, a pdu that holds a scsi_cmnd, and
+	 * queuedata the scsi_device that owns this very queue
+	 * (scsi_device_from_queue() makes the same check but is exported
+	 * only for pktcdvd).
+	 */
 	if (!strcmp(name, "scsi_queue_rq") && pdu >= sizeof(struct scsi_cmnd)) {
-		/* Ask the SCSI midlayer, without making it a load dependency. */
-		from_queue = symbol_get(scsi_device_from_queue);
-		if (from_queue)
-			sdev = from_queue(q);
-		if (from_queue)
-			symbol_put(scsi_device_from_queue);
-		if (sdev)
-			put_device(&sdev->sdev_gendev);
-		return sdev ? FWGUARD_DRV_SCSI : FWGUARD_DRV_OTHER;
+		sdev = q->queuedata;
+		return sdev && sdev->request_queue == q ? FWGUARD_DRV_SCSI :
+							  FWGUARD_DRV_OTHER;
 	}
 	if ((!strcmp(name, "nvme_queue_rq") || !strcmp(name, "nvme_tcp_queue_rq") ||
 	     !strcmp(name, "nvme_rdma_queue_rq") || !strcmp(name, "nvme_loop_queue_rq")) &&
@@ -425,10 +434,10 @@ static int fwguard_gate_add_queue(struct gendisk *disk)
 	g->parent = disk_to_dev(disk)->parent;
 	g->drv = fwguard_gate_driver(q);
 	smp_store_release(&fwguard_gate_nr, n + 1);
-	pr_info("request gate on %s (%ps, passthrough %s)\n", disk->disk_name,
-		q->mq_ops->queue_rq,
-		g->drv == FWGUARD_DRV_OTHER || g->drv == FWGUARD_DRV_MMC ?
-		"refused" : "by allowlist");
+	pr_notice("request gate on %s (%ps): %s passthrough %s\n", disk->disk_name,
+		  q->mq_ops->queue_rq, fwguard_drv_name[g->drv],
+		  g->drv == FWGUARD_DRV_OTHER || g->drv == FWGUARD_DRV_MMC ?
+		  "refused" : "by allowlist");
 	return 0;
 }
 
