@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * fwguard enforcement: two ftrace hooks and the refusal report.
+ * fwguard enforcement at the entry points: ftrace hooks that refuse early
+ * with a clear errno, and the refusal report. The request gate (gate.c)
+ * is the check below them all.
  *
  * Every bio passes submit_bio_noacct(), whoever built it (page cache
  * writeback, O_DIRECT, loop, device-mapper, md, BLKDISCARD). The bio hook
@@ -26,18 +28,18 @@
  * page cache and failing at writeback. mmap writes and fallocate still
  * reach only the bio hook.
  *
- * The passthrough hook closes the block-node ioctls that send raw device
- * commands without building bios (SG_IO, SCSI_IOCTL_SEND_COMMAND,
- * CDROM_SEND_PACKET, NVMe and MMC command ioctls): on a disk that holds a
- * protected range they fail with EPERM, all of them, reads included,
- * because a command's effect cannot be judged safely from the ioctl entry
- * (the caller can rewrite the command block after any check). The char
- * devices that reach the same hardware (/dev/sgN, /dev/bsg/..., /dev/nvmeN
- * controller and ngXnY nodes) are not covered yet.
+ * The ioctl hooks (blkdev_ioctl, compat_blkdev_ioctl) give the block
+ * nodes of a disk that holds a range an early EPERM for raw device
+ * commands that are not on the allowlist (passthru.c), read from the
+ * caller's memory. The caller can rewrite the command after that look, so
+ * the answer is only early: the request gate (gate.c) judges the kernel's
+ * own copy where it reaches the driver, and is the only check for the
+ * char devices (/dev/sgN, /dev/bsg/..., /dev/nvmeN, ngXnY, io_uring).
  *
  * The disk hook wraps device_add_disk() so that a protected disk which is
  * deleted and added again (driver unbind/bind, bus rescan) is protected
- * again before its partitions exist (fwguard_policy_claim_disk()).
+ * again, and its queue gated, before its partitions exist
+ * (fwguard_policy_claim_disk(), fwguard_gate_sync()).
  *
  * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
