@@ -626,6 +626,20 @@ TEST(nvme_reads_allowed)
 
 /* ---- MMC ---- */
 
+/* SDHC/SDXC cards (CSD version 2) take block addresses, SDSC bytes. */
+static uint32_t mmc_address(uint64_t sector)
+{
+	char csd[64] = "";
+	FILE *f = fopen("/sys/class/block/mmcblk0/device/csd", "r");
+
+	if (f) {
+		if (!fgets(csd, sizeof(csd), f))
+			csd[0] = 0;
+		fclose(f);
+	}
+	return csd[0] == '4' ? (uint32_t)sector : (uint32_t)(sector * 512);
+}
+
 static int mmc_write(int multi, int compat)
 {
 	struct mmc_ioc_cmd *ic;
@@ -642,7 +656,7 @@ static int mmc_write(int multi, int compat)
 	memset(ic, 0, sizeof(*ic));
 	ic->write_flag = 1;
 	ic->opcode = multi ? 25 : 24;	/* WRITE_MULTIPLE_BLOCK / WRITE_BLOCK */
-	ic->arg = (uint32_t)mmc.fw_b.start;	/* SDHC: block address */
+	ic->arg = mmc_address(mmc.fw_b.start);
 	ic->flags = 0x15 | (1 << 5);	/* R1, MMC_CMD_ADTC */
 	ic->blksz = 512;
 	ic->blocks = multi ? 2 : 1;
@@ -671,7 +685,7 @@ TEST(mmc_ioctl_write_refused)
 /* ---- request-based device-mapper ---- */
 
 static void dm_multipath_attack(struct __test_metadata *_metadata, const char *mode,
-				int want)
+				int fill, int want)
 {
 	uint8_t before[PROBE], after[PROBE];
 	char node[64];
@@ -681,7 +695,7 @@ static void dm_multipath_attack(struct __test_metadata *_metadata, const char *m
 			"multipath 2 queue_mode %s 0 1 1 round-robin 0 1 1 /dev/vda 1\" "
 			"&& dmsetup mknodes fwg-mp-%s", mode, mode, mode));
 	snprintf(node, sizeof(node), "/dev/mapper/fwg-mp-%s", mode);
-	EXPECT_EQ(want, fwg_write_direct(node, vda_a.start * 512, 0x5c, PROBE));
+	EXPECT_EQ(want, fwg_write_direct(node, vda_a.start * 512, fill, PROBE));
 	EXPECT_EQ(0, sh("dmsetup remove fwg-mp-%s", mode));
 	ASSERT_EQ(0, fwg_read_direct(vda_a.disk, vda_a.start * 512, after, PROBE));
 	EXPECT_EQ(0, memcmp(before, after, PROBE));
@@ -691,19 +705,19 @@ TEST(dm_multipath_bio_write_refused)
 {
 	SETUP();
 	/* Bio clones meet the bio hook; the failed path fails the write. */
-	dm_multipath_attack(_metadata, "bio", -EIO);
+	dm_multipath_attack(_metadata, "bio", 0x5a, -EIO);
 }
 
 TEST(dm_multipath_rq_write_refused)
 {
 	SETUP();
-	dm_multipath_attack(_metadata, "rq", -EREMOTEIO);
+	dm_multipath_attack(_metadata, "rq", 0x5b, -EREMOTEIO);
 }
 
 TEST(dm_multipath_mq_write_refused)
 {
 	SETUP();
-	dm_multipath_attack(_metadata, "mq", -EREMOTEIO);
+	dm_multipath_attack(_metadata, "mq", 0x5c, -EREMOTEIO);
 }
 
 /* ---- authorised sessions, one per driver ---- */
