@@ -115,4 +115,29 @@ static inline void fwguard_bdev_close(struct fwguard_bdev *h)
 	h->bdev = NULL;
 }
 
+/*
+ * The head of the NVMe driver's per-request data (struct nvme_request in
+ * drivers/nvme/host/nvme.h, not a public header), which is the first
+ * member of the blk-mq pdu of every NVMe transport the gate decodes (pci,
+ * tcp, rdma, loop), identical in 6.1 and 6.12:
+ *   struct nvme_command *cmd; union nvme_result result; u8 genctr;
+ *   u8 retries; u8 flags; u16 status; ...
+ * and NVME_REQ_USERCMD = 1 << 1 marks requests built from userspace
+ * (nvme_alloc_user_request()). The gate checks at hook time that the
+ * queue's pdu is at least this large, and per request that @cmd points at
+ * mapped kernel memory; anything else refuses the command.
+ */
+#include <linux/nvme.h>
+struct fwguard_nvme_request {
+	struct nvme_command *cmd;
+	union nvme_result result;
+	u8 genctr;
+	u8 retries;
+	u8 flags;
+	u16 status;
+};
+#define FWGUARD_NVME_REQ_USERCMD	(1 << 1)
+static_assert(offsetof(struct fwguard_nvme_request, cmd) == 0);
+static_assert(offsetof(struct fwguard_nvme_request, flags) == 2 * sizeof(void *) + 2);
+
 #endif /* FWGUARD_COMPAT_H */

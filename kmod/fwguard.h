@@ -146,6 +146,8 @@ struct fwguard_stats {
 	atomic64_t refused_opens;
 	atomic64_t refused_writes;
 	atomic64_t refused_ioctls;
+	atomic64_t refused_requests;
+	atomic64_t refused_passthrough;
 	atomic64_t session_bios;
 	atomic64_t sessions_committed;
 	atomic64_t sessions_failed;
@@ -209,6 +211,19 @@ int fwguard_hooks_init(void);
 void fwguard_hooks_exit(void);
 void fwguard_session_bio_end(struct bio *bio);
 extern void *const fwguard_session_holder;
+
+/* gate.c */
+int fwguard_gate_init(void);
+void fwguard_gate_exit(void);
+int fwguard_gate_watch_disk(struct gendisk *disk);
+int fwguard_gate_sync(void);
+bool fwguard_gate_guards(struct gendisk *disk);
+
+/* passthru.c */
+struct nvme_command;
+bool fwguard_scsi_cdb_allowed(const u8 *cdb, unsigned int len);
+bool fwguard_nvme_cmd_allowed(const struct nvme_command *c, bool admin,
+			      bool user);
 
 /* keyring.c */
 extern struct key *fwguard_keyring;

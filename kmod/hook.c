@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * fwguard enforcement: two ftrace hooks and the refusal report.
+ * fwguard enforcement at the entry points: ftrace hooks that refuse early
+ * with a clear errno, and the refusal report. The request gate (gate.c)
+ * is the check below them all.
  *
  * Every bio passes submit_bio_noacct(), whoever built it (page cache
  * writeback, O_DIRECT, loop, device-mapper, md, BLKDISCARD). The bio hook
@@ -26,18 +28,18 @@
  * page cache and failing at writeback. mmap writes and fallocate still
  * reach only the bio hook.
  *
- * The passthrough hook closes the block-node ioctls that send raw device
- * commands without building bios (SG_IO, SCSI_IOCTL_SEND_COMMAND,
- * CDROM_SEND_PACKET, NVMe and MMC command ioctls): on a disk that holds a
- * protected range they fail with EPERM, all of them, reads included,
- * because a command's effect cannot be judged safely from the ioctl entry
- * (the caller can rewrite the command block after any check). The char
- * devices that reach the same hardware (/dev/sgN, /dev/bsg/..., /dev/nvmeN
- * controller and ngXnY nodes) are not covered yet.
+ * The ioctl hooks (blkdev_ioctl, compat_blkdev_ioctl) give the block
+ * nodes of a disk that holds a range an early EPERM for raw device
+ * commands that are not on the allowlist (passthru.c), read from the
+ * caller's memory. The caller can rewrite the command after that look, so
+ * the answer is only early: the request gate (gate.c) judges the kernel's
+ * own copy where it reaches the driver, and is the only check for the
+ * char devices (/dev/sgN, /dev/bsg/..., /dev/nvmeN, ngXnY, io_uring).
  *
  * The disk hook wraps device_add_disk() so that a protected disk which is
  * deleted and added again (driver unbind/bind, bus rescan) is protected
- * again before its partitions exist (fwguard_policy_claim_disk()).
+ * again, and its queue gated, before its partitions exist
+ * (fwguard_policy_claim_disk(), fwguard_gate_sync()).
  *
  * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
@@ -46,8 +48,11 @@
 
 #include <linux/audit.h>
 #include <linux/cdrom.h>
+#include <linux/compat.h>
+#include <linux/hdreg.h>
 #include <linux/major.h>
 #include <linux/mmc/ioctl.h>
+#include <linux/nvme.h>
 #include <linux/nvme_ioctl.h>
 #include <linux/bio.h>
 #include <linux/blkdev.h>
@@ -306,17 +311,27 @@ static void notrace fwguard_write_hook(unsigned long ip, unsigned long parent_ip
  */
 #define FWGUARD_FTRACE_FLAGS (FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT)
 
+/*
+ * Block ioctls that send raw device commands. The request gate judges the
+ * command the driver would receive; this entry check only turns the
+ * obvious refusals into EPERM before anything is copied or queued.
+ */
 static bool notrace fwguard_ioctl_is_passthrough(unsigned int cmd)
 {
 	switch (cmd) {
 	case SG_IO:
 	case SCSI_IOCTL_SEND_COMMAND:
 	case CDROM_SEND_PACKET:
+	case HDIO_DRIVE_CMD:
+	case HDIO_DRIVE_TASK:
+	case HDIO_DRIVE_TASKFILE:
 		return true;
 	case NVME_IOCTL_ID:
 		return false;
 	}
-	return _IOC_TYPE(cmd) == 'N' || _IOC_TYPE(cmd) == MMC_BLOCK_MAJOR;
+	/* NVMe, MMC, and persistent reservations / SED-OPAL ('p'). */
+	return _IOC_TYPE(cmd) == 'N' || _IOC_TYPE(cmd) == MMC_BLOCK_MAJOR ||
+	       _IOC_TYPE(cmd) == 'p';
 }
 
 static bool notrace fwguard_disk_protected(const struct gendisk *disk)
@@ -337,36 +352,150 @@ static struct block_device *notrace fwguard_ioctl_blocked(struct file *file,
 	if (!fwguard_range_count() || !fwguard_ioctl_is_passthrough(cmd))
 		return NULL;
 	bdev = I_BDEV(file->f_mapping->host);
-	return fwguard_disk_protected(bdev->bd_disk) ? bdev : NULL;
+	return fwguard_disk_protected(bdev->bd_disk) ||
+	       fwguard_gate_guards(bdev->bd_disk) ? bdev : NULL;
 }
 
-/* Runs instead of blkdev_ioctl() for a refused passthrough command. */
-static long fwguard_refuse_ioctl(struct file *file, unsigned int cmd,
-				 unsigned long arg)
-{
-	struct block_device *bdev = fwguard_ioctl_blocked(file, cmd);
+/* Longest CDB the gate decodes (struct scsi_cmnd::cmnd). */
+#define FWGUARD_MAX_CDB	32
 
+/* NVME_IOCTL_SUBMIT_IO from a 32-bit process (packed struct, 44 bytes). */
+#define FWGUARD_NVME_SUBMIT_IO32	_IOC(_IOC_WRITE, 'N', 0x42, 44)
+
+/* The CDB of an SG_IO header, native or 32-bit; false if unreadable. */
+static bool fwguard_sg_io_cdb(unsigned long arg, bool compat, u8 *cdb,
+			      unsigned int *len)
+{
+	void __user *cmdp;
+
+	if (compat) {
+		struct compat_sg_io_hdr h;
+
+		if (copy_from_user(&h, compat_ptr(arg), sizeof(h)))
+			return false;
+		*len = h.cmd_len;
+		cmdp = compat_ptr(h.cmdp);
+	} else {
+		struct sg_io_hdr h;
+
+		if (copy_from_user(&h, (void __user *)arg, sizeof(h)))
+			return false;
+		*len = h.cmd_len;
+		cmdp = h.cmdp;
+	}
+	*len = min_t(unsigned int, *len, FWGUARD_MAX_CDB);
+	return !copy_from_user(cdb, cmdp, *len);
+}
+
+/*
+ * Whether the command an ioctl carries is on the allowlist, read from the
+ * caller's memory. The caller can change it after this look, so this is
+ * only the early answer; the gate decides on the kernel's copy.
+ */
+static bool fwguard_ioctl_allowed(unsigned int cmd, unsigned long arg, bool compat)
+{
+	void __user *uarg = compat ? compat_ptr(arg) : (void __user *)arg;
+	struct nvme_command c = {};
+	u8 cdb[FWGUARD_MAX_CDB];
+	unsigned int len;
+	u8 op;
+
+	switch (cmd) {
+	case SG_IO:
+		return fwguard_sg_io_cdb(arg, compat, cdb, &len) &&
+		       fwguard_scsi_cdb_allowed(cdb, len);
+	case NVME_IOCTL_ADMIN_CMD:
+	case NVME_IOCTL_ADMIN64_CMD:
+	case NVME_IOCTL_IO_CMD:
+	case NVME_IOCTL_IO64_CMD:
+	case NVME_IOCTL_SUBMIT_IO:
+	case FWGUARD_NVME_SUBMIT_IO32:
+		/* The opcode is the first byte of every one of these structs. */
+		if (get_user(op, (u8 __user *)uarg))
+			return false;
+		c.common.opcode = op;
+		return fwguard_nvme_cmd_allowed(&c, cmd == NVME_IOCTL_ADMIN_CMD ||
+						cmd == NVME_IOCTL_ADMIN64_CMD, true);
+	}
+	return false;
+}
+
+static void fwguard_report_ioctl(struct block_device *bdev, unsigned int cmd)
+{
 	atomic64_inc(&fwguard_stats.refused_ioctls);
-	if (bdev)
-		pr_notice_ratelimited("refused passthrough ioctl 0x%x on %pg (disk holds protected ranges) pid %d comm %s uid %u\n",
-				      cmd, bdev, task_pid_nr(current), current->comm,
-				      from_kuid(&init_user_ns, current_uid()));
-	if (bdev)
-		fwguard_audit_ioctl(bdev, cmd);
-	return -EPERM;
+	pr_notice_ratelimited("refused passthrough ioctl 0x%x on %pg (disk holds protected ranges) pid %d comm %s uid %u\n",
+			      cmd, bdev, task_pid_nr(current), current->comm,
+			      from_kuid(&init_user_ns, current_uid()));
+	fwguard_audit_ioctl(bdev, cmd);
+}
+
+/*
+ * Run instead of blkdev_ioctl() and compat_blkdev_ioctl() for passthrough
+ * ioctls on a protected disk (or a sibling on its controller). Allowed
+ * commands go on to the original through the file's own operations; as
+ * with the open wrapper, that call must stay a real call (the hook knows
+ * it by its return address in this module), which the work after it
+ * ensures.
+ */
+static noinline long fwguard_blkdev_ioctl(struct file *file, unsigned int cmd,
+					  unsigned long arg)
+{
+	struct block_device *bdev = I_BDEV(file->f_mapping->host);
+	long ret;
+
+	if (!fwguard_ioctl_allowed(cmd, arg, false)) {
+		fwguard_report_ioctl(bdev, cmd);
+		return -EPERM;
+	}
+	ret = file->f_op->unlocked_ioctl(file, cmd, arg);
+	barrier();
+	return ret;
+}
+
+static noinline long fwguard_compat_blkdev_ioctl(struct file *file, unsigned int cmd,
+						 unsigned long arg)
+{
+	struct block_device *bdev = I_BDEV(file->f_mapping->host);
+	long ret;
+
+	if (!fwguard_ioctl_allowed(cmd, arg, true)) {
+		fwguard_report_ioctl(bdev, cmd);
+		return -EPERM;
+	}
+	ret = file->f_op->compat_ioctl(file, cmd, arg);
+	barrier();
+	return ret;
 }
 
 static void notrace fwguard_ioctl_hook(unsigned long ip, unsigned long parent_ip,
 				       struct ftrace_ops *ops,
 				       struct ftrace_regs *fregs)
 {
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
 	if (fwguard_ioctl_blocked((struct file *)fwguard_hook_arg(fregs, 0),
 				  (unsigned int)fwguard_hook_arg(fregs, 1)))
-		fwguard_hook_redirect(fregs, fwguard_refuse_ioctl);
+		fwguard_hook_redirect(fregs, fwguard_blkdev_ioctl);
+}
+
+static void notrace fwguard_compat_ioctl_hook(unsigned long ip, unsigned long parent_ip,
+					      struct ftrace_ops *ops,
+					      struct ftrace_regs *fregs)
+{
+	if (within_module(parent_ip, THIS_MODULE))
+		return;
+	if (fwguard_ioctl_blocked((struct file *)fwguard_hook_arg(fregs, 0),
+				  (unsigned int)fwguard_hook_arg(fregs, 1)))
+		fwguard_hook_redirect(fregs, fwguard_compat_blkdev_ioctl);
 }
 
 static struct ftrace_ops fwguard_ioctl_ops = {
 	.func = fwguard_ioctl_hook,
+	.flags = FWGUARD_FTRACE_FLAGS,
+};
+
+static struct ftrace_ops fwguard_compat_ioctl_ops = {
+	.func = fwguard_compat_ioctl_hook,
 	.flags = FWGUARD_FTRACE_FLAGS,
 };
 
@@ -387,6 +516,8 @@ static noinline int fwguard_device_add_disk(struct device *parent,
 	int err;
 
 	fwguard_policy_claim_disk(parent, disk);
+	/* The adopted disk's queue is gated before it can take requests. */
+	fwguard_gate_sync();
 	err = device_add_disk(parent, disk, groups);
 	fwguard_policy_settle_disk(disk, !err);
 	return err;
@@ -450,9 +581,12 @@ int fwguard_hooks_init(void)
 {
 	int err;
 
-	err = fwguard_hook_attach(&fwguard_bio_ops, "submit_bio_noacct");
+	err = fwguard_gate_init();
 	if (err)
 		return err;
+	err = fwguard_hook_attach(&fwguard_bio_ops, "submit_bio_noacct");
+	if (err)
+		goto out_gate;
 	err = fwguard_hook_attach(&fwguard_open_ops, FWGUARD_OPEN_HOOK_SYMBOL);
 	if (err)
 		goto out_bio;
@@ -462,11 +596,16 @@ int fwguard_hooks_init(void)
 	err = fwguard_hook_attach(&fwguard_ioctl_ops, "blkdev_ioctl");
 	if (err)
 		goto out_write;
-	err = fwguard_hook_attach(&fwguard_disk_ops, "device_add_disk");
+	err = fwguard_hook_attach(&fwguard_compat_ioctl_ops, "compat_blkdev_ioctl");
 	if (err)
 		goto out_ioctl;
+	err = fwguard_hook_attach(&fwguard_disk_ops, "device_add_disk");
+	if (err)
+		goto out_compat;
 	return 0;
 
+out_compat:
+	fwguard_hook_detach(&fwguard_compat_ioctl_ops);
 out_ioctl:
 	fwguard_hook_detach(&fwguard_ioctl_ops);
 out_write:
@@ -475,6 +614,8 @@ out_open:
 	fwguard_hook_detach(&fwguard_open_ops);
 out_bio:
 	fwguard_hook_detach(&fwguard_bio_ops);
+out_gate:
+	fwguard_gate_exit();
 	return err;
 }
 
@@ -484,8 +625,10 @@ out_bio:
 void fwguard_hooks_exit(void)
 {
 	fwguard_hook_detach(&fwguard_disk_ops);
+	fwguard_hook_detach(&fwguard_compat_ioctl_ops);
 	fwguard_hook_detach(&fwguard_ioctl_ops);
 	fwguard_hook_detach(&fwguard_write_ops);
 	fwguard_hook_detach(&fwguard_open_ops);
 	fwguard_hook_detach(&fwguard_bio_ops);
+	fwguard_gate_exit();
 }

@@ -265,10 +265,13 @@ static int fwguard_protect_resolve(struct fwguard_protect_ctx *c)
 		return err;
 	}
 	err = fwguard_gpt_entry_unique(&c->gpt, &c->entry);
-	if (err)
+	if (err) {
 		pr_err("%pg: GPT name '%s' or PARTUUID %pUl appears twice on the disk: not protecting it\n",
 		       bdev, c->entry.name, &c->entry.guid);
-	return err;
+		return err;
+	}
+	/* Requests of every origin meet the gate before the range is live. */
+	return fwguard_gate_watch_disk(bdev->bd_disk);
 }
 
 /**
@@ -286,8 +289,9 @@ static int fwguard_protect_resolve(struct fwguard_protect_ctx *c)
  * -ENOTUNIQ when its GPT name or PARTUUID is carried by another entry, its
  * PARTUUID by a protected range elsewhere, or its disk GUID by another
  * protected disk; -EEXIST when it overlaps a protected range differently;
- * -EPERM when it would clear the active flag; -ENOSPC when the table is
- * full; -EIO, -ENOMEM.
+ * -EPERM when it would clear the active flag; -ENOSPC when the table (or
+ * the request gate's) is full; -EBUSY or another ftrace errno when the
+ * disk's driver cannot be gated; -EIO, -ENOMEM.
  */
 int fwguard_policy_protect(const struct fwguard_protect *p)
 {

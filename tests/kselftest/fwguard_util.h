@@ -131,8 +131,11 @@ static inline int fwg_module_ensure(void)
 	uname(&uts);
 	snprintf(path, sizeof(path), "%s/kmod/%s/fwguard.ko", FWGUARD_BUILD, uts.release);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
+	if (fd < 0) {
+		err = -errno;
+		fprintf(stderr, "fwg_setup: cannot read %s: %s\n", path, strerror(-err));
+		return err;
+	}
 	if (syscall(SYS_finit_module, fd, "keyring_mode=provision", 0) && errno != EEXIST)
 		err = -errno;
 	close(fd);
@@ -180,8 +183,11 @@ static inline int fwg_add_cert(const char *name)
 	int err = 0;
 
 	snprintf(path, sizeof(path), FWG_PKI "/%s.der", name);
-	if (fwg_read_file(path, &der, &len))
-		return -ENOENT;
+	err = fwg_read_file(path, &der, &len);
+	if (err) {
+		fprintf(stderr, "fwg_setup: cannot read %s: %s\n", path, strerror(-err));
+		return err;
+	}
 	k = add_key("asymmetric", "", der, len, fwg_keyring());
 	if (k < 0)
 		err = -errno;
