@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * fwguard internals shared between the module's files: the protected-range
- * table (policy.c), the enforcement hooks (hook.c), the keyring (keyring.c)
- * and update sessions (session.c).
+ * fwguard internals shared between the module's files: lifetime and the
+ * control device (main.c), the protected-range table and the ticket
+ * freshness state (policy.c), the enforcement hooks (hook.c), the lock-in
+ * of forced unload and kexec (lockin.c), the keyring (keyring.c), update
+ * sessions (session.c) and the user ABI (uapi.c). Each declaration sits
+ * under the file that defines it.
  */
 #ifndef FWGUARD_H
 #define FWGUARD_H
@@ -76,16 +79,13 @@ struct fwguard_stats {
 	atomic64_t sessions_failed;
 };
 
-extern struct mutex fwguard_policy_lock;
-extern struct fwguard_stats fwguard_stats;
-
 /* policy.c */
+extern struct mutex fwguard_policy_lock;
 unsigned int fwguard_range_count(void);
 struct fwguard_range *fwguard_range_get(unsigned int i);
 struct fwguard_range *fwguard_range_overlapping(const struct gendisk *disk,
 						sector_t start, sector_t nr);
 struct fwguard_range *fwguard_range_by_dev(dev_t dev);
-int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);
 bool fwguard_policy_locked(void);
 int fwguard_policy_protect(const struct fwguard_protect *p);
 int fwguard_policy_set(const struct fwguard_policy *p);
@@ -95,16 +95,15 @@ int fwguard_policy_check_identity(const struct fwguard_ticket *t);
 int fwguard_policy_check_version(const struct fwguard_ticket *t);
 int fwguard_policy_consume(const struct fwguard_ticket *t);
 void fwguard_policy_record_commit(const struct fwguard_ticket *t);
-extern bool fwguard_production;
 void fwguard_policy_exit(void);
 void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
 void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 
 /* hook.c */
+extern struct fwguard_stats fwguard_stats;
 int fwguard_hooks_init(void);
 void fwguard_hooks_exit(void);
-void fwguard_session_bio_end(struct bio *bio);
 extern void *const fwguard_session_holder;
 
 /* keyring.c */
@@ -114,7 +113,18 @@ void fwguard_keyring_exit(void);
 bool fwguard_keyring_ready(void);
 const char *fwguard_keyring_mode(void);
 
+/* lockin.c */
+int fwguard_lockin_init(void);
+void fwguard_lockin_exit(void);
+int fwguard_lockin_engage(void);
+ssize_t fwguard_lockin_show(char *buf);
+
 /* session.c */
+extern bool fwguard_production;
 long fwguard_session_begin(const void __user *arg);
+void fwguard_session_bio_end(struct bio *bio);
+
+/* uapi.c */
+int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);
 
 #endif /* FWGUARD_H */
