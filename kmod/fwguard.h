@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * fwguard internals shared between the module's files: the protected-range
- * table (range.c), re-appearing disks (disk.c), the policy lock, identity,
- * floor and consumed tickets (policy.c), the enforcement hooks (hook.c), the
- * keyring (keyring.c) and update sessions (session.c).
+ * fwguard internals shared between the module's files: lifetime and the
+ * control device (main.c), the protected-range table (range.c), the
+ * module's own GPT reader (gpt.c), re-appearing disks (disk.c), the policy
+ * lock, identity, floor and consumed tickets (policy.c), the entry-point
+ * hooks (hook.c), the request gate (gate.c) and its passthrough allowlists
+ * (passthru.c), the lock-in of forced unload and kexec (lockin.c), the
+ * keyring (keyring.c), update sessions (session.c) and the user ABI
+ * (uapi.c). Each declaration sits under the file that defines it.
  */
 #ifndef FWGUARD_H
 #define FWGUARD_H
@@ -153,9 +157,6 @@ struct fwguard_stats {
 	atomic64_t sessions_failed;
 };
 
-extern struct mutex fwguard_policy_lock;
-extern struct fwguard_stats fwguard_stats;
-
 /* range.c */
 unsigned int fwguard_range_count(void);
 struct fwguard_range *fwguard_range_get(unsigned int i);
@@ -189,11 +190,8 @@ void fwguard_disks_exit(void);
 void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
 void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
 
-/* main.c */
-int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);
-extern bool fwguard_production;
-
 /* policy.c */
+extern struct mutex fwguard_policy_lock;
 bool fwguard_policy_locked(void);
 void fwguard_policy_lock_in(void);
 int fwguard_policy_set(const struct fwguard_policy *p);
@@ -207,9 +205,9 @@ void fwguard_policy_exit(void);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 
 /* hook.c */
+extern struct fwguard_stats fwguard_stats;
 int fwguard_hooks_init(void);
 void fwguard_hooks_exit(void);
-void fwguard_session_bio_end(struct bio *bio);
 extern void *const fwguard_session_holder;
 
 /* gate.c */
@@ -232,7 +230,18 @@ void fwguard_keyring_exit(void);
 bool fwguard_keyring_ready(void);
 const char *fwguard_keyring_mode(void);
 
+/* lockin.c */
+int fwguard_lockin_init(void);
+void fwguard_lockin_exit(void);
+int fwguard_lockin_engage(void);
+ssize_t fwguard_lockin_show(char *buf);
+
 /* session.c */
+extern bool fwguard_production;
 long fwguard_session_begin(const void __user *arg);
+void fwguard_session_bio_end(struct bio *bio);
+
+/* uapi.c */
+int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);
 
 #endif /* FWGUARD_H */

@@ -2,8 +2,9 @@
 /*
  * fwguard: makes firmware partitions unwritable except through a
  * ticket-gated, kernel-measured write session. This file owns the module's
- * lifetime, its parameters, the /dev/fwguard control device with its ioctl
- * dispatch and the status attributes under /sys/class/misc/fwguard/.
+ * lifetime, its parameters (but production=, which belongs to the sessions
+ * that apply it), the /dev/fwguard control device with its ioctl dispatch
+ * and the status attributes under /sys/class/misc/fwguard/.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -13,7 +14,6 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
-#include <linux/uaccess.h>
 
 #include "fwguard.h"
 
@@ -35,44 +35,19 @@ static char *serial;
 module_param(serial, charp, 0444);
 MODULE_PARM_DESC(serial, "device serial number for serial-bound tickets");
 
-bool fwguard_production = true;
-module_param_named(production, fwguard_production, bool, 0444);
-MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes)");
-
 static unsigned long long floor;
 module_param(floor, ullong, 0444);
 MODULE_PARM_DESC(floor, "lowest acceptable ticket security version");
-
-/**
- * fwguard_copy_arg() - read a size-prefixed ioctl argument
- * @dst: kernel copy of the struct
- * @ksize: sizeof the struct this module knows
- * @uarg: user pointer; the struct starts with its own u32 size
- *
- * Return: 0; -EFAULT when unreadable; -EINVAL when the size is below the
- * first published version; -E2BIG when above a page, or when bytes this
- * module does not know are not zero (copy_struct_from_user()).
- */
-int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg)
-{
-	u32 usize;
-
-	if (get_user(usize, (const u32 __user *)uarg))
-		return -EFAULT;
-	if (usize < ksize)
-		return -EINVAL;
-	if (usize > PAGE_SIZE)
-		return -E2BIG;
-	return copy_struct_from_user(dst, ksize, uarg, usize);
-}
 
 static long fwguard_ioc_protect(const void __user *arg)
 {
 	struct fwguard_protect p;
 	int err;
 
-	err = fwguard_copy_arg(&p, sizeof(p), arg);
-	return err ?: fwguard_policy_protect(&p);
+	err = fwguard_copy_arg(&p, sizeof(p), arg) ?: fwguard_policy_protect(&p);
+	if (!err)
+		fwguard_lockin_engage();	/* logs its own failure */
+	return err;
 }
 
 static long fwguard_ioc_policy(const void __user *arg)
@@ -134,6 +109,13 @@ static ssize_t keyring_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(keyring);
 
+static ssize_t lockin_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return fwguard_lockin_show(buf);
+}
+static DEVICE_ATTR_RO(lockin);
+
 static ssize_t counters_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
@@ -153,6 +135,7 @@ static struct attribute *fwguard_attrs[] = {
 	&dev_attr_policy.attr,
 	&dev_attr_locked.attr,
 	&dev_attr_keyring.attr,
+	&dev_attr_lockin.attr,
 	&dev_attr_counters.attr,
 	NULL,
 };
@@ -184,6 +167,9 @@ static int __init fwguard_init(void)
 		       keyring_mode, err);
 		return err;
 	}
+	err = fwguard_lockin_init();
+	if (err)
+		goto out_keyring;
 	/* Ranges first: the hooks must never run before the module is pinned. */
 	err = fwguard_policy_from_params(protect, device_class, serial, floor);
 	if (err)
@@ -196,6 +182,7 @@ static int __init fwguard_init(void)
 		pr_err("cannot register /dev/fwguard: %d\n", err);
 		goto out_hooks;
 	}
+	fwguard_lockin_engage();
 	pr_info("loaded, keyring mode %s, %u protected range(s)\n",
 		fwguard_keyring_mode(), fwguard_range_count());
 	return 0;
@@ -204,6 +191,8 @@ out_hooks:
 	fwguard_hooks_exit();
 out_policy:
 	fwguard_policy_exit();
+	fwguard_lockin_exit();
+out_keyring:
 	fwguard_keyring_exit();
 	return err;
 }
@@ -213,6 +202,7 @@ static void __exit fwguard_exit(void)
 	misc_deregister(&fwguard_miscdev);
 	fwguard_hooks_exit();
 	fwguard_policy_exit();
+	fwguard_lockin_exit();
 	fwguard_keyring_exit();
 	pr_info("unloaded\n");
 }

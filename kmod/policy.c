@@ -179,6 +179,12 @@ static bool fwguard_consumed_locked(const u8 *id)
 	return false;
 }
 
+static bool fwguard_ticket_stale_locked(const struct fwguard_ticket *t)
+{
+	return t->security_version < fwguard_floor ||
+	       t->security_version < fwguard_committed_version;
+}
+
 /**
  * fwguard_policy_check_version() - freshness of a ticket
  * @t: parsed ticket
@@ -191,8 +197,7 @@ int fwguard_policy_check_version(const struct fwguard_ticket *t)
 	int err = 0;
 
 	mutex_lock(&fwguard_policy_lock);
-	if (t->security_version < fwguard_floor ||
-	    t->security_version < fwguard_committed_version)
+	if (fwguard_ticket_stale_locked(t))
 		err = -ESTALE;
 	else if (fwguard_consumed_locked(t->id))
 		err = -EALREADY;
@@ -201,10 +206,16 @@ int fwguard_policy_check_version(const struct fwguard_ticket *t)
 }
 
 /**
- * fwguard_policy_consume() - record a ticket as used
+ * fwguard_policy_consume() - record a ticket as used, if it is still fresh
  * @t: parsed ticket whose session reached COMMIT
  *
- * Return: 0; -EALREADY when another session consumed it first; -ENOMEM.
+ * The freshness checks of BEGIN are repeated under the same lock that
+ * records the id: the floor or the committed version may have risen while
+ * the session was streaming.
+ *
+ * Return: 0; -ESTALE when its security version is now below the floor or
+ * below a version committed this boot; -EALREADY when another session
+ * consumed it first; -ENOMEM.
  */
 int fwguard_policy_consume(const struct fwguard_ticket *t)
 {
@@ -216,7 +227,9 @@ int fwguard_policy_consume(const struct fwguard_ticket *t)
 		return -ENOMEM;
 	memcpy(c->id, t->id, sizeof(c->id));
 	mutex_lock(&fwguard_policy_lock);
-	if (fwguard_consumed_locked(t->id)) {
+	if (fwguard_ticket_stale_locked(t)) {
+		err = -ESTALE;
+	} else if (fwguard_consumed_locked(t->id)) {
 		err = -EALREADY;
 	} else {
 		list_add(&c->node, &fwguard_consumed);

@@ -134,6 +134,8 @@ static int fwguard_range_merge(struct fwguard_range *r,
 		return -EEXIST;
 	if (r->active && !active)
 		return -EPERM;
+	if (active && !r->active && r->session)
+		return -EBUSY;	/* the slot is being written: not bootable */
 	WRITE_ONCE(r->active, active);
 	return 0;
 }
@@ -289,7 +291,8 @@ static int fwguard_protect_resolve(struct fwguard_protect_ctx *c)
  * -ENOTUNIQ when its GPT name or PARTUUID is carried by another entry, its
  * PARTUUID by a protected range elsewhere, or its disk GUID by another
  * protected disk; -EEXIST when it overlaps a protected range differently;
- * -EPERM when it would clear the active flag; -ENOSPC when the table (or
+ * -EPERM when it would clear the active flag; -EBUSY when it would mark
+ * a slot active while a session writes it; -ENOSPC when the table (or
  * the request gate's) is full; -EBUSY or another ftrace errno when the
  * disk's driver cannot be gated; -EIO, -ENOMEM.
  */

@@ -2,15 +2,24 @@
 /*
  * fwguard update sessions: FWGUARD_IOC_BEGIN verifies a ticket and returns a
  * session fd; write() on it hashes the image and writes it to the target
- * partition with the module's own bios (recognised by the bio hook through
- * their bi_end_io); FWGUARD_IOC_COMMIT flushes, compares the measured digest
- * with the ticket and consumes the ticket. Closing without a commit aborts.
+ * partition with the module's own bios (recognised by the enforcement hooks
+ * through their bi_end_io); FWGUARD_IOC_COMMIT flushes, compares the
+ * measured digest with the ticket and consumes the ticket. Closing without
+ * a commit aborts.
+ *
+ * At no point does the slot hold bytes a reader would take for an image
+ * other than the ticket's: BEGIN zeroes the slot's head (FUA) before the
+ * first byte is written, the image's head stays in kernel memory, and only
+ * after the digest matched and the ticket was consumed does COMMIT write it
+ * (FUA, after a flush of the body). An aborted session therefore leaves a
+ * slot with a zero head, and its ticket may be used again; see kmod/README.md.
  *
  * The image is copied once into kernel pages and both hashed and written
  * from there, so what is measured is exactly what reaches the disk, however
  * the caller changes its buffer meanwhile. Two staging buffers alternate:
  * while one is being written, the next megabyte is copied and hashed into
- * the other, so the disk and the hash run side by side.
+ * the other, so the disk and the hash run side by side. Every bio of a
+ * session completes before its slot can be claimed again.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -19,9 +28,12 @@
 #include <linux/bio.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
+#include <linux/cred.h>
 #include <linux/file.h>
 #include <linux/fs.h>
 #include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/sched/signal.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/timekeeping.h>
@@ -33,10 +45,21 @@
 /* One bio's worth of staged image per buffer: BIO_MAX_VECS single pages. */
 #define FWGUARD_STAGE_PAGES	BIO_MAX_VECS
 #define FWGUARD_STAGE_BYTES	(FWGUARD_STAGE_PAGES * PAGE_SIZE)
+/*
+ * The image's head: held back in kernel memory until COMMIT. One page is a
+ * whole number of logical blocks on every disk (both kernels cap the
+ * logical block size at PAGE_SIZE) and covers the headers bootloaders and
+ * image readers look at first.
+ */
+#define FWGUARD_HEAD_BYTES	PAGE_SIZE
+
+bool fwguard_production = true;
+module_param_named(production, fwguard_production, bool, 0444);
+MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes)");
 
 enum fwguard_session_state {
 	FWGUARD_SESSION_OPEN,
-	FWGUARD_SESSION_COMMITTED,
+	FWGUARD_SESSION_DONE,	/* COMMIT ran, whatever its outcome */
 	FWGUARD_SESSION_DEAD,	/* I/O failed; only close() remains */
 };
 
@@ -52,18 +75,40 @@ struct fwguard_stage {
 	struct fwguard_bio_wait wait;
 };
 
+/**
+ * struct fwguard_session - one update session, the private data of its fd
+ * @range: target slot; its @session points back here while claimed
+ * @ticket: the verified ticket
+ * @target: the slot, opened exclusively for writing
+ * @opener: credentials of the task that opened the session
+ * @tfm: SHA-256 transform
+ * @hash: running hash over every image byte accepted
+ * @lock: serialises write() and COMMIT
+ * @state: see enum fwguard_session_state
+ * @committed: the image, head included, is on the disk
+ * @written: image bytes accepted so far
+ * @next_sector: partition-relative sector of the staged data
+ * @staged: bytes in stage[@cur] not yet written
+ * @cur: the buffer being filled
+ * @head: the image's first FWGUARD_HEAD_BYTES; zeroes on the disk until the
+ *	digest matched at COMMIT
+ * @stage: staging buffers
+ */
 struct fwguard_session {
 	struct fwguard_range *range;
 	struct fwguard_ticket ticket;
 	struct fwguard_bdev target;
+	const struct cred *opener;
 	struct crypto_shash *tfm;
 	struct shash_desc *hash;
-	struct mutex lock;	/* serialises write() and COMMIT */
+	struct mutex lock;
 	enum fwguard_session_state state;
-	u64 written;		/* image bytes accepted so far */
-	sector_t next_sector;	/* partition-relative, of the staged data */
-	size_t staged;		/* bytes in stage[cur] not yet written */
-	unsigned int cur;	/* the buffer being filled */
+	bool committed;
+	u64 written;
+	sector_t next_sector;
+	size_t staged;
+	unsigned int cur;
+	struct fwguard_stage head;
 	struct fwguard_stage stage[2];
 };
 
@@ -71,7 +116,7 @@ struct fwguard_session {
  * fwguard_session_bio_end() - completion of a session bio
  * @bio: the bio
  *
- * Its address also marks session bios for the bio hook.
+ * Its address also marks session bios for the enforcement hooks.
  */
 void fwguard_session_bio_end(struct bio *bio)
 {
@@ -97,20 +142,16 @@ static int fwguard_stage_wait(struct fwguard_stage *st)
 	return err;
 }
 
-/*
- * Start writing the first @len bytes of the current buffer, then switch to
- * the other one, waiting until its previous write is done. Returns the
- * errno of that previous write: a failure surfaces one buffer late, which
- * is still before COMMIT can succeed.
- */
-static int fwguard_session_write_stage(struct fwguard_session *s, size_t len)
+/* Start writing the first @len bytes of @st at partition sector @sector. */
+static int fwguard_stage_submit(struct fwguard_session *s, struct fwguard_stage *st,
+				sector_t sector, size_t len, blk_opf_t opf)
 {
-	struct fwguard_stage *st = &s->stage[s->cur];
 	unsigned int i, nr = DIV_ROUND_UP(len, PAGE_SIZE);
 	struct bio *bio;
 
-	bio = bio_alloc(s->target.bdev, nr, REQ_OP_WRITE | REQ_SYNC, GFP_KERNEL);
-	bio->bi_iter.bi_sector = s->next_sector;
+	bio = bio_alloc(s->target.bdev, nr, REQ_OP_WRITE | REQ_SYNC | opf,
+			GFP_KERNEL);
+	bio->bi_iter.bi_sector = sector;
 	for (i = 0; i < nr; i++) {
 		size_t chunk = min_t(size_t, PAGE_SIZE, len - i * PAGE_SIZE);
 
@@ -124,6 +165,33 @@ static int fwguard_session_write_stage(struct fwguard_session *s, size_t len)
 	bio->bi_end_io = fwguard_session_bio_end;
 	st->bio = bio;
 	submit_bio(bio);
+	return 0;
+}
+
+/*
+ * Write the head page's first @len bytes to the slot's first sectors,
+ * through the disk's cache (FUA), and wait for it.
+ */
+static int fwguard_session_write_head(struct fwguard_session *s, size_t len)
+{
+	int err = fwguard_stage_submit(s, &s->head, 0, len, REQ_FUA);
+
+	return err ?: fwguard_stage_wait(&s->head);
+}
+
+/*
+ * Start writing the first @len bytes of the current buffer, then switch to
+ * the other one, waiting until its previous write is done. Returns the
+ * errno of that previous write: a failure surfaces one buffer late, which
+ * is still before COMMIT can succeed.
+ */
+static int fwguard_session_write_stage(struct fwguard_session *s, size_t len)
+{
+	int err;
+
+	err = fwguard_stage_submit(s, &s->stage[s->cur], s->next_sector, len, 0);
+	if (err)
+		return err;
 	s->next_sector += len >> SECTOR_SHIFT;
 	s->staged = 0;
 	s->cur ^= 1;
@@ -135,13 +203,79 @@ static void *fwguard_stage_at(struct fwguard_session *s, size_t off)
 	return page_address(s->stage[s->cur].pages[off / PAGE_SIZE]) + off % PAGE_SIZE;
 }
 
+/*
+ * Where the next image byte goes and how many of @left fit there: the head
+ * page first, then the staging buffers.
+ */
+static void *fwguard_session_dst(struct fwguard_session *s, size_t left,
+				 size_t *chunk)
+{
+	if (s->written < FWGUARD_HEAD_BYTES) {
+		*chunk = min_t(size_t, left, FWGUARD_HEAD_BYTES - s->written);
+		return page_address(s->head.pages[0]) + s->written;
+	}
+	*chunk = min(left, PAGE_SIZE - s->staged % PAGE_SIZE);
+	return fwguard_stage_at(s, s->staged);
+}
+
+/*
+ * Only the credentials that opened the session may feed or commit it: a
+ * descriptor that leaks (inherited by a helper that dropped privileges,
+ * passed over a socket) cannot be used by anyone else.
+ */
+static bool fwguard_session_caller_ok(const struct fwguard_session *s)
+{
+	const struct cred *cred = current_cred();
+
+	if (cred == s->opener)
+		return true;
+	return uid_eq(cred->euid, s->opener->euid) &&
+	       gid_eq(cred->egid, s->opener->egid) &&
+	       cred->user_ns == s->opener->user_ns &&
+	       cap_issubset(s->opener->cap_effective, cred->cap_effective);
+}
+
+/* Hash and stage @count bytes; stops early, consistently, on a fatal signal. */
+static int fwguard_session_take(struct fwguard_session *s, const char __user *buf,
+				size_t count, size_t *done)
+{
+	int err = 0;
+
+	while (*done < count) {
+		bool in_head = s->written < FWGUARD_HEAD_BYTES;
+		size_t chunk;
+		void *dst = fwguard_session_dst(s, count - *done, &chunk);
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		if (copy_from_user(dst, buf + *done, chunk))
+			return -EFAULT;
+		err = crypto_shash_update(s->hash, dst, chunk);
+		if (err)
+			return err;
+		s->written += chunk;
+		*done += chunk;
+		if (in_head)
+			continue;
+		s->staged += chunk;
+		if (s->staged == FWGUARD_STAGE_BYTES) {
+			err = fwguard_session_write_stage(s, s->staged);
+			if (err)
+				return err;
+		}
+	}
+	return 0;
+}
+
 static ssize_t fwguard_session_write(struct file *file, const char __user *buf,
 				     size_t count, loff_t *ppos)
 {
 	struct fwguard_session *s = file->private_data;
 	size_t done = 0;
-	int err = 0;
+	int err;
 
+	if (!fwguard_session_caller_ok(s))
+		return -EPERM;
 	mutex_lock(&s->lock);
 	if (s->state != FWGUARD_SESSION_OPEN) {
 		err = -EINVAL;
@@ -151,28 +285,9 @@ static ssize_t fwguard_session_write(struct file *file, const char __user *buf,
 		err = -EFBIG;
 		goto out;
 	}
-	while (done < count) {
-		void *dst = fwguard_stage_at(s, s->staged);
-		size_t chunk = min(count - done, PAGE_SIZE - s->staged % PAGE_SIZE);
-
-		if (copy_from_user(dst, buf + done, chunk)) {
-			err = -EFAULT;
-			break;
-		}
-		err = crypto_shash_update(s->hash, dst, chunk);
-		if (err)
-			break;
-		s->staged += chunk;
-		s->written += chunk;
-		done += chunk;
-		if (s->staged == FWGUARD_STAGE_BYTES) {
-			err = fwguard_session_write_stage(s, s->staged);
-			if (err)
-				break;
-		}
-	}
-	if (err && err != -EFAULT) {
-		/* What reached the disk no longer matches the hash state. */
+	err = fwguard_session_take(s, buf, count, &done);
+	/* Between chunks the hash and the staged bytes agree; not after I/O errors. */
+	if (err && err != -EFAULT && err != -EINTR) {
 		s->state = FWGUARD_SESSION_DEAD;
 		done = 0;
 	}
@@ -181,23 +296,33 @@ out:
 	return done ? done : err;
 }
 
-/* Write the tail padded with zeroes to the logical block size, then flush. */
-static int fwguard_session_finish_io(struct fwguard_session *s)
+/* Pad the staged bytes with zeroes up to @to. */
+static void fwguard_session_pad(struct fwguard_session *s, size_t to)
 {
-	size_t padded;
+	while (s->staged < to) {
+		size_t off = s->staged % PAGE_SIZE;
+		size_t chunk = min(to - s->staged, PAGE_SIZE - off);
+
+		memset(fwguard_stage_at(s, s->staged), 0, chunk);
+		s->staged += chunk;
+	}
+}
+
+/*
+ * Write everything but the head: the tail padded with zeroes to the logical
+ * block size, then flush, so the body is durable before the head exists.
+ */
+static int fwguard_session_finish_body(struct fwguard_session *s)
+{
 	int err;
 
 	if (s->staged) {
-		padded = round_up(s->staged, bdev_logical_block_size(s->target.bdev));
+		size_t padded = round_up(s->staged,
+					 bdev_logical_block_size(s->target.bdev));
+
 		if (padded > FWGUARD_STAGE_BYTES)
 			return -EIO;
-		while (s->staged < padded) {
-			size_t off = s->staged % PAGE_SIZE;
-			size_t chunk = min(padded - s->staged, PAGE_SIZE - off);
-
-			memset(fwguard_stage_at(s, s->staged), 0, chunk);
-			s->staged += chunk;
-		}
+		fwguard_session_pad(s, padded);
 		err = fwguard_session_write_stage(s, padded);
 		if (err)
 			return err;
@@ -207,6 +332,16 @@ static int fwguard_session_finish_io(struct fwguard_session *s)
 	if (err)
 		return err;
 	return blkdev_issue_flush(s->target.bdev);
+}
+
+/* The head as it goes to the disk: the image's first bytes, zero-padded. */
+static size_t fwguard_session_head_len(struct fwguard_session *s)
+{
+	size_t len = min_t(u64, s->written, FWGUARD_HEAD_BYTES);
+	size_t padded = round_up(len, bdev_logical_block_size(s->target.bdev));
+
+	memset(page_address(s->head.pages[0]) + len, 0, FWGUARD_HEAD_BYTES - len);
+	return padded;
 }
 
 /* Readers must see the new bytes, through the partition and the disk. */
@@ -225,55 +360,91 @@ static int fwguard_copy_commit(struct fwguard_commit *c, void __user *arg)
 	return c->flags ? -EINVAL : 0;
 }
 
+/* What BEGIN checked and may have changed since: the slot and the clock. */
+static int fwguard_session_recheck(const struct fwguard_session *s)
+{
+	const struct fwguard_ticket *t = &s->ticket;
+	time64_t now = ktime_get_real_seconds();
+
+	if (READ_ONCE(s->range->active))
+		return -ETXTBSY;
+	if ((t->not_before && now < (time64_t)t->not_before) ||
+	    (t->not_after && now > (time64_t)t->not_after))
+		return -EKEYEXPIRED;
+	return 0;
+}
+
+/*
+ * Decide a session whose body is on the disk and whose digest is in
+ * @c->digest. The ticket is consumed (atomically with the floor and
+ * committed-version checks) before the head is written: of two sessions
+ * holding one ticket, only one can ever write its head.
+ */
+static int fwguard_session_decide(struct fwguard_session *s,
+				  struct fwguard_commit *c, bool *match)
+{
+	int err;
+
+	*match = s->written == s->ticket.image_len &&
+		 !memcmp(c->digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN);
+	err = fwguard_session_recheck(s);
+	if (err)
+		return err;
+	/* Consumed even on mismatch: a ticket gets one measured attempt. */
+	err = fwguard_policy_consume(&s->ticket);
+	if (err)
+		return err;
+	if (!*match)
+		return -EBADMSG;
+	err = fwguard_session_write_head(s, fwguard_session_head_len(s));
+	if (err)
+		return err;
+	s->committed = true;
+	fwguard_policy_record_commit(&s->ticket);
+	return 0;
+}
+
+static void fwguard_session_report(struct fwguard_session *s, int err, bool match)
+{
+	if (err)
+		atomic64_inc(&fwguard_stats.sessions_failed);
+	else
+		atomic64_inc(&fwguard_stats.sessions_committed);
+	pr_info("session on %s %s (%d): %llu bytes, version %llu, %s\n",
+		s->range->name, err ? "failed" : "committed", err, s->written,
+		s->ticket.security_version,
+		match ? "digest matches" : "digest MISMATCH");
+}
+
 static long fwguard_session_commit(struct fwguard_session *s, void __user *arg)
 {
 	struct fwguard_commit c;
-	bool match;
+	bool match = false;
 	int err;
 
 	err = fwguard_copy_commit(&c, arg);
 	if (err)
 		return err;
-
 	mutex_lock(&s->lock);
 	if (s->state != FWGUARD_SESSION_OPEN) {
 		err = -EINVAL;
 		goto out;
 	}
-	err = fwguard_session_finish_io(s);
+	err = fwguard_session_finish_body(s) ?:
+	      crypto_shash_final(s->hash, c.digest);
 	if (err) {
 		s->state = FWGUARD_SESSION_DEAD;
 		goto out;
 	}
-	err = crypto_shash_final(s->hash, c.digest);
-	if (err) {
-		s->state = FWGUARD_SESSION_DEAD;
-		goto out;
-	}
-	s->state = FWGUARD_SESSION_COMMITTED;
-	match = s->written == s->ticket.image_len &&
-		!memcmp(c.digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN);
-	/* Consumed even on mismatch: a ticket gets one attempt. */
-	err = fwguard_policy_consume(&s->ticket);
+	s->state = FWGUARD_SESSION_DONE;
+	err = fwguard_session_decide(s, &c, &match);
 	fwguard_session_drop_cache(s);
-	if (!err && !match)
-		err = -EBADMSG;
-	if (!err)
-		fwguard_policy_record_commit(&s->ticket);
-
 	c.written = s->written;
 	c.security_version = s->ticket.security_version;
 	memcpy(c.ticket_id, s->ticket.id, sizeof(c.ticket_id));
 	if ((!err || err == -EBADMSG) && copy_to_user(arg, &c, sizeof(c)))
 		err = -EFAULT;
-	if (err)
-		atomic64_inc(&fwguard_stats.sessions_failed);
-	else
-		atomic64_inc(&fwguard_stats.sessions_committed);
-	pr_info("session on %s %s: %llu bytes, version %llu, %s\n",
-		s->range->name, err ? "failed" : "committed", s->written,
-		s->ticket.security_version,
-		match ? "digest matches" : "digest MISMATCH");
+	fwguard_session_report(s, err, match);
 out:
 	mutex_unlock(&s->lock);
 	return err;
@@ -282,33 +453,49 @@ out:
 static long fwguard_session_ioctl(struct file *file, unsigned int cmd,
 				  unsigned long arg)
 {
+	struct fwguard_session *s = file->private_data;
+
 	if (cmd != FWGUARD_IOC_COMMIT)
 		return -ENOTTY;
-	if (!capable(CAP_SYS_ADMIN))
+	if (!capable(CAP_SYS_ADMIN) || !fwguard_session_caller_ok(s))
 		return -EPERM;
-	return fwguard_session_commit(file->private_data, (void __user *)arg);
+	return fwguard_session_commit(s, (void __user *)arg);
 }
 
+static void fwguard_stage_free(struct fwguard_stage *st)
+{
+	unsigned int i;
+
+	for (i = 0; i < FWGUARD_STAGE_PAGES; i++)
+		if (st->pages[i])
+			__free_page(st->pages[i]);
+}
+
+/*
+ * Every bio of the session completes before the slot is released: a bio
+ * held back by an I/O throttle must not land in a later session's image.
+ */
 static void fwguard_session_free(struct fwguard_session *s)
 {
-	unsigned int b, i;
+	unsigned int b;
 
+	for (b = 0; b < ARRAY_SIZE(s->stage); b++)
+		fwguard_stage_wait(&s->stage[b]);
+	fwguard_stage_wait(&s->head);
+	fwguard_bdev_close(&s->target);
 	if (s->range) {
 		mutex_lock(&fwguard_policy_lock);
 		if (s->range->session == s)
 			s->range->session = NULL;
 		mutex_unlock(&fwguard_policy_lock);
 	}
-	/* A session that died mid-stream may still have a bio in flight. */
 	for (b = 0; b < ARRAY_SIZE(s->stage); b++)
-		fwguard_stage_wait(&s->stage[b]);
-	fwguard_bdev_close(&s->target);
-	for (b = 0; b < ARRAY_SIZE(s->stage); b++)
-		for (i = 0; i < FWGUARD_STAGE_PAGES; i++)
-			if (s->stage[b].pages[i])
-				__free_page(s->stage[b].pages[i]);
+		fwguard_stage_free(&s->stage[b]);
+	fwguard_stage_free(&s->head);
 	kfree_sensitive(s->hash);
 	crypto_free_shash(s->tfm);
+	if (s->opener)
+		put_cred(s->opener);
 	kfree(s);
 }
 
@@ -316,9 +503,10 @@ static int fwguard_session_release(struct inode *inode, struct file *file)
 {
 	struct fwguard_session *s = file->private_data;
 
-	if (s->state != FWGUARD_SESSION_COMMITTED) {
-		atomic64_inc(&fwguard_stats.sessions_failed);
-		pr_notice("session on %s aborted after %llu bytes; slot content is undefined\n",
+	if (!s->committed) {
+		if (s->state != FWGUARD_SESSION_DONE)
+			atomic64_inc(&fwguard_stats.sessions_failed);
+		pr_notice("session on %s closed without commit after %llu bytes; the slot holds no image (its head is zero)\n",
 			  s->range->name, s->written);
 		fwguard_session_drop_cache(s);
 	}
@@ -399,13 +587,20 @@ static int fwguard_ticket_check(const struct fwguard_range *r,
 	return 0;
 }
 
+/*
+ * Claim @r for @s. The active flag is tested again under the lock that
+ * FWGUARD_IOC_PROTECT sets it under, so a slot never is both active and
+ * the target of a session.
+ */
 static int fwguard_session_claim(struct fwguard_session *s,
 				 struct fwguard_range *r)
 {
 	int err = 0;
 
 	mutex_lock(&fwguard_policy_lock);
-	if (r->session)
+	if (r->active)
+		err = -ETXTBSY;
+	else if (r->session)
 		err = -EBUSY;
 	else
 		r->session = s;
@@ -415,11 +610,13 @@ static int fwguard_session_claim(struct fwguard_session *s,
 	return err;
 }
 
-static int fwguard_session_setup(struct fwguard_session *s)
+static int fwguard_session_alloc_pages(struct fwguard_session *s)
 {
 	unsigned int i;
-	int err;
 
+	s->head.pages[0] = alloc_page(GFP_KERNEL | __GFP_ZERO);
+	if (!s->head.pages[0])
+		return -ENOMEM;
 	for (i = 0; i < FWGUARD_STAGE_PAGES * ARRAY_SIZE(s->stage); i++) {
 		struct page **page = &s->stage[i / FWGUARD_STAGE_PAGES].pages[i % FWGUARD_STAGE_PAGES];
 
@@ -427,6 +624,13 @@ static int fwguard_session_setup(struct fwguard_session *s)
 		if (!*page)
 			return -ENOMEM;
 	}
+	return 0;
+}
+
+static int fwguard_session_hash_init(struct fwguard_session *s)
+{
+	int err;
+
 	s->tfm = crypto_alloc_shash("sha256", 0, 0);
 	if (IS_ERR(s->tfm)) {
 		err = PTR_ERR(s->tfm);
@@ -438,12 +642,36 @@ static int fwguard_session_setup(struct fwguard_session *s)
 	if (!s->hash)
 		return -ENOMEM;
 	s->hash->tfm = s->tfm;
-	err = crypto_shash_init(s->hash);
+	return crypto_shash_init(s->hash);
+}
+
+/*
+ * Invalidate the slot before the first image byte can reach it: its head
+ * becomes zeroes, durably, so that from here on no bootloader or reader
+ * takes the slot for an image until COMMIT wrote the measured head.
+ */
+static int fwguard_session_invalidate(struct fwguard_session *s)
+{
+	u64 slot = (u64)s->range->nr_sectors << SECTOR_SHIFT;
+	int err;
+
+	err = fwguard_session_write_head(s, min_t(u64, slot, FWGUARD_HEAD_BYTES));
+	fwguard_session_drop_cache(s);
+	s->next_sector = FWGUARD_HEAD_BYTES >> SECTOR_SHIFT;
+	return err;
+}
+
+static int fwguard_session_setup(struct fwguard_session *s)
+{
+	int err;
+
+	err = fwguard_session_alloc_pages(s) ?: fwguard_session_hash_init(s);
 	if (err)
 		return err;
 	/* Exclusive: nobody else may hold the slot open while we write it. */
-	return fwguard_bdev_open(&s->target, s->range->part_dev, true,
-				 fwguard_session_holder);
+	err = fwguard_bdev_open(&s->target, s->range->part_dev, true,
+				fwguard_session_holder);
+	return err ?: fwguard_session_invalidate(s);
 }
 
 static int fwguard_copy_begin(struct fwguard_begin *b, const void __user *arg)
@@ -489,6 +717,7 @@ long fwguard_session_begin(const void __user *arg)
 	if (!s)
 		return -ENOMEM;
 	mutex_init(&s->lock);
+	s->opener = get_current_cred();
 	err = fwguard_ticket_verify(u64_to_user_ptr(b.ticket), b.ticket_len,
 				    &s->ticket);
 	if (err)

@@ -19,7 +19,8 @@ KSFT_BINS  := $(KSFT_SRCS:%.c=$(BUILD)/%)
 # Kernel tests that need a guest of their own (a module never loaded, a disk
 # renamed) are built here but run by their tests/host/*.sh wrappers.
 KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/fwguard_rebind \
-                 $(BUILD)/tests/kselftest/fwguard_attack
+                 $(BUILD)/tests/kselftest/fwguard_attack \
+                 $(BUILD)/tests/kselftest/fwguard_session_life
 
 HOST_TESTS  += $(UNIT_BINS) $(sort $(wildcard $(CURDIR)/tests/host/*.sh))
 # In the shared guest: the module load test first (it must unload the

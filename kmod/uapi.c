@@ -1,0 +1,80 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fwguard user ABI: how ioctl arguments cross from userspace, and the
+ * layout of every struct in <linux/fwguard.h>. The layout is part of the
+ * ABI that updatectl binaries built against older headers rely on, so any
+ * change to a size or offset must fail the build here rather than be found
+ * by a device in the field.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/build_bug.h>
+#include <linux/stddef.h>
+#include <linux/uaccess.h>
+
+#include "fwguard.h"
+
+#define FWGUARD_CHECK_FIELD(type, field, off, sz)			\
+	do {								\
+		BUILD_BUG_ON(offsetof(struct type, field) != (off));	\
+		BUILD_BUG_ON(sizeof_field(struct type, field) != (sz));	\
+	} while (0)
+
+/* Sizes and offsets as published; padding is explicit, never implied. */
+static __always_inline void fwguard_build_check_abi(void)
+{
+	BUILD_BUG_ON(sizeof(struct fwguard_protect) != 48);
+	FWGUARD_CHECK_FIELD(fwguard_protect, size, 0, 4);
+	FWGUARD_CHECK_FIELD(fwguard_protect, flags, 4, 4);
+	FWGUARD_CHECK_FIELD(fwguard_protect, dev_major, 8, 4);
+	FWGUARD_CHECK_FIELD(fwguard_protect, dev_minor, 12, 4);
+	FWGUARD_CHECK_FIELD(fwguard_protect, component, 16, 32);
+
+	BUILD_BUG_ON(sizeof(struct fwguard_policy) != 144);
+	FWGUARD_CHECK_FIELD(fwguard_policy, size, 0, 4);
+	FWGUARD_CHECK_FIELD(fwguard_policy, flags, 4, 4);
+	FWGUARD_CHECK_FIELD(fwguard_policy, floor, 8, 8);
+	FWGUARD_CHECK_FIELD(fwguard_policy, device_class, 16, 64);
+	FWGUARD_CHECK_FIELD(fwguard_policy, serial, 80, 64);
+
+	BUILD_BUG_ON(sizeof(struct fwguard_begin) != 32);
+	FWGUARD_CHECK_FIELD(fwguard_begin, size, 0, 4);
+	FWGUARD_CHECK_FIELD(fwguard_begin, flags, 4, 4);
+	FWGUARD_CHECK_FIELD(fwguard_begin, dev_major, 8, 4);
+	FWGUARD_CHECK_FIELD(fwguard_begin, dev_minor, 12, 4);
+	FWGUARD_CHECK_FIELD(fwguard_begin, ticket, 16, 8);
+	FWGUARD_CHECK_FIELD(fwguard_begin, ticket_len, 24, 4);
+	FWGUARD_CHECK_FIELD(fwguard_begin, reserved, 28, 4);
+
+	BUILD_BUG_ON(sizeof(struct fwguard_commit) != 72);
+	FWGUARD_CHECK_FIELD(fwguard_commit, size, 0, 4);
+	FWGUARD_CHECK_FIELD(fwguard_commit, flags, 4, 4);
+	FWGUARD_CHECK_FIELD(fwguard_commit, written, 8, 8);
+	FWGUARD_CHECK_FIELD(fwguard_commit, digest, 16, 32);
+	FWGUARD_CHECK_FIELD(fwguard_commit, security_version, 48, 8);
+	FWGUARD_CHECK_FIELD(fwguard_commit, ticket_id, 56, 16);
+}
+
+/**
+ * fwguard_copy_arg() - read a size-prefixed ioctl argument
+ * @dst: kernel copy of the struct
+ * @ksize: sizeof the struct this module knows
+ * @uarg: user pointer; the struct starts with its own u32 size
+ *
+ * Return: 0; -EFAULT when unreadable; -EINVAL when the size is below the
+ * first published version; -E2BIG when above a page, or when bytes this
+ * module does not know are not zero (copy_struct_from_user()).
+ */
+int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg)
+{
+	u32 usize;
+
+	fwguard_build_check_abi();
+	if (get_user(usize, (const u32 __user *)uarg))
+		return -EFAULT;
+	if (usize < ksize)
+		return -EINVAL;
+	if (usize > PAGE_SIZE)
+		return -E2BIG;
+	return copy_struct_from_user(dst, ksize, uarg, usize);
+}
