@@ -11,6 +11,8 @@
 #include <tss2/tss2_tcti.h>
 
 #include "tpm/tpm.h"
+#include "userspace/common/fileio.h"
+#include "userspace/common/log.h"
 
 struct fwg_tpm {
 	/*
@@ -54,6 +56,7 @@ bool fwg_tpm_retry_wait(TSS2_RC rc, unsigned int attempt);
 TSS2_RC fwg_tpm_rc_base(TSS2_RC rc);
 int fwg_tpm_rc_errno(TSS2_RC rc);
 int fwg_tpm_fail(const char *what, TSS2_RC rc);
+/* fwg_log_error() with a "tpm: " prefix, so TPM failures read as such. */
 void fwg_tpm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fwg_tpm_flush(struct fwg_tpm *tpm, ESYS_TR *handle);
 void fwg_tpm_pcr_selection(unsigned int pcr, TPML_PCR_SELECTION *sel);
