@@ -69,6 +69,14 @@ int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
 			const struct fwg_tpm_subject *subject,
 			const uint8_t before[FWG_DIGEST_SIZE],
 			const uint8_t after[FWG_DIGEST_SIZE]);
+/* sealed_format.c: the blob file and the sealed payload. */
+size_t fwg_sealed_payload_build(const struct fwg_tpm_subject *s, uint8_t *buf, size_t size);
+int fwg_sealed_payload_parse(const uint8_t *buf, size_t len, struct fwg_tpm_subject *s);
+int fwg_sealed_blob_load(const char *state_dir, const char *component, const char *slot,
+			 struct fwg_tpm_sealed_info *info, TPM2B_PUBLIC *pub,
+			 TPM2B_PRIVATE *priv);
+int fwg_sealed_blob_store(const char *state_dir, const struct fwg_tpm_sealed_info *info,
+			  const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv);
 int fwg_sha256(const void *a, size_t alen, const void *b, size_t blen,
 	       uint8_t out[FWG_DIGEST_SIZE]);
 

@@ -107,7 +107,7 @@ int fwg_tpm_predict_boot_pcr_after(const uint8_t (*earlier)[FWG_DIGEST_SIZE],
 int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,
 			uint8_t value[FWG_DIGEST_SIZE], unsigned int *events);
 
-/* seal.c */
+/* seal.c (TPM operations) and sealed_format.c (the files) */
 int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
 /* For a PCR shared by several components: earlier = the digests boot-verify
  * extends into it before this component's, in order. */
@@ -123,6 +123,11 @@ int fwg_sealed_info_read(const char *state_dir, const char *component,
 /* <state_dir>/sealed/<component>@<slot>.seal */
 int fwg_sealed_blob_path(const char *state_dir, const char *component,
 			 const char *slot, char **ret);
+/* Called per record file: @err is fwg_sealed_info_read()'s, @info valid if 0. */
+typedef void (*fwg_sealed_record_fn)(void *ctx, const char *component, const char *slot,
+				     int err, const struct fwg_tpm_sealed_info *info);
+/* Every record in the state directory, sorted by file name. 0 or -errno. */
+int fwg_sealed_list(const char *state_dir, fwg_sealed_record_fn fn, void *ctx);
 
 /* floor.c */
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm);

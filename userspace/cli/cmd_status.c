@@ -1,175 +1,144 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * updatectl status: what an admin or a post-market report needs at a
- * glance — per component the slots with their versions and digests, which
- * one is good, pending or on trial; the TPM's version floor; and the kernel
- * module's lock, keyring and refusal counters. Missing parts (no module, no
- * TPM) are reported as such, not as errors.
+ * updatectl status: slots, versions and digests per component, the
+ * version floor, the module's state (lib/status.c). A corrupt slot state
+ * is shown as such; an unreachable TPM is reported and sets the exit code
+ * every command gives for it.
  */
-#include <errno.h>
-#include <getopt.h>
 #include <inttypes.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
-#include "userspace/common/fileio.h"
-#include "userspace/common/hex.h"
-#include "tpm/tpm.h"
-#include "userspace/lib/config.h"
-#include "userspace/lib/policy_conf.h"
-#include "userspace/lib/slots.h"
 #include "userspace/cli/updatectl.h"
+#include "userspace/common/hex.h"
+#include "userspace/lib/json.h"
+#include "userspace/lib/status.h"
 
-#define SYSFS_FWGUARD "/sys/class/misc/fwguard"
-
-/* First line of a sysfs attribute, or "" when it cannot be read. */
-static void read_attr(const char *name, char *buf, size_t size)
+static void slot_json(struct json_writer *w, const struct uc_status_component *c, int i)
 {
-	char path[128];
-	FILE *f;
+	const struct slot_record *r = &c->state.slot[i];
 
-	buf[0] = '\0';
-	snprintf(path, sizeof(path), "%s/%s", SYSFS_FWGUARD, name);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	if (fgets(buf, (int)size, f))
-		buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
+	json_object_begin(w);
+	json_kv_string(w, "name", c->comp->slot[i].name);
+	json_kv_string(w, "role", uc_slot_role(&c->state, i));
+	json_kv_bool(w, "valid", r->valid);
+	json_kv_bool(w, "good", r->good);
+	json_kv_u64(w, "version", r->version);
+	json_kv_u64(w, "length", r->length);
+	if (r->valid)
+		json_kv_hex(w, "digest", r->digest, sizeof(r->digest));
+	else
+		json_kv_string(w, "digest", "");
+	json_object_end(w);
 }
 
-static const char *slot_role(const struct slot_state *s, int i)
+static void component_json(struct json_writer *w, const struct uc_status_component *c)
 {
-	if (s->trying == i)
-		return "trying";
-	if (s->pending == i)
-		return "pending";
-	if (s->active == i)
-		return "active";
-	return "inactive";
+	int i;
+
+	json_object_begin(w);
+	json_kv_string(w, "name", c->comp->name);
+	if (c->state_err) {
+		json_kv_string(w, "state", "corrupt");
+		json_kv_string(w, "error", strerror(-c->state_err));
+	} else {
+		json_key(w, "slots");
+		json_array_begin(w);
+		for (i = 0; i < 2; i++)
+			slot_json(w, c, i);
+		json_array_end(w);
+	}
+	json_object_end(w);
 }
 
-static void print_slot_json(const struct pc_component *c, const struct slot_state *s, int i)
+static void status_json(const struct uc_status *st)
 {
-	const struct slot_record *r = &s->slot[i];
-	char hex[65];
+	struct json_writer w;
+	unsigned int i;
 
-	fwg_hex_encode(r->digest, 32, hex);
-	printf("{\"name\":\"%s\",\"role\":\"%s\",\"valid\":%s,\"good\":%s,\"version\":%" PRIu64
-	       ",\"length\":%" PRIu64 ",\"digest\":\"%s\"}",
-	       c->slot[i].name, slot_role(s, i), r->valid ? "true" : "false",
-	       r->good ? "true" : "false", r->version, r->length, r->valid ? hex : "");
+	json_begin(&w, stdout);
+	json_object_begin(&w);
+	json_key(&w, "components");
+	json_array_begin(&w);
+	for (i = 0; i < st->pc.count; i++)
+		component_json(&w, &st->component[i]);
+	json_array_end(&w);
+	if (st->floor_err)
+		json_kv_null(&w, "floor");
+	else
+		json_kv_u64(&w, "floor", st->floor);
+	json_key(&w, "module");
+	json_object_begin(&w);
+	json_kv_bool(&w, "loaded", st->module_loaded);
+	json_kv_bool(&w, "locked", st->policy_locked);
+	json_kv_string(&w, "keyring", st->keyring);
+	json_object_end(&w);
+	json_object_end(&w);
+	json_end(&w);
 }
 
-static void print_slot_human(const struct pc_component *c, const struct slot_state *s, int i)
+static void slot_human(const struct uc_status_component *c, int i)
 {
-	const struct slot_record *r = &s->slot[i];
-	char hex[65];
+	const struct slot_record *r = &c->state.slot[i];
+	char hex[FWG_DIGEST_HEX_LEN + 1];
 
-	fwg_hex_encode(r->digest, 32, hex);
+	fwg_hex_encode(r->digest, sizeof(r->digest), hex);
 	if (r->valid)
 		printf("  %-8s %-8s version %" PRIu64 "%s, %" PRIu64 " bytes, sha256 %.16s...\n",
-		       c->slot[i].name, slot_role(s, i), r->version, r->good ? " (good)" : "",
-		       r->length, hex);
+		       c->comp->slot[i].name, uc_slot_role(&c->state, i), r->version,
+		       r->good ? " (good)" : "", r->length, hex);
 	else
-		printf("  %-8s %-8s no valid image\n", c->slot[i].name, slot_role(s, i));
+		printf("  %-8s %-8s no valid image\n", c->comp->slot[i].name,
+		       uc_slot_role(&c->state, i));
 }
 
-static int tpm_floor(const struct uc_config *cfg, uint64_t *floor)
-{
-	struct fwg_tpm *tpm;
-	int err;
-
-	err = uc_tpm_open(cfg, &tpm);
-	if (err)
-		return err;
-	err = fwg_tpm_floor_read(tpm, floor);
-	fwg_tpm_close(tpm);
-	return err;
-}
-
-static void print_components(const struct uc_config *cfg, const struct policy_conf *pc, bool json)
+static void status_human(const struct uc_status *st)
 {
 	unsigned int i;
-	int j;
 
-	for (i = 0; i < pc->count; i++) {
-		const struct pc_component *c = &pc->component[i];
-		struct slot_state s;
+	for (i = 0; i < st->pc.count; i++) {
+		const struct uc_status_component *c = &st->component[i];
 
-		if (slot_state_load(cfg->state_dir, c->name, &s))
+		printf("component %s\n", c->comp->name);
+		if (c->state_err) {
+			printf("  slot state unreadable: %s\n", strerror(-c->state_err));
 			continue;
-		if (json) {
-			printf("%s{\"name\":\"%s\",\"slots\":[", i ? "," : "", c->name);
-			for (j = 0; j < 2; j++) {
-				printf(j ? "," : "");
-				print_slot_json(c, &s, j);
-			}
-			printf("]}");
-		} else {
-			printf("component %s\n", c->name);
-			for (j = 0; j < 2; j++)
-				print_slot_human(c, &s, j);
 		}
+		slot_human(c, 0);
+		slot_human(c, 1);
 	}
-}
-
-int cmd_status(int argc, char **argv)
-{
-	static const struct option opts[] = {
-		{ "config", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ 0 }
-	};
-	const char *config = UC_CONFIG_DEFAULT;
-	char locked[16], keyring[64];
-	struct uc_config cfg;
-	struct policy_conf pc;
-	bool json = false, module;
-	uint64_t floor = 0;
-	int opt, floor_err;
-
-	optind = 1;
-	while ((opt = getopt_long(argc, argv, "c:j", opts, NULL)) != -1) {
-		if (opt == 'c')
-			config = optarg;
-		else if (opt == 'j')
-			json = true;
-		else
-			return UC_EXIT_USAGE;
-	}
-	if (uc_config_read(&cfg, config) ||
-	    policy_conf_load(cfg.policy, &pc))
-		return UC_EXIT_USAGE;
-	floor_err = tpm_floor(&cfg, &floor);
-	module = access(SYSFS_FWGUARD, F_OK) == 0;
-	read_attr("locked", locked, sizeof(locked));
-	read_attr("keyring", keyring, sizeof(keyring));
-
-	if (json) {
-		printf("{\"components\":[");
-		print_components(&cfg, &pc, true);
-		printf("],\"floor\":");
-		if (floor_err)
-			printf("null");
-		else
-			printf("%" PRIu64, floor);
-		printf(",\"module\":{\"loaded\":%s,\"locked\":%s,\"keyring\":\"%s\"}}\n",
-		       module ? "true" : "false", !strcmp(locked, "1") ? "true" : "false", keyring);
-		return UC_EXIT_OK;
-	}
-	print_components(&cfg, &pc, false);
-	if (floor_err)
-		printf("version floor: unavailable (%s)\n", strerror(-floor_err));
+	if (st->floor_err)
+		printf("version floor: unavailable (%s)\n", strerror(-st->floor_err));
 	else
-		printf("version floor: %" PRIu64 "\n", floor);
-	if (module)
+		printf("version floor: %" PRIu64 "\n", st->floor);
+	if (st->module_loaded)
 		printf("fwguard.ko: loaded, policy %s, keyring %s\n",
-		       !strcmp(locked, "1") ? "locked" : "not loaded", keyring);
+		       st->policy_locked ? "locked" : "not loaded", st->keyring);
 	else
 		printf("fwguard.ko: not loaded\n");
-	return UC_EXIT_OK;
 }
+
+static int run(const struct uc_args *a)
+{
+	static struct uc_status st;
+	struct uc_step step;
+	int err;
+
+	err = uc_status_read(&a->cfg, &st, &step);
+	if (err && step.source != UC_SRC_TPM)
+		return uc_fail(a, &step, err);
+	/* Without a TPM the rest of the report still helps; the exit code says it. */
+	if (a->json)
+		status_json(&st);
+	else
+		status_human(&st);
+	return err ? uc_exit_code(step.source, err) : UC_EXIT_OK;
+}
+
+const struct uc_command uc_cmd_status = {
+	.name = "status",
+	.summary = "show slots, versions, floor and module state",
+	.operands = "",
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON,
+	.run = run,
+};

@@ -19,6 +19,7 @@
 
 #include <openssl/evp.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/bundle_io.h"
 #include "userspace/lib/ssl_error.h"
 
@@ -32,11 +33,11 @@ int bundle_pread_exact(int fd, void *buf, size_t len, uint64_t off)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			fprintf(stderr, "updatectl: read failed: %s\n", strerror(errno));
+			fwg_log_error("read failed: %s", strerror(errno));
 			return -EIO;
 		}
 		if (n == 0) {
-			fprintf(stderr, "updatectl: file is shorter than expected\n");
+			fwg_log_error("file is shorter than expected");
 			return -ENODATA;
 		}
 		p += n;
@@ -56,7 +57,7 @@ int bundle_pwrite_all(int fd, const void *buf, size_t len, uint64_t off)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0) {
-			fprintf(stderr, "updatectl: write failed: %s\n",
+			fwg_log_error("write failed: %s",
 				n < 0 ? strerror(errno) : "no progress");
 			return -EIO;
 		}
@@ -146,7 +147,7 @@ int bundle_out_open(const char *final_path, struct bundle_out *out)
 	}
 	fd = mkostemp(tmp, O_CLOEXEC);
 	if (fd < 0) {
-		fprintf(stderr, "updatectl: cannot create %s: %s\n", tmp, strerror(errno));
+		fwg_log_error("cannot create %s: %s", tmp, strerror(errno));
 		err = -EIO;
 		goto out;
 	}
@@ -184,7 +185,7 @@ static int fsync_parent(const char *path)
 		return -ENOMEM;
 	fd = open(dirname(copy), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0 || fsync(fd)) {
-		fprintf(stderr, "updatectl: cannot sync directory of %s: %s\n", path,
+		fwg_log_error("cannot sync directory of %s: %s", path,
 			strerror(errno));
 		err = -EIO;
 	}
@@ -203,19 +204,19 @@ int bundle_out_commit(struct bundle_out *out)
 	int err;
 
 	if (fchmod(out->fd, 0644) || fsync(out->fd)) {
-		fprintf(stderr, "updatectl: cannot write %s: %s\n", out->tmp_path, strerror(errno));
+		fwg_log_error("cannot write %s: %s", out->tmp_path, strerror(errno));
 		bundle_out_abort(out);
 		return -EIO;
 	}
 	if (close(out->fd)) {
 		out->fd = -1;
-		fprintf(stderr, "updatectl: cannot write %s: %s\n", out->tmp_path, strerror(errno));
+		fwg_log_error("cannot write %s: %s", out->tmp_path, strerror(errno));
 		bundle_out_abort(out);
 		return -EIO;
 	}
 	out->fd = -1;
 	if (rename(out->tmp_path, out->final_path)) {
-		fprintf(stderr, "updatectl: cannot rename to %s: %s\n", out->final_path,
+		fwg_log_error("cannot rename to %s: %s", out->final_path,
 			strerror(errno));
 		bundle_out_abort(out);
 		return -EIO;

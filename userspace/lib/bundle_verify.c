@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/bundle_io.h"
 #include "userspace/lib/bundle_verify.h"
 
@@ -25,7 +26,7 @@ static int read_header(int fd, uint64_t available, const char *name, struct bund
 		return err;
 	err = bundle_header_parse(raw, sizeof(raw), h);
 	if (err) {
-		fprintf(stderr, "updatectl: %s: bad bundle header: %s\n", name, bundle_strerror(err));
+		fwg_log_error("%s: bad bundle header: %s", name, bundle_strerror(err));
 		return -EBADMSG;
 	}
 	return 0;
@@ -44,13 +45,13 @@ static int verify_cms(const struct bundle_ticket *bt, const char *name,
 		return err;
 	err = fwguard_ticket_parse(payload, payload_len, t);
 	if (err) {
-		fprintf(stderr, "updatectl: %s: ticket payload refused: %s\n", name,
+		fwg_log_error("%s: ticket payload refused: %s", name,
 			fwguard_ticket_strerror(err));
 		return -EBADMSG;
 	}
 	err = bundle_check_ticket(&bt->header, t);
 	if (err) {
-		fprintf(stderr, "updatectl: %s: %s\n", name, bundle_strerror(err));
+		fwg_log_error("%s: %s", name, bundle_strerror(err));
 		return -EBADMSG;
 	}
 	return 0;

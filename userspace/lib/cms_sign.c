@@ -31,6 +31,7 @@
 #include <openssl/store.h>
 #include <openssl/x509.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/cms_sign.h"
 #include "userspace/lib/cms_verify.h"
 #include "userspace/lib/ssl_error.h"
@@ -90,7 +91,7 @@ static int read_key(const char *uri, struct cms_signer *s)
 	bool pkcs11 = !strncmp(uri, "pkcs11:", 7);
 
 	if (!pkcs11 && access(uri, R_OK)) {
-		fprintf(stderr, "updatectl: cannot open %s: %s\n", uri, strerror(errno));
+		fwg_log_error("cannot open %s: %s", uri, strerror(errno));
 		return -ENOENT;
 	}
 	/* openssl.cnf may already have loaded it; otherwise try by its usual name. */
@@ -124,7 +125,7 @@ static int check_signer(const struct cms_signer *s, const char *cert_path)
 	}
 	bits = EVP_PKEY_get_bits(s->key);
 	if (EVP_PKEY_get_base_id(s->key) != EVP_PKEY_RSA || bits < CMS_MIN_RSA_BITS) {
-		fprintf(stderr, "updatectl: signing key must be RSA with at least %d bits\n",
+		fwg_log_error("signing key must be RSA with at least %d bits",
 			CMS_MIN_RSA_BITS);
 		return -ENOPKG;
 	}

@@ -26,6 +26,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/bundle_format.h"
 #include "userspace/lib/cms_verify.h"
 #include "userspace/lib/ssl_error.h"
@@ -48,7 +49,7 @@ int cms_trust_load(const char *path, struct cms_trust **out)
 	if (!path || !out)
 		return -EINVAL;
 	if (stat(path, &st)) {
-		fprintf(stderr, "updatectl: trust store %s: %s\n", path, strerror(errno));
+		fwg_log_error("trust store %s: %s", path, strerror(errno));
 		return errno == ENOENT ? -ENOENT : -EIO;
 	}
 	trust = calloc(1, sizeof(*trust));
@@ -84,7 +85,7 @@ static int parse_der(const void *der, size_t der_len, CMS_ContentInfo **out)
 	CMS_ContentInfo *cms;
 
 	if (der_len > BUNDLE_CMS_MAX) {
-		fprintf(stderr, "updatectl: ticket CMS is %zu bytes, limit %u\n",
+		fwg_log_error("ticket CMS is %zu bytes, limit %u",
 			der_len, BUNDLE_CMS_MAX);
 		return -E2BIG;
 	}
@@ -94,7 +95,7 @@ static int parse_der(const void *der, size_t der_len, CMS_ContentInfo **out)
 		return -EBADMSG;
 	}
 	if (p != (const unsigned char *)der + der_len) {
-		fprintf(stderr, "updatectl: ticket CMS has %zu trailing bytes\n",
+		fwg_log_error("ticket CMS has %zu trailing bytes",
 			(size_t)((const unsigned char *)der + der_len - p));
 		CMS_ContentInfo_free(cms);
 		return -EBADMSG;
@@ -109,21 +110,21 @@ static int check_structure(CMS_ContentInfo *cms)
 	int nsigners;
 
 	if (OBJ_obj2nid(CMS_get0_type(cms)) != NID_pkcs7_signed) {
-		fprintf(stderr, "updatectl: ticket CMS is not SignedData\n");
+		fwg_log_error("ticket CMS is not SignedData");
 		return -EBADMSG;
 	}
 	if (OBJ_obj2nid(CMS_get0_eContentType(cms)) != NID_pkcs7_data) {
-		fprintf(stderr, "updatectl: ticket CMS content type is not id-data\n");
+		fwg_log_error("ticket CMS content type is not id-data");
 		return -EBADMSG;
 	}
 	content = CMS_get0_content(cms);
 	if (!content || !*content) {
-		fprintf(stderr, "updatectl: ticket CMS has detached content\n");
+		fwg_log_error("ticket CMS has detached content");
 		return -EBADMSG;
 	}
 	nsigners = sk_CMS_SignerInfo_num(CMS_get0_SignerInfos(cms));
 	if (nsigners != 1) {
-		fprintf(stderr, "updatectl: ticket CMS has %d signers, exactly 1 required\n",
+		fwg_log_error("ticket CMS has %d signers, exactly 1 required",
 			nsigners < 0 ? 0 : nsigners);
 		return -ENOTUNIQ;
 	}
@@ -137,24 +138,24 @@ static int check_algorithms(X509_ALGOR *digest_alg, X509_ALGOR *sig_alg, EVP_PKE
 
 	X509_ALGOR_get0(&obj, NULL, NULL, digest_alg);
 	if (OBJ_obj2nid(obj) != NID_sha256) {
-		fprintf(stderr, "updatectl: ticket digest is %s, SHA-256 required\n",
+		fwg_log_error("ticket digest is %s, SHA-256 required",
 			OBJ_nid2sn(OBJ_obj2nid(obj)));
 		return -ENOPKG;
 	}
 	X509_ALGOR_get0(&obj, NULL, NULL, sig_alg);
 	nid = OBJ_obj2nid(obj);
 	if (nid != NID_rsaEncryption && nid != NID_sha256WithRSAEncryption) {
-		fprintf(stderr, "updatectl: ticket signature algorithm is %s, RSA required\n",
+		fwg_log_error("ticket signature algorithm is %s, RSA required",
 			OBJ_nid2sn(nid));
 		return -ENOPKG;
 	}
 	if (!pkey || EVP_PKEY_get_base_id(pkey) != EVP_PKEY_RSA) {
-		fprintf(stderr, "updatectl: ticket signer key is not RSA\n");
+		fwg_log_error("ticket signer key is not RSA");
 		return -ENOPKG;
 	}
 	bits = EVP_PKEY_get_bits(pkey);
 	if (bits < CMS_MIN_RSA_BITS) {
-		fprintf(stderr, "updatectl: ticket signer key is RSA-%d, at least RSA-%d required\n",
+		fwg_log_error("ticket signer key is RSA-%d, at least RSA-%d required",
 			bits, CMS_MIN_RSA_BITS);
 		return -ENOPKG;
 	}
@@ -205,7 +206,7 @@ static int check_chain(const struct cms_trust *trust, CMS_ContentInfo *cms, X509
 	}
 	if (X509_verify_cert(ctx) != 1) {
 		verr = X509_STORE_CTX_get_error(ctx);
-		fprintf(stderr, "updatectl: ticket signer certificate refused: %s\n",
+		fwg_log_error("ticket signer certificate refused: %s",
 			X509_verify_cert_error_string(verr));
 		err = map_chain_error(verr);
 	}
@@ -221,16 +222,16 @@ static int check_usage(X509 *signer)
 	uint32_t flags = X509_get_extension_flags(signer);
 
 	if (flags & EXFLAG_CA) {
-		fprintf(stderr, "updatectl: ticket signer is a CA certificate\n");
+		fwg_log_error("ticket signer is a CA certificate");
 		return -EACCES;
 	}
 	if (!(flags & EXFLAG_KUSAGE) || !(X509_get_key_usage(signer) & KU_DIGITAL_SIGNATURE)) {
-		fprintf(stderr, "updatectl: ticket signer lacks keyUsage digitalSignature\n");
+		fwg_log_error("ticket signer lacks keyUsage digitalSignature");
 		return -EACCES;
 	}
 	if (!(flags & EXFLAG_XKUSAGE) ||
 	    !(X509_get_extended_key_usage(signer) & XKU_CODE_SIGN)) {
-		fprintf(stderr, "updatectl: ticket signer lacks extendedKeyUsage codeSigning\n");
+		fwg_log_error("ticket signer lacks extendedKeyUsage codeSigning");
 		return -EACCES;
 	}
 	return 0;
@@ -255,7 +256,7 @@ static int check_signature(CMS_ContentInfo *cms, uint8_t *content, size_t cap,
 	}
 	n = BIO_get_mem_data(out, (char **)&bytes);
 	if (n < 0 || (size_t)n > cap) {
-		fprintf(stderr, "updatectl: ticket content is %ld bytes, limit %zu\n", n, cap);
+		fwg_log_error("ticket content is %ld bytes, limit %zu", n, cap);
 		err = -E2BIG;
 		goto out;
 	}
@@ -327,7 +328,7 @@ int cms_ticket_content_unverified(const void *der, size_t der_len, uint8_t *cont
 	econtent = CMS_get0_content(cms);
 	n = ASN1_STRING_length(*econtent);
 	if (n < 0 || (size_t)n > cap) {
-		fprintf(stderr, "updatectl: ticket content is %d bytes, limit %zu\n", n, cap);
+		fwg_log_error("ticket content is %d bytes, limit %zu", n, cap);
 		err = -E2BIG;
 		goto out;
 	}

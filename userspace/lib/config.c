@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tpm/tpm.h"
+#include "userspace/common/log.h"
 #include "userspace/lib/config.h"
 
 enum key_type { KEY_STRING, KEY_UINT, KEY_LONG };
@@ -43,11 +44,12 @@ static void uc_config_defaults(struct uc_config *cfg)
 	snprintf(cfg->client_cert, sizeof(cfg->client_cert), "/etc/fwguard/device.pem");
 	snprintf(cfg->client_key, sizeof(cfg->client_key), "/etc/fwguard/device.key");
 	snprintf(cfg->trust, sizeof(cfg->trust), "/etc/fwguard/trust");
-	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "/var/lib/fwguard");
-	snprintf(cfg->download_dir, sizeof(cfg->download_dir), "/var/lib/fwguard/downloads");
+	snprintf(cfg->state_dir, sizeof(cfg->state_dir), "%s", FWG_DEFAULT_STATE_DIR);
+	snprintf(cfg->download_dir, sizeof(cfg->download_dir), "%s/downloads",
+		 FWG_DEFAULT_STATE_DIR);
 	snprintf(cfg->policy, sizeof(cfg->policy), "/etc/fwguard/policy.conf");
-	snprintf(cfg->tcti, sizeof(cfg->tcti), "device:/dev/tpmrm0");
-	cfg->pcr = 8;
+	/* tcti stays "": tpm/ then takes $FWGUARD_TCTI, else FWG_DEFAULT_TCTI. */
+	cfg->pcr = FWG_DEFAULT_PCR;
 	cfg->connect_timeout_s = 20;
 	cfg->stall_timeout_s = 30;
 	cfg->attempts = 4;
@@ -110,7 +112,7 @@ static int parse_line(struct uc_config *cfg, char *line, const char *path, unsig
 		return 0;
 	eq = strchr(line, '=');
 	if (!eq) {
-		fprintf(stderr, "%s:%u: expected 'key = value'\n", path, lineno);
+		fwg_log_error("%s:%u: expected 'key = value'", path, lineno);
 		return -EINVAL;
 	}
 	*eq = '\0';
@@ -118,9 +120,9 @@ static int parse_line(struct uc_config *cfg, char *line, const char *path, unsig
 	value = trim(eq + 1);
 	err = set_key(cfg, name, value);
 	if (err == -ENOENT)
-		fprintf(stderr, "%s:%u: unknown key '%s'\n", path, lineno, name);
+		fwg_log_error("%s:%u: unknown key '%s'", path, lineno, name);
 	else if (err)
-		fprintf(stderr, "%s:%u: bad value for '%s'\n", path, lineno, name);
+		fwg_log_error("%s:%u: bad value for '%s'", path, lineno, name);
 	return err ? -EINVAL : 0;
 }
 
@@ -137,13 +139,13 @@ static int uc_config_load(struct uc_config *cfg, const char *path, int optional)
 		err = -errno;
 		if (err == -ENOENT && optional)
 			return 0;
-		fprintf(stderr, "cannot read %s: %s\n", path, strerror(-err));
+		fwg_log_error("cannot read %s: %s", path, strerror(-err));
 		return err;
 	}
 	while (!err && fgets(line, sizeof(line), f)) {
 		lineno++;
 		if (!strchr(line, '\n') && !feof(f)) {
-			fprintf(stderr, "%s:%u: line too long\n", path, lineno);
+			fwg_log_error("%s:%u: line too long", path, lineno);
 			err = -EINVAL;
 			break;
 		}

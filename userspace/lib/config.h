@@ -10,7 +10,9 @@
 
 #include <limits.h>
 
-#define UC_CONFIG_DEFAULT "/etc/fwguard/updatectl.conf"
+#include "userspace/common/defaults.h"
+
+#define UC_CONFIG_DEFAULT FWG_DEFAULT_CONFIG
 
 struct uc_config {
 	char server_url[1024];		/* base URL of the update server */
@@ -23,7 +25,7 @@ struct uc_config {
 	char state_dir[PATH_MAX];	/* event log, sealed records, slot state */
 	char download_dir[PATH_MAX];
 	char policy[PATH_MAX];		/* partition policy for the kernel module */
-	char tcti[256];
+	char tcti[256];			/* "": $FWGUARD_TCTI, else FWG_DEFAULT_TCTI */
 	unsigned int pcr;
 	long connect_timeout_s;
 	long stall_timeout_s;
@@ -39,7 +41,10 @@ struct uc_config {
 int uc_config_read(struct uc_config *cfg, const char *path);
 
 struct fwg_tpm;
-/* Open the TPM with the configured TCTI, state directory and PCR. */
+/*
+ * Open the TPM with the configured TCTI, state directory and PCR. Returns
+ * 0 or a tpm/ error (FWG_TPM_E_UNAVAILABLE when it cannot be reached).
+ */
 int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm);
 
 #endif /* FWGUARD_CONFIG_H */

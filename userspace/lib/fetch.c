@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/fetch.h"
 #include "userspace/common/fileio.h"
 #include "userspace/lib/progress.h"
@@ -182,7 +183,7 @@ static int transfer_once(const char *url, const struct fetch_tls *tls,
 		fputc('\n', stderr);	/* an unfinished bar: end its line */
 	if (rc == CURLE_WRITE_ERROR && t->err) {
 		if (t->err == -EFBIG)
-			fprintf(stderr, "fetch: %s: server sent more than the %lld bytes the ticket allows\n",
+			fwg_log_error("fetch: %s: server sent more than the %lld bytes the ticket allows",
 				url, (long long)t->allowed);
 		return t->err;	/* the limit function logged its own reason */
 	}
@@ -193,20 +194,20 @@ static int transfer_once(const char *url, const struct fetch_tls *tls,
 	}
 	if (rc == CURLE_HTTP_RETURNED_ERROR && (http == 400 || http == 495 || http == 496)) {
 		/* What nginx and others answer when mutual TLS fails. */
-		fprintf(stderr, "fetch: %s: server refused the device's client certificate (HTTP %ld)\n",
+		fwg_log_error("fetch: %s: server refused the device's client certificate (HTTP %ld)",
 			url, http);
 		return -EPROTO;
 	}
 	if (rc != CURLE_OK) {
 		err = curl_errno(rc, http, transient);
-		fprintf(stderr, "fetch: %s: %s%s\n", url,
+		fwg_log_error("fetch: %s: %s%s", url,
 			errbuf[0] ? errbuf : curl_easy_strerror(rc),
 			*transient ? " (will retry)" : "");
 		return err;
 	}
 	if (t->allowed <= 0 || t->received < (uint64_t)t->allowed) {
 		*transient = true;
-		fprintf(stderr, "fetch: %s: transfer ended after %llu bytes, incomplete (will retry)\n",
+		fwg_log_error("fetch: %s: transfer ended after %llu bytes, incomplete (will retry)",
 			url, (unsigned long long)t->received);
 		return -EIO;
 	}
@@ -231,7 +232,7 @@ static int partial_open(const char *part, struct transfer *t)
 	t->fd = open(part, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
 	if (t->fd < 0) {
 		err = -errno;
-		fprintf(stderr, "fetch: cannot open %s: %s\n", part, strerror(errno));
+		fwg_log_error("fetch: cannot open %s: %s", part, strerror(errno));
 		return err;
 	}
 	if (fstat(t->fd, &st) < 0)
@@ -255,7 +256,7 @@ int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls
 	int err;
 
 	if (strncmp(url, "https://", 8)) {
-		fprintf(stderr, "fetch: %s: only https:// URLs are accepted\n", url);
+		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
 		return -EINVAL;
 	}
 	if (snprintf(part, sizeof(part), "%s.part", dest) >= (int)sizeof(part))

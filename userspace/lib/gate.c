@@ -17,6 +17,7 @@
 
 #include <linux/fwguard.h>
 
+#include "userspace/common/log.h"
 #include "userspace/common/fileio.h"
 #include "userspace/lib/gate.h"
 #include "userspace/lib/progress.h"
@@ -59,14 +60,14 @@ int gate_begin(dev_t devt, const void *cms, size_t cms_len)
 	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
 	if (ctl < 0) {
 		err = -errno;
-		fprintf(stderr, "updatectl: cannot open %s: %s\n", FWGUARD_DEVICE, strerror(errno));
+		fwg_log_error("cannot open %s: %s", FWGUARD_DEVICE, strerror(errno));
 		return err;
 	}
 	fd = ioctl(ctl, FWGUARD_IOC_BEGIN, &begin);
 	err = fd < 0 ? -errno : fd;
 	close(ctl);
 	if (err < 0)
-		fprintf(stderr, "updatectl: kernel refused the update session: %s\n",
+		fwg_log_error("kernel refused the update session: %s",
 			gate_strerror(err, 0));
 	return err;
 }
@@ -87,13 +88,13 @@ static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int pro
 
 		if (n <= 0) {
 			err = n < 0 ? -errno : -EIO;
-			fprintf(stderr, "updatectl: cannot read the image: %s\n",
+			fwg_log_error("cannot read the image: %s",
 				n < 0 ? strerror(errno) : "bundle is truncated");
 			break;
 		}
 		err = write_all(session, buf, (size_t)n);
 		if (err) {
-			fprintf(stderr, "updatectl: kernel refused image bytes at offset %llu: %s\n",
+			fwg_log_error("kernel refused image bytes at offset %llu: %s",
 				(unsigned long long)done, gate_strerror(err, 0));
 			break;
 		}
@@ -114,7 +115,7 @@ int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int 
 	err = stream(session, in_fd, in_off, len, progress);
 	if (!err && ioctl(session, FWGUARD_IOC_COMMIT, &commit) < 0) {
 		err = -errno;
-		fprintf(stderr, "updatectl: kernel refused to commit the image: %s\n",
+		fwg_log_error("kernel refused to commit the image: %s",
 			gate_strerror(err, 1));
 	}
 	close(session);

@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/policy_conf.h"
 
 static bool name_valid(const char *s)
@@ -95,7 +96,7 @@ int policy_conf_load(const char *path, struct policy_conf *out)
 	f = fopen(path, "re");
 	if (!f) {
 		err = -errno;
-		fprintf(stderr, "updatectl: cannot read %s: %s\n", path, strerror(errno));
+		fwg_log_error("cannot read %s: %s", path, strerror(errno));
 		return err;
 	}
 	while (!err && fgets(line, sizeof(line), f)) {
@@ -111,12 +112,12 @@ int policy_conf_load(const char *path, struct policy_conf *out)
 		else
 			err = parse_component(&pc, p + 9);
 		if (err)
-			fprintf(stderr, "%s:%u: expected 'component NAME SLOT=PARTLABEL=x SLOT=PARTUUID=y'"
-				" (two distinct slots, names [A-Za-z0-9._-])\n", path, lineno);
+			fwg_log_error("%s:%u: expected 'component NAME SLOT=PARTLABEL=x SLOT=PARTUUID=y'"
+				" (two distinct slots, names [A-Za-z0-9._-])", path, lineno);
 	}
 	fclose(f);
 	if (!err && !pc.count) {
-		fprintf(stderr, "%s: no component defined\n", path);
+		fwg_log_error("%s: no component defined", path);
 		err = -EINVAL;
 	}
 	if (!err)
@@ -297,11 +298,11 @@ int pc_resolve(const char *sysfs, const char *spec, struct pc_partition *out)
 	}
 	closedir(dir);
 	if (matches > 1) {
-		fprintf(stderr, "updatectl: %s matches %d partitions; refusing to guess\n", spec, matches);
+		fwg_log_error("%s matches %d partitions; refusing to guess", spec, matches);
 		return -ENOTUNIQ;
 	}
 	if (!matches) {
-		fprintf(stderr, "updatectl: no partition matches %s\n", spec);
+		fwg_log_error("no partition matches %s", spec);
 		return -ENOENT;
 	}
 	*out = found;

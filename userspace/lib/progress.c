@@ -2,6 +2,7 @@
 /* Terminal progress bar shared by fetch and install (see progress.h). */
 #include <stdio.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/progress.h"
 
 #define PROGRESS_WIDTH 40
@@ -13,7 +14,7 @@ void progress_draw(struct progress *p, uint64_t done, uint64_t total)
 	if (!total || p->finished || (now == p->drawn && done != total))
 		return;
 	p->drawn = now;
-	fprintf(stderr, "\r%s [%-*.*s] %3d%% %llu/%llu KiB", p->label, PROGRESS_WIDTH,
+	fwg_log_error("\r%s [%-*.*s] %3d%% %llu/%llu KiB", p->label, PROGRESS_WIDTH,
 		(int)(done * PROGRESS_WIDTH / total),
 		"========================================", (int)(done * 100 / total),
 		(unsigned long long)(done >> 10), (unsigned long long)(total >> 10));

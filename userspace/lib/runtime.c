@@ -19,8 +19,8 @@
 
 #include <linux/fwguard.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/runtime.h"
-#include "userspace/cli/updatectl.h"
 
 static int holder_pid(int fd)
 {
@@ -41,16 +41,16 @@ int uc_lock(void)
 	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 	if (fd < 0) {
 		err = -errno;
-		fprintf(stderr, "updatectl: cannot open lock %s: %s\n", path, strerror(errno));
+		fwg_log_error("cannot open lock %s: %s", path, strerror(errno));
 		return err;
 	}
 	if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
 		err = errno == EWOULDBLOCK ? -EBUSY : -errno;
 		if (err == -EBUSY)
-			fprintf(stderr, "updatectl: another updatectl (pid %d) is running\n",
+			fwg_log_error("another updatectl (pid %d) is running",
 				holder_pid(fd));
 		else
-			fprintf(stderr, "updatectl: cannot lock %s: %s\n", path, strerror(-err));
+			fwg_log_error("cannot lock %s: %s", path, strerror(-err));
 		close(fd);
 		return err;
 	}
@@ -59,11 +59,6 @@ int uc_lock(void)
 	if (ftruncate(fd, 0) == 0)
 		(void)!pwrite(fd, pid, strlen(pid), 0);
 	return fd;
-}
-
-int uc_lock_exit_code(int err)
-{
-	return err == -EBUSY ? UC_EXIT_BUSY : UC_EXIT_FAILURE;
 }
 
 int uc_module_ensure(void)
@@ -77,12 +72,12 @@ int uc_module_ensure(void)
 		return 0;
 	ctx = kmod_new(NULL, NULL);
 	if (!ctx) {
-		fprintf(stderr, "updatectl: cannot initialise libkmod\n");
+		fwg_log_error("cannot initialise libkmod");
 		return -ENOMEM;
 	}
 	err = kmod_module_new_from_lookup(ctx, "fwguard", &list);
 	if (err < 0 || !list) {
-		fprintf(stderr, "updatectl: fwguard kernel module is not installed for this kernel\n");
+		fwg_log_error("fwguard kernel module is not installed for this kernel");
 		err = -ENOENT;
 		goto out;
 	}
@@ -90,11 +85,11 @@ int uc_module_ensure(void)
 	/* Applies the options and install commands of /etc/modprobe.d. */
 	err = kmod_module_probe_insert_module(mod, 0, NULL, NULL, NULL, NULL);
 	if (err < 0)
-		fprintf(stderr, "updatectl: cannot load fwguard: %s\n", strerror(-err));
+		fwg_log_error("cannot load fwguard: %s", strerror(-err));
 	else if (access(FWGUARD_DEVICE, F_OK) < 0)
 		err = -ENODEV;
 	if (err == -ENODEV)
-		fprintf(stderr, "updatectl: fwguard loaded but %s is missing\n", FWGUARD_DEVICE);
+		fwg_log_error("fwguard loaded but %s is missing", FWGUARD_DEVICE);
 out:
 	kmod_module_unref(mod);
 	kmod_module_unref_list(list);

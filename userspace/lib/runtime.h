@@ -17,9 +17,6 @@
  */
 int uc_lock(void);
 
-/* The exit code for a failed uc_lock(). */
-int uc_lock_exit_code(int err);
-
 /*
  * Make sure /dev/fwguard exists, loading "fwguard" through libkmod when it
  * does not. Returns 0, -ENOENT (module not installed), or another -errno;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "userspace/common/log.h"
 #include "userspace/common/fileio.h"
 #include "userspace/common/hex.h"
 #include "userspace/common/fileio.h"
@@ -117,7 +118,7 @@ int slot_state_load(const char *state_dir, const char *component, struct slot_st
 	if (!f) {
 		if (errno != ENOENT) {
 			err = -errno;
-			fprintf(stderr, "updatectl: cannot read %s: %s\n", path, strerror(errno));
+			fwg_log_error("cannot read %s: %s", path, strerror(errno));
 			return err;
 		}
 		*out = s;
@@ -129,7 +130,7 @@ int slot_state_load(const char *state_dir, const char *component, struct slot_st
 	if (!err && (s.pending == s.active || (s.trying >= 0 && s.trying == s.active)))
 		err = -EBADMSG;
 	if (err) {
-		fprintf(stderr, "updatectl: slot state %s is corrupt; refusing to guess\n", path);
+		fwg_log_error("slot state %s is corrupt; refusing to guess", path);
 		return err;
 	}
 	*out = s;

@@ -8,6 +8,8 @@
 
 #include <openssl/err.h>
 
+#include "userspace/common/log.h"
+#include "userspace/common/log.h"
 #include "userspace/lib/ssl_error.h"
 
 void ssl_log_clear(void)
@@ -18,17 +20,16 @@ void ssl_log_clear(void)
 void ssl_log_error(const char *fmt, ...)
 {
 	unsigned long code = ERR_peek_error();
-	const char *reason = NULL;
+	const char *reason = code ? ERR_reason_error_string(code) : NULL;
+	char message[400];
 	va_list ap;
 
-	if (code)
-		reason = ERR_reason_error_string(code);
-	fputs("updatectl: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
 	if (reason)
-		fprintf(stderr, ": %s", reason);
-	fputc('\n', stderr);
+		fwg_log_error("%s: %s", message, reason);
+	else
+		fwg_log_error("%s", message);
 	ERR_clear_error();
 }

@@ -12,23 +12,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "userspace/common/log.h"
 #include "userspace/lib/ticket_policy.h"
 
 static int check_binding(const struct ticket_policy *p, const struct fwguard_ticket *t)
 {
 	if (strcmp(t->device_class, p->device_class)) {
-		fprintf(stderr, "updatectl: ticket is for device class '%s', this is '%s'\n",
+		fwg_log_error("ticket is for device class '%s', this is '%s'",
 			t->device_class, p->device_class);
 		return -ENODEV;
 	}
 	/* A ticket bound to a serial never applies to a device that cannot prove one. */
 	if (t->serial[0] && (!p->serial || strcmp(t->serial, p->serial))) {
-		fprintf(stderr, "updatectl: ticket is bound to serial '%s', this device is '%s'\n",
+		fwg_log_error("ticket is bound to serial '%s', this device is '%s'",
 			t->serial, p->serial ? p->serial : "(unknown)");
 		return -ENODEV;
 	}
 	if (p->component && strcmp(t->component, p->component)) {
-		fprintf(stderr, "updatectl: ticket is for component '%s', not '%s'\n",
+		fwg_log_error("ticket is for component '%s', not '%s'",
 			t->component, p->component);
 		return -ENOENT;
 	}
@@ -38,18 +39,18 @@ static int check_binding(const struct ticket_policy *p, const struct fwguard_tic
 static int check_freshness(const struct ticket_policy *p, const struct fwguard_ticket *t)
 {
 	if (t->security_version < p->version_floor) {
-		fprintf(stderr, "updatectl: ticket security version %" PRIu64
-			" is below the floor %" PRIu64 "\n",
+		fwg_log_error("ticket security version %" PRIu64
+			" is below the floor %" PRIu64 "",
 			t->security_version, p->version_floor);
 		return -ESTALE;
 	}
 	if (t->not_before && p->now < t->not_before) {
-		fprintf(stderr, "updatectl: ticket not valid before %" PRIu64 " (now %" PRIu64 ")\n",
+		fwg_log_error("ticket not valid before %" PRIu64 " (now %" PRIu64 ")",
 			t->not_before, p->now);
 		return -ETIME;
 	}
 	if (t->not_after && p->now > t->not_after) {
-		fprintf(stderr, "updatectl: ticket expired at %" PRIu64 " (now %" PRIu64 ")\n",
+		fwg_log_error("ticket expired at %" PRIu64 " (now %" PRIu64 ")",
 			t->not_after, p->now);
 		return -ETIME;
 	}
@@ -66,7 +67,7 @@ int ticket_policy_check(const struct ticket_policy *policy, const struct fwguard
 	if (!err)
 		err = check_freshness(policy, t);
 	if (!err && (t->flags & FWGUARD_TICKET_F_TEST_ONLY) && !policy->allow_test_only) {
-		fprintf(stderr, "updatectl: test-only ticket refused on a production device\n");
+		fwg_log_error("test-only ticket refused on a production device");
 		err = -EPERM;
 	}
 	return err;
