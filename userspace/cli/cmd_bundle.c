@@ -84,25 +84,22 @@ static int create_request(const struct uc_args *a, struct bundle_create_request 
 	return 0;
 }
 
-static int create_run(const struct uc_args *a)
+static int create_run(const struct uc_args *a, struct uc_step *step)
 {
 	struct bundle_create_request req;
-	struct uc_step step;
 	int err;
 
-	uc_step_enter(&step, UC_SRC_USAGE, "parse-options");
+	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
 	err = create_request(a, &req);
 	if (!err)
-		err = bundle_create(&req, &step);
-	return err ? uc_fail(a, &step, err) : UC_EXIT_OK;
+		err = bundle_create(&req, step);
+	return err;
 }
 
 static const struct uc_command bundle_create_cmd = {
-	.name = "create",
+	.name = "create", .operands = "",
 	.summary = "build a signed bundle from an image",
-	.operands = "",
-	.options = create_options,
-	.run = create_run,
+	.options = create_options, .run = create_run,
 };
 
 static void format_time(char *dst, size_t size, uint64_t secs)
@@ -120,8 +117,7 @@ static void print_json(FILE *out, const struct bundle_inspect_result *r)
 	const struct fwguard_ticket *t = &r->ticket;
 	struct json_writer w;
 
-	json_begin(&w, out);
-	json_object_begin(&w);
+	json_doc_begin(&w, out);
 	json_kv_u64(&w, "format_version", r->hdr.version);
 	json_kv_u64(&w, "ticket_size", r->hdr.cms_len);
 	json_kv_hex(&w, "ticket_id", t->id, sizeof(t->id));
@@ -141,8 +137,7 @@ static void print_json(FILE *out, const struct bundle_inspect_result *r)
 		json_kv_null(&w, "not_after");
 	json_kv_u64(&w, "flags", t->flags);
 	json_kv_bool(&w, "verified", r->verified);
-	json_object_end(&w);
-	json_end(&w);
+	json_doc_end(&w);
 }
 
 static void print_human(FILE *out, const char *path, const char *trust,
@@ -183,15 +178,14 @@ static const struct uc_option inspect_options[] = {
 	{ NULL },
 };
 
-static int inspect_run(const struct uc_args *a)
+static int inspect_run(const struct uc_args *a, struct uc_step *step)
 {
 	struct bundle_inspect_result r;
-	struct uc_step step;
 	int err;
 
-	err = bundle_inspect(a->operands[0], a->opt[OPT_TRUST], &r, &step);
+	err = bundle_inspect(a->operands[0], a->opt[OPT_TRUST], &r, step);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	if (a->json)
 		print_json(stdout, &r);
 	else
@@ -200,12 +194,9 @@ static int inspect_run(const struct uc_args *a)
 }
 
 static const struct uc_command bundle_inspect_cmd = {
-	.name = "inspect",
+	.name = "inspect", .operands = "BUNDLE",
 	.summary = "show a bundle's ticket; verify it with --trust",
-	.operands = "BUNDLE",
-	.flags = UC_CMD_JSON,
-	.options = inspect_options,
-	.min_operands = 1, .max_operands = 1,
+	.flags = UC_CMD_JSON, .options = inspect_options, .min_operands = 1, .max_operands = 1,
 	.run = inspect_run,
 };
 

@@ -23,46 +23,40 @@ static void report(const struct uc_args *a, const char *path, const struct fwgua
 	struct json_writer w;
 
 	if (a->json) {
-		json_begin(&w, stdout);
-		json_object_begin(&w);
+		json_doc_begin(&w, stdout);
 		json_kv_string(&w, "path", path);
 		json_kv_string(&w, "component", t->component);
 		json_kv_u64(&w, "security_version", t->security_version);
 		json_kv_u64(&w, "image_length", t->image_len);
-		json_object_end(&w);
-		json_end(&w);
+		json_doc_end(&w);
 	} else if (!a->quiet) {
 		printf("fetched %s: %s version %" PRIu64 ", %" PRIu64 " bytes\n", path,
 		       t->component, t->security_version, t->image_len);
 	}
 }
 
-static int run(const struct uc_args *a)
+static int run(const struct uc_args *a, struct uc_step *step)
 {
 	struct fwguard_ticket ticket;
 	char path[PATH_MAX];
-	struct uc_step step;
 	int err;
 
-	uc_step_enter(&step, UC_SRC_USAGE, "read-config");
+	uc_step_enter(step, UC_SRC_USAGE, "read-config");
 	if (!a->cfg.device_class[0]) {
 		fwg_log_error("device_class is not configured in %s", a->config);
-		return uc_fail(a, &step, -EINVAL);
+		return -EINVAL;
 	}
 	err = uc_fetch_bundle(&a->cfg, a->operands[0], a->opt[OPT_OUTPUT],
-			      !a->quiet && !a->json, path, sizeof(path), &ticket, &step);
+			      !a->quiet && !a->json, path, sizeof(path), &ticket, step);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	report(a, path, &ticket);
 	return UC_EXIT_OK;
 }
 
 const struct uc_command uc_cmd_fetch = {
-	.name = "fetch",
+	.name = "fetch", .operands = "URL|NAME",
 	.summary = "download a bundle over mutual TLS, verifying its ticket first",
-	.operands = "URL|NAME",
-	.flags = UC_CMD_CONFIG | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
-	.options = options,
-	.min_operands = 1, .max_operands = 1,
-	.run = run,
+	.flags = UC_CMD_CONFIG | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK, .options = options,
+	.min_operands = 1, .max_operands = 1, .run = run,
 };

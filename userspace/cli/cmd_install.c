@@ -17,16 +17,14 @@ static void report(const struct uc_args *a, const struct uc_install_result *r)
 
 	fwg_hex_encode(r->digest, sizeof(r->digest), hex);
 	if (a->json) {
-		json_begin(&w, stdout);
-		json_object_begin(&w);
+		json_doc_begin(&w, stdout);
 		json_kv_string(&w, "component", r->component);
 		json_kv_string(&w, "slot", r->slot);
 		json_kv_u64(&w, "version", r->version);
 		json_kv_u64(&w, "length", r->length);
 		json_kv_string(&w, "digest", hex);
 		json_kv_bool(&w, "pending", true);
-		json_object_end(&w);
-		json_end(&w);
+		json_doc_end(&w);
 	} else if (!a->quiet) {
 		printf("installed %s version %" PRIu64 " into slot %s (%s)\n"
 		       "measured sha256 %s\nreboot to try it; run 'updatectl mark-good' once it "
@@ -34,19 +32,16 @@ static void report(const struct uc_args *a, const struct uc_install_result *r)
 	}
 }
 
-static int run(const struct uc_args *a)
+static int run(const struct uc_args *a, struct uc_step *step)
 {
 	struct uc_install_result r;
-	struct uc_step step;
 	int err;
 
 	err = uc_install(&a->cfg, a->operands[0], !a->quiet && !a->json && isatty(STDERR_FILENO),
-			 &r, &step);
+			 &r, step);
 	if (err) {
-		/* The error object carries the cause, logged first; this line follows it. */
-		err = uc_fail(a, &step, err);
 		fwg_log_error("install of %s failed at step %s; the active slot is unchanged",
-			      a->operands[0], step.name);
+			      a->operands[0], step->name);
 		return err;
 	}
 	report(a, &r);
@@ -54,10 +49,8 @@ static int run(const struct uc_args *a)
 }
 
 const struct uc_command uc_cmd_install = {
-	.name = "install",
+	.name = "install", .operands = "BUNDLE|URL",
 	.summary = "verify a bundle and write it through fwguard into the inactive slot",
-	.operands = "BUNDLE|URL",
 	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
-	.min_operands = 1, .max_operands = 1,
-	.run = run,
+	.min_operands = 1, .max_operands = 1, .run = run,
 };

@@ -8,27 +8,24 @@
 #include "userspace/lib/json.h"
 #include "userspace/lib/keyring.h"
 
-static int add_run(const struct uc_args *a)
+static int add_run(const struct uc_args *a, struct uc_step *step)
 {
-	struct uc_step step;
 	int32_t id;
 	int i, err;
 
 	for (i = 0; i < a->n_operands; i++) {
-		err = uc_keys_add(a->operands[i], &id, &step);
+		err = uc_keys_add(a->operands[i], &id, step);
 		if (err)
-			return uc_fail(a, &step, err);
+			return err;
 		printf("%d %s\n", id, a->operands[i]);
 	}
 	return UC_EXIT_OK;
 }
 
 static const struct uc_command keys_add = {
-	.name = "add",
+	.name = "add", .operands = "CERT...",
 	.summary = "add X.509 certificates (DER or PEM) to .fwguard",
-	.operands = "CERT...",
-	.min_operands = 1, .max_operands = 64,
-	.run = add_run,
+	.min_operands = 1, .max_operands = 64, .run = add_run,
 };
 
 static void list_report(const struct uc_args *a, const struct uc_key_list *keys)
@@ -53,44 +50,39 @@ static void list_report(const struct uc_args *a, const struct uc_key_list *keys)
 	json_end(&w);
 }
 
-static int list_run(const struct uc_args *a)
+static int list_run(const struct uc_args *a, struct uc_step *step)
 {
 	struct uc_key_list keys = { 0 };
-	struct uc_step step;
 	int err;
 
-	err = uc_keys_list(&keys, &step);
+	err = uc_keys_list(&keys, step);
 	if (!err)
 		list_report(a, &keys);
 	uc_key_list_free(&keys);
-	return err ? uc_fail(a, &step, err) : UC_EXIT_OK;
+	return err;
 }
 
 static const struct uc_command keys_list = {
-	.name = "list",
+	.name = "list", .operands = "",
 	.summary = "list the keys in .fwguard",
-	.operands = "",
-	.flags = UC_CMD_JSON,
-	.run = list_run,
+	.flags = UC_CMD_JSON, .run = list_run,
 };
 
-static int seal_run(const struct uc_args *a)
+static int seal_run(const struct uc_args *a, struct uc_step *step)
 {
-	struct uc_step step;
 	bool already;
 	int err;
 
-	err = uc_keys_seal(&already, &step);
+	err = uc_keys_seal(&already, step);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	printf("%s %s\n", FWGUARD_KEYRING, already ? "is already restricted" : "sealed until reboot");
 	return UC_EXIT_OK;
 }
 
 static const struct uc_command keys_seal = {
-	.name = "seal",
+	.name = "seal", .operands = "",
 	.summary = "forbid further keys until reboot",
-	.operands = "",
 	.run = seal_run,
 };
 

@@ -31,8 +31,7 @@ static void load_report(const struct uc_args *a, const struct uc_policy_plan *p)
 		printf("version floor %" PRIu64 "; policy locked until reboot\n", p->floor);
 		return;
 	}
-	json_begin(&w, stdout);
-	json_object_begin(&w);
+	json_doc_begin(&w, stdout);
 	json_kv_u64(&w, "floor", p->floor);
 	json_key(&w, "slots");
 	json_array_begin(&w);
@@ -45,53 +44,47 @@ static void load_report(const struct uc_args *a, const struct uc_policy_plan *p)
 		json_object_end(&w);
 	}
 	json_array_end(&w);
-	json_object_end(&w);
-	json_end(&w);
+	json_doc_end(&w);
 }
 
-static int load_run(const struct uc_args *a)
+static int load_run(const struct uc_args *a, struct uc_step *step)
 {
 	static struct uc_policy_plan plan;
 	uint64_t floor;
-	struct uc_step step;
 	int err;
 
-	uc_step_enter(&step, UC_SRC_USAGE, "parse-options");
+	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
 	if (a->opt[OPT_FLOOR] && uc_parse_u64("--floor", a->opt[OPT_FLOOR], &floor))
-		return uc_fail(a, &step, -EINVAL);
-	err = uc_policy_load(&a->cfg, a->opt[OPT_FLOOR] ? &floor : NULL, &plan, &step);
+		return -EINVAL;
+	err = uc_policy_load(&a->cfg, a->opt[OPT_FLOOR] ? &floor : NULL, &plan, step);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	load_report(a, &plan);
 	return UC_EXIT_OK;
 }
 
 static const struct uc_command policy_load = {
-	.name = "load",
+	.name = "load", .operands = "",
 	.summary = "protect every slot of policy.conf until reboot, the booted one active",
-	.operands = "",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON,
-	.options = load_options,
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON, .options = load_options,
 	.run = load_run,
 };
 
-static int status_run(const struct uc_args *a)
+static int status_run(const struct uc_args *a, struct uc_step *step)
 {
 	char text[8192];
-	struct uc_step step;
 	int err;
 
-	err = uc_policy_read(text, sizeof(text), &step);
+	err = uc_policy_read(text, sizeof(text), step);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	fputs(text, stdout);
 	return UC_EXIT_OK;
 }
 
 static const struct uc_command policy_status = {
-	.name = "status",
+	.name = "status", .operands = "",
 	.summary = "show the partition policy fwguard.ko holds",
-	.operands = "",
 	.run = status_run,
 };
 

@@ -56,8 +56,7 @@ static void status_json(const struct uc_status *st)
 	struct json_writer w;
 	unsigned int i;
 
-	json_begin(&w, stdout);
-	json_object_begin(&w);
+	json_doc_begin(&w, stdout);
 	json_key(&w, "components");
 	json_array_begin(&w);
 	for (i = 0; i < st->pc.count; i++)
@@ -73,8 +72,7 @@ static void status_json(const struct uc_status *st)
 	json_kv_bool(&w, "locked", st->policy_locked);
 	json_kv_string(&w, "keyring", st->keyring);
 	json_object_end(&w);
-	json_object_end(&w);
-	json_end(&w);
+	json_doc_end(&w);
 }
 
 static void slot_human(const struct uc_status_component *c, int i)
@@ -118,27 +116,25 @@ static void status_human(const struct uc_status *st)
 		printf("fwguard.ko: not loaded\n");
 }
 
-static int run(const struct uc_args *a)
+static int run(const struct uc_args *a, struct uc_step *step)
 {
 	static struct uc_status st;
-	struct uc_step step;
 	int err;
 
-	err = uc_status_read(&a->cfg, &st, &step);
-	if (err && step.source != UC_SRC_TPM)
-		return uc_fail(a, &step, err);
+	err = uc_status_read(&a->cfg, &st, step);
+	if (err && step->source != UC_SRC_TPM)
+		return err;
 	/* Without a TPM the rest of the report still helps; the exit code says it. */
 	if (a->json)
 		status_json(&st);
 	else
 		status_human(&st);
-	return err ? uc_exit_code(step.source, err) : UC_EXIT_OK;
+	/* Reported already: the exit code alone, no error object after the report. */
+	return err ? uc_exit_code(step->source, err) : UC_EXIT_OK;
 }
 
 const struct uc_command uc_cmd_status = {
-	.name = "status",
+	.name = "status", .operands = "",
 	.summary = "show slots, versions, floor and module state",
-	.operands = "",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON,
-	.run = run,
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON, .run = run,
 };

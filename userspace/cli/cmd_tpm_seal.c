@@ -34,31 +34,28 @@ static void seal_report(const struct uc_args *a, const struct fwg_tpm_subject *s
 		       s->slot, s->version, pcr, hex);
 		return;
 	}
-	uc_tpm_json_begin(&w);
-	json_kv_string(&w, "component", s->component);
-	json_kv_string(&w, "slot", s->slot);
-	json_kv_u64(&w, "version", s->version);
+	json_doc_begin(&w, stdout);
+	uc_tpm_json_subject(&w, s);
 	json_kv_u64(&w, "pcr", pcr);
 	json_kv_string(&w, "predicted_pcr", hex);
-	uc_tpm_json_end(&w);
+	json_doc_end(&w);
 }
 
-static int seal_run(const struct uc_args *a)
+static int seal_run(const struct uc_args *a, struct uc_step *step)
 {
 	uint8_t predicted[FWG_DIGEST_SIZE], earlier[UC_LIST_MAX][FWG_DIGEST_SIZE];
 	struct fwg_tpm_subject subject;
 	struct fwg_tpm *tpm = NULL;
-	struct uc_step step;
 	unsigned int pcr = 0;
 	int err;
 
-	err = uc_tpm_subject(a, true, &subject, &step);
+	err = uc_tpm_subject(a, true, &subject, step);
 	if (!err)
 		err = earlier_digests(a, earlier);
 	if (!err)
-		err = uc_tpm_context_open(a, &tpm, &step);
+		err = uc_tpm_context_open(a, &tpm, step);
 	if (!err) {
-		uc_step_enter(&step, UC_SRC_TPM, "seal");
+		uc_step_enter(step, UC_SRC_TPM, "seal");
 		err = fwg_tpm_seal_after(tpm, &subject, earlier, a->n_list);
 	}
 	if (!err)
@@ -67,58 +64,47 @@ static int seal_run(const struct uc_args *a)
 		pcr = fwg_tpm_pcr_index(tpm);
 	fwg_tpm_close(tpm);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	seal_report(a, &subject, pcr, predicted);
 	return UC_EXIT_OK;
 }
 
 const struct uc_command uc_cmd_tpm_seal = {
-	.name = "seal",
+	.name = "seal", .operands = "",
 	.summary = "--component C --slot S --version V (--digest HEX | --file PATH) [--after HEX]...",
-	.operands = "",
-	.flags = UC_CMD_TPM | UC_CMD_JSON,
-	.options = uc_tpm_options,
-	.run = seal_run,
+	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = seal_run,
 };
 
-static int unseal_verify_run(const struct uc_args *a)
+static int unseal_verify_run(const struct uc_args *a, struct uc_step *step)
 {
 	struct fwg_tpm_subject measured, sealed;
 	struct fwg_tpm *tpm = NULL;
 	struct json_writer w;
-	struct uc_step step;
 	int err;
 
-	err = uc_tpm_subject(a, false, &measured, &step);
-	if (!err)
-		err = uc_tpm_context_open(a, &tpm, &step);
+	err = uc_tpm_subject_open(a, false, &measured, &tpm, step);
 	if (!err) {
-		uc_step_enter(&step, UC_SRC_TPM, "unseal");
+		uc_step_enter(step, UC_SRC_TPM, "unseal");
 		err = fwg_tpm_unseal_verify(tpm, measured.component, measured.slot,
 					    measured.digest, &sealed);
 	}
 	fwg_tpm_close(tpm);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	if (!a->json) {
 		printf("verified %s slot %s version %" PRIu64 "\n", sealed.component, sealed.slot,
 		       sealed.version);
 		return UC_EXIT_OK;
 	}
-	uc_tpm_json_begin(&w);
-	json_kv_string(&w, "component", sealed.component);
-	json_kv_string(&w, "slot", sealed.slot);
-	json_kv_u64(&w, "version", sealed.version);
+	json_doc_begin(&w, stdout);
+	uc_tpm_json_subject(&w, &sealed);
 	json_kv_bool(&w, "verified", true);
-	uc_tpm_json_end(&w);
+	json_doc_end(&w);
 	return UC_EXIT_OK;
 }
 
 const struct uc_command uc_cmd_tpm_unseal_verify = {
-	.name = "unseal-verify",
+	.name = "unseal-verify", .operands = "",
 	.summary = "--component C --slot S (--digest HEX | --file PATH)",
-	.operands = "",
-	.flags = UC_CMD_TPM | UC_CMD_JSON,
-	.options = uc_tpm_options,
-	.run = unseal_verify_run,
+	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = unseal_verify_run,
 };

@@ -75,7 +75,7 @@ static void status_json(const struct status *st)
 	struct json_writer w;
 
 	snprintf(index, sizeof(index), "0x%08x", FWG_TPM_FLOOR_NV_INDEX);
-	uc_tpm_json_begin(&w);
+	json_doc_begin(&w, stdout);
 	json_kv_u64(&w, "pcr", st->pcr);
 	json_kv_string(&w, "bank", "sha256");
 	if (st->pcr_err)
@@ -99,7 +99,7 @@ static void status_json(const struct status *st)
 	json_array_begin(&w);
 	fwg_sealed_list(st->state_dir, sealed_json, &w);
 	json_array_end(&w);
-	uc_tpm_json_end(&w);
+	json_doc_end(&w);
 }
 
 static void sealed_text(void *ctx, const char *component, const char *slot, int err,
@@ -142,16 +142,15 @@ static void status_text(const struct status *st)
 		printf("sealed: none\n");
 }
 
-static int status_run(const struct uc_args *a)
+static int status_run(const struct uc_args *a, struct uc_step *step)
 {
 	struct fwg_tpm *tpm = NULL;
 	struct status st = { 0 };
-	struct uc_step step;
 	int err;
 
-	err = uc_tpm_context_open(a, &tpm, &step);
+	err = uc_tpm_context_open(a, &tpm, step);
 	if (!err) {
-		uc_step_enter(&step, UC_SRC_TPM, "read-status");
+		uc_step_enter(step, UC_SRC_TPM, "read-status");
 		err = status_collect(tpm, &st);
 	}
 	if (!err && a->json)
@@ -159,16 +158,13 @@ static int status_run(const struct uc_args *a)
 	else if (!err)
 		status_text(&st);
 	fwg_tpm_close(tpm);
-	return err ? uc_fail(a, &step, err) : UC_EXIT_OK;
+	return err;
 }
 
 const struct uc_command uc_cmd_tpm_status = {
-	.name = "status",
+	.name = "status", .operands = "",
 	.summary = "PCR, version floor, SRK, lockout counter, event log, sealed records",
-	.operands = "",
-	.flags = UC_CMD_TPM | UC_CMD_JSON,
-	.options = uc_tpm_options,
-	.run = status_run,
+	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = status_run,
 };
 
 static void replay_report(const struct uc_args *a, unsigned int pcr, unsigned int events,
@@ -186,26 +182,25 @@ static void replay_report(const struct uc_args *a, unsigned int pcr, unsigned in
 		       match ? "match" : "MISMATCH");
 		return;
 	}
-	uc_tpm_json_begin(&w);
+	json_doc_begin(&w, stdout);
 	json_kv_u64(&w, "pcr", pcr);
 	json_kv_u64(&w, "events", events);
 	json_kv_string(&w, "replayed", r);
 	json_kv_string(&w, "pcr_value", v);
 	json_kv_bool(&w, "match", match);
-	uc_tpm_json_end(&w);
+	json_doc_end(&w);
 }
 
-static int replay_run(const struct uc_args *a)
+static int replay_run(const struct uc_args *a, struct uc_step *step)
 {
 	uint8_t replayed[FWG_DIGEST_SIZE], actual[FWG_DIGEST_SIZE];
 	struct fwg_tpm *tpm = NULL;
 	unsigned int events = 0, pcr = 0;
-	struct uc_step step;
 	int err;
 
-	err = uc_tpm_context_open(a, &tpm, &step);
+	err = uc_tpm_context_open(a, &tpm, step);
 	if (!err) {
-		uc_step_enter(&step, UC_SRC_TPM, "replay");
+		uc_step_enter(step, UC_SRC_TPM, "replay");
 		pcr = fwg_tpm_pcr_index(tpm);
 		err = fwg_eventlog_replay(fwg_tpm_state_dir(tpm), pcr, replayed, &events);
 	}
@@ -213,7 +208,7 @@ static int replay_run(const struct uc_args *a)
 		err = fwg_tpm_pcr_read(tpm, actual);
 	fwg_tpm_close(tpm);
 	if (err)
-		return uc_fail(a, &step, err);
+		return err;
 	replay_report(a, pcr, events, replayed, actual);
 	if (memcmp(replayed, actual, sizeof(actual))) {
 		fwg_log_error("tpm: event log does not replay to the PCR value");
@@ -223,10 +218,7 @@ static int replay_run(const struct uc_args *a)
 }
 
 const struct uc_command uc_cmd_tpm_replay = {
-	.name = "replay",
+	.name = "replay", .operands = "",
 	.summary = "replay the event log and compare it with the PCR",
-	.operands = "",
-	.flags = UC_CMD_TPM | UC_CMD_JSON,
-	.options = uc_tpm_options,
-	.run = replay_run,
+	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = replay_run,
 };

@@ -201,10 +201,10 @@ static int run_leaf(const struct uc_command *cmd, const char *path, int argc, ch
 	}
 	if (err)
 		return uc_fail(&a, &step, err);
-	rc = cmd->run(&a);
+	rc = cmd->run(&a, &step);
 	if (lock >= 0)
 		close(lock);
-	return rc;
+	return rc < 0 ? uc_fail(&a, &step, rc) : rc;
 }
 
 int uc_command_run(const struct uc_command *cmd, const char *path, int argc, char **argv)

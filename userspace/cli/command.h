@@ -61,7 +61,13 @@ struct uc_command {
 	unsigned int flags;
 	const struct uc_option *options;	/* { NULL }-terminated, or NULL */
 	int min_operands, max_operands;
-	int (*run)(const struct uc_args *args);	/* returns an exit code */
+	/*
+	 * Inputs, one library call, output. Returns 0, a -errno with the
+	 * failing step in @step (the skeleton maps it to the exit code and,
+	 * with --json, prints the error object), or an exit code of its own
+	 * (boot-verify's FALLBACK, status's report of an unreachable TPM).
+	 */
+	int (*run)(const struct uc_args *args, struct uc_step *step);
 	const struct uc_command *const *subcommands;	/* a group; NULL-terminated */
 };
 
@@ -77,7 +83,7 @@ int uc_parse_u64(const char *what, const char *text, uint64_t *out);
 /*
  * The exit code for a failure of @step with @err (cli/exit.c). With
  * --json, a JSON error object {"error":{code,name,step,message}} goes to
- * stdout as well; the message was already logged on stderr.
+ * stdout as well; the message is the first one logged on stderr.
  */
 int uc_fail(const struct uc_args *args, const struct uc_step *step, int err);
 

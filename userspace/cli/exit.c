@@ -121,13 +121,12 @@ const char *uc_exit_name(int code)
 int uc_fail(const struct uc_args *args, const struct uc_step *step, int err)
 {
 	int code = uc_exit_code(step->source, err);
-	const char *message = fwg_log_last();
+	const char *message = fwg_log_first();
 	struct json_writer w;
 
 	if (!args->json)
 		return code;
-	json_begin(&w, stdout);
-	json_object_begin(&w);
+	json_doc_begin(&w, stdout);
 	json_key(&w, "error");
 	json_object_begin(&w);
 	json_kv_int(&w, "code", code);
@@ -135,7 +134,6 @@ int uc_fail(const struct uc_args *args, const struct uc_step *step, int err)
 	json_kv_string(&w, "step", step->name);
 	json_kv_string(&w, "message", *message ? message : strerror(-err));
 	json_object_end(&w);
-	json_object_end(&w);
-	json_end(&w);
+	json_doc_end(&w);
 	return code;
 }

@@ -109,14 +109,17 @@ int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_su
 	return err;
 }
 
-void uc_tpm_json_begin(struct json_writer *w)
+int uc_tpm_subject_open(const struct uc_args *a, bool need_version,
+			struct fwg_tpm_subject *subject, struct fwg_tpm **tpm, struct uc_step *step)
 {
-	json_begin(w, stdout);
-	json_object_begin(w);
+	int err = uc_tpm_subject(a, need_version, subject, step);
+
+	return err ? err : uc_tpm_context_open(a, tpm, step);
 }
 
-void uc_tpm_json_end(struct json_writer *w)
+void uc_tpm_json_subject(struct json_writer *w, const struct fwg_tpm_subject *s)
 {
-	json_object_end(w);
-	json_end(w);
+	json_kv_string(w, "component", s->component);
+	json_kv_string(w, "slot", s->slot);
+	json_kv_u64(w, "version", s->version);
 }

@@ -26,12 +26,15 @@ int uc_tpm_context_options(const struct uc_args *a, struct fwg_tpm_options *opts
 /* Open the TPM for @a; the failing step in @step. */
 int uc_tpm_context_open(const struct uc_args *a, struct fwg_tpm **tpm, struct uc_step *step);
 
+/* uc_tpm_subject(), then uc_tpm_context_open(). */
+int uc_tpm_subject_open(const struct uc_args *a, bool need_version,
+			struct fwg_tpm_subject *subject, struct fwg_tpm **tpm, struct uc_step *step);
+
 /* Component, slot and digest always; the version where one is recorded. */
 int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_subject *subject,
 		   struct uc_step *step);
 
-/* Start a one-object JSON report on stdout. */
-void uc_tpm_json_begin(struct json_writer *w);
-void uc_tpm_json_end(struct json_writer *w);
+/* "component", "slot" and "version" members of a JSON report. */
+void uc_tpm_json_subject(struct json_writer *w, const struct fwg_tpm_subject *s);
 
 #endif /* FWGUARD_CLI_TPM_OPTIONS_H */

@@ -8,22 +8,26 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "userspace/common/log.h"
 
-static char last_message[512];
+static char first_message[512];
 
 void fwg_log_error(const char *fmt, ...)
 {
+	char message[512];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(last_message, sizeof(last_message), fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "%s: %s\n", program_invocation_short_name, last_message);
+	if (!first_message[0])
+		memcpy(first_message, message, sizeof(message));
+	fprintf(stderr, "%s: %s\n", program_invocation_short_name, message);
 }
 
-const char *fwg_log_last(void)
+const char *fwg_log_first(void)
 {
-	return last_message;
+	return first_message;
 }

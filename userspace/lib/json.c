@@ -23,6 +23,18 @@ void json_end(struct json_writer *w)
 	fflush(w->out);
 }
 
+void json_doc_begin(struct json_writer *w, FILE *out)
+{
+	json_begin(w, out);
+	json_object_begin(w);
+}
+
+void json_doc_end(struct json_writer *w)
+{
+	json_object_end(w);
+	json_end(w);
+}
+
 /* Separator before a value (or a key) at the current level. */
 static void json_value_start(struct json_writer *w)
 {

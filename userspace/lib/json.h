@@ -39,6 +39,10 @@ struct json_writer {
 void json_begin(struct json_writer *w, FILE *out);
 void json_end(struct json_writer *w);
 
+/* A document that is one object: json_begin() + json_object_begin(), and back. */
+void json_doc_begin(struct json_writer *w, FILE *out);
+void json_doc_end(struct json_writer *w);
+
 void json_object_begin(struct json_writer *w);
 void json_object_end(struct json_writer *w);
 void json_array_begin(struct json_writer *w);

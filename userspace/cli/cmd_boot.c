@@ -1,9 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* The per-component report of boot-verify and mark-good (see boot_report.h). */
+/*
+ * updatectl boot-verify and mark-good: the boot half of the A/B state
+ * machine (lib/boot.c), which report the same per-component record.
+ * boot-verify measures the booted slots against their sealed records at
+ * boot and falls back on a mismatch; mark-good confirms a slot on trial
+ * that verified in this boot.
+ */
 #include <inttypes.h>
 #include <stdio.h>
 
-#include "userspace/cli/boot_report.h"
+#include "userspace/cli/updatectl.h"
+#include "userspace/lib/boot.h"
 #include "userspace/lib/json.h"
 
 static void report_json(const struct uc_boot_report *r, bool fell_back)
@@ -11,8 +18,7 @@ static void report_json(const struct uc_boot_report *r, bool fell_back)
 	struct json_writer w;
 	unsigned int i;
 
-	json_begin(&w, stdout);
-	json_object_begin(&w);
+	json_doc_begin(&w, stdout);
 	json_key(&w, "components");
 	json_array_begin(&w);
 	for (i = 0; i < r->count; i++) {
@@ -30,8 +36,7 @@ static void report_json(const struct uc_boot_report *r, bool fell_back)
 	}
 	json_array_end(&w);
 	json_kv_bool(&w, "fell_back", fell_back);
-	json_object_end(&w);
-	json_end(&w);
+	json_doc_end(&w);
 }
 
 static void report_human(const struct uc_boot_report *r)
@@ -51,14 +56,14 @@ static void report_human(const struct uc_boot_report *r)
 	}
 }
 
-int uc_boot_report(const struct uc_args *a, const struct uc_boot_report *r, int err,
-		   const struct uc_step *step)
+/* @err, else FALLBACK when any component fell back, else OK; the report unless @err. */
+static int boot_report(const struct uc_args *a, const struct uc_boot_report *r, int err)
 {
 	bool fell_back = false;
 	unsigned int i;
 
 	if (err)
-		return uc_fail(a, step, err);
+		return err;
 	for (i = 0; i < r->count; i++)
 		fell_back |= r->component[i].fell_back;
 	if (a->json)
@@ -67,3 +72,30 @@ int uc_boot_report(const struct uc_args *a, const struct uc_boot_report *r, int 
 		report_human(r);
 	return fell_back ? UC_EXIT_FALLBACK : UC_EXIT_OK;
 }
+
+static int boot_verify_run(const struct uc_args *a, struct uc_step *step)
+{
+	struct uc_boot_report r;
+
+	return boot_report(a, &r, uc_boot_verify(&a->cfg, &r, step));
+}
+
+const struct uc_command uc_cmd_boot_verify = {
+	.name = "boot-verify", .operands = "",
+	.summary = "measure and verify the booted slot; fall back on mismatch",
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
+	.run = boot_verify_run,
+};
+
+static int mark_good_run(const struct uc_args *a, struct uc_step *step)
+{
+	struct uc_boot_report r;
+
+	return boot_report(a, &r, uc_mark_good(&a->cfg, &r, step));
+}
+
+const struct uc_command uc_cmd_mark_good = {
+	.name = "mark-good", .operands = "", .run = mark_good_run,
+	.summary = "confirm a verified trial slot and raise the version floor",
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
+};
