@@ -42,12 +42,9 @@ static int hash_slot(const struct pc_component *c, int idx, uint64_t len, uint8_
 	struct pc_partition part;
 	int fd, err;
 
-	err = pc_resolve("/sys/class/block", c->slot[idx].spec, &part);
-	if (err) {
-		fwg_log_error("%s slot %s (%s): no such partition", c->name, c->slot[idx].name,
-			      c->slot[idx].spec);
+	err = pc_resolve("/sys/class/block", c->slot[idx].spec, &part);	/* logs */
+	if (err)
 		return err;
-	}
 	fd = open(part.devnode, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;

@@ -159,8 +159,14 @@ static int uc_config_load(struct uc_config *cfg, const char *path, int optional)
 
 int uc_config_read(struct uc_config *cfg, const char *path)
 {
-	uc_config_defaults(cfg);
-	return uc_config_load(cfg, path, !strcmp(path, UC_CONFIG_DEFAULT));
+	struct uc_config next;
+	int err;
+
+	uc_config_defaults(&next);
+	err = uc_config_load(&next, path, !strcmp(path, UC_CONFIG_DEFAULT));
+	if (!err)
+		*cfg = next;
+	return err;
 }
 
 int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm)

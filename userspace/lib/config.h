@@ -33,9 +33,9 @@ struct uc_config {
 };
 
 /*
- * Fill @cfg with the defaults, then read @path over them. A missing file is
- * fine only for the default path (UC_CONFIG_DEFAULT): a file named on the
- * command line must exist. Returns 0, -ENOENT, -EINVAL (bad line or key,
+ * The defaults with @path read over them, into @cfg (only on success). A
+ * missing file is fine only for the default path (UC_CONFIG_DEFAULT): a
+ * file named on the command line must exist. Returns 0, -ENOENT, -EINVAL (bad line or key,
  * reported with its line number), or another -errno.
  */
 int uc_config_read(struct uc_config *cfg, const char *path);

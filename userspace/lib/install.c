@@ -139,12 +139,9 @@ static int install_choose_slot(struct install *in, struct uc_step *step)
 	in->target = 1 - slot_state_booted(&in->state);
 	slot = &in->comp->slot[in->target];
 	uc_step_enter(step, UC_SRC_FILE, "find-partition");
-	err = pc_resolve("/sys/class/block", slot->spec, &in->target_part);
-	if (err) {
-		fwg_log_error("%s slot %s (%s): %s", in->comp->name, slot->name, slot->spec,
-			      err == -ENOTUNIQ ? "several partitions match" : "no such partition");
+	err = pc_resolve("/sys/class/block", slot->spec, &in->target_part);	/* logs */
+	if (err)
 		return err;
-	}
 	if (in->bt.ticket.image_len > in->target_part.size_bytes) {
 		fwg_log_error("image of %" PRIu64 " bytes does not fit slot %s (%" PRIu64 " bytes)",
 			      in->bt.ticket.image_len, slot->name, in->target_part.size_bytes);

@@ -56,13 +56,9 @@ static int plan_component(const struct uc_config *cfg, const struct pc_component
 		ps->comp = c;
 		ps->index = s;
 		ps->active = s == booted;
-		err = pc_resolve("/sys/class/block", c->slot[s].spec, &ps->part);
-		if (err) {
-			fwg_log_error("policy: %s slot %s (%s): %s", c->name, c->slot[s].name,
-				      c->slot[s].spec, err == -ENOTUNIQ ?
-				      "several partitions match" : "no such partition");
+		err = pc_resolve("/sys/class/block", c->slot[s].spec, &ps->part);	/* logs */
+		if (err)
 			return err;
-		}
 	}
 	return 0;
 }
