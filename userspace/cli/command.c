@@ -13,27 +13,18 @@
 
 #include "userspace/cli/command.h"
 #include "userspace/common/log.h"
+#include "userspace/common/number.h"
 #include "userspace/lib/runtime.h"
 
 enum { OPT_HELP = 1, OPT_CONFIG, OPT_TCTI, OPT_JSON, OPT_QUIET, OPT_OWN = 256 };
 
 int uc_parse_u64(const char *what, const char *text, uint64_t *out)
 {
-	unsigned long long v;
-	char *end;
+	int err = fwg_parse_u64(text, out);
 
-	errno = 0;
-	if (!text || text[0] < '0' || text[0] > '9') {
+	if (err)
 		fwg_log_error("%s: not a number: '%s'", what, text ? text : "");
-		return -EINVAL;
-	}
-	v = strtoull(text, &end, 10);
-	if (errno || *end) {
-		fwg_log_error("%s: not a number: '%s'", what, text);
-		return -EINVAL;
-	}
-	*out = v;
-	return 0;
+	return err;
 }
 
 static void usage_options(FILE *out, const struct uc_command *cmd)

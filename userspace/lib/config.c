@@ -13,6 +13,7 @@
 
 #include "tpm/tpm.h"
 #include "userspace/common/log.h"
+#include "userspace/common/number.h"
 #include "userspace/lib/config.h"
 
 enum key_type { KEY_STRING, KEY_UINT, KEY_LONG };
@@ -69,12 +70,9 @@ static char *trim(char *s)
 
 static int set_number(const struct config_key *key, void *field, const char *value)
 {
-	char *end;
-	long long n;
+	uint64_t n;
 
-	errno = 0;
-	n = strtoll(value, &end, 10);
-	if (errno || *end || end == value || n < 0 || n > 0x7fffffff)
+	if (fwg_parse_u64(value, &n) || n > 0x7fffffff)
 		return -EINVAL;
 	if (key->type == KEY_UINT)
 		*(unsigned int *)field = (unsigned int)n;

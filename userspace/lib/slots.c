@@ -17,6 +17,7 @@
 #include "userspace/common/log.h"
 #include "userspace/common/fileio.h"
 #include "userspace/common/hex.h"
+#include "userspace/common/number.h"
 #include "userspace/common/fileio.h"
 #include "userspace/lib/slots.h"
 
@@ -48,22 +49,13 @@ static int parse_index(const char *v, int allow_none, int *out)
 	return -EBADMSG;
 }
 
-static int parse_u64(const char *v, uint64_t *out)
-{
-	char *end;
-
-	errno = 0;
-	*out = strtoull(v, &end, 10);
-	return errno || end == v || *end || *v == '-' ? -EBADMSG : 0;
-}
-
 static int parse_slot_key(struct slot_record *r, const char *key, const char *v)
 {
 	uint64_t n;
 
 	if (!strcmp(key, "digest"))
 		return fwg_hex_decode_digest(v, r->digest) ? -EBADMSG : 0;
-	if (parse_u64(v, &n))
+	if (fwg_parse_u64(v, &n))
 		return -EBADMSG;
 	if (!strcmp(key, "version"))
 		r->version = n;
