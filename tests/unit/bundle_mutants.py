@@ -3,7 +3,7 @@
 """Guard-removal check for the bundle, CMS and policy tests.
 
 Each mutant disables exactly one refusal in userspace/bundle_format.c,
-cms_verify.c, ticket_policy.c or cmd_bundle.c and names the test that must
+cms_verify.c, ticket_policy.c or bundle_inspect.c and names the test that must
 then fail. The mutated file is compiled into a scratch directory (the build
 tree and the source tree are left alone), linked with the unmodified objects,
 and the test is run: a mutant that leaves its test passing means the test
@@ -11,6 +11,7 @@ does not prove the refusal, and the script exits non-zero.
 
 Usage: BUILD=build tests/unit/bundle_mutants.py   (or: make mutants-bundle)
 """
+import glob
 import os
 import subprocess
 import sys
@@ -21,9 +22,11 @@ BUILD = os.path.abspath(os.environ.get("BUILD", os.path.join(TOP, "build")))
 CFLAGS = ["-std=gnu11", "-O1", "-g", "-w", "-I" + TOP, "-I" + TOP + "/policy",
           "-I" + TOP + "/kmod/include/uapi", "-I" + BUILD + "/kselftest",
           '-DFWGUARD_BUILD="%s"' % BUILD, '-DFWGUARD_SRCDIR="%s"' % TOP]
-LIB = ["userspace/bundle_format.c", "userspace/bundle_io.c", "userspace/cms_sign.c",
-       "userspace/cms_verify.c", "userspace/ssl_error.c", "userspace/ticket_policy.c",
-       "userspace/cli/cmd_bundle.c", "policy/ticket.c"]
+LIB = sorted(os.path.relpath(p, TOP) for d in ("userspace/lib", "userspace/common", "tpm", "policy")
+             for p in glob.glob(os.path.join(TOP, d, "*.c")))
+CLI = sorted(os.path.relpath(p, TOP) for p in glob.glob(os.path.join(TOP, "userspace/cli/*.c")))
+LIBS = ["-lcrypto", "-lssl", "-lcurl", "-lkeyutils", "-lkmod", "-ltss2-esys", "-ltss2-mu",
+        "-ltss2-rc", "-ltss2-tctildr"]
 
 # (file, original text, replacement, test program, names of results that must fail)
 MUTANTS = [
@@ -79,8 +82,8 @@ MUTANTS = [
      "test_cms_verify", ["cms.wrong_extended_key_usage"]),
     ("userspace/lib/cms_verify.c", "if (CMS_verify(cms, NULL, NULL, NULL, out,", "if (0 && CMS_verify(cms, NULL, NULL, NULL, out,",
      "test_cms_verify", ["cms.flipped_byte_in_content", "cms.flipped_byte_in_signature"]),
-    ("userspace/lib/cms_verify.c", "if (n < 0 || (size_t)n > cap) {\n\t\tfprintf(stderr, \"updatectl: ticket content is %ld",
-     "if (n < 0) {\n\t\tfprintf(stderr, \"updatectl: ticket content is %ld",
+    ("userspace/lib/cms_verify.c", "if (n < 0 || (size_t)n > cap) {\n\t\tfwg_log_error(\"ticket content is %ld",
+     "if (n < 0) {\n\t\tfwg_log_error(\"ticket content is %ld",
      "test_cms_verify", ["cms.content_larger_than_caller_buffer"]),
     ("userspace/lib/cms_sign.c", "|| bits < CMS_MIN_RSA_BITS) {", ") {",
      "test_cms_verify", ["cms.rsa2048_signer_refused_by_signer"]),
@@ -98,16 +101,13 @@ MUTANTS = [
      "test_ticket_policy", ["policy.validity_window"]),
     ("userspace/lib/ticket_policy.c", "&& !policy->allow_test_only) {", "&& 0) {",
      "test_ticket_policy", ["policy.test_only_ticket"]),
-    ("userspace/cli/cmd_bundle.c", "if (memcmp(digest, t->image_sha256, sizeof(digest))) {", "if (0) {",
+    ("userspace/lib/bundle_inspect.c", "if (memcmp(digest, t->image_sha256, sizeof(digest))) {", "if (0) {",
      "bundle_cli.sh", ["flipped image byte refused"]),
-    ("userspace/cli/cmd_bundle.c", "int err = bundle_check_ticket(hdr, t);", "int err = 0;",
+    ("userspace/lib/bundle_inspect.c", "int err = bundle_check_ticket(hdr, t);", "int err = 0;",
      "bundle_cli.sh", ["image length differing from the ticket refused"]),
-    ("userspace/cli/cmd_bundle.c", "\tif (!err)\n\t\terr = bundle_check_file_size(hdr, (uint64_t)st.st_size);\n", "",
+    ("userspace/lib/bundle_inspect.c", "\tif (!err)\n\t\terr = bundle_check_file_size(hdr, (uint64_t)st.st_size);\n", "",
      "bundle_cli.sh", ["truncated bundle refused", "trailing byte refused"]),
 ]
-
-MAIN = "int cmd_bundle(int, char **);\nint main(int c, char **v) { return cmd_bundle(c - 1, v + 1); }\n"
-
 
 def compile_obj(src, obj, text=None):
     if text is not None:
@@ -120,7 +120,7 @@ def compile_obj(src, obj, text=None):
 
 def build(scratch, mutated_file, mutated_text, program):
     objs = []
-    for src in LIB:
+    for src in LIB + (CLI if program.endswith(".sh") else []):
         obj = os.path.join(scratch, src.replace("/", "_") + ".o")
         if src == mutated_file:
             compile_obj(src, obj, mutated_text)
@@ -129,16 +129,13 @@ def build(scratch, mutated_file, mutated_text, program):
             open(obj + ".clean", "w").close()
         objs.append(obj)
     if program.endswith(".sh"):
-        main = os.path.join(scratch, "main.c")
-        with open(main, "w") as f:
-            f.write(MAIN)
         os.makedirs(os.path.join(scratch, "bin"), exist_ok=True)
         out = os.path.join(scratch, "bin", "updatectl")
-        subprocess.run(["gcc", "-o", out, main] + objs + ["-lcrypto"], check=True)
+        subprocess.run(["gcc", "-o", out] + objs + LIBS, check=True)
         return [os.path.join(TOP, "tests/host", program)]
     out = os.path.join(scratch, program)
     subprocess.run(["gcc"] + CFLAGS + ["-o", out, os.path.join(TOP, "tests/unit", program + ".c")]
-                   + objs + ["-lcrypto"], check=True, cwd=TOP)
+                   + objs + LIBS, check=True, cwd=TOP)
     return [out]
 
 
