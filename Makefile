@@ -84,7 +84,7 @@ $(BUILD)/obj/%.o: %.c | deps
 
 module: deps
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
-	@mkdir -p $(dir $(KMOD))
+	@mkdir -p $(BUILD)/kmod/$(KVER)
 	cp $(CURDIR)/fwguard.ko $(KMOD)
 
 userspace: $(BINS) $(HOST_TESTS) $(GUEST_TESTS) $(BENCHES)
