@@ -40,8 +40,10 @@ grep -q "provision sealed" /sys/class/misc/fwguard/keyring &&
 tap_check "keys seal again is harmless" test $? -eq "$(uc_exit ok)"
 "$u" keys add "$pki/other-signer.der" 2>/dev/null
 tap_check "keys add after seal: kernel (refused)" test $? -eq "$(uc_exit kernel)"
-"$u" keys list --json | grep -q '"description":"fwguard ticket signer' &&
-	tap_ok "keys list --json shows the signer" || tap_fail "keys list --json shows the signer"
+"$u" keys list --json >"$work/keys.json"
+grep -q '"description":"fwguard ticket signer' "$work/keys.json" && is_json "$work/keys.json" &&
+	tap_ok "keys list --json shows the signer, as valid JSON" ||
+	tap_fail "keys list --json shows the signer, as valid JSON"
 
 "$u" policy load --config "$work/updatectl.conf" --floor 1 >"$work/load.out"
 tap_check "policy load protects both slots" grep -q "slot fw_b /dev/vda2" "$work/load.out"
