@@ -16,8 +16,15 @@
 
 BUILD   ?= $(CURDIR)/build
 KERNEL  ?= 6.1
+# The Debian kernel version. Resolving it asks apt (tests/kver), so it is
+# resolved once into $(BUILD)/kver-$(KERNEL) by the first recipe that needs
+# it (every such target depends on deps) and read back by the shell when a
+# recipe runs: make clean, make -n and targets without a kernel never ask.
+# The file is refreshed when apt's package lists change. Recipes hand it to
+# scripts as KVER=$(KVER); it is not exported, being a shell expression.
 ifeq ($(origin KVER),undefined)
-KVER    := $(shell $(CURDIR)/tests/kver $(KERNEL))
+KVER_FILE := $(BUILD)/kver-$(KERNEL)
+KVER     = $$(cat $(KVER_FILE))
 endif
 KDIR    ?= /usr/src/linux-headers-$(KVER)
 KMOD    := $(BUILD)/kmod/$(KVER)/fwguard.ko
@@ -34,7 +41,7 @@ ALL_CFLAGS = -std=gnu11 $(WARN) $(HARDEN) $(CFLAGS) -I$(CURDIR)/kmod/include/uap
 LDFLAGS ?=
 ALL_LDFLAGS = -pie -Wl,-z,relro,-z,now $(LDFLAGS)
 
-export BUILD KVER KERNEL
+export BUILD KERNEL
 
 BINS        :=
 HOST_TESTS  :=
@@ -48,19 +55,28 @@ BENCHES     :=
 .SECONDARY:
 all: deps module userspace
 
-# The userspace library: every userspace/*.c, tpm/*.c and policy/*.c except
-# updatectl.c (main) is linked into updatectl and into every C test. Defined
+# The userspace library: userspace/lib, userspace/common, tpm/ and policy/,
+# linked into updatectl and into every C test, fuzzer and benchmark. The
+# command layer (userspace/cli) is linked into updatectl only. Defined
 # here, before the fragments, because their rules expand it immediately.
-LIB_SRCS  := $(filter-out userspace/updatectl.c,$(sort $(wildcard userspace/*.c tpm/*.c policy/*.c)))
+LIB_SRCS  := $(sort $(wildcard userspace/lib/*.c userspace/common/*.c tpm/*.c policy/*.c))
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
+CLI_SRCS  := $(sort $(wildcard userspace/cli/*.c))
+CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_LIBS  := -lcrypto -lssl -lcurl -lkeyutils -lkmod \
              -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr
 
 # Fragments are sorted so the build is the same on every machine.
 include $(sort $(wildcard */*.mk tests/*/*.mk))
 
-deps:
+deps: $(KVER_FILE)
 	@$(CURDIR)/tests/deps $(BUILD) $(KVER)
+
+ifdef KVER_FILE
+$(KVER_FILE): $(wildcard /var/lib/apt/lists)
+	@mkdir -p $(dir $@)
+	@$(CURDIR)/tests/kver $(KERNEL) >$@.tmp && mv $@.tmp $@
+endif
 
 $(BUILD)/obj/%.o: %.c | deps
 	@mkdir -p $(dir $@)
@@ -68,30 +84,35 @@ $(BUILD)/obj/%.o: %.c | deps
 
 module: deps
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=1 modules
-	@mkdir -p $(dir $(KMOD))
+	@mkdir -p $(BUILD)/kmod/$(KVER)
 	cp $(CURDIR)/fwguard.ko $(KMOD)
 
 userspace: $(BINS) $(HOST_TESTS) $(GUEST_TESTS) $(BENCHES)
 
 check: all
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
-	-@$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/host.tally $(HOST_TESTS)
+	-@KVER=$(KVER) $(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/host.tally $(HOST_TESTS)
 	-@$(CURDIR)/tests/vm/run --kernel $(KVER) --out $(BUILD)/results/guest -- \
 		$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/guest/guest.tally \
 		$(GUEST_TESTS)
 	@$(CURDIR)/tests/lib/summary $(BUILD)/results/host.tally $(BUILD)/results/guest/guest.tally
 
 demo: all
-	@$(CURDIR)/tests/e2e/demo
+	@KVER=$(KVER) $(CURDIR)/tests/e2e/demo
 
 bench: bench-install
 .PHONY: bench-install
 bench-install: all
-	@$(CURDIR)/tests/e2e/bench
+	@KVER=$(KVER) $(CURDIR)/tests/e2e/bench
+
+# What kbuild leaves in the tree, removed without asking for a kernel.
+KBUILD_OUTPUTS := fwguard.ko fwguard.mod fwguard.mod.c fwguard.o Module.symvers \
+                  modules.order .*.cmd kmod/*.o kmod/.*.cmd policy/*.o policy/.*.cmd
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean >/dev/null 2>&1
-	rm -rf $(BUILD)/obj $(BUILD)/bin $(BUILD)/tests $(BUILD)/kmod $(BUILD)/results $(BUILD)/vm
+	rm -f $(wildcard $(KBUILD_OUTPUTS) fwguard.mod.o)
+	rm -rf $(BUILD)/obj $(BUILD)/bin $(BUILD)/tests $(BUILD)/kmod $(BUILD)/results $(BUILD)/vm \
+		$(BUILD)/kver-*
 
 distclean: clean
 	rm -rf $(BUILD)

@@ -20,13 +20,13 @@
 
 void fwg_tpm_log(const char *fmt, ...)
 {
+	char message[400];
 	va_list ap;
 
-	fputs("tpm: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(message, sizeof(message), fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
+	fwg_log_error("tpm: %s", message);
 }
 
 /* Strip layer and handle/parameter/session numbers so codes compare. */
@@ -255,7 +255,7 @@ static int context_connect(struct fwg_tpm *tpm, const char *tcti_conf)
 int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 {
 	const char *tcti_conf = opts->tcti;
-	int pcr = opts->pcr < 0 ? FWG_TPM_DEFAULT_PCR : opts->pcr;
+	int pcr = opts->pcr < 0 ? FWG_DEFAULT_PCR : opts->pcr;
 	struct fwg_tpm *tpm;
 	int err;
 
@@ -263,16 +263,16 @@ int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 	if (err)
 		return err;
 	if (!tcti_conf || !*tcti_conf)
-		tcti_conf = getenv(FWG_TPM_TCTI_ENV);
+		tcti_conf = getenv(FWG_TCTI_ENV);
 	if (!tcti_conf || !*tcti_conf)
-		tcti_conf = FWG_TPM_DEFAULT_TCTI;
+		tcti_conf = FWG_DEFAULT_TCTI;
 
 	tpm = calloc(1, sizeof(*tpm));
 	if (!tpm)
 		return -ENOMEM;
 	tpm->pcr = (unsigned int)pcr;
 	tpm->state_dir = strdup(opts->state_dir ? opts->state_dir :
-				FWG_TPM_DEFAULT_STATE_DIR);
+				FWG_DEFAULT_STATE_DIR);
 	if (!tpm->state_dir) {
 		free(tpm);
 		return -ENOMEM;

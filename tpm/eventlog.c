@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tpm/tpm-internal.h"
+#include "userspace/common/number.h"
 
 #define EVENTLOG_NAME	"eventlog"
 #define EVENTLOG_MAX	(16u << 20)	/* bounded read; years of updates */
@@ -114,8 +115,8 @@ static int parse_event(char *line, struct event *ev)
 	const char *keys[] = { "time", "pcr", "alg", "digest", "before", "after",
 			       "component", "slot", "version" };
 	const char *val[9];
-	char *save = NULL, *tok, *end;
-	unsigned long pcr;
+	char *save = NULL, *tok;
+	uint64_t pcr;
 	size_t i;
 
 	tok = strtok_r(line, " ", &save);
@@ -128,9 +129,7 @@ static int parse_event(char *line, struct event *ev)
 	}
 	if (strtok_r(NULL, " ", &save) || strcmp(val[2], "sha256"))
 		return -EBADMSG;
-	errno = 0;
-	pcr = strtoul(val[1], &end, 10);
-	if (errno || *end || pcr > 23)
+	if (fwg_parse_u64(val[1], &pcr) || pcr > 23)
 		return -EBADMSG;
 	ev->pcr = (unsigned int)pcr;
 	if (!is_decimal(val[0]) || !is_decimal(val[8]) ||

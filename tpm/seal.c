@@ -7,8 +7,8 @@
  * userWithAuth and a PolicyPCR authPolicy computed in software (no trial
  * session: four fewer TPM commands). One blob per (component, slot), so
  * sealing the slot being installed leaves the other slot's record for a
- * fallback boot. Blob file format in TPM.md "Sealed blobs"; files are
- * replaced atomically so a crash leaves the old blob.
+ * fallback boot. The blob file and the sealed payload are written and read
+ * by sealed_format.c; this file holds the TPM operations.
  */
 #define _GNU_SOURCE
 #include <inttypes.h>
@@ -23,130 +23,6 @@
 #include <tss2/tss2_rc.h>
 
 #include "tpm/tpm-internal.h"
-
-#define SEALED_DIR		"sealed"
-#define BLOB_MAGIC		"FWGSEAL1"
-#define BLOB_FORMAT		1
-#define BLOB_HEADER_SIZE	182
-#define BLOB_MAX		4096
-#define PAYLOAD_MAGIC		"FWGS"
-#define PAYLOAD_FORMAT		1
-
-/* Big-endian cursor over a bounded buffer; a short buffer latches error. */
-struct cursor {
-	uint8_t *buf;
-	size_t len, pos;
-	bool overflow;
-};
-
-static uint8_t *cursor_take(struct cursor *c, size_t n)
-{
-	uint8_t *p;
-
-	if (c->overflow || n > c->len - c->pos) {
-		c->overflow = true;
-		return NULL;
-	}
-	p = c->buf + c->pos;
-	c->pos += n;
-	return p;
-}
-
-static void put_bytes(struct cursor *c, const void *src, size_t n)
-{
-	uint8_t *p = cursor_take(c, n);
-
-	if (p)
-		memcpy(p, src, n);
-}
-
-static void put_be(struct cursor *c, uint64_t v, size_t n)
-{
-	uint8_t *p = cursor_take(c, n);
-	size_t i;
-
-	for (i = 0; p && i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static void get_bytes(struct cursor *c, void *dst, size_t n)
-{
-	uint8_t *p = cursor_take(c, n);
-
-	if (p)
-		memcpy(dst, p, n);
-	else
-		memset(dst, 0, n);
-}
-
-static uint64_t get_be(struct cursor *c, size_t n)
-{
-	uint8_t *p = cursor_take(c, n);
-	uint64_t v = 0;
-	size_t i;
-
-	for (i = 0; p && i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* A length-prefixed name padded to a fixed width: fixed offsets for all. */
-static void put_name(struct cursor *c, const char *name, size_t width)
-{
-	uint8_t field[FWG_COMPONENT_MAX] = { 0 };
-	size_t len = strlen(name);
-
-	put_be(c, len, 1);
-	memcpy(field, name, len);
-	put_bytes(c, field, width);
-}
-
-static bool get_name(struct cursor *c, char *out, size_t width)
-{
-	size_t len = (size_t)get_be(c, 1);
-	uint8_t field[FWG_COMPONENT_MAX] = { 0 };
-
-	get_bytes(c, field, width);
-	if (c->overflow || len > width)
-		return false;
-	memcpy(out, field, len);
-	out[len] = '\0';
-	return fwg_tpm_subject_name_valid(out, width);
-}
-
-/* The secret the TPM keeps: everything boot-verify needs to decide. */
-static size_t payload_build(const struct fwg_tpm_subject *s, uint8_t *buf,
-			    size_t size)
-{
-	struct cursor c = { .buf = buf, .len = size };
-
-	put_bytes(&c, PAYLOAD_MAGIC, 4);
-	put_be(&c, PAYLOAD_FORMAT, 1);
-	put_name(&c, s->component, FWG_COMPONENT_MAX);
-	put_name(&c, s->slot, FWG_SLOT_MAX);
-	put_be(&c, s->version, 8);
-	put_bytes(&c, s->digest, FWG_DIGEST_SIZE);
-	return c.overflow ? 0 : c.pos;
-}
-
-static int payload_parse(const uint8_t *buf, size_t len,
-			 struct fwg_tpm_subject *s)
-{
-	struct cursor c = { .buf = (uint8_t *)buf, .len = len };
-	char magic[4];
-
-	get_bytes(&c, magic, 4);
-	if (memcmp(magic, PAYLOAD_MAGIC, 4) || get_be(&c, 1) != PAYLOAD_FORMAT)
-		return FWG_TPM_E_BAD_BLOB;
-	if (!get_name(&c, s->component, FWG_COMPONENT_MAX) ||
-	    !get_name(&c, s->slot, FWG_SLOT_MAX))
-		return FWG_TPM_E_BAD_BLOB;
-	s->version = get_be(&c, 8);
-	get_bytes(&c, s->digest, FWG_DIGEST_SIZE);
-	if (c.overflow || c.pos != len)
-		return FWG_TPM_E_BAD_BLOB;
-	return 0;
-}
 
 /*
  * authPolicy = H(0^32 || TPM_CC_PolicyPCR || pcrs || H(predicted)), the
@@ -204,164 +80,6 @@ static void sealed_template(const uint8_t policy[FWG_DIGEST_SIZE],
 	area->parameters.keyedHashDetail.scheme.scheme = TPM2_ALG_NULL;
 	area->authPolicy.size = FWG_DIGEST_SIZE;
 	memcpy(area->authPolicy.buffer, policy, FWG_DIGEST_SIZE);
-}
-
-/*
- * '@' is outside the name charset, so "<component>@<slot>" names exactly one
- * (component, slot) pair and no name can reach outside the directory.
- */
-int fwg_sealed_blob_path(const char *state_dir, const char *component,
-			 const char *slot, char **ret)
-{
-	char *path;
-
-	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX) ||
-	    !fwg_tpm_subject_name_valid(slot, FWG_SLOT_MAX))
-		return -EINVAL;
-	if (asprintf(&path, "%s/%s/%s@%s.seal", state_dir, SEALED_DIR, component,
-		     slot) < 0)
-		return -ENOMEM;
-	*ret = path;
-	return 0;
-}
-
-static int blob_serialize(const struct fwg_tpm_sealed_info *info,
-			  const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
-			  uint8_t *buf, size_t size, size_t *len)
-{
-	struct cursor c = { .buf = buf, .len = size };
-	size_t pub_at, off;
-	TSS2_RC rc;
-
-	put_bytes(&c, BLOB_MAGIC, 8);
-	put_be(&c, BLOB_FORMAT, 2);
-	put_be(&c, info->pcr, 2);
-	put_be(&c, TPM2_ALG_SHA256, 2);
-	put_be(&c, 0, 2);
-	put_be(&c, info->sealed_at, 8);
-	put_bytes(&c, info->predicted_pcr, FWG_DIGEST_SIZE);
-	put_bytes(&c, info->subject.digest, FWG_DIGEST_SIZE);
-	put_be(&c, info->subject.version, 8);
-	put_name(&c, info->subject.slot, FWG_SLOT_MAX);
-	put_name(&c, info->subject.component, FWG_COMPONENT_MAX);
-	put_be(&c, info->parent_name_size, 2);
-	put_bytes(&c, info->parent_name, sizeof(info->parent_name));
-
-	/* TPM2B_* marshal with their own 16-bit size prefix. */
-	pub_at = off = c.pos;
-	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, size, &off);
-	if (rc == TSS2_RC_SUCCESS)
-		rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, size, &off);
-	if (rc != TSS2_RC_SUCCESS || c.overflow || pub_at != BLOB_HEADER_SIZE ||
-	    size - off < FWG_DIGEST_SIZE)
-		return -EOVERFLOW;
-	if (fwg_sha256(buf, off, NULL, 0, buf + off))
-		return -ENOMEM;
-	*len = off + FWG_DIGEST_SIZE;
-	return 0;
-}
-
-static int blob_parse(const uint8_t *buf, size_t len,
-		      struct fwg_tpm_sealed_info *info, TPM2B_PUBLIC *pub,
-		      TPM2B_PRIVATE *priv)
-{
-	struct cursor c = { .buf = (uint8_t *)buf, .len = len };
-	uint8_t check[FWG_DIGEST_SIZE];
-	char magic[8];
-	size_t off, body;
-
-	/* Checksum first: parse nothing a torn or edited file would feed us. */
-	if (len < BLOB_HEADER_SIZE + FWG_DIGEST_SIZE)
-		return FWG_TPM_E_BAD_BLOB;
-	body = len - FWG_DIGEST_SIZE;
-	if (fwg_sha256(buf, body, NULL, 0, check))
-		return -ENOMEM;
-	if (CRYPTO_memcmp(check, buf + body, FWG_DIGEST_SIZE))
-		return FWG_TPM_E_BAD_BLOB;
-
-	get_bytes(&c, magic, 8);
-	if (memcmp(magic, BLOB_MAGIC, 8) || get_be(&c, 2) != BLOB_FORMAT)
-		return FWG_TPM_E_BAD_BLOB;
-	info->pcr = (unsigned int)get_be(&c, 2);
-	if (get_be(&c, 2) != TPM2_ALG_SHA256 || get_be(&c, 2) != 0 || info->pcr > 23)
-		return FWG_TPM_E_BAD_BLOB;
-	info->sealed_at = get_be(&c, 8);
-	get_bytes(&c, info->predicted_pcr, FWG_DIGEST_SIZE);
-	get_bytes(&c, info->subject.digest, FWG_DIGEST_SIZE);
-	info->subject.version = get_be(&c, 8);
-	if (!get_name(&c, info->subject.slot, FWG_SLOT_MAX) ||
-	    !get_name(&c, info->subject.component, FWG_COMPONENT_MAX))
-		return FWG_TPM_E_BAD_BLOB;
-	info->parent_name_size = (uint16_t)get_be(&c, 2);
-	get_bytes(&c, info->parent_name, sizeof(info->parent_name));
-	if (c.pos != BLOB_HEADER_SIZE ||
-	    info->parent_name_size != sizeof(info->parent_name))
-		return FWG_TPM_E_BAD_BLOB;
-
-	off = c.pos;
-	memset(pub, 0, sizeof(*pub));
-	memset(priv, 0, sizeof(*priv));
-	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, body, &off, pub) != TSS2_RC_SUCCESS ||
-	    Tss2_MU_TPM2B_PRIVATE_Unmarshal(buf, body, &off, priv) != TSS2_RC_SUCCESS ||
-	    off != body)
-		return FWG_TPM_E_BAD_BLOB;
-	return 0;
-}
-
-static int blob_load(const char *state_dir, const char *component,
-		     const char *slot, struct fwg_tpm_sealed_info *info,
-		     TPM2B_PUBLIC *pub, TPM2B_PRIVATE *priv)
-{
-	uint8_t *buf = NULL;
-	char *path = NULL;
-	size_t len = 0;
-	int err;
-
-	err = fwg_sealed_blob_path(state_dir, component, slot, &path);
-	if (err)
-		return err;
-	err = fwg_read_file(path, BLOB_MAX, &buf, &len);
-	if (err == -ENOENT) {
-		fwg_tpm_log("no sealed record for '%s' slot %s (%s)", component,
-			    slot, path);
-		err = FWG_TPM_E_NO_BLOB;
-	} else if (err == -EFBIG) {
-		fwg_tpm_log("sealed blob %s is corrupt (too large)", path);
-		err = FWG_TPM_E_BAD_BLOB;
-	} else if (err) {
-		fwg_tpm_log("cannot read sealed blob %s: %s", path, strerror(-err));
-	} else {
-		err = blob_parse(buf, len, info, pub, priv);
-		if (err) {
-			fwg_tpm_log("sealed blob %s is corrupt", path);
-		} else if (strcmp(info->subject.component, component) ||
-			   strcmp(info->subject.slot, slot)) {
-			/* A record copied or renamed over another slot's
-			 * would otherwise vouch for the wrong slot. */
-			fwg_tpm_log("sealed blob %s holds the record of '%s' slot %s",
-				    path, info->subject.component,
-				    info->subject.slot);
-			err = FWG_TPM_E_BAD_BLOB;
-		}
-	}
-	free(buf);
-	free(path);
-	return err;
-}
-
-int fwg_sealed_info_read(const char *state_dir, const char *component,
-			 const char *slot, struct fwg_tpm_sealed_info *ret)
-{
-	struct fwg_tpm_sealed_info info;
-	TPM2B_PUBLIC pub;
-	TPM2B_PRIVATE priv;
-	int err;
-
-	err = blob_load(state_dir, component, slot, &info, &pub, &priv);
-	if (err)
-		return err;
-	*ret = info;
-	return 0;
 }
 
 static int parent_name(struct fwg_tpm *tpm, ESYS_TR parent,
@@ -426,35 +144,6 @@ static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE
 	return err;
 }
 
-static int seal_store(const struct fwg_tpm *tpm,
-		      const struct fwg_tpm_sealed_info *info,
-		      const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv)
-{
-	uint8_t buf[BLOB_MAX];
-	char *path = NULL, *dir = NULL;
-	size_t len;
-	int err;
-
-	err = blob_serialize(info, pub, priv, buf, sizeof(buf), &len);
-	if (err) {
-		fwg_tpm_log("sealed object does not fit the blob format");
-		return err;
-	}
-	if (asprintf(&dir, "%s/%s", tpm->state_dir, SEALED_DIR) < 0)
-		return -ENOMEM;
-	err = fwg_mkdir_p(dir, 0700);
-	if (err)
-		fwg_tpm_log("cannot create %s: %s", dir, strerror(-err));
-	if (!err)
-		err = fwg_sealed_blob_path(tpm->state_dir, info->subject.component,
-					   info->subject.slot, &path);
-	if (!err)
-		err = fwg_write_file_atomic(path, buf, len);
-	free(path);
-	free(dir);
-	return err;
-}
-
 int fwg_tpm_seal_after(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject,
 		       const uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t n_earlier)
 {
@@ -470,7 +159,7 @@ int fwg_tpm_seal_after(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subjec
 		return -EINVAL;
 	if (n_earlier > FWG_TPM_EARLIER_MAX)
 		return -E2BIG;
-	payload_len = payload_build(subject, payload, sizeof(payload));
+	payload_len = fwg_sealed_payload_build(subject, payload, sizeof(payload));
 	if (!payload_len)
 		return -EOVERFLOW;
 	/* A PolicyPCR over a bank the TPM lacks would be computed over
@@ -489,7 +178,7 @@ int fwg_tpm_seal_after(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subjec
 				  &priv);
 	OPENSSL_cleanse(payload, sizeof(payload));
 	if (!err)
-		err = seal_store(tpm, &info, pub, priv);
+		err = fwg_sealed_blob_store(tpm->state_dir, &info, pub, priv);
 	Esys_Free(pub);
 	Esys_Free(priv);
 	return err;
@@ -624,7 +313,7 @@ static int unseal_payload(struct fwg_tpm *tpm, ESYS_TR object,
 	/* The TPM dropped the session (continueSession clear); ESYS keeps
 	 * its bookkeeping until told. */
 	Esys_TR_Close(tpm->esys, &session);
-	err = payload_parse(out->buffer, out->size, ret);
+	err = fwg_sealed_payload_parse(out->buffer, out->size, ret);
 	if (err)
 		fwg_tpm_log("unsealed record is malformed");
 	OPENSSL_cleanse(out, sizeof(*out));
@@ -654,7 +343,7 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX) ||
 	    !fwg_tpm_subject_name_valid(slot, FWG_SLOT_MAX))
 		return -EINVAL;
-	err = blob_load(tpm->state_dir, component, slot, &info, &pub, &priv);
+	err = fwg_sealed_blob_load(tpm->state_dir, component, slot, &info, &pub, &priv);
 	if (err)
 		return err;
 	if (info.pcr != tpm->pcr) {

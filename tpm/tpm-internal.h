@@ -11,6 +11,8 @@
 #include <tss2/tss2_tcti.h>
 
 #include "tpm/tpm.h"
+#include "userspace/common/fileio.h"
+#include "userspace/common/log.h"
 
 struct fwg_tpm {
 	/*
@@ -54,6 +56,7 @@ bool fwg_tpm_retry_wait(TSS2_RC rc, unsigned int attempt);
 TSS2_RC fwg_tpm_rc_base(TSS2_RC rc);
 int fwg_tpm_rc_errno(TSS2_RC rc);
 int fwg_tpm_fail(const char *what, TSS2_RC rc);
+/* fwg_log_error() with a "tpm: " prefix, so TPM failures read as such. */
 void fwg_tpm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fwg_tpm_flush(struct fwg_tpm *tpm, ESYS_TR *handle);
 void fwg_tpm_pcr_selection(unsigned int pcr, TPML_PCR_SELECTION *sel);
@@ -66,6 +69,14 @@ int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
 			const struct fwg_tpm_subject *subject,
 			const uint8_t before[FWG_DIGEST_SIZE],
 			const uint8_t after[FWG_DIGEST_SIZE]);
+/* sealed_format.c: the blob file and the sealed payload. */
+size_t fwg_sealed_payload_build(const struct fwg_tpm_subject *s, uint8_t *buf, size_t size);
+int fwg_sealed_payload_parse(const uint8_t *buf, size_t len, struct fwg_tpm_subject *s);
+int fwg_sealed_blob_load(const char *state_dir, const char *component, const char *slot,
+			 struct fwg_tpm_sealed_info *info, TPM2B_PUBLIC *pub,
+			 TPM2B_PRIVATE *priv);
+int fwg_sealed_blob_store(const char *state_dir, const struct fwg_tpm_sealed_info *info,
+			  const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv);
 int fwg_sha256(const void *a, size_t alen, const void *b, size_t blen,
 	       uint8_t out[FWG_DIGEST_SIZE]);
 

@@ -18,17 +18,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define FWG_TPM_DEFAULT_TCTI		"device:/dev/tpmrm0"
-#define FWG_TPM_TCTI_ENV		"FWGUARD_TCTI"
-#define FWG_TPM_DEFAULT_STATE_DIR	"/var/lib/fwguard"
-#define FWG_TPM_DEFAULT_PCR		8
+#include "userspace/common/defaults.h"
+#include "userspace/common/hex.h"
+
 #define FWG_TPM_SRK_HANDLE		0x81000001u
 /* Owner range of the TCG handle registry; "FW" in the low half. */
 #define FWG_TPM_FLOOR_NV_INDEX		0x01004657u
 /* Most increments one floor raise may cost, see TPM.md "Version floor". */
 #define FWG_TPM_FLOOR_MAX_STEP		1024u
 
-#define FWG_DIGEST_SIZE			32
 /* Most components measured into one PCR before the one being sealed. */
 #define FWG_TPM_EARLIER_MAX		8
 #define FWG_COMPONENT_MAX		32
@@ -47,9 +45,9 @@
 struct fwg_tpm;
 
 struct fwg_tpm_options {
-	const char *tcti;	/* NULL: $FWGUARD_TCTI, else FWG_TPM_DEFAULT_TCTI */
-	const char *state_dir;	/* NULL: FWG_TPM_DEFAULT_STATE_DIR */
-	int pcr;		/* < 0: FWG_TPM_DEFAULT_PCR */
+	const char *tcti;	/* NULL or "": $FWGUARD_TCTI, else FWG_DEFAULT_TCTI */
+	const char *state_dir;	/* NULL: FWG_DEFAULT_STATE_DIR */
+	int pcr;		/* < 0: FWG_DEFAULT_PCR */
 	bool allow_resettable_pcr; /* tests only: permit PCR 16 and 23 */
 };
 
@@ -109,7 +107,7 @@ int fwg_tpm_predict_boot_pcr_after(const uint8_t (*earlier)[FWG_DIGEST_SIZE],
 int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,
 			uint8_t value[FWG_DIGEST_SIZE], unsigned int *events);
 
-/* seal.c */
+/* seal.c (TPM operations) and sealed_format.c (the files) */
 int fwg_tpm_seal(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject);
 /* For a PCR shared by several components: earlier = the digests boot-verify
  * extends into it before this component's, in order. */
@@ -125,6 +123,11 @@ int fwg_sealed_info_read(const char *state_dir, const char *component,
 /* <state_dir>/sealed/<component>@<slot>.seal */
 int fwg_sealed_blob_path(const char *state_dir, const char *component,
 			 const char *slot, char **ret);
+/* Called per record file: @err is fwg_sealed_info_read()'s, @info valid if 0. */
+typedef void (*fwg_sealed_record_fn)(void *ctx, const char *component, const char *slot,
+				     int err, const struct fwg_tpm_sealed_info *info);
+/* Every record in the state directory, sorted by file name. 0 or -errno. */
+int fwg_sealed_list(const char *state_dir, fwg_sealed_record_fn fn, void *ctx);
 
 /* floor.c */
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm);
@@ -135,12 +138,7 @@ int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);
 int fwg_tpm_srk_persist(struct fwg_tpm *tpm, bool *created);
 int fwg_tpm_srk_present(struct fwg_tpm *tpm, bool *ret);
 
-/* fileio.c */
-int fwg_write_file_atomic(const char *path, const void *buf, size_t len);
-int fwg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
-int fwg_mkdir_p(const char *path, unsigned int mode);
+/* sha256.c */
 int fwg_sha256_file(const char *path, uint8_t digest[FWG_DIGEST_SIZE]);
-int fwg_hex_decode_digest(const char *hex, uint8_t digest[FWG_DIGEST_SIZE]);
-void fwg_hex_encode(const uint8_t *buf, size_t len, char *out);
 
 #endif /* FWGUARD_TPM_H */

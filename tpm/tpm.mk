@@ -1,5 +1,5 @@
-# TPM layer: the library sources (tpm/*.c) join LIB_OBJS through
-# userspace/userspace.mk; this fragment adds the TPM benchmark.
+# TPM layer: the library sources (tpm/*.c) join LIB_OBJS (see the top-level
+# Makefile); this fragment adds the TPM benchmark.
 #
 #   make bench-tpm   start a throw-away swtpm, run one install-side sequence
 #                    (extend + seal + NV increment) and one boot-side sequence
@@ -19,3 +19,6 @@ bench-tpm: $(BENCH_TPM)
 	$(BENCH_TPM)
 
 bench: bench-tpm
+
+# The command-line tests in tests/tpm/test_tpm.c run the built updatectl.
+$(BUILD)/tests/tpm/test_tpm: | $(BUILD)/bin/updatectl

@@ -1,5 +1,8 @@
-# Host-side helpers shared by the end-to-end scenarios, the demo and the
-# install benchmark (sourced; they expect $build and $kver).
+# Helpers of the end-to-end scenarios, the demo and the install benchmark
+# (sourced). On the host they need $build, $kver and $work; in the guest
+# (tests/e2e/device sets E2E_DEVICE=1) $out, the boot's result directory.
+
+# ---- host side ----
 
 # Install fwguard.ko into the guest's module tree the way a package would,
 # so that modprobe and libkmod find it with its /etc/modprobe.d options.
@@ -19,4 +22,46 @@ e2e_tamper() {
 	local disk=$1 partnum=$2 start
 	start=$(sgdisk -i "$partnum" "$disk" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
 	printf '\x5a' | dd of="$disk" bs=1 seek=$((start * 512 + 4096)) conv=notrunc status=none
+}
+
+# e2e_boot NAME FILE FUNCTION [ARGS...] [-- HARNESS-OPTIONS...]: boot the
+# device on $work/disk.img and $work/tpm and run FUNCTION of FILE in it;
+# results in $work/boots/NAME, the console log in $work/boots/NAME.log
+# unless E2E_SHOW is set. Returns the harness's exit status.
+e2e_boot() {
+	local name=$1 file=$2 fn=$3 args=() opts=()
+	shift 3
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
+	[ $# -gt 0 ] && shift && opts=("$@")
+	mkdir -p "$work/boots/$name"
+	if [ -n "${E2E_SHOW:-}" ]; then
+		"$top/tests/vm/run" --kernel "$kver" --disk "$work/disk.img" --tpm-state "$work/tpm" \
+			--out "$work/boots/$name" "${opts[@]}" -- \
+			"$top/tests/e2e/device" "$work" "$work/boots/$name" "$file" "$fn" "${args[@]}"
+	else
+		"$top/tests/vm/run" --kernel "$kver" --disk "$work/disk.img" --tpm-state "$work/tpm" \
+			--out "$work/boots/$name" "${opts[@]}" -- \
+			"$top/tests/e2e/device" "$work" "$work/boots/$name" "$file" "$fn" "${args[@]}" \
+			>"$work/boots/$name.log" 2>&1
+	fi
+}
+
+# ---- guest side ----
+
+# step NAME CMD...: run one step; its output and exit status go to the
+# boot's result directory for the host's checks.
+step() {
+	local name=$1
+	shift
+	"$@" >"$out/$name.out" 2>&1
+	echo $? >"$out/$name.rc"
+}
+
+# fwguard.ko is not loaded yet: policy load loads it through libkmod with
+# the /etc/modprobe.d options (provisioning mode), as modprobe would; then
+# the signing key goes in and the keyring is sealed.
+security_up() {
+	step policy-load updatectl policy load &&
+	step keys-add updatectl keys add "$build/pki/signer.der" &&
+	step keys-seal updatectl keys seal
 }

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "tests/fuzz/fuzz.h"
-#include "userspace/bundle_format.h"
+#include "userspace/lib/bundle_format.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -5,6 +5,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
+. "$top/tests/lib/exit_codes.sh"
 build=${BUILD:-$top/build}
 u=$build/bin/updatectl
 pki=$build/pki
@@ -26,9 +27,9 @@ echo "component firmware fw_a=PARTLABEL=fw_a fw_b=PARTUUID=6f776761-0000-4000-80
 
 if grep -q unsealed /sys/class/misc/fwguard/keyring; then
 	"$u" keys add "$pki/signer.der" >/dev/null
-	tap_check "keys add puts a DER certificate into .fwguard" test $? -eq 0
+	tap_check "keys add puts a DER certificate into .fwguard" test $? -eq "$(uc_exit ok)"
 	"$u" keys seal >/dev/null
-	tap_check "keys seal seals the keyring" test $? -eq 0
+	tap_check "keys seal seals the keyring" test $? -eq "$(uc_exit ok)"
 else
 	tap_skip "keys add puts a DER certificate into .fwguard" "keyring sealed earlier in this boot"
 	tap_skip "keys seal seals the keyring" "keyring sealed earlier in this boot"
@@ -36,16 +37,18 @@ fi
 grep -q "provision sealed" /sys/class/misc/fwguard/keyring &&
 	tap_ok "keyring reports sealed" || tap_fail "keyring reports sealed"
 "$u" keys seal >/dev/null
-tap_check "keys seal again is harmless" test $? -eq 0
+tap_check "keys seal again is harmless" test $? -eq "$(uc_exit ok)"
 "$u" keys add "$pki/other-signer.der" 2>/dev/null
-tap_check "keys add after seal exits 5 (kernel refused)" test $? -eq 5
-"$u" keys list --json | grep -q '"description":"fwguard ticket signer' &&
-	tap_ok "keys list --json shows the signer" || tap_fail "keys list --json shows the signer"
+tap_check "keys add after seal: kernel (refused)" test $? -eq "$(uc_exit kernel)"
+"$u" keys list --json >"$work/keys.json"
+grep -q '"description":"fwguard ticket signer' "$work/keys.json" && is_json "$work/keys.json" &&
+	tap_ok "keys list --json shows the signer, as valid JSON" ||
+	tap_fail "keys list --json shows the signer, as valid JSON"
 
 "$u" policy load --config "$work/updatectl.conf" --floor 1 >"$work/load.out"
 tap_check "policy load protects both slots" grep -q "slot fw_b /dev/vda2" "$work/load.out"
 "$u" policy load --config "$work/updatectl.conf" --floor 0 2>/dev/null
-tap_check "policy load with a lower floor exits 5" test $? -eq 5
+tap_check "policy load with a lower floor: kernel" test $? -eq "$(uc_exit kernel)"
 dd if=/dev/zero of=/dev/vda2 bs=4k count=1 2>/dev/null
 tap_check "the loaded policy is enforced" test $? -ne 0
 tap_done

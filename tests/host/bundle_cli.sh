@@ -7,6 +7,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
+. "$top/tests/lib/exit_codes.sh"
 build=${BUILD:-$top/build}
 uc=$build/bin/updatectl
 pki=${FWGUARD_PKI:-$build/pki}
@@ -38,9 +39,11 @@ create() { # create OUT SIGNER [extra args...]
 # json FILE EXPR: evaluate a Python expression over the parsed JSON object j.
 json() { python3 -c "import json,sys; j=json.load(open(sys.argv[1])); sys.exit(0 if ($2) else 1)" "$1"; }
 
-# expect_fail NAME STATUS PATTERN CMD...: exit STATUS, exactly one stderr line matching PATTERN.
+# expect_fail NAME CODE PATTERN CMD...: exit code CODE (by name), exactly one
+# stderr line matching PATTERN, nothing on stdout.
 expect_fail() {
-	local name=$1 want=$2 pattern=$3 status
+	local name=$1 want pattern=$3 status
+	want=$(uc_exit "$2")
 	shift 3
 	"$@" >"$work/stdout" 2>"$work/stderr"
 	status=$?
@@ -92,13 +95,13 @@ tap_check "optional fields absent are null" json "$work/min.json" \
 	"j['serial'] is None and j['not_before'] is None and j['not_after'] is None and j['flags'] == 0"
 
 # ---- signature refusals through the CLI ----
-expect_fail "untrusted CA refused (exit 3)" 3 "unable to get local issuer" \
+expect_fail "untrusted CA refused (verify)" verify "unable to get local issuer" \
 	"$uc" bundle inspect "$b" --trust "$pki/other-ca.crt"
 create "$work/expired.fwb" expired-signer 2>/dev/null
-expect_fail "expired signer refused (exit 3)" 3 "certificate has expired" \
+expect_fail "expired signer refused (verify)" verify "certificate has expired" \
 	"$uc" bundle inspect "$work/expired.fwb" --trust "$pki/root-ca.crt"
 create "$work/usage.fwb" wrong-usage-signer 2>/dev/null
-expect_fail "wrong key usage refused (exit 3)" 3 "lacks keyUsage digitalSignature" \
+expect_fail "wrong key usage refused (verify)" verify "lacks keyUsage digitalSignature" \
 	"$uc" bundle inspect "$work/usage.fwb" --trust "$pki/root-ca.crt"
 
 # ---- tampering ----
@@ -107,7 +110,7 @@ flip_byte() { # flip_byte FILE OFFSET: invert one byte in place
 	python3 -c "import sys; f=open(sys.argv[1],'r+b'); o=int(sys.argv[2]); f.seek(o); b=f.read(1)[0]; f.seek(o); f.write(bytes([b ^ 0xff]))" "$1" "$2"
 }
 flip_byte "$work/img-flip.fwb" $((48 + cms_len + 777))
-expect_fail "flipped image byte refused (exit 3)" 3 "image SHA-256 does not match" \
+expect_fail "flipped image byte refused (verify)" verify "image SHA-256 does not match" \
 	"$uc" bundle inspect "$work/img-flip.fwb" --trust "$pki/root-ca.crt"
 cp "$b" "$work/cms-flip.fwb"
 python3 - "$work/cms-flip.fwb" <<'PY'
@@ -118,17 +121,17 @@ i = d.find(b'acme-pump-v2', 48)
 d[i] ^= 0x20          # 'a' -> 'A': still a valid charset, so only the signature can catch it
 open(p, 'wb').write(d)
 PY
-expect_fail "flipped ticket content byte refused (exit 3)" 3 "signature does not verify" \
+expect_fail "flipped ticket content byte refused (verify)" verify "signature does not verify" \
 	"$uc" bundle inspect "$work/cms-flip.fwb" --trust "$pki/root-ca.crt"
 head -c -1 "$b" >"$work/short.fwb"
-expect_fail "truncated bundle refused (exit 3)" 3 "file size does not match" \
+expect_fail "truncated bundle refused (verify)" verify "file size does not match" \
 	"$uc" bundle inspect "$work/short.fwb" --trust "$pki/root-ca.crt"
 { cat "$b"; printf x; } >"$work/long.fwb"
-expect_fail "trailing byte refused (exit 3)" 3 "file size does not match" \
+expect_fail "trailing byte refused (verify)" verify "file size does not match" \
 	"$uc" bundle inspect "$work/long.fwb"
 cp "$b" "$work/magic.fwb"
 flip_byte "$work/magic.fwb" 0
-expect_fail "bad magic refused (exit 3)" 3 "bad magic" "$uc" bundle inspect "$work/magic.fwb"
+expect_fail "bad magic refused (verify)" verify "bad magic" "$uc" bundle inspect "$work/magic.fwb"
 # Header claims one more image byte (CRC fixed, file extended): only the
 # comparison with the verified ticket can catch it.
 python3 - "$b" "$work/len.fwb" <<'PY'
@@ -139,22 +142,22 @@ struct.pack_into('<Q', d, 16, n + 1)
 struct.pack_into('<I', d, 44, zlib.crc32(bytes(d[:44])))
 open(sys.argv[2], 'wb').write(d + b'\0')
 PY
-expect_fail "image length differing from the ticket refused (exit 3)" 3 \
+expect_fail "image length differing from the ticket refused (verify)" verify \
 	"differs from the ticket" "$uc" bundle inspect "$work/len.fwb" --trust "$pki/root-ca.crt"
 head -c 30 "$b" >"$work/tiny.fwb"
-expect_fail "file shorter than a header refused (exit 3)" 3 "truncated bundle header" \
+expect_fail "file shorter than a header refused (verify)" verify "truncated bundle header" \
 	"$uc" bundle inspect "$work/tiny.fwb"
 
 # ---- create refusals leave nothing behind ----
 mkdir "$work/out"
-expect_fail "RSA-2048 signing key refused (exit 2)" 2 "at least 3072 bits" \
+expect_fail "RSA-2048 signing key refused (usage)" usage "at least 3072 bits" \
 	create "$work/out/x.fwb" rsa2048-signer
 tap_check "... and nothing was written" no_leftovers "$work/out" x.fwb
-expect_fail "missing image (exit 6)" 6 "No such file" \
+expect_fail "missing image (io)" io "No such file" \
 	"$uc" bundle create --image "$work/none" --component c --device-class d \
 	--security-version 1 --key "$pki/signer.key" --cert "$pki/signer.crt" \
 	--output "$work/out/x.fwb"
-expect_fail "component outside the charset refused (exit 2)" 2 "cannot encode ticket" \
+expect_fail "component outside the charset refused (usage)" usage "cannot encode ticket" \
 	"$uc" bundle create --image "$img" --component "boot loader" --device-class d \
 	--security-version 1 --key "$pki/signer.key" --cert "$pki/signer.crt" \
 	--output "$work/out/x.fwb"
@@ -165,15 +168,15 @@ tap_check "failed create keeps an existing bundle intact" \
 	test "$(cat "$work/out/keep.fwb")" = old
 # No token is configured here: whether or not pkcs11-provider is installed,
 # the URI cannot yield a key and the refusal is a configuration error.
-expect_fail "PKCS#11 key that cannot be loaded (exit 2)" 2 "pkcs11" \
+expect_fail "PKCS#11 key that cannot be loaded (usage)" usage "pkcs11" \
 	"$uc" bundle create --image "$img" --component c --device-class d \
 	--security-version 1 --key "pkcs11:token=fwguard-none;object=signer" \
 	--cert "$pki/signer.crt" --output "$work/out/x.fwb"
 "$uc" bundle create --image "$img" >/dev/null 2>&1
-tap_check "missing required options: exit 2" test $? -eq 2
-expect_fail "unwritable output directory (exit 6)" 6 "cannot create" \
+tap_check "missing required options: usage" test $? -eq "$(uc_exit usage)"
+expect_fail "unwritable output directory (io)" io "cannot create" \
 	create "$work/no/such/dir/x.fwb" signer
-expect_fail "inspect of a missing file (exit 6)" 6 "No such file" \
+expect_fail "inspect of a missing file (io)" io "No such file" \
 	"$uc" bundle inspect "$work/none.fwb"
 
 tap_done

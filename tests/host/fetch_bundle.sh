@@ -6,6 +6,7 @@
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
+. "$top/tests/lib/exit_codes.sh"
 build=${BUILD:-$top/build}
 uc=$build/bin/updatectl
 pki=$build/pki
@@ -44,21 +45,21 @@ fetch() { "$uc" fetch --config "$work/updatectl.conf" --quiet "$@" 2>"$work/err"
 tap_plan 13
 
 fetch good.fwb
-tap_check "fetches a good bundle by name" test $? -eq 0
+tap_check "fetches a good bundle by name" test $? -eq "$(uc_exit ok)"
 tap_check "fetched bundle is byte-identical" cmp -s "$work/doc/good.fwb" "$work/dl/good.fwb"
 tap_check "fetched bundle verifies" sh -c "\"$uc\" bundle inspect \"$work/dl/good.fwb\" --trust \"$pki/root-ca.crt\" >/dev/null"
 
 fetch untrusted.fwb
 status=$?
-tap_check "untrusted signer refused with exit 3" test "$status" -eq 3
+tap_check "untrusted signer refused: verify" test "$status" -eq "$(uc_exit verify)"
 tap_check "untrusted bundle leaves no file" test ! -e "$work/dl/untrusted.fwb" -a ! -e "$work/dl/untrusted.fwb.part"
 
 fetch otherclass.fwb
-tap_check "bundle for another device class refused with exit 3" test $? -eq 3
+tap_check "bundle for another device class refused: verify" test $? -eq "$(uc_exit verify)"
 
 fetch long.fwb
 status=$?
-tap_check "server sending more than the ticket allows is stopped (exit 3)" test "$status" -eq 3
+tap_check "server sending more than the ticket allows is stopped: verify" test "$status" -eq "$(uc_exit verify)"
 tap_check "overlong download leaves no file" test ! -e "$work/dl/long.fwb" -a ! -e "$work/dl/long.fwb.part"
 
 head -c 1000000 "$work/doc/good.fwb" >"$work/dl/resumed.fwb.part"
@@ -69,13 +70,13 @@ tap_check "resume used a Range request" grep -q '"GET /resumed.fwb HTTP/1.1" 206
 
 sed -i "s|^client_cert.*|client_cert = $pki/other-client.crt|; s|^client_key.*|client_key = $pki/other-client.key|" "$work/updatectl.conf"
 fetch good.fwb --output "$work/dl/x.fwb"
-tap_check "client certificate from another CA refused with exit 6" test $? -eq 6
+tap_check "client certificate from another CA refused: io" test $? -eq "$(uc_exit io)"
 
 flock "$FWGUARD_LOCK" "$uc" fetch --config "$work/updatectl.conf" --quiet good.fwb 2>"$work/err"
 status=$?
-tap_check "a second instance is refused while the lock is held (exit 7)" test "$status" -eq 7
+tap_check "a second instance is refused while the lock is held: busy" test "$status" -eq "$(uc_exit busy)"
 
 echo "bogus_key = 1" >>"$work/updatectl.conf"
 fetch good.fwb
-tap_check "unknown configuration key refused with exit 2" test $? -eq 2
+tap_check "unknown configuration key refused: usage" test $? -eq "$(uc_exit usage)"
 tap_done

@@ -33,7 +33,7 @@
 #include <unistd.h>
 
 #include "policy/ticket.h"
-#include "userspace/cms_sign.h"
+#include "userspace/lib/cms_sign.h"
 
 #define FWG_COMPONENT	"firmware"
 #define FWG_CLASS	"fwguard-test"

@@ -6,7 +6,10 @@
  */
 #include <dirent.h>
 #include <stdlib.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
@@ -18,7 +21,7 @@
 
 #include "tests/tpm/swtpm.h"
 #include "tpm/tpm.h"
-#include "userspace/updatectl.h"
+#include "userspace/cli/exit_codes.h"
 
 #define PCR 8
 
@@ -620,12 +623,12 @@ TEST_F(tpm, tcti_from_environment)
 	uint8_t pcr[FWG_DIGEST_SIZE];
 	struct fwg_tpm *t = NULL;
 
-	setenv(FWG_TPM_TCTI_ENV, self->sw.tcti, 1);
+	setenv(FWG_TCTI_ENV, self->sw.tcti, 1);
 	ASSERT_EQ(0, fwg_tpm_open(&opts, &t));
-	EXPECT_EQ((unsigned int)FWG_TPM_DEFAULT_PCR, fwg_tpm_pcr_index(t));
+	EXPECT_EQ((unsigned int)FWG_DEFAULT_PCR, fwg_tpm_pcr_index(t));
 	EXPECT_EQ(0, fwg_tpm_pcr_read(t, pcr));
 	fwg_tpm_close(t);
-	unsetenv(FWG_TPM_TCTI_ENV);
+	unsetenv(FWG_TCTI_ENV);
 }
 
 /* A raw ESYS context on the fixture's swtpm, for playing the attacker. */
@@ -787,17 +790,22 @@ TEST_F(tpm, foreign_srk_does_not_strand_old_blobs)
 
 /* The command line: exit codes, and bad input changes nothing. */
 
-/* Run `updatectl tpm a1...` with its stdout sent to the file out. */
+/*
+ * Run `updatectl tpm a1...` (the built binary: tests link the library, not
+ * the command layer) with its stdout sent to the file out; its exit status.
+ */
 static int run_cli_to(FIXTURE_DATA(tpm) *self, const char *out, const char *a1,
 		      const char *a2, const char *a3, const char *a4,
 		      const char *a5, const char *a6, const char *a7,
 		      const char *a8)
 {
-	char *argv[24];
-	int argc = 0, ret, devnull, saved;
 	const char *extra[] = { a1, a2, a3, a4, a5, a6, a7, a8 };
+	char *argv[24];
+	int argc = 0, status, fd;
 	size_t i;
+	pid_t pid;
 
+	argv[argc++] = FWGUARD_BUILD "/bin/updatectl";
 	argv[argc++] = "tpm";
 	for (i = 0; i < 8 && extra[i]; i++)
 		argv[argc++] = (char *)extra[i];
@@ -807,15 +815,17 @@ static int run_cli_to(FIXTURE_DATA(tpm) *self, const char *out, const char *a1,
 	argv[argc++] = self->sw.statedir;
 	argv[argc] = NULL;
 	fflush(stdout);
-	saved = dup(1);
-	devnull = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	dup2(devnull, 1);
-	ret = cmd_tpm(argc, argv);
-	fflush(stdout);
-	dup2(saved, 1);
-	close(saved);
-	close(devnull);
-	return ret;
+	pid = fork();
+	if (pid == 0) {
+		fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
 }
 
 static int run_cli(FIXTURE_DATA(tpm) *self, const char *a1, const char *a2,

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "userspace/bundle_format.h"
+#include "userspace/lib/bundle_format.h"
 
 #define SAMPLE_CMS	1961u
 #define SAMPLE_IMAGE	3000000u

@@ -22,9 +22,9 @@
 
 #include "kselftest_harness.h"
 #include "ticket.h"
-#include "userspace/bundle_format.h"
-#include "userspace/cms_sign.h"
-#include "userspace/cms_verify.h"
+#include "userspace/lib/bundle_format.h"
+#include "userspace/lib/cms_sign.h"
+#include "userspace/lib/cms_verify.h"
 
 static const char *pki_file(const char *name)
 {

@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "userspace/fetch.h"
+#include "userspace/lib/fetch.h"
 
 #define BLOB_SIZE (1024 * 1024 + 123)
 

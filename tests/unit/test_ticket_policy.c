@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "kselftest_harness.h"
-#include "userspace/ticket_policy.h"
+#include "userspace/lib/ticket_policy.h"
 
 FIXTURE(policy) {
 	struct fwguard_ticket t;

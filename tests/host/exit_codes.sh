@@ -1,0 +1,157 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# updatectl's exit codes on the host: the table in updatectl(8) is the one
+# in userspace/cli/exit_codes.h; each code is provoked once and asserted
+# by name (fallback, which needs a booted slot, is provoked by the
+# end-to-end scenario tampered_slot); an unreachable TPM gives the same
+# code from every command that needs one; --tcti, the configuration and
+# $FWGUARD_TCTI choose the TPM in the same order everywhere; every --json
+# output parses, failures (a JSON error object) and a corrupt slot state
+# included.
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+. "$top/tests/lib/tap.sh"
+. "$top/tests/lib/exit_codes.sh"
+build=${BUILD:-$top/build}
+pki=$build/pki
+work=$(mktemp -d /tmp/fwguard-exit.XXXXXX)
+swtpm_pid=
+trap '[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+cp "$build/bin/updatectl" "$work/updatectl" && uc=$work/updatectl
+export FWGUARD_LOCK=$work/lock
+unset FWGUARD_TCTI
+dead_tcti=swtpm:host=127.0.0.1,port=9
+
+tap_plan 40
+
+# ---- the table ----
+man_table=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /s/^\.BR \([0-9]*\) " (\([a-z]*\))"$/\2=\1/p' \
+	"$top/userspace/doc/updatectl.8")
+tap_check "updatectl(8) lists every exit code of exit_codes.h, by the same name" \
+	test "$man_table" = "$(uc_exit_names)" -a -n "$man_table"
+
+# ---- a device configuration on the host: no module, no partitions ----
+mkdir -p "$work/state/slots"
+cat >"$work/updatectl.conf" <<CONF
+device_class = infusion-pump
+state_dir = $work/state
+policy = $work/policy.conf
+trust = $pki/root-ca.crt
+server_url = https://127.0.0.1:9
+server_ca = $pki/root-ca.crt
+download_dir = $work/dl
+CONF
+printf 'component bootfw fw_a=PARTLABEL=fwx_a fw_b=PARTLABEL=fwx_b\ncomponent recovery r_a=PARTLABEL=fwx_ra r_b=PARTLABEL=fwx_rb\n' \
+	>"$work/policy.conf"
+head -c 4096 /dev/urandom >"$work/image"
+"$uc" bundle create --image "$work/image" --component bootfw --device-class infusion-pump \
+	--security-version 3 --key "$pki/signer.key" --cert "$pki/signer.crt" \
+	--output "$work/good.fwb" >/dev/null
+"$uc" bundle create --image "$work/image" --component bootfw --device-class infusion-pump \
+	--security-version 3 --key "$pki/other-signer.key" --cert "$pki/other-signer.crt" \
+	--output "$work/untrusted.fwb" >/dev/null
+conf=(--config "$work/updatectl.conf")
+
+# run NAME CMD...: stdout to $work/NAME.out, stderr to $work/NAME.err
+run() { local n=$1; shift; "$@" >"$work/$n.out" 2>"$work/$n.err"; }
+# error_is NAME CODE-NAME: NAME.out is a JSON error object with that code and name
+error_is() {
+	python3 - "$work/$1.out" "$(uc_exit "$2")" "$2" <<'PY'
+import json, sys
+e = json.load(open(sys.argv[1]))["error"]
+sys.exit(0 if e["code"] == int(sys.argv[2]) and e["name"] == sys.argv[3] and
+         e["step"] and e["message"] else 1)
+PY
+}
+
+# ---- each code once ----
+expect_exit "ok: bundle inspect" ok run inspect "$uc" bundle inspect --json "$work/good.fwb"
+tap_check "... its --json output parses" is_json "$work/inspect.out"
+expect_exit "failure: the lock file cannot be created" failure \
+	run lock1 env FWGUARD_LOCK="$work/no/such/dir/lock" "$uc" fetch "${conf[@]}" --json good.fwb
+tap_check "... JSON error object named failure" error_is lock1 failure
+expect_exit "usage: an unknown option" usage run usage "$uc" status --json --bogus
+tap_check "... JSON error object named usage" error_is usage usage
+expect_exit "verify: a bundle from an untrusted signer" verify \
+	run untrusted "$uc" bundle inspect --json --trust "$pki/root-ca.crt" "$work/untrusted.fwb"
+tap_check "... JSON error object named verify, step verify-ticket" \
+	sh -c "python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))[\"error\"][\"step\"] != \"verify-ticket\")' '$work/untrusted.out'"
+expect_exit "kernel: keys list without fwguard.ko" kernel run keys "$uc" keys list --json
+tap_check "... JSON error object named kernel" error_is keys kernel
+expect_exit "io: install of a missing bundle" io run missing \
+	env FWGUARD_TCTI=$dead_tcti "$uc" install "${conf[@]}" --json "$work/none.fwb"
+tap_check "... names the missing file, not the module" \
+	sh -c "grep -q 'cannot open $work/none.fwb: No such file' '$work/missing.err' && ! grep -q module '$work/missing.err'"
+tap_check "... JSON error object named io" error_is missing io
+expect_exit "busy: another instance holds the lock" busy \
+	run busy flock "$FWGUARD_LOCK" "$uc" fetch "${conf[@]}" --json good.fwb
+tap_check "... JSON error object named busy" error_is busy busy
+
+# ---- an unreachable TPM: the same code from every command ----
+for cmd in "verify $work/good.fwb" "install $work/good.fwb" boot-verify mark-good status \
+	"tpm status" "tpm floor" "tpm provision"; do
+	name=${cmd%% /*}
+	# shellcheck disable=SC2086
+	FWGUARD_TCTI=$dead_tcti "$uc" $cmd "${conf[@]}" --json >"$work/t.out" 2>/dev/null
+	rc=$?
+	if [ "$rc" -eq "$(uc_exit tpm)" ] && is_json "$work/t.out"; then
+		tap_ok "unreachable TPM: $name exits tpm, JSON parses"
+	else
+		tap_fail "unreachable TPM: $name exits tpm, JSON parses" "exit $rc: $(cat "$work/t.out")"
+	fi
+done
+
+# ---- a live TPM: which one is used, and status --json of a corrupt state ----
+port=$(python3 -c 'import socket
+for p in range(23000, 24000, 2):
+    try:
+        a, b = socket.socket(), socket.socket()
+        a.bind(("127.0.0.1", p)); b.bind(("127.0.0.1", p + 1)); a.close(); b.close(); print(p); break
+    except OSError: pass')
+mkdir -p "$work/tpm"
+swtpm socket --tpm2 --server type=tcp,port="$port",bindaddr=127.0.0.1 \
+	--ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 --tpmstate dir="$work/tpm" \
+	--flags not-need-init,startup-clear >/dev/null 2>&1 &
+swtpm_pid=$!
+live=swtpm:host=127.0.0.1,port=$port
+for _ in $(seq 100); do
+	(exec 3<>/dev/tcp/127.0.0.1/"$port") 2>/dev/null && break
+	sleep 0.05
+done
+# floor_is NAME: NAME.out reports the floor the provisioned TPM holds
+floor_is() {
+	python3 -c 'import json,sys; f=json.load(open(sys.argv[1]))["floor"]
+sys.exit(not (type(f) is int and f == json.load(open(sys.argv[2]))["floor"]))' \
+		"$work/$1.out" "$work/prov.out"
+}
+
+expect_exit "FWGUARD_TCTI: tpm provision uses it" ok run prov env FWGUARD_TCTI=$live \
+	"$uc" tpm provision "${conf[@]}" --json
+expect_exit "FWGUARD_TCTI: status uses it too" ok run st1 env FWGUARD_TCTI=$live \
+	"$uc" status "${conf[@]}" --json
+tap_check "... and reads the floor from that TPM" floor_is st1
+expect_exit "FWGUARD_TCTI: verify uses it too" ok run ver env FWGUARD_TCTI=$live \
+	"$uc" verify "${conf[@]}" --json "$work/good.fwb"
+tap_check "... its --json output parses" is_json "$work/ver.out"
+sed "s|^device_class|tcti = $dead_tcti\ndevice_class|" "$work/updatectl.conf" >"$work/dead.conf"
+expect_exit "the configuration's tcti comes before FWGUARD_TCTI" tpm run st2 \
+	env FWGUARD_TCTI=$live "$uc" status --config "$work/dead.conf" --json
+expect_exit "--tcti comes before the configuration" ok run st3 \
+	"$uc" status --config "$work/dead.conf" --tcti "$live" --json
+expect_exit "--tcti works for tpm commands the same way" ok run fl \
+	"$uc" tpm floor --config "$work/dead.conf" --tcti "$live" --json
+tap_check "... floor --json parses" floor_is fl
+expect_exit "mark-good --json with nothing on trial" ok run mg \
+	"$uc" mark-good "${conf[@]}" --tcti "$live" --json
+tap_check "... its report parses and lists both components" sh -c \
+	"python3 -c 'import json,sys; sys.exit(len(json.load(open(sys.argv[1]))[\"components\"]) != 2)' '$work/mg.out'"
+expect_exit "boot-verify --json with nothing installed: verify" verify run bv \
+	"$uc" boot-verify "${conf[@]}" --tcti "$live" --json
+tap_check "... JSON error object named verify" error_is bv verify
+echo "active=7" >"$work/state/slots/bootfw"
+expect_exit "status with a corrupt slot state still reports" ok run corrupt \
+	env FWGUARD_TCTI=$live "$uc" status "${conf[@]}" --json
+tap_check "... as valid JSON" is_json "$work/corrupt.out"
+tap_check "... naming the corrupt component and listing the other" sh -c \
+	"python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))[\"components\"]; sys.exit(not (c[0][\"state\"] == \"corrupt\" and len(c[1][\"slots\"]) == 2))' '$work/corrupt.out'"
+tap_done

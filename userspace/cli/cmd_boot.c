@@ -1,0 +1,101 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * updatectl boot-verify and mark-good: the boot half of the A/B state
+ * machine (lib/boot.c), which report the same per-component record.
+ * boot-verify measures the booted slots against their sealed records at
+ * boot and falls back on a mismatch; mark-good confirms a slot on trial
+ * that verified in this boot.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "userspace/cli/updatectl.h"
+#include "userspace/lib/boot.h"
+#include "userspace/lib/json.h"
+
+static void report_json(const struct uc_boot_report *r, bool fell_back)
+{
+	struct json_writer w;
+	unsigned int i;
+
+	json_doc_begin(&w, stdout);
+	json_key(&w, "components");
+	json_array_begin(&w);
+	for (i = 0; i < r->count; i++) {
+		const struct uc_boot_component *c = &r->component[i];
+
+		json_object_begin(&w);
+		json_kv_string(&w, "name", c->name);
+		json_kv_string(&w, "slot", c->slot[0] ? c->slot : NULL);
+		json_kv_u64(&w, "version", c->version);
+		json_kv_bool(&w, "verified", c->verified);
+		json_kv_bool(&w, "trial", c->trial);
+		json_kv_bool(&w, "fell_back", c->fell_back);
+		json_kv_bool(&w, "marked_good", c->marked_good);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_kv_bool(&w, "fell_back", fell_back);
+	json_doc_end(&w);
+}
+
+static void report_human(const struct uc_boot_report *r)
+{
+	unsigned int i;
+
+	for (i = 0; i < r->count; i++) {
+		const struct uc_boot_component *c = &r->component[i];
+
+		if (c->verified)
+			printf("%s: slot %s verified (version %" PRIu64 ")%s\n", c->name, c->slot,
+			       c->version, c->trial ?
+			       "; on trial: confirm with 'updatectl mark-good'" : "");
+		else if (c->marked_good)
+			printf("%s: slot %s (version %" PRIu64 ") is now the good slot\n", c->name,
+			       c->slot, c->version);
+	}
+}
+
+/* @err, else FALLBACK when any component fell back, else OK; the report unless @err. */
+static int boot_report(const struct uc_args *a, const struct uc_boot_report *r, int err)
+{
+	bool fell_back = false;
+	unsigned int i;
+
+	if (err)
+		return err;
+	for (i = 0; i < r->count; i++)
+		fell_back |= r->component[i].fell_back;
+	if (a->json)
+		report_json(r, fell_back);
+	else if (!a->quiet)
+		report_human(r);
+	return fell_back ? UC_EXIT_FALLBACK : UC_EXIT_OK;
+}
+
+static int boot_verify_run(const struct uc_args *a, struct uc_step *step)
+{
+	struct uc_boot_report r;
+
+	return boot_report(a, &r, uc_boot_verify(&a->cfg, &r, step));
+}
+
+const struct uc_command uc_cmd_boot_verify = {
+	.name = "boot-verify", .operands = "",
+	.summary = "measure and verify the booted slot; fall back on mismatch",
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
+	.run = boot_verify_run,
+};
+
+static int mark_good_run(const struct uc_args *a, struct uc_step *step)
+{
+	struct uc_boot_report r;
+
+	return boot_report(a, &r, uc_mark_good(&a->cfg, &r, step));
+}
+
+const struct uc_command uc_cmd_mark_good = {
+	.name = "mark-good", .operands = "", .run = mark_good_run,
+	.summary = "confirm a verified trial slot and raise the version floor",
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
+};

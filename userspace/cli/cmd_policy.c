@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * updatectl policy load|status: this boot's partition policy into
+ * fwguard.ko, or what the kernel holds (lib/policy_load.c).
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "userspace/cli/updatectl.h"
+#include "userspace/lib/json.h"
+#include "userspace/lib/policy_load.h"
+
+enum { OPT_FLOOR };
+
+static const struct uc_option load_options[] = {
+	[OPT_FLOOR] = { "floor", "N", "use this version floor instead of the TPM's" },
+	{ NULL },
+};
+
+static void load_report(const struct uc_args *a, const struct uc_policy_plan *p)
+{
+	struct json_writer w;
+	unsigned int i;
+
+	if (!a->json) {
+		for (i = 0; i < p->count; i++)
+			printf("protected %s slot %s %s%s\n", p->slot[i].comp->name,
+			       p->slot[i].comp->slot[p->slot[i].index].name, p->slot[i].part.devnode,
+			       p->slot[i].active ? " (active)" : "");
+		printf("version floor %" PRIu64 "; policy locked until reboot\n", p->floor);
+		return;
+	}
+	json_doc_begin(&w, stdout);
+	json_kv_u64(&w, "floor", p->floor);
+	json_key(&w, "slots");
+	json_array_begin(&w);
+	for (i = 0; i < p->count; i++) {
+		json_object_begin(&w);
+		json_kv_string(&w, "component", p->slot[i].comp->name);
+		json_kv_string(&w, "slot", p->slot[i].comp->slot[p->slot[i].index].name);
+		json_kv_string(&w, "device", p->slot[i].part.devnode);
+		json_kv_bool(&w, "active", p->slot[i].active);
+		json_object_end(&w);
+	}
+	json_array_end(&w);
+	json_doc_end(&w);
+}
+
+static int load_run(const struct uc_args *a, struct uc_step *step)
+{
+	static struct uc_policy_plan plan;
+	uint64_t floor;
+	int err;
+
+	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
+	if (a->opt[OPT_FLOOR] && uc_parse_u64("--floor", a->opt[OPT_FLOOR], &floor))
+		return -EINVAL;
+	err = uc_policy_load(&a->cfg, a->opt[OPT_FLOOR] ? &floor : NULL, &plan, step);
+	if (err)
+		return err;
+	load_report(a, &plan);
+	return UC_EXIT_OK;
+}
+
+static const struct uc_command policy_load = {
+	.name = "load", .operands = "",
+	.summary = "protect every slot of policy.conf until reboot, the booted one active",
+	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON, .options = load_options,
+	.run = load_run,
+};
+
+static int status_run(const struct uc_args *a, struct uc_step *step)
+{
+	char text[8192];
+	int err;
+
+	err = uc_policy_read(text, sizeof(text), step);
+	if (err)
+		return err;
+	fputs(text, stdout);
+	return UC_EXIT_OK;
+}
+
+static const struct uc_command policy_status = {
+	.name = "status", .operands = "",
+	.summary = "show the partition policy fwguard.ko holds",
+	.run = status_run,
+};
+
+static const struct uc_command *const policy_commands[] = {
+	&policy_load, &policy_status, NULL,
+};
+
+const struct uc_command uc_cmd_policy = {
+	.name = "policy",
+	.summary = "load this boot's partition policy into fwguard.ko, or show it",
+	.subcommands = policy_commands,
+};

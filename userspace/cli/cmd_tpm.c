@@ -1,0 +1,145 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * updatectl tpm: the admin and individual TPM steps over tpm/. Every
+ * sub-command runs in fixed phases: options, inputs checked without
+ * touching the TPM or the state directory (tpm_options.c), one tpm/ call,
+ * output. This file holds the group and provision, measure and floor; the
+ * sealing steps are in cmd_tpm_seal.c, status and replay in
+ * cmd_tpm_status.c.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "userspace/cli/tpm_commands.h"
+#include "userspace/cli/updatectl.h"
+
+static int provision_run(const struct uc_args *a, struct uc_step *step)
+{
+	struct fwg_tpm *tpm = NULL;
+	struct json_writer w;
+	bool created = false;
+	uint64_t floor = 0;
+	int err;
+
+	err = uc_tpm_context_open(a, &tpm, step);
+	if (!err && a->opt[TPM_OPT_PERSIST_SRK]) {
+		uc_step_enter(step, UC_SRC_TPM, "persist-srk");
+		err = fwg_tpm_srk_persist(tpm, &created);
+	}
+	if (!err) {
+		uc_step_enter(step, UC_SRC_TPM, "provision-floor");
+		err = fwg_tpm_floor_provision(tpm);
+	}
+	if (!err)
+		err = fwg_tpm_floor_read(tpm, &floor);
+	fwg_tpm_close(tpm);
+	if (err)
+		return err;
+	if (a->json) {
+		json_doc_begin(&w, stdout);
+		if (a->opt[TPM_OPT_PERSIST_SRK])
+			json_kv_string(&w, "srk", created ? "created" : "already present");
+		json_kv_u64(&w, "floor_index", FWG_TPM_FLOOR_NV_INDEX);
+		json_kv_u64(&w, "floor", floor);
+		json_doc_end(&w);
+		return UC_EXIT_OK;
+	}
+	if (a->opt[TPM_OPT_PERSIST_SRK])
+		printf("SRK at 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
+		       created ? "created" : "already present");
+	printf("version floor NV index 0x%08x: %" PRIu64 "\n", FWG_TPM_FLOOR_NV_INDEX, floor);
+	return UC_EXIT_OK;
+}
+
+static const struct uc_command tpm_provision = {
+	.name = "provision", .operands = "",
+	.summary = "define the version-floor NV counter [--persist-srk]",
+	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = provision_run,
+};
+
+static int measure_run(const struct uc_args *a, struct uc_step *step)
+{
+	char hex[FWG_DIGEST_HEX_LEN + 1];
+	struct fwg_tpm_subject subject;
+	struct fwg_tpm *tpm = NULL;
+	struct json_writer w;
+	unsigned int pcr = 0;
+	int err;
+
+	err = uc_tpm_subject_open(a, true, &subject, &tpm, step);
+	if (!err) {
+		uc_step_enter(step, UC_SRC_TPM, "measure");
+		err = fwg_tpm_measure(tpm, &subject);
+	}
+	if (!err)
+		pcr = fwg_tpm_pcr_index(tpm);
+	fwg_tpm_close(tpm);
+	if (err)
+		return err;
+	fwg_hex_encode(subject.digest, FWG_DIGEST_SIZE, hex);
+	if (!a->json) {
+		printf("extended PCR %u with %s slot %s version %" PRIu64 ": %s\n", pcr,
+		       subject.component, subject.slot, subject.version, hex);
+		return UC_EXIT_OK;
+	}
+	json_doc_begin(&w, stdout);
+	json_kv_u64(&w, "pcr", pcr);
+	uc_tpm_json_subject(&w, &subject);
+	json_kv_string(&w, "digest", hex);
+	json_doc_end(&w);
+	return UC_EXIT_OK;
+}
+
+static const struct uc_command tpm_measure = {
+	.name = "measure", .operands = "",
+	.summary = "--component C --slot S --version V (--digest HEX | --file PATH)",
+	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = measure_run,
+};
+
+static int floor_run(const struct uc_args *a, struct uc_step *step)
+{
+	uint64_t version = 0, floor = 0;
+	struct fwg_tpm *tpm = NULL;
+	struct json_writer w;
+	int err = 0;
+
+	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
+	if (a->opt[TPM_OPT_RAISE])
+		err = uc_parse_u64("--raise", a->opt[TPM_OPT_RAISE], &version);
+	if (!err)
+		err = uc_tpm_context_open(a, &tpm, step);
+	if (!err) {
+		uc_step_enter(step, UC_SRC_TPM, a->opt[TPM_OPT_RAISE] ? "raise-floor" :
+			      "read-floor");
+		err = a->opt[TPM_OPT_RAISE] ? fwg_tpm_floor_raise(tpm, version, &floor) :
+					      fwg_tpm_floor_read(tpm, &floor);
+	}
+	fwg_tpm_close(tpm);
+	if (err)
+		return err;
+	if (!a->json) {
+		printf("%" PRIu64 "\n", floor);
+		return UC_EXIT_OK;
+	}
+	json_doc_begin(&w, stdout);
+	json_kv_u64(&w, "floor", floor);
+	json_doc_end(&w);
+	return UC_EXIT_OK;
+}
+
+static const struct uc_command tpm_floor = {
+	.name = "floor", .operands = "",
+	.summary = "show the version floor, or --raise V",
+	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = floor_run,
+};
+
+static const struct uc_command *const tpm_commands[] = {
+	&tpm_provision, &uc_cmd_tpm_status, &tpm_measure, &uc_cmd_tpm_seal,
+	&uc_cmd_tpm_unseal_verify, &tpm_floor, &uc_cmd_tpm_replay, NULL,
+};
+
+const struct uc_command uc_cmd_tpm = {
+	.name = "tpm",
+	.summary = "TPM provisioning, measurement, sealing and status",
+	.subcommands = tpm_commands,
+};

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/* The `updatectl tpm` sub-commands defined outside cmd_tpm.c. */
+#ifndef FWGUARD_CLI_TPM_COMMANDS_H
+#define FWGUARD_CLI_TPM_COMMANDS_H
+
+#include "userspace/cli/tpm_options.h"
+
+extern const struct uc_command uc_cmd_tpm_seal;
+extern const struct uc_command uc_cmd_tpm_unseal_verify;
+extern const struct uc_command uc_cmd_tpm_status;
+extern const struct uc_command uc_cmd_tpm_replay;
+
+#endif /* FWGUARD_CLI_TPM_COMMANDS_H */

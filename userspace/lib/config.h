@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * updatectl's configuration: /etc/fwguard/updatectl.conf, "key = value"
+ * lines, '#' comments. Every key has a default (see updatectl.conf(5) in
+ * the man page); unknown keys and malformed lines are refused so that a
+ * typo cannot silently weaken the device's settings.
+ */
+#ifndef FWGUARD_CONFIG_H
+#define FWGUARD_CONFIG_H
+
+#include <limits.h>
+
+#include "userspace/common/defaults.h"
+
+#define UC_CONFIG_DEFAULT FWG_DEFAULT_CONFIG
+
+struct uc_config {
+	char server_url[1024];		/* base URL of the update server */
+	char server_ca[PATH_MAX];	/* pinned CA of the update server */
+	char client_cert[PATH_MAX];	/* device certificate for mutual TLS */
+	char client_key[PATH_MAX];
+	char trust[PATH_MAX];		/* CA file or directory for ticket signers */
+	char device_class[64];
+	char serial[64];
+	char state_dir[PATH_MAX];	/* event log, sealed records, slot state */
+	char download_dir[PATH_MAX];
+	char policy[PATH_MAX];		/* partition policy for the kernel module */
+	char tcti[256];			/* "": $FWGUARD_TCTI, else FWG_DEFAULT_TCTI */
+	unsigned int pcr;
+	long connect_timeout_s;
+	long stall_timeout_s;
+	unsigned int attempts;
+};
+
+/*
+ * The defaults with @path read over them, into @cfg (only on success). A
+ * missing file is fine only for the default path (UC_CONFIG_DEFAULT): a
+ * file named on the command line must exist. Returns 0, -ENOENT, -EINVAL (bad line or key,
+ * reported with its line number), or another -errno.
+ */
+int uc_config_read(struct uc_config *cfg, const char *path);
+
+struct fwg_tpm;
+/*
+ * Open the TPM with the configured TCTI, state directory and PCR. Returns
+ * 0 or a tpm/ error (FWG_TPM_E_UNAVAILABLE when it cannot be reached).
+ */
+int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm);
+
+#endif /* FWGUARD_CONFIG_H */

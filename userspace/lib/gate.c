@@ -1,0 +1,128 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Streaming an image through fwguard.ko (see gate.h). The module verifies
+ * the ticket, hashes and writes every byte itself and compares at commit;
+ * this file only feeds it and explains its answers. Closing the session fd
+ * without a commit aborts the session, so every early return here leaves
+ * the ticket unconsumed.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/sysmacros.h>
+#include <unistd.h>
+
+#include <linux/fwguard.h>
+
+#include "userspace/common/log.h"
+#include "userspace/common/fileio.h"
+#include "userspace/lib/gate.h"
+#include "userspace/lib/progress.h"
+
+#define GATE_CHUNK (1024 * 1024)
+
+const char *gate_strerror(int err, int commit)
+{
+	switch (-err) {
+	case EPERM: return "not permitted (needs CAP_SYS_ADMIN in the initial namespace)";
+	case ENOENT: return "target is not a protected partition (is the policy loaded?)";
+	case ENOKEY: return "ticket signer is not trusted by the .fwguard keyring (or the keyring is not sealed)";
+	case EKEYREJECTED: return "ticket signature is invalid";
+	case EBADMSG: return commit ? "image does not match the ticket's digest or length"
+				    : "ticket is malformed";
+	case EACCES: return "ticket is for another component, device class or serial";
+	case ETXTBSY: return "target is the active slot";
+	case ENOSPC: return "image is larger than the partition";
+	case ESTALE: return "security version is below the floor (downgrade refused)";
+	case EALREADY: return "ticket was already used (replay refused)";
+	case EKEYEXPIRED: return "ticket is outside its validity window";
+	case EBUSY: return "another update session is open on this partition";
+	case EFBIG: return "image is longer than the ticket allows";
+	case EIO: return "disk write failed";
+	default: return strerror(-err);
+	}
+}
+
+int gate_begin(dev_t devt, const void *cms, size_t cms_len)
+{
+	struct fwguard_begin begin = {
+		.size = sizeof(begin),
+		.dev_major = major(devt),
+		.dev_minor = minor(devt),
+		.ticket = (uintptr_t)cms,
+		.ticket_len = (uint32_t)cms_len,
+	};
+	int ctl, fd, err;
+
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		err = -errno;
+		fwg_log_error("cannot open %s: %s", FWGUARD_DEVICE, strerror(errno));
+		return err;
+	}
+	fd = ioctl(ctl, FWGUARD_IOC_BEGIN, &begin);
+	err = fd < 0 ? -errno : fd;
+	close(ctl);
+	if (err < 0)
+		fwg_log_error("kernel refused the update session: %s",
+			gate_strerror(err, 0));
+	return err;
+}
+
+static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int progress)
+{
+	struct progress bar = { .label = "writing" };
+	uint64_t done = 0;
+	char *buf;
+	int err = 0;
+
+	buf = malloc(GATE_CHUNK);
+	if (!buf)
+		return -ENOMEM;
+	while (done < len) {
+		size_t want = len - done < GATE_CHUNK ? (size_t)(len - done) : GATE_CHUNK;
+		ssize_t n = pread(in_fd, buf, want, (off_t)(in_off + done));
+
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			fwg_log_error("cannot read the image: %s",
+				n < 0 ? strerror(errno) : "bundle is truncated");
+			break;
+		}
+		err = write_all(session, buf, (size_t)n);
+		if (err) {
+			fwg_log_error("kernel refused image bytes at offset %llu: %s",
+				(unsigned long long)done, gate_strerror(err, 0));
+			break;
+		}
+		done += (uint64_t)n;
+		if (progress)
+			progress_draw(&bar, done, len);
+	}
+	free(buf);
+	return err;
+}
+
+int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int progress,
+		     struct gate_result *res)
+{
+	struct fwguard_commit commit = { .size = sizeof(commit) };
+	int err;
+
+	err = stream(session, in_fd, in_off, len, progress);
+	if (!err && ioctl(session, FWGUARD_IOC_COMMIT, &commit) < 0) {
+		err = -errno;
+		fwg_log_error("kernel refused to commit the image: %s",
+			gate_strerror(err, 1));
+	}
+	close(session);
+	if (err)
+		return err;
+	res->written = commit.written;
+	memcpy(res->digest, commit.digest, sizeof(res->digest));
+	res->security_version = commit.security_version;
+	return 0;
+}

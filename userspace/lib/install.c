@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Install and verify of a bundle (see install.h), step by step. The
+ * inputs come first: the bundle file is opened before the TPM is asked for
+ * anything, and the module is loaded only for a verified bundle whose
+ * slot is known, so a wrong path or a refused bundle is named as such.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tpm/tpm.h"
+#include "userspace/common/cleanup.h"
+#include "userspace/common/log.h"
+#include "userspace/lib/bundle_io.h"
+#include "userspace/lib/bundle_verify.h"
+#include "userspace/lib/fetch_bundle.h"
+#include "userspace/lib/gate.h"
+#include "userspace/lib/install.h"
+#include "userspace/lib/runtime.h"
+#include "userspace/lib/slots.h"
+#include "userspace/lib/ticket_log.h"
+
+/* Everything one install or verify works with, released by install_release(). */
+struct install {
+	const struct uc_config *cfg;
+	struct policy_conf pc;
+	const struct pc_component *comp;
+	struct slot_state state;
+	struct bundle_ticket bt;
+	struct pc_partition target_part;
+	struct fwg_tpm *tpm;
+	const char *path;
+	int fd;
+	int target;
+	uint64_t size;
+	uint64_t floor;
+};
+
+static void install_release(struct install *in)
+{
+	bundle_ticket_release(&in->bt);
+	fwg_tpm_close(in->tpm);
+	if (in->fd >= 0)
+		close(in->fd);
+}
+
+static int install_open(struct install *in, struct uc_step *step)
+{
+	struct stat st;
+	int err;
+
+	uc_step_enter(step, UC_SRC_INPUT, "open-bundle");
+	in->fd = open(in->path, O_RDONLY | O_CLOEXEC);
+	if (in->fd < 0 || fstat(in->fd, &st) < 0) {
+		err = -errno;
+		fwg_log_error("cannot open %s: %s", in->path, strerror(errno));
+		return err;
+	}
+	in->size = (uint64_t)st.st_size;
+	return 0;
+}
+
+static int install_read_floor(struct install *in, struct uc_step *step)
+{
+	int err;
+
+	uc_step_enter(step, UC_SRC_TPM, "tpm-open");
+	err = uc_tpm_open(in->cfg, &in->tpm);
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_TPM, "read-floor");
+	return fwg_tpm_floor_read(in->tpm, &in->floor);
+}
+
+/* The ticket, verified against the trust store and device policy. */
+static int install_verify(struct install *in, struct uc_step *step)
+{
+	struct ticket_policy policy = {
+		.device_class = in->cfg->device_class,
+		.serial = in->cfg->serial[0] ? in->cfg->serial : NULL,
+		.version_floor = in->floor,
+		.now = (uint64_t)time(NULL),
+	};
+	struct cms_trust *trust = NULL;
+	int err;
+
+	uc_step_enter(step, UC_SRC_VERIFY, "verify-ticket");
+	err = cms_trust_load(in->cfg->trust, &trust);
+	if (err)
+		return err;
+	err = bundle_ticket_read(in->fd, in->size, in->path, trust, &policy, &in->bt);
+	cms_trust_free(trust);
+	if (!err && in->bt.total_len != in->size) {
+		fwg_log_error("%s: file is %" PRIu64 " bytes, its header says %" PRIu64,
+			      in->path, in->size, in->bt.total_len);
+		err = -EBADMSG;
+	}
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_VERIFY, "check-replay");
+	return ticket_log_check(in->cfg->state_dir, in->bt.ticket.id);
+}
+
+static int install_find_component(struct install *in, struct uc_step *step)
+{
+	const char *component = in->bt.ticket.component;
+	int err;
+
+	uc_step_enter(step, UC_SRC_USAGE, "read-policy");
+	err = policy_conf_load(in->cfg->policy, &in->pc);
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_VERIFY, "find-component");
+	in->comp = policy_conf_find(&in->pc, component);
+	if (!in->comp) {
+		fwg_log_error("%s: component '%s' is not in %s", in->path, component,
+			      in->cfg->policy);
+		return -EACCES;
+	}
+	uc_step_enter(step, UC_SRC_STATE, "read-slot-state");
+	return slot_state_load(in->cfg->state_dir, component, &in->state);
+}
+
+/* Which slot to write: the one not booted, if the image fits. */
+static int install_choose_slot(struct install *in, struct uc_step *step)
+{
+	const struct pc_slot *slot;
+	int err;
+
+	err = install_find_component(in, step);
+	if (err)
+		return err;
+	in->target = 1 - slot_state_booted(&in->state);
+	slot = &in->comp->slot[in->target];
+	uc_step_enter(step, UC_SRC_FILE, "find-partition");
+	err = pc_resolve("/sys/class/block", slot->spec, &in->target_part);	/* logs */
+	if (err)
+		return err;
+	if (in->bt.ticket.image_len > in->target_part.size_bytes) {
+		fwg_log_error("image of %" PRIu64 " bytes does not fit slot %s (%" PRIu64 " bytes)",
+			      in->bt.ticket.image_len, slot->name, in->target_part.size_bytes);
+		return -ENOSPC;
+	}
+	return 0;
+}
+
+/* Mark the target slot unusable before its first byte changes. */
+static int install_invalidate_target(struct install *in)
+{
+	struct slot_record *r = &in->state.slot[in->target];
+
+	memset(r, 0, sizeof(*r));
+	if (in->state.pending == in->target)
+		in->state.pending = -1;
+	return slot_state_save(in->cfg->state_dir, &in->state);
+}
+
+/* The kernel verifies the ticket again, then writes and hashes every byte. */
+static int install_write(struct install *in, bool progress, struct gate_result *res,
+			 struct uc_step *step)
+{
+	int session, err;
+
+	uc_step_enter(step, UC_SRC_GATE, "open-session");
+	session = gate_begin(in->target_part.devt, in->bt.cms, in->bt.cms_len);
+	if (session < 0)
+		return session;
+	uc_step_enter(step, UC_SRC_FILE, "save-slot-state");
+	err = install_invalidate_target(in);
+	if (err) {
+		close(session);
+		return err;
+	}
+	uc_step_enter(step, UC_SRC_GATE, "write-image");
+	err = gate_write_image(session, in->fd, bundle_image_offset(&in->bt.header),
+			       in->bt.header.image_len, progress, res);
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_FILE, "log-ticket");
+	return ticket_log_add(in->cfg->state_dir, in->bt.ticket.id);
+}
+
+/* Extend the PCR and seal the kernel-measured digest. */
+static int install_measure(struct install *in, const struct gate_result *res,
+			   struct uc_step *step)
+{
+	struct fwg_tpm_subject subject = { .version = in->bt.ticket.security_version };
+	int err;
+
+	snprintf(subject.component, sizeof(subject.component), "%s", in->comp->name);
+	snprintf(subject.slot, sizeof(subject.slot), "%s", in->comp->slot[in->target].name);
+	memcpy(subject.digest, res->digest, sizeof(subject.digest));
+	uc_step_enter(step, UC_SRC_TPM, "measure");
+	err = fwg_tpm_measure(in->tpm, &subject);
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_TPM, "seal");
+	return fwg_tpm_seal(in->tpm, &subject);
+}
+
+/* The target slot now holds a measured image: try it at the next boot. */
+static int install_mark_pending(struct install *in, const struct gate_result *res,
+				struct uc_step *step)
+{
+	struct slot_record *r = &in->state.slot[in->target];
+
+	r->valid = true;
+	r->version = in->bt.ticket.security_version;
+	r->length = res->written;
+	memcpy(r->digest, res->digest, sizeof(r->digest));
+	in->state.pending = in->target;
+	uc_step_enter(step, UC_SRC_FILE, "save-slot-state");
+	return slot_state_save(in->cfg->state_dir, &in->state);
+}
+
+static void install_result(const struct install *in, const struct gate_result *res,
+			   struct uc_install_result *out)
+{
+	snprintf(out->path, sizeof(out->path), "%s", in->path);
+	snprintf(out->component, sizeof(out->component), "%s", in->comp->name);
+	snprintf(out->slot, sizeof(out->slot), "%s", in->comp->slot[in->target].name);
+	snprintf(out->devnode, sizeof(out->devnode), "%s", in->target_part.devnode);
+	out->version = in->bt.ticket.security_version;
+	out->length = res->written;
+	memcpy(out->digest, res->digest, sizeof(out->digest));
+}
+
+static int install_run(struct install *in, bool progress, struct uc_install_result *out,
+		       struct uc_step *step)
+{
+	struct gate_result res;
+	int err;
+
+	err = install_open(in, step);
+	if (!err)
+		err = install_read_floor(in, step);
+	if (!err)
+		err = install_verify(in, step);
+	if (!err)
+		err = install_choose_slot(in, step);
+	if (!err) {
+		uc_step_enter(step, UC_SRC_KERNEL, "load-module");
+		err = uc_module_ensure();
+	}
+	if (!err)
+		err = install_write(in, progress, &res, step);
+	if (!err)
+		err = install_measure(in, &res, step);
+	if (!err)
+		err = install_mark_pending(in, &res, step);
+	if (!err)
+		install_result(in, &res, out);
+	return err;
+}
+
+int uc_install(const struct uc_config *cfg, const char *source, bool progress,
+	       struct uc_install_result *res, struct uc_step *step)
+{
+	_cleanup_(install_release) struct install in = { .cfg = cfg, .fd = -1, .path = source };
+	char fetched[PATH_MAX];
+	int err;
+
+	if (strstr(source, "://")) {
+		err = uc_fetch_bundle(cfg, source, NULL, progress, fetched, sizeof(fetched), NULL,
+				      step);
+		if (err)
+			return err;
+		in.path = fetched;
+	}
+	return install_run(&in, progress, res, step);
+}
+
+static int verify_image(struct install *in, struct uc_step *step)
+{
+	uint8_t digest[FWGUARD_SHA256_LEN];
+	int err;
+
+	uc_step_enter(step, UC_SRC_VERIFY, "hash-image");
+	err = bundle_stream(in->fd, bundle_image_offset(&in->bt.header), in->bt.header.image_len,
+			    -1, 0, digest);
+	if (err)
+		return err;
+	if (memcmp(digest, in->bt.ticket.image_sha256, sizeof(digest))) {
+		fwg_log_error("%s: image does not match the ticket's digest", in->path);
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int uc_verify(const struct uc_config *cfg, const char *path, struct uc_verify_result *res,
+	      struct uc_step *step)
+{
+	_cleanup_(install_release) struct install in = { .cfg = cfg, .fd = -1, .path = path };
+	int err;
+
+	err = install_open(&in, step);
+	if (!err)
+		err = install_read_floor(&in, step);
+	if (!err)
+		err = install_verify(&in, step);
+	if (!err)
+		err = verify_image(&in, step);
+	if (err)
+		return err;
+	snprintf(res->path, sizeof(res->path), "%s", path);
+	res->ticket = in.bt.ticket;
+	return 0;
+}
