@@ -581,12 +581,9 @@ int fwguard_hooks_init(void)
 {
 	int err;
 
-	err = fwguard_gate_init();
-	if (err)
-		return err;
 	err = fwguard_hook_attach(&fwguard_bio_ops, "submit_bio_noacct");
 	if (err)
-		goto out_gate;
+		return err;
 	err = fwguard_hook_attach(&fwguard_open_ops, FWGUARD_OPEN_HOOK_SYMBOL);
 	if (err)
 		goto out_bio;
@@ -614,8 +611,6 @@ out_open:
 	fwguard_hook_detach(&fwguard_open_ops);
 out_bio:
 	fwguard_hook_detach(&fwguard_bio_ops);
-out_gate:
-	fwguard_gate_exit();
 	return err;
 }
 
@@ -630,5 +625,4 @@ void fwguard_hooks_exit(void)
 	fwguard_hook_detach(&fwguard_write_ops);
 	fwguard_hook_detach(&fwguard_open_ops);
 	fwguard_hook_detach(&fwguard_bio_ops);
-	fwguard_gate_exit();
 }

@@ -170,6 +170,10 @@ static int __init fwguard_init(void)
 	err = fwguard_lockin_init();
 	if (err)
 		goto out_keyring;
+	/* protect= below gates disks' queues: the gate must be ready first. */
+	err = fwguard_gate_init();
+	if (err)
+		goto out_lockin;
 	/* Ranges first: the hooks must never run before the module is pinned. */
 	err = fwguard_policy_from_params(protect, device_class, serial, floor);
 	if (err)
@@ -190,7 +194,10 @@ static int __init fwguard_init(void)
 out_hooks:
 	fwguard_hooks_exit();
 out_policy:
+	/* A protect= entry may have gated a queue before a later one failed. */
+	fwguard_gate_exit();
 	fwguard_policy_exit();
+out_lockin:
 	fwguard_lockin_exit();
 out_keyring:
 	fwguard_keyring_exit();
@@ -201,6 +208,7 @@ static void __exit fwguard_exit(void)
 {
 	misc_deregister(&fwguard_miscdev);
 	fwguard_hooks_exit();
+	fwguard_gate_exit();
 	fwguard_policy_exit();
 	fwguard_lockin_exit();
 	fwguard_keyring_exit();
