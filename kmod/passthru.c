@@ -155,7 +155,8 @@ static bool fwguard_nvme_driver_admin(const struct nvme_command *c)
  *	must pass true
  *
  * Allowed from anyone: Identify, Get Log Page, Get Features and Security
- * Receive on the admin queue; Read and Compare on an I/O queue. From the
+ * Receive on the admin queue; Read, Compare and Zone Management Receive
+ * (a report) on an I/O queue. From the
  * driver only, additionally: queue management, Abort, Asynchronous Event
  * Request, Keep Alive, Doorbell Buffer Config, fabrics commands and Set
  * Features of the identifiers it sets itself. Everything else (Format NVM,
@@ -170,8 +171,10 @@ bool notrace fwguard_nvme_cmd_allowed(const struct nvme_command *c, bool admin,
 {
 	u8 op = c->common.opcode;
 
+	/* Zone Management Receive: the driver's zone report on a ZNS namespace. */
 	if (!admin)
-		return op == nvme_cmd_read || op == nvme_cmd_compare;
+		return op == nvme_cmd_read || op == nvme_cmd_compare ||
+		       op == nvme_cmd_zone_mgmt_recv;
 	switch (op) {
 	case nvme_admin_identify:
 	case nvme_admin_get_log_page:

@@ -11,9 +11,11 @@ top=$(cd "$here/../.." && pwd)
 work=$(mktemp -d "${BUILD:-$top/build}/bench-prereqs.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
+declare -A dry=()
 needs() {	# TARGET PATTERN WHAT
 	local out
-	out=$(make -n -C "$top" BUILD="$work/build" "$1" 2>&1)
+	[ -n "${dry[$1]:-}" ] || dry[$1]=$(make -n -C "$top" BUILD="$work/build" "$1" 2>&1)
+	out=${dry[$1]}
 	if grep -q -- "$2" <<<"$out"; then
 		tap_ok "$1 builds $3"
 	else
