@@ -36,7 +36,12 @@ static unsigned int fwguard_nr_disks;	/* under fwguard_policy_lock */
  */
 static void fwguard_disk_watch(struct gendisk *disk)
 {
-	pr_debug("%s carries protected ranges\n", disk->disk_name);
+	int err = fwguard_gate_watch_disk(disk);
+
+	/* The bio hook still refuses its bios; requests go unjudged. */
+	if (err)
+		pr_err("%s carries protected ranges but its queue cannot be gated: %d\n",
+		       disk->disk_name, err);
 }
 
 /**

@@ -142,35 +142,50 @@ static bool notrace fwguard_session_bio(struct bio *bio)
 	return false;
 }
 
-static bool notrace fwguard_rq_all_session(struct request *rq)
+/*
+ * The range @nr sectors at @start would touch. A zero-length write-direction
+ * operation other than a plain write (zone reset all) touches the whole disk.
+ */
+static struct fwguard_range *notrace fwguard_extent_blocked(struct gendisk *disk,
+							    sector_t start,
+							    sector_t nr,
+							    enum req_op op)
 {
-	struct bio *bio;
-
-	if (!rq->bio)
-		return false;
-	__rq_for_each_bio(bio, rq)
-		if (!fwguard_session_bio(bio))
-			return false;
-	return true;
-}
-
-/* A write-direction request that overlaps a range and is not ours. */
-static struct fwguard_range *notrace fwguard_rq_write_blocked(struct request *rq)
-{
-	struct gendisk *disk = rq->q->disk;
-	sector_t start = blk_rq_pos(rq), nr = blk_rq_sectors(rq);
-	struct fwguard_range *r;
-
-	if (!disk || !fwguard_range_count())
-		return NULL;
-	if (!nr) {	/* zone reset (all): treat as the whole disk */
+	if (!nr && op != REQ_OP_WRITE) {
 		start = 0;
 		nr = get_capacity(disk);
 	}
-	r = fwguard_range_overlapping(disk, start, nr);
-	if (!r || fwguard_rq_all_session(rq))
+	return nr ? fwguard_range_overlapping(disk, start, nr) : NULL;
+}
+
+/*
+ * A write-direction request that overlaps a range and is not ours. Each bio
+ * is judged by its own extent, never the request by its first sector and
+ * summed length: a discard request merges bios that need not be contiguous
+ * (the driver sends one range per bio), so its blk_rq_pos() and
+ * blk_rq_sectors() say nothing about the sectors it changes.
+ */
+static struct fwguard_range *notrace fwguard_rq_write_blocked(struct request *rq)
+{
+	struct gendisk *disk = rq->q->disk;
+	enum req_op op = req_op(rq);
+	struct fwguard_range *r;
+	struct bio *bio;
+
+	if (!disk || !fwguard_range_count())
 		return NULL;
-	return r;
+	if (!rq->bio)
+		return fwguard_extent_blocked(disk, blk_rq_pos(rq),
+					      blk_rq_sectors(rq), op);
+	__rq_for_each_bio(bio, rq) {
+		if (fwguard_session_bio(bio))
+			continue;
+		r = fwguard_extent_blocked(disk, bio->bi_iter.bi_sector,
+					   bio_sectors(bio), op);
+		if (r)
+			return r;
+	}
+	return NULL;
 }
 
 static bool notrace fwguard_nvme_rq_allowed(struct request *rq)
@@ -215,7 +230,10 @@ static bool notrace fwguard_rq_refused(struct request *rq)
 		return false;
 	if (blk_rq_is_passthrough(rq)) {
 		g = fwguard_gate_find(rq->q, true);
-		return g && !fwguard_pt_allowed(rq, g);
+		if (g)
+			return !fwguard_pt_allowed(rq, g);
+		/* Carries ranges but not (yet) in the table: no passthrough. */
+		return rq->q->disk && fwguard_disk_holds_ranges(rq->q->disk);
 	}
 	return op_is_write(op) && fwguard_rq_write_blocked(rq);
 }
