@@ -129,4 +129,92 @@ TEST(rebind_after_gpt_copies_keeps_protection)
 	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
 }
 
+/* Partition @partno of /dev/@disk as a struct fwg_part (numbers only). */
+static int part_of(const char *disk, unsigned int partno, struct fwg_part *p)
+{
+	char path[PATH_MAX], line[128];
+	FILE *f;
+
+	memset(p, 0, sizeof(*p));
+	snprintf(p->name, sizeof(p->name), "%.24s%u", disk + 5, partno);
+	snprintf(path, sizeof(path), "/sys/class/block/%s/uevent", p->name);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "MAJOR=%u", &p->major);
+		sscanf(line, "MINOR=%u", &p->minor);
+	}
+	fclose(f);
+	return p->major ? 0 : -ENOENT;
+}
+
+/* The scsi_debug disk of the highest host: the copy added last. */
+static int last_copy(char *disk, size_t len)
+{
+	FILE *f = popen("ls -d /sys/bus/pseudo/drivers/scsi_debug/adapter*/host*/target*/*/block/* "
+			"| sort -V | tail -1 | xargs basename", "r");
+	char name[64] = "";
+
+	if (!f)
+		return -errno;
+	if (!fgets(name, sizeof(name), f))
+		name[0] = 0;
+	pclose(f);
+	name[strcspn(name, "\n")] = 0;
+	if (!name[0])
+		return -ENOENT;
+	snprintf(disk, len, "/dev/%s", name);
+	return 0;
+}
+
+/*
+ * Property: sessions write to the protected disk, never to another disk
+ * that merely carries a copy of its GPT.
+ * Attack: the protected disk is unbound; while it is gone a scsi_debug disk
+ * with a copy of its GPT appears and takes the ranges and the slot's device
+ * number (fwguard_disk_take() moves ranges off deleted disks onto whatever
+ * disk is added next); the real disk comes back and is protected, but BEGIN
+ * on its fw_b is ENOENT, and a BEGIN on the copy's partition opens a
+ * session that writes the image into root's RAM disk.
+ */
+TEST(session_targets_the_disk_not_a_gpt_copy)
+{
+	char vdev[64], disk[64], copy[64];
+	struct fwg_part a, b, real_b, copy_b;
+	struct fwguard_ticket t;
+	uint8_t *image = fwg_pattern(65536, 7);
+	int fd;
+
+	if (!getenv("FWGUARD_DESTRUCTIVE"))
+		SKIP(return, "rebinds the scratch disk; run by tests/host/fwguard_breach.sh");
+	ASSERT_EQ(0, fwg_setup(&a, &b));
+	ASSERT_EQ(0, vda_vdev(vdev, sizeof(vdev)));
+	ASSERT_EQ(0, gpt_store("/dev/vda"));
+	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/unbind", vdev));
+	usleep(300000);
+	ASSERT_EQ(0, add_copy());
+	ASSERT_EQ(0, last_copy(copy, sizeof(copy)));
+	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
+	usleep(700000);
+	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
+	ASSERT_EQ(0, part_of(disk, 2, &real_b));
+	ASSERT_EQ(0, part_of(copy, 2, &copy_b));
+	/* The real disk is protected again ... */
+	EXPECT_EQ(-EPERM, fwg_write_direct(disk, b.start * 512, 0x5a, 4096));
+
+	fwg_ticket_init(&t, image, 65536, fwg_current_floor() + 1);
+	/* ... and its inactive slot can still be updated ... */
+	fd = fwg_begin(&real_b, &t, "signer");
+	EXPECT_LE(0, fd);
+	if (fd >= 0)
+		close(fd);
+	/* ... while a disk root made is not a target. */
+	fd = fwg_begin(&copy_b, &t, "signer");
+	EXPECT_EQ(-ENOENT, fd);
+	if (fd >= 0)
+		close(fd);
+	free(image);
+}
+
 TEST_HARNESS_MAIN
