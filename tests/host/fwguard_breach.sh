@@ -8,6 +8,6 @@ kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 bin=${BUILD:-$top/build}/tests/kselftest/fwguard_breach
 rc=0
 for t in rebind_after_gpt_copies_keeps_protection session_targets_the_disk_not_a_gpt_copy; do
-	"$run" --kernel "$kver" -- /usr/bin/env FWGUARD_DESTRUCTIVE=1 "$bin" -t "$t" || rc=1
+	"$run" --kernel "$kver" -- /usr/bin/env FWGUARD_DESTRUCTIVE="$t" "$bin" || rc=1
 done
 exit $rc

@@ -2,8 +2,8 @@
 /*
  * Attacks on fwguard that change protected bytes or redirect a session,
  * each asserting the property it breaks. They load scsi_debug and rebind
- * the scratch disk, so they only run with FWGUARD_DESTRUCTIVE=1 in a boot
- * of their own (tests/host/fwguard_breach.sh); elsewhere they skip.
+ * the scratch disk, so each runs only when FWGUARD_DESTRUCTIVE names it, in a boot
+ * of its own (tests/host/fwguard_breach.sh); elsewhere they skip.
  *
  * Copies of the protected disk's GPT are made on scsi_debug disks: all
  * hosts of scsi_debug share one store, so every host added after the GPT
@@ -20,6 +20,14 @@
 #include "fwguard_util.h"
 
 #define DISK_MIB	162	/* tests/vm/mkdisk: 2 * 64 + 32 + 2 */
+
+/* Each test changes the boot for good: FWGUARD_DESTRUCTIVE names the one to run. */
+static int selected(const char *name)
+{
+	const char *v = getenv("FWGUARD_DESTRUCTIVE");
+
+	return v && !strcmp(v, name);
+}
 
 static int sh(const char *fmt, ...)
 {
@@ -108,7 +116,7 @@ TEST(rebind_after_gpt_copies_keeps_protection)
 	uint8_t before[4096], after[4096];
 	int i;
 
-	if (!getenv("FWGUARD_DESTRUCTIVE"))
+	if (!selected("rebind_after_gpt_copies_keeps_protection"))
 		SKIP(return, "rebinds the scratch disk; run by tests/host/fwguard_breach.sh");
 	ASSERT_EQ(0, fwg_setup(&a, &b));
 	ASSERT_EQ(0, vda_vdev(vdev, sizeof(vdev)));
@@ -186,7 +194,7 @@ TEST(session_targets_the_disk_not_a_gpt_copy)
 	uint8_t *image = fwg_pattern(65536, 7);
 	int fd;
 
-	if (!getenv("FWGUARD_DESTRUCTIVE"))
+	if (!selected("session_targets_the_disk_not_a_gpt_copy"))
 		SKIP(return, "rebinds the scratch disk; run by tests/host/fwguard_breach.sh");
 	ASSERT_EQ(0, fwg_setup(&a, &b));
 	ASSERT_EQ(0, vda_vdev(vdev, sizeof(vdev)));
