@@ -178,4 +178,19 @@ TEST_F(nvme, merged_discard_spares_active_slot)
 	free(buf);
 }
 
+/*
+ * The disk's primary GPT (protective MBR, header, entries): a zeroed header
+ * makes the next boot's protect= refuse the disk (EUCLEAN).
+ */
+TEST_F(nvme, merged_discard_spares_primary_gpt)
+{
+	struct fwg_part gpt = { .start = 0 };
+	uint8_t before[4096], after[4096];
+
+	ASSERT_EQ(0, fwg_read_direct("/dev/nvme0n1", 0, before, sizeof(before)));
+	discard_through_split(&self->data, &gpt);
+	ASSERT_EQ(0, fwg_read_direct("/dev/nvme0n1", 0, after, sizeof(after)));
+	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
+}
+
 TEST_HARNESS_MAIN
