@@ -20,7 +20,10 @@ KSFT_BINS  := $(KSFT_SRCS:%.c=$(BUILD)/%)
 # renamed) are built here but run by their tests/host/*.sh wrappers.
 KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/fwguard_rebind \
                  $(BUILD)/tests/kselftest/fwguard_attack \
-                 $(BUILD)/tests/kselftest/fwguard_session_life
+                 $(BUILD)/tests/kselftest/fwguard_session_life \
+                 $(BUILD)/tests/kselftest/fwguard_breach \
+                 $(BUILD)/tests/kselftest/fwguard_breach_discard \
+                 $(BUILD)/tests/kselftest/fwguard_breach_nvme
 
 HOST_TESTS  += $(UNIT_BINS) $(sort $(wildcard $(CURDIR)/tests/host/*.sh))
 # In the shared guest: the module load test first (it must unload the
