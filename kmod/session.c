@@ -53,7 +53,7 @@
  */
 #define FWGUARD_HEAD_BYTES	PAGE_SIZE
 
-bool fwguard_production = true;
+static bool fwguard_production = true;
 module_param_named(production, fwguard_production, bool, 0444);
 MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes)");
 
@@ -277,7 +277,8 @@ static ssize_t fwguard_session_write(struct file *file, const char __user *buf,
 
 	if (!fwguard_session_caller_ok(s))
 		return -EPERM;
-	mutex_lock(&s->lock);
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
 	if (s->state != FWGUARD_SESSION_OPEN) {
 		err = -EINVAL;
 		goto out;
