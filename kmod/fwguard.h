@@ -237,7 +237,6 @@ int fwguard_lockin_engage(void);
 ssize_t fwguard_lockin_show(char *buf);
 
 /* session.c */
-extern bool fwguard_production;
 long fwguard_session_begin(const void __user *arg);
 void fwguard_session_bio_end(struct bio *bio);
 

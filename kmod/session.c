@@ -53,7 +53,7 @@
  */
 #define FWGUARD_HEAD_BYTES	PAGE_SIZE
 
-bool fwguard_production = true;
+static bool fwguard_production = true;
 module_param_named(production, fwguard_production, bool, 0444);
 MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes)");
 
@@ -134,7 +134,8 @@ static int fwguard_stage_wait(struct fwguard_stage *st)
 	if (!st->bio)
 		return 0;
 	wait_for_completion_io(&st->wait.done);
-	err = blk_status_to_errno(st->wait.status);
+	/* One errno for every way the disk can fail, as the uapi promises. */
+	err = st->wait.status ? -EIO : 0;
 	bio_put(st->bio);
 	st->bio = NULL;
 	if (!err)
@@ -276,7 +277,8 @@ static ssize_t fwguard_session_write(struct file *file, const char __user *buf,
 
 	if (!fwguard_session_caller_ok(s))
 		return -EPERM;
-	mutex_lock(&s->lock);
+	if (mutex_lock_killable(&s->lock))
+		return -EINTR;
 	if (s->state != FWGUARD_SESSION_OPEN) {
 		err = -EINVAL;
 		goto out;
@@ -331,7 +333,7 @@ static int fwguard_session_finish_body(struct fwguard_session *s)
 	err = fwguard_stage_wait(&s->stage[s->cur ^ 1]);
 	if (err)
 		return err;
-	return blkdev_issue_flush(s->target.bdev);
+	return blkdev_issue_flush(s->target.bdev) ? -EIO : 0;
 }
 
 /* The head as it goes to the disk: the image's first bytes, zero-padded. */
@@ -635,7 +637,8 @@ static int fwguard_session_hash_init(struct fwguard_session *s)
 	if (IS_ERR(s->tfm)) {
 		err = PTR_ERR(s->tfm);
 		s->tfm = NULL;
-		return err;
+		/* ENOENT means "not a protected partition" to BEGIN's caller. */
+		return err == -ENOENT ? -ENOPKG : err;
 	}
 	s->hash = kzalloc(sizeof(*s->hash) + crypto_shash_descsize(s->tfm),
 			  GFP_KERNEL);

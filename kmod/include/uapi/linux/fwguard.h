@@ -19,6 +19,9 @@
  *   E2BIG   size above PAGE_SIZE, or non-zero bytes beyond the fields this
  *           kernel knows
  *   ENOTTY  unknown ioctl for this file
+ * Each ioctl lists its further errors; no other errno is returned. Every
+ * struct's size and field offsets are fixed by a build-time check in the
+ * module (kmod/uapi.c).
  */
 #ifndef _UAPI_LINUX_FWGUARD_H
 #define _UAPI_LINUX_FWGUARD_H
@@ -91,15 +94,31 @@ struct fwguard_policy {
  * @ticket_len: In: its length in bytes, 1..FWGUARD_TICKET_CMS_MAX.
  * @reserved: must be 0.
  *
- * On success the ioctl returns a new file descriptor (O_CLOEXEC, write-only)
- * for the session. write() on it streams the image: bytes are hashed and
- * written to the partition in order, starting at its first sector; the file
- * position is ignored. A write that would take the image past the ticket's
- * length fails with EFBIG and writes nothing. Other write() errors: EIO (the
- * disk failed; the session is dead, only close() remains), EINVAL (session
- * already committed or dead). Closing the fd without a successful commit
- * aborts the session: the ticket is not consumed, the slot holds whatever
- * was written and must not be booted.
+ * Before the ioctl returns, the slot is invalidated: its first 4096 bytes
+ * (its head) are zeroed on the medium (FUA). On success the ioctl returns a
+ * new file descriptor (O_CLOEXEC, write-only) for the session. write() on
+ * it streams the image: bytes are hashed and written to the partition in
+ * order, starting at its first sector; the file position is ignored. The
+ * image's own first 4096 bytes are kept in the kernel and written by a
+ * successful FWGUARD_IOC_COMMIT only, so until then the slot's head stays
+ * zero and no reader takes the slot for an image.
+ *
+ * Only the credentials that opened the session may use its fd: write() and
+ * COMMIT from a task with another effective uid or gid, another user
+ * namespace or fewer effective capabilities fail with EPERM (a fork of the
+ * opener may use it).
+ *
+ * write() errors: EFBIG (the write would take the image past the ticket's
+ * length; nothing of it is taken), EIO (the disk failed; the session is
+ * dead, only close() remains), EINVAL (session already committed or dead),
+ * EFAULT (buffer unreadable; bytes before the fault were taken and are
+ * counted in the return value), EINTR (a fatal signal arrived before the
+ * first byte was taken), EPERM (another task's credentials, see above).
+ *
+ * Closing the fd without a successful commit aborts the session: the ticket
+ * is not consumed and can be used again, the slot keeps its zero head (and
+ * whatever body bytes reached it) and holds no image. Every write of the
+ * session has completed before the slot can be the target of a new session.
  */
 struct fwguard_begin {
 	__u32 size;
@@ -143,6 +162,9 @@ struct fwguard_commit {
  * The partition is bound to its disk's GPT as the kernel reads it from the
  * medium (disk GUID, PARTUUID, exact extent); the first partition of a disk
  * also protects that disk's primary and backup GPT.
+ * The first lock also switches off, until reboot, forced module unload
+ * (delete_module with O_TRUNC fails with EPERM for every module) and both
+ * kexec syscalls (kernel.kexec_load_disabled).
  * Errors: ENXIO (no such block device), EINVAL (not a partition, bad
  * component name), EUCLEAN (the disk has no GPT, or its primary and backup
  * copies are corrupt or differ), ENOENT (no GPT entry has exactly the
@@ -150,8 +172,11 @@ struct fwguard_commit {
  * name or PARTUUID, another protected range the same PARTUUID, or another
  * protected disk the same disk GUID), EEXIST (overlaps a protected range
  * with different bounds or component), EPERM (would clear ACTIVE on a
- * protected range), ENOSPC (FWGUARD_MAX_RANGES reached, or four disks hold
- * ranges), EIO (the GPT could not be read), ENOMEM.
+ * protected range), EBUSY (ACTIVE asked for a partition with an open
+ * session), ENOSPC (FWGUARD_MAX_RANGES reached, or four disks hold
+ * ranges, or the request gate's table is full), EIO (the GPT could not be
+ * read), ENOMEM; EBUSY or another ftrace errno when the disk's driver
+ * cannot be gated.
  */
 #define FWGUARD_IOC_PROTECT	_IOW(FWGUARD_IOC_MAGIC, 1, struct fwguard_protect)
 
@@ -167,25 +192,38 @@ struct fwguard_commit {
  * the target partition; returns the session fd.
  * Errors: ENOENT (target is not a protected partition), ENOKEY (keyring not
  * sealed in provision mode, or the ticket is not signed by a key the
- * .fwguard keyring trusts), EKEYREJECTED (bad signature), EBADMSG (CMS or
- * ticket payload malformed), EACCES (component, device class or serial do
- * not match, or a test-only ticket on a module loaded with production=1), ETXTBSY (target is the active slot), ENOSPC (image larger than
- * the partition), ESTALE (security version below the floor or below one
- * committed this boot), EALREADY (ticket id already consumed),
- * EKEYEXPIRED (outside the ticket's validity window), EBUSY (a session on
- * this partition is open, or the partition is held open exclusively),
- * ENOMEM, EMFILE.
+ * .fwguard keyring trusts), EKEYREJECTED (bad signature, or a blacklisted
+ * key or hash), EBADMSG (CMS or ticket payload malformed), ENODATA (the CMS
+ * carries no content: a detached signature), ENOPKG (a digest, signature
+ * or key algorithm this kernel does not provide), EACCES (component,
+ * device class or serial do not match, or a test-only ticket on a module
+ * loaded with production=1), ETXTBSY (target is the active slot), ENOSPC
+ * (image larger than the partition), ESTALE (security version below the
+ * floor or below one committed this boot), EALREADY (ticket id already
+ * consumed), EKEYEXPIRED (outside the ticket's validity window), EBUSY (a
+ * session on this partition is open or still draining its writes, or the
+ * partition is held open exclusively), ENXIO (the disk went away), EIO
+ * (zeroing the slot's head failed; the slot holds no image), ENOMEM,
+ * EMFILE, ENFILE.
  */
 #define FWGUARD_IOC_BEGIN	_IOW(FWGUARD_IOC_MAGIC, 3, struct fwguard_begin)
 
 /*
  * FWGUARD_IOC_COMMIT (session fd): write out the tail, flush the disk's
- * cache, compare the measured digest with the ticket, consume the ticket and
- * drop the partition's page cache.
+ * cache, compare the measured digest with the ticket, check again what may
+ * have changed since BEGIN (the slot became active, the validity window
+ * closed, the floor or the committed version rose above the ticket's),
+ * consume the ticket, then write the image's head (FUA) and drop the
+ * partition's page cache. Only a return of 0 leaves an image in the slot;
+ * after any error its head is zero.
  * Errors: EBADMSG (length or digest differ from the ticket; the ticket is
- * consumed anyway, the slot must not be booted), EIO (disk write or flush
- * failed), EALREADY (ticket consumed meanwhile by another session), EINVAL
- * (already committed or dead session).
+ * consumed anyway), EIO (disk write or flush failed; after the head write
+ * failed the ticket is consumed), ETXTBSY (the slot was marked active),
+ * EKEYEXPIRED (the validity window closed), ESTALE (the floor or the
+ * committed version rose above the ticket's), EALREADY (ticket consumed
+ * meanwhile by another session), EINVAL (already committed or dead
+ * session), EPERM (another task's credentials), ENOMEM. The session is
+ * over after any COMMIT that got past the argument checks.
  */
 #define FWGUARD_IOC_COMMIT	_IOWR(FWGUARD_IOC_MAGIC, 4, struct fwguard_commit)
 
