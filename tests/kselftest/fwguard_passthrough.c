@@ -121,6 +121,8 @@ FIXTURE(pt)
 	char disk[32], node[48];
 };
 
+static int find_pt_part(const char *disk, struct fwg_part *p);
+
 FIXTURE_SETUP(pt)
 {
 	char cmd[256];
@@ -129,8 +131,8 @@ FIXTURE_SETUP(pt)
 	ASSERT_EQ(0, scsi_debug_disk(self->disk, sizeof(self->disk)))
 		TH_LOG("scsi_debug not available");
 	snprintf(self->node, sizeof(self->node), "/dev/%s", self->disk);
-	if (fwg_find_part(PT_PARTNAME, &self->p) || strncmp(self->p.name, self->disk,
-							     strlen(self->disk))) {
+	/* Once protected, the disk's GPT cannot be rewritten: make it only once. */
+	if (find_pt_part(self->disk, &self->p)) {
 		snprintf(cmd, sizeof(cmd), "sgdisk -o -n 1:2048:+4M -c 1:" PT_PARTNAME
 			 " %s >/dev/null && sleep 1", self->node);
 		ASSERT_EQ(0, run(cmd));
