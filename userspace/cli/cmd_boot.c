@@ -73,29 +73,22 @@ static int boot_report(const struct uc_args *a, const struct uc_boot_report *r, 
 	return fell_back ? UC_EXIT_FALLBACK : UC_EXIT_OK;
 }
 
-static int boot_verify_run(const struct uc_args *a, struct uc_step *step)
+/* Both commands: boot-verify's or mark-good's half of lib/boot.c, then the report. */
+static int run(const struct uc_args *a, struct uc_step *step)
 {
 	struct uc_boot_report r;
+	int err;
 
-	return boot_report(a, &r, uc_boot_verify(&a->cfg, &r, step));
+	if (a->cmd == &uc_cmd_mark_good)
+		err = uc_mark_good(&a->cfg, &r, step);
+	else
+		err = uc_boot_verify(&a->cfg, &r, step);
+	return boot_report(a, &r, err);
 }
 
-const struct uc_command uc_cmd_boot_verify = {
-	.name = "boot-verify", .operands = "",
-	.summary = "measure and verify the booted slot; fall back on mismatch",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
-	.run = boot_verify_run,
-};
+#define BOOT_FLAGS (UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK)
 
-static int mark_good_run(const struct uc_args *a, struct uc_step *step)
-{
-	struct uc_boot_report r;
-
-	return boot_report(a, &r, uc_mark_good(&a->cfg, &r, step));
-}
-
-const struct uc_command uc_cmd_mark_good = {
-	.name = "mark-good", .operands = "", .run = mark_good_run,
-	.summary = "confirm a verified trial slot and raise the version floor",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
-};
+const struct uc_command UC_COMMAND(uc_cmd_boot_verify, "boot-verify", "", 0, 0, BOOT_FLAGS, NULL,
+	run, "measure and verify the booted slot; fall back on mismatch");
+const struct uc_command UC_COMMAND(uc_cmd_mark_good, "mark-good", "", 0, 0, BOOT_FLAGS, NULL,
+	run, "confirm a verified trial slot and raise the version floor");

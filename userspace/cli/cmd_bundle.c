@@ -96,11 +96,8 @@ static int create_run(const struct uc_args *a, struct uc_step *step)
 	return err;
 }
 
-static const struct uc_command bundle_create_cmd = {
-	.name = "create", .operands = "",
-	.summary = "build a signed bundle from an image",
-	.options = create_options, .run = create_run,
-};
+static const struct uc_command UC_COMMAND(bundle_create_cmd, "create", "", 0, 0,
+	0, create_options, create_run, "build a signed bundle from an image");
 
 static void format_time(char *dst, size_t size, uint64_t secs)
 {
@@ -193,19 +190,9 @@ static int inspect_run(const struct uc_args *a, struct uc_step *step)
 	return fflush(stdout) ? UC_EXIT_IO : UC_EXIT_OK;
 }
 
-static const struct uc_command bundle_inspect_cmd = {
-	.name = "inspect", .operands = "BUNDLE",
-	.summary = "show a bundle's ticket; verify it with --trust",
-	.flags = UC_CMD_JSON, .options = inspect_options, .min_operands = 1, .max_operands = 1,
-	.run = inspect_run,
-};
+static const struct uc_command UC_COMMAND(bundle_inspect_cmd, "inspect", "BUNDLE", 1, 1,
+	UC_CMD_JSON, inspect_options, inspect_run, "show a bundle's ticket; verify it with --trust");
 
-static const struct uc_command *const bundle_commands[] = {
-	&bundle_create_cmd, &bundle_inspect_cmd, NULL,
-};
-
-const struct uc_command uc_cmd_bundle = {
-	.name = "bundle",
-	.summary = "create or inspect update bundles (vendor side)",
-	.subcommands = bundle_commands,
-};
+const struct uc_command UC_GROUP(uc_cmd_bundle, "bundle",
+	"create or inspect update bundles (vendor side)",
+	&bundle_create_cmd, &bundle_inspect_cmd);

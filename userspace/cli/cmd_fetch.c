@@ -54,9 +54,6 @@ static int run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-const struct uc_command uc_cmd_fetch = {
-	.name = "fetch", .operands = "URL|NAME",
-	.summary = "download a bundle over mutual TLS, verifying its ticket first",
-	.flags = UC_CMD_CONFIG | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK, .options = options,
-	.min_operands = 1, .max_operands = 1, .run = run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_fetch, "fetch", "URL|NAME", 1, 1,
+	UC_CMD_CONFIG | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK, options, run,
+	"download a bundle over mutual TLS, verifying its ticket first");

@@ -48,9 +48,6 @@ static int run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-const struct uc_command uc_cmd_install = {
-	.name = "install", .operands = "BUNDLE|URL",
-	.summary = "verify a bundle and write it through fwguard into the inactive slot",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK,
-	.min_operands = 1, .max_operands = 1, .run = run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_install, "install", "BUNDLE|URL", 1, 1,
+	UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK, NULL, run,
+	"verify a bundle and write it through fwguard into the inactive slot");

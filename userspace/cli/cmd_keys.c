@@ -22,11 +22,8 @@ static int add_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-static const struct uc_command keys_add = {
-	.name = "add", .operands = "CERT...",
-	.summary = "add X.509 certificates (DER or PEM) to .fwguard",
-	.min_operands = 1, .max_operands = 64, .run = add_run,
-};
+static const struct uc_command UC_COMMAND(keys_add, "add", "CERT...", 1, 64,
+	0, NULL, add_run, "add X.509 certificates (DER or PEM) to .fwguard");
 
 static void list_report(const struct uc_args *a, const struct uc_key_list *keys)
 {
@@ -62,11 +59,8 @@ static int list_run(const struct uc_args *a, struct uc_step *step)
 	return err;
 }
 
-static const struct uc_command keys_list = {
-	.name = "list", .operands = "",
-	.summary = "list the keys in .fwguard",
-	.flags = UC_CMD_JSON, .run = list_run,
-};
+static const struct uc_command UC_COMMAND(keys_list, "list", "", 0, 0,
+	UC_CMD_JSON, NULL, list_run, "list the keys in .fwguard");
 
 static int seal_run(const struct uc_args *a, struct uc_step *step)
 {
@@ -80,18 +74,9 @@ static int seal_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-static const struct uc_command keys_seal = {
-	.name = "seal", .operands = "",
-	.summary = "forbid further keys until reboot",
-	.run = seal_run,
-};
+static const struct uc_command UC_COMMAND(keys_seal, "seal", "", 0, 0,
+	0, NULL, seal_run, "forbid further keys until reboot");
 
-static const struct uc_command *const keys_commands[] = {
-	&keys_add, &keys_list, &keys_seal, NULL,
-};
-
-const struct uc_command uc_cmd_keys = {
-	.name = "keys",
-	.summary = "add, list or seal the kernel's .fwguard ticket-signing keys",
-	.subcommands = keys_commands,
-};
+const struct uc_command UC_GROUP(uc_cmd_keys, "keys",
+	"add, list or seal the kernel's .fwguard ticket-signing keys",
+	&keys_add, &keys_list, &keys_seal);

@@ -63,12 +63,9 @@ static int load_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-static const struct uc_command policy_load = {
-	.name = "load", .operands = "",
-	.summary = "protect every slot of policy.conf until reboot, the booted one active",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON, .options = load_options,
-	.run = load_run,
-};
+static const struct uc_command UC_COMMAND(policy_load, "load", "", 0, 0,
+	UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON, load_options, load_run,
+	"protect every slot of policy.conf until reboot, the booted one active");
 
 static int status_run(const struct uc_args *a, struct uc_step *step)
 {
@@ -82,18 +79,9 @@ static int status_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-static const struct uc_command policy_status = {
-	.name = "status", .operands = "",
-	.summary = "show the partition policy fwguard.ko holds",
-	.run = status_run,
-};
+static const struct uc_command UC_COMMAND(policy_status, "status", "", 0, 0,
+	0, NULL, status_run, "show the partition policy fwguard.ko holds");
 
-static const struct uc_command *const policy_commands[] = {
-	&policy_load, &policy_status, NULL,
-};
-
-const struct uc_command uc_cmd_policy = {
-	.name = "policy",
-	.summary = "load this boot's partition policy into fwguard.ko, or show it",
-	.subcommands = policy_commands,
-};
+const struct uc_command UC_GROUP(uc_cmd_policy, "policy",
+	"load this boot's partition policy into fwguard.ko, or show it",
+	&policy_load, &policy_status);

@@ -133,8 +133,6 @@ static int run(const struct uc_args *a, struct uc_step *step)
 	return err ? uc_exit_code(step->source, err) : UC_EXIT_OK;
 }
 
-const struct uc_command uc_cmd_status = {
-	.name = "status", .operands = "",
-	.summary = "show slots, versions, floor and module state",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON, .run = run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_status, "status", "", 0, 0,
+	UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON, NULL, run,
+	"show slots, versions, floor and module state");

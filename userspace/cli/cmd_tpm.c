@@ -51,11 +51,9 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-static const struct uc_command tpm_provision = {
-	.name = "provision", .operands = "",
-	.summary = "define the version-floor NV counter [--persist-srk]",
-	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = provision_run,
-};
+static const struct uc_command UC_COMMAND(tpm_provision, "provision", "", 0, 0,
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, provision_run,
+	"define the version-floor NV counter [--persist-srk]");
 
 static int measure_run(const struct uc_args *a, struct uc_step *step)
 {
@@ -90,11 +88,9 @@ static int measure_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-static const struct uc_command tpm_measure = {
-	.name = "measure", .operands = "",
-	.summary = "--component C --slot S --version V (--digest HEX | --file PATH)",
-	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = measure_run,
-};
+static const struct uc_command UC_COMMAND(tpm_measure, "measure", "", 0, 0,
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, measure_run,
+	"--component C --slot S --version V (--digest HEX | --file PATH)");
 
 static int floor_run(const struct uc_args *a, struct uc_step *step)
 {
@@ -127,19 +123,10 @@ static int floor_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-static const struct uc_command tpm_floor = {
-	.name = "floor", .operands = "",
-	.summary = "show the version floor, or --raise V",
-	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = floor_run,
-};
+static const struct uc_command UC_COMMAND(tpm_floor, "floor", "", 0, 0,
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, floor_run, "show the version floor, or --raise V");
 
-static const struct uc_command *const tpm_commands[] = {
+const struct uc_command UC_GROUP(uc_cmd_tpm, "tpm",
+	"TPM provisioning, measurement, sealing and status",
 	&tpm_provision, &uc_cmd_tpm_status, &tpm_measure, &uc_cmd_tpm_seal,
-	&uc_cmd_tpm_unseal_verify, &tpm_floor, &uc_cmd_tpm_replay, NULL,
-};
-
-const struct uc_command uc_cmd_tpm = {
-	.name = "tpm",
-	.summary = "TPM provisioning, measurement, sealing and status",
-	.subcommands = tpm_commands,
-};
+	&uc_cmd_tpm_unseal_verify, &tpm_floor, &uc_cmd_tpm_replay);

@@ -69,11 +69,9 @@ static int seal_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-const struct uc_command uc_cmd_tpm_seal = {
-	.name = "seal", .operands = "",
-	.summary = "--component C --slot S --version V (--digest HEX | --file PATH) [--after HEX]...",
-	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = seal_run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_tpm_seal, "seal", "", 0, 0,
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, seal_run,
+	"--component C --slot S --version V (--digest HEX | --file PATH) [--after HEX]...");
 
 static int unseal_verify_run(const struct uc_args *a, struct uc_step *step)
 {
@@ -103,8 +101,6 @@ static int unseal_verify_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-const struct uc_command uc_cmd_tpm_unseal_verify = {
-	.name = "unseal-verify", .operands = "",
-	.summary = "--component C --slot S (--digest HEX | --file PATH)",
-	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = unseal_verify_run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_tpm_unseal_verify, "unseal-verify", "", 0, 0,
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, unseal_verify_run,
+	"--component C --slot S (--digest HEX | --file PATH)");

@@ -161,11 +161,9 @@ static int status_run(const struct uc_args *a, struct uc_step *step)
 	return err;
 }
 
-const struct uc_command uc_cmd_tpm_status = {
-	.name = "status", .operands = "",
-	.summary = "PCR, version floor, SRK, lockout counter, event log, sealed records",
-	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = status_run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_tpm_status, "status", "", 0, 0,
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, status_run,
+	"PCR, version floor, SRK, lockout counter, event log, sealed records");
 
 static void replay_report(const struct uc_args *a, unsigned int pcr, unsigned int events,
 			  const uint8_t replayed[FWG_DIGEST_SIZE],
@@ -217,8 +215,6 @@ static int replay_run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-const struct uc_command uc_cmd_tpm_replay = {
-	.name = "replay", .operands = "",
-	.summary = "replay the event log and compare it with the PCR",
-	.flags = UC_CMD_TPM | UC_CMD_JSON, .options = uc_tpm_options, .run = replay_run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_tpm_replay, "replay", "", 0, 0,
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, replay_run,
+	"replay the event log and compare it with the PCR");

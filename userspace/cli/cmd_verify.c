@@ -36,9 +36,6 @@ static int run(const struct uc_args *a, struct uc_step *step)
 	return UC_EXIT_OK;
 }
 
-const struct uc_command uc_cmd_verify = {
-	.name = "verify", .operands = "BUNDLE",
-	.summary = "check a bundle as install would, without writing anything",
-	.flags = UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET, .min_operands = 1,
-	.max_operands = 1, .run = run,
-};
+const struct uc_command UC_COMMAND(uc_cmd_verify, "verify", "BUNDLE", 1, 1,
+	UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_JSON | UC_CMD_QUIET, NULL, run,
+	"check a bundle as install would, without writing anything");

@@ -72,6 +72,25 @@ struct uc_command {
 };
 
 /*
+ * Declarations, so that a command's identity reads as one statement:
+ *
+ *	const struct uc_command UC_COMMAND(uc_cmd_verify, "verify", "BUNDLE", 1, 1,
+ *		UC_CMD_CONFIG | UC_CMD_TPM, NULL, run, "check a bundle as install would");
+ *
+ * (variable, name, operands synopsis, least and most operands, flags,
+ * options table, run, summary) and a group of sub-commands:
+ *
+ *	const struct uc_command UC_GROUP(uc_cmd_keys, "keys", "summary", &add, &list);
+ */
+#define UC_COMMAND(var, name_, operands_, min_, max_, flags_, options_, run_, summary_) \
+	var = { .name = name_, .operands = operands_, .min_operands = min_,		\
+		.max_operands = max_, .flags = flags_, .options = options_, .run = run_,	\
+		.summary = summary_ }
+#define UC_GROUP(var, name_, summary_, ...)						\
+	var = { .name = name_, .summary = summary_,					\
+		.subcommands = (const struct uc_command *const[]){ __VA_ARGS__, NULL } }
+
+/*
  * Run @cmd with @argv (argv[0] is its name; @path names it in messages).
  * A group picks its sub-command from argv[1]. Returns the exit code.
  */
