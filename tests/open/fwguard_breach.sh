@@ -1,5 +1,7 @@
 #!/bin/bash
-# Attacks that load scsi_debug and rebind the scratch disk
+# Open findings, outside make check until the module is fixed (make
+# check-open; both tests fail today): attacks that load scsi_debug and
+# rebind the scratch disk
 # (tests/kselftest/fwguard_breach.c): each test in a boot of its own.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
