@@ -467,42 +467,30 @@ static noinline long fwguard_compat_blkdev_ioctl(struct file *file, unsigned int
 	return ret;
 }
 
-static void notrace fwguard_ioctl_hook(unsigned long ip, unsigned long parent_ip,
-				       struct ftrace_ops *ops,
-				       struct ftrace_regs *fregs)
+/* Both ioctl entry points take (file, cmd, arg) and differ only in the wrapper. */
+static __always_inline void fwguard_ioctl_check(unsigned long parent_ip,
+						struct ftrace_regs *fregs, void *wrapper)
 {
 	if (within_module(parent_ip, THIS_MODULE))
 		return;
 	if (fwguard_ioctl_blocked((struct file *)fwguard_hook_arg(fregs, 0),
 				  (unsigned int)fwguard_hook_arg(fregs, 1)))
-		fwguard_hook_redirect(fregs, fwguard_blkdev_ioctl);
+		fwguard_hook_redirect(fregs, wrapper);
+}
+
+static void notrace fwguard_ioctl_hook(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *ops,
+				       struct ftrace_regs *fregs)
+{
+	fwguard_ioctl_check(parent_ip, fregs, fwguard_blkdev_ioctl);
 }
 
 static void notrace fwguard_compat_ioctl_hook(unsigned long ip, unsigned long parent_ip,
 					      struct ftrace_ops *ops,
 					      struct ftrace_regs *fregs)
 {
-	if (within_module(parent_ip, THIS_MODULE))
-		return;
-	if (fwguard_ioctl_blocked((struct file *)fwguard_hook_arg(fregs, 0),
-				  (unsigned int)fwguard_hook_arg(fregs, 1)))
-		fwguard_hook_redirect(fregs, fwguard_compat_blkdev_ioctl);
+	fwguard_ioctl_check(parent_ip, fregs, fwguard_compat_blkdev_ioctl);
 }
-
-static struct ftrace_ops fwguard_ioctl_ops = {
-	.func = fwguard_ioctl_hook,
-	.flags = FWGUARD_FTRACE_FLAGS,
-};
-
-static struct ftrace_ops fwguard_compat_ioctl_ops = {
-	.func = fwguard_compat_ioctl_hook,
-	.flags = FWGUARD_FTRACE_FLAGS,
-};
-
-static struct ftrace_ops fwguard_write_ops = {
-	.func = fwguard_write_hook,
-	.flags = FWGUARD_FTRACE_FLAGS,
-};
 
 /*
  * Runs instead of device_add_disk(). As with the 6.1 open wrapper, the call
@@ -532,19 +520,20 @@ static void notrace fwguard_disk_hook(unsigned long ip, unsigned long parent_ip,
 	fwguard_hook_redirect(fregs, fwguard_device_add_disk);
 }
 
-static struct ftrace_ops fwguard_disk_ops = {
-	.func = fwguard_disk_hook,
-	.flags = FWGUARD_FTRACE_FLAGS,
-};
+#define FWGUARD_HOOK(sym, fn) \
+	{ .symbol = (sym), .ops = { .func = (fn), .flags = FWGUARD_FTRACE_FLAGS } }
 
-static struct ftrace_ops fwguard_bio_ops = {
-	.func = fwguard_bio_hook,
-	.flags = FWGUARD_FTRACE_FLAGS,
-};
-
-static struct ftrace_ops fwguard_open_ops = {
-	.func = fwguard_open_hook,
-	.flags = FWGUARD_FTRACE_FLAGS,
+/* Attached in this order, detached in reverse. */
+static struct fwguard_hook {
+	const char *symbol;
+	struct ftrace_ops ops;
+} fwguard_hooks[] = {
+	FWGUARD_HOOK("submit_bio_noacct", fwguard_bio_hook),
+	FWGUARD_HOOK(FWGUARD_OPEN_HOOK_SYMBOL, fwguard_open_hook),
+	FWGUARD_HOOK("blkdev_write_iter", fwguard_write_hook),
+	FWGUARD_HOOK("blkdev_ioctl", fwguard_ioctl_hook),
+	FWGUARD_HOOK("compat_blkdev_ioctl", fwguard_compat_ioctl_hook),
+	FWGUARD_HOOK("device_add_disk", fwguard_disk_hook),
 };
 
 static int fwguard_hook_attach(struct ftrace_ops *ops, const char *symbol)
@@ -571,47 +560,32 @@ static void fwguard_hook_detach(struct ftrace_ops *ops)
 	ftrace_free_filter(ops);
 }
 
+/* Detach hooks [0, @n) in reverse order of attachment. */
+static void fwguard_hooks_detach(size_t n)
+{
+	while (n--)
+		fwguard_hook_detach(&fwguard_hooks[n].ops);
+}
+
 /**
- * fwguard_hooks_init() - attach the bio, open and write hooks
+ * fwguard_hooks_init() - attach every entry hook, all or none
  *
  * Return: 0, or the errno from ftrace (-EINVAL when a symbol is not
  * traceable on this kernel, -EBUSY when another IPMODIFY user holds it).
  */
 int fwguard_hooks_init(void)
 {
+	size_t i;
 	int err;
 
-	err = fwguard_hook_attach(&fwguard_bio_ops, "submit_bio_noacct");
-	if (err)
-		return err;
-	err = fwguard_hook_attach(&fwguard_open_ops, FWGUARD_OPEN_HOOK_SYMBOL);
-	if (err)
-		goto out_bio;
-	err = fwguard_hook_attach(&fwguard_write_ops, "blkdev_write_iter");
-	if (err)
-		goto out_open;
-	err = fwguard_hook_attach(&fwguard_ioctl_ops, "blkdev_ioctl");
-	if (err)
-		goto out_write;
-	err = fwguard_hook_attach(&fwguard_compat_ioctl_ops, "compat_blkdev_ioctl");
-	if (err)
-		goto out_ioctl;
-	err = fwguard_hook_attach(&fwguard_disk_ops, "device_add_disk");
-	if (err)
-		goto out_compat;
+	for (i = 0; i < ARRAY_SIZE(fwguard_hooks); i++) {
+		err = fwguard_hook_attach(&fwguard_hooks[i].ops, fwguard_hooks[i].symbol);
+		if (err) {
+			fwguard_hooks_detach(i);
+			return err;
+		}
+	}
 	return 0;
-
-out_compat:
-	fwguard_hook_detach(&fwguard_compat_ioctl_ops);
-out_ioctl:
-	fwguard_hook_detach(&fwguard_ioctl_ops);
-out_write:
-	fwguard_hook_detach(&fwguard_write_ops);
-out_open:
-	fwguard_hook_detach(&fwguard_open_ops);
-out_bio:
-	fwguard_hook_detach(&fwguard_bio_ops);
-	return err;
 }
 
 /**
@@ -619,10 +593,5 @@ out_bio:
  */
 void fwguard_hooks_exit(void)
 {
-	fwguard_hook_detach(&fwguard_disk_ops);
-	fwguard_hook_detach(&fwguard_compat_ioctl_ops);
-	fwguard_hook_detach(&fwguard_ioctl_ops);
-	fwguard_hook_detach(&fwguard_write_ops);
-	fwguard_hook_detach(&fwguard_open_ops);
-	fwguard_hook_detach(&fwguard_bio_ops);
+	fwguard_hooks_detach(ARRAY_SIZE(fwguard_hooks));
 }

@@ -39,66 +39,16 @@ static struct disk mmc = { .disk = "mmcblk0", .pattern = 0xc3 };
 static struct fwg_part vda_a, vda_b;
 static int setup_err = -EAGAIN;
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Partition @partname of /dev/@disk, like fwg_find_part() for vda. */
-static int find_part(const char *disk, const char *partname, struct fwg_part *p)
-{
-	char path[300], line[256], want[96];
-	unsigned int i;
-
-	snprintf(want, sizeof(want), "PARTNAME=%s\n", partname);
-	for (i = 1; i < 8; i++) {
-		const char *sep = isdigit((unsigned char)disk[strlen(disk) - 1]) ? "p" : "";
-		int match = 0;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/class/block/%s%s%u/uevent", disk, sep, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		memset(p, 0, sizeof(*p));
-		while (fgets(line, sizeof(line), f)) {
-			sscanf(line, "MAJOR=%u", &p->major);
-			sscanf(line, "MINOR=%u", &p->minor);
-			match |= !strcmp(line, want);
-		}
-		fclose(f);
-		if (!match)
-			continue;
-		snprintf(p->name, sizeof(p->name), "%.20s%s%u", disk, sep, i);
-		snprintf(p->node, sizeof(p->node), "/dev/%.30s", p->name);
-		snprintf(p->disk, sizeof(p->disk), "/dev/%.30s", disk);
-		snprintf(path, sizeof(path), "/sys/class/block/%s/start", p->name);
-		if (fwg_read_u64(path, &p->start))
-			return -EIO;
-		snprintf(path, sizeof(path), "/sys/class/block/%s/size", p->name);
-		return fwg_read_u64(path, &p->sectors) ? -EIO : 0;
-	}
-	return -ENOENT;
-}
-
 static int prepare_disk(struct disk *d, int ctl)
 {
 	int err, tries;
 
 	for (tries = 0; tries < 50; tries++) {
-		if (!find_part(d->disk, "fw_b", &d->fw_b))
+		if (!fwg_find_disk_part(d->disk, "fw_b", &d->fw_b))
 			break;
 		usleep(100000);
 	}
-	err = find_part(d->disk, "fw_b", &d->fw_b);
+	err = fwg_find_disk_part(d->disk, "fw_b", &d->fw_b);
 	if (err)
 		return err;
 	err = fwg_write_direct(d->fw_b.disk, d->fw_b.start * 512, d->pattern, PROBE);
@@ -118,11 +68,11 @@ static int attack_setup(void)
 	if (!getenv("FWGUARD_ATTACK"))
 		return setup_err;
 	if (!access(READY, F_OK))
-		return setup_err = find_part(nvme.disk, "fw_b", &nvme.fw_b) ?:
-			find_part(scsi.disk, "fw_b", &scsi.fw_b) ?:
-			find_part(mmc.disk, "fw_b", &mmc.fw_b) ?:
+		return setup_err = fwg_find_disk_part(nvme.disk, "fw_b", &nvme.fw_b) ?:
+			fwg_find_disk_part(scsi.disk, "fw_b", &scsi.fw_b) ?:
+			fwg_find_disk_part(mmc.disk, "fw_b", &mmc.fw_b) ?:
 			fwg_find_part("fw_a", &vda_a) ?: fwg_find_part("fw_b", &vda_b);
-	if (sh("for m in nvme virtio_scsi sd_mod sg sdhci_pci mmc_block dm_multipath; do "
+	if (fwg_sh("for m in nvme virtio_scsi sd_mod sg sdhci_pci mmc_block dm_multipath; do "
 	       "modprobe $m || exit 1; done; sleep 1"))
 		return setup_err;
 	setup_err = fwg_setup(&vda_a, &vda_b);
@@ -137,7 +87,7 @@ static int attack_setup(void)
 	if (!setup_err)
 		setup_err = fwg_write_file("/sys/kernel/security/lockdown", "integrity");
 	if (!setup_err)
-		setup_err = sh("touch " READY) ? -EIO : 0;
+		setup_err = fwg_sh("touch " READY) ? -EIO : 0;
 	return setup_err;
 }
 
@@ -358,10 +308,10 @@ TEST(scsi_sg_io_through_dm_linear_refused)
 	struct sg_result r;
 
 	/* No udev in the guest: dmsetup mknodes makes /dev/mapper/NAME. */
-	ASSERT_EQ(0, sh("dmsetup create fwg-lin --table \"0 $(blockdev --getsz %s) linear %s 0\" "
+	ASSERT_EQ(0, fwg_sh("dmsetup create fwg-lin --table \"0 $(blockdev --getsz %s) linear %s 0\" "
 			"&& dmsetup mknodes fwg-lin", scsi.fw_b.disk, scsi.fw_b.disk));
 	r = sg_write10("/dev/mapper/fwg-lin", (uint32_t)scsi.fw_b.start);
-	EXPECT_EQ(0, sh("dmsetup remove fwg-lin"));
+	EXPECT_EQ(0, fwg_sh("dmsetup remove fwg-lin"));
 	EXPECT_DATA_PROTECT(r);
 	ASSERT_UNCHANGED(&scsi);
 }
@@ -691,12 +641,12 @@ static void dm_multipath_attack(struct __test_metadata *_metadata, const char *m
 	char node[64];
 
 	ASSERT_EQ(0, fwg_read_direct(vda_a.disk, vda_a.start * 512, before, PROBE));
-	ASSERT_EQ(0, sh("dmsetup create fwg-mp-%s --table \"0 $(blockdev --getsz /dev/vda) "
+	ASSERT_EQ(0, fwg_sh("dmsetup create fwg-mp-%s --table \"0 $(blockdev --getsz /dev/vda) "
 			"multipath 2 queue_mode %s 0 1 1 round-robin 0 1 1 /dev/vda 1\" "
 			"&& dmsetup mknodes fwg-mp-%s", mode, mode, mode));
 	snprintf(node, sizeof(node), "/dev/mapper/fwg-mp-%s", mode);
 	EXPECT_EQ(want, fwg_write_direct(node, vda_a.start * 512, fill, PROBE));
-	EXPECT_EQ(0, sh("dmsetup remove fwg-mp-%s", mode));
+	EXPECT_EQ(0, fwg_sh("dmsetup remove fwg-mp-%s", mode));
 	ASSERT_EQ(0, fwg_read_direct(vda_a.disk, vda_a.start * 512, after, PROBE));
 	EXPECT_EQ(0, memcmp(before, after, PROBE));
 }

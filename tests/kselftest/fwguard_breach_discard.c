@@ -31,56 +31,6 @@
 /* Every test runs in a child of its own: the first one sets up the boot. */
 #define READY	"/run/fwguard-breach-discard.ready"
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Partition @partname of /dev/@disk (GPT name), like fwg_find_part(). */
-static int find_part(const char *disk, const char *partname, struct fwg_part *p)
-{
-	char path[300], line[256], want[96];
-	unsigned int i;
-
-	snprintf(want, sizeof(want), "PARTNAME=%s\n", partname);
-	for (i = 1; i < 8; i++) {
-		const char *sep = isdigit((unsigned char)disk[strlen(disk) - 1]) ? "p" : "";
-		int match = 0;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/class/block/%s%s%u/uevent", disk, sep, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		memset(p, 0, sizeof(*p));
-		while (fgets(line, sizeof(line), f)) {
-			sscanf(line, "MAJOR=%u", &p->major);
-			sscanf(line, "MINOR=%u", &p->minor);
-			match |= !strcmp(line, want);
-		}
-		fclose(f);
-		if (!match)
-			continue;
-		snprintf(p->name, sizeof(p->name), "%.20s%s%u", disk, sep, i);
-		snprintf(p->node, sizeof(p->node), "/dev/%.30s", p->name);
-		snprintf(p->disk, sizeof(p->disk), "/dev/%.30s", disk);
-		snprintf(path, sizeof(path), "/sys/class/block/%s/start", p->name);
-		if (fwg_read_u64(path, &p->start))
-			return -EIO;
-		snprintf(path, sizeof(path), "/sys/class/block/%s/size", p->name);
-		return fwg_read_u64(path, &p->sectors) ? -EIO : 0;
-	}
-	return -ENOENT;
-}
-
 static int all_bytes(const uint8_t *buf, size_t len, uint8_t v)
 {
 	size_t i;
@@ -101,12 +51,12 @@ FIXTURE_SETUP(nvme)
 
 	if (!getenv("FWGUARD_BREACH"))
 		SKIP(return, "needs an NVMe drive that unmaps (tests/host/fwguard_breach_discard.sh)");
-	ASSERT_EQ(0, sh("modprobe nvme && modprobe dm_multipath"));
-	for (tries = 0; tries < 50 && find_part("nvme0n1", "data", &self->data); tries++)
+	ASSERT_EQ(0, fwg_sh("modprobe nvme && modprobe dm_multipath"));
+	for (tries = 0; tries < 50 && fwg_find_disk_part("nvme0n1", "data", &self->data); tries++)
 		usleep(100000);
-	ASSERT_EQ(0, find_part("nvme0n1", "fw_a", &self->na));
-	ASSERT_EQ(0, find_part("nvme0n1", "fw_b", &self->nb));
-	ASSERT_EQ(0, find_part("nvme0n1", "data", &self->data));
+	ASSERT_EQ(0, fwg_find_disk_part("nvme0n1", "fw_a", &self->na));
+	ASSERT_EQ(0, fwg_find_disk_part("nvme0n1", "fw_b", &self->nb));
+	ASSERT_EQ(0, fwg_find_disk_part("nvme0n1", "data", &self->data));
 	if (!access(READY, F_OK))
 		return;
 	/* Known, non-zero bytes in both NVMe slots before they are protected. */
@@ -119,10 +69,10 @@ FIXTURE_SETUP(nvme)
 	ASSERT_EQ(0, fwg_protect(ctl, &self->nb, 0));
 	close(ctl);
 	ASSERT_EQ(0, fwg_write_file("/sys/kernel/security/lockdown", "integrity"));
-	ASSERT_EQ(0, sh("dmsetup create fwg-mpd --table \"0 $(blockdev --getsz /dev/nvme0n1) "
+	ASSERT_EQ(0, fwg_sh("dmsetup create fwg-mpd --table \"0 $(blockdev --getsz /dev/nvme0n1) "
 			"multipath 2 queue_mode mq 0 1 1 round-robin 0 1 1 /dev/nvme0n1 1\" "
 			"&& dmsetup mknodes fwg-mpd"));
-	ASSERT_EQ(0, sh("touch " READY));
+	ASSERT_EQ(0, fwg_sh("touch " READY));
 }
 
 FIXTURE_TEARDOWN(nvme)
@@ -139,7 +89,7 @@ static int discard_through_split(const struct fwg_part *data, const struct fwg_p
 	uint64_t range[2] = { 0, (8 + PROBE / 512) * 512ULL };
 	int fd, err;
 
-	if (sh("dmsetup remove fwg-split 2>/dev/null; dmsetup create fwg-split --table "
+	if (fwg_sh("dmsetup remove fwg-split 2>/dev/null; dmsetup create fwg-split --table "
 	       "\"0 8 linear /dev/mapper/fwg-mpd %llu\n8 %u linear /dev/mapper/fwg-mpd %llu\" "
 	       "&& dmsetup mknodes fwg-split",
 	       (unsigned long long)data->start, PROBE / 512, (unsigned long long)p->start))

@@ -32,56 +32,6 @@
 
 #define NVME_MIB	16	/* tests/vm/mkdisk IMG 4 6 */
 
-static int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* Partition @partname of /dev/@disk (GPT name), like fwg_find_part(). */
-static int find_part(const char *disk, const char *partname, struct fwg_part *p)
-{
-	char path[300], line[256], want[96];
-	unsigned int i;
-
-	snprintf(want, sizeof(want), "PARTNAME=%s\n", partname);
-	for (i = 1; i < 8; i++) {
-		const char *sep = isdigit((unsigned char)disk[strlen(disk) - 1]) ? "p" : "";
-		int match = 0;
-		FILE *f;
-
-		snprintf(path, sizeof(path), "/sys/class/block/%s%s%u/uevent", disk, sep, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		memset(p, 0, sizeof(*p));
-		while (fgets(line, sizeof(line), f)) {
-			sscanf(line, "MAJOR=%u", &p->major);
-			sscanf(line, "MINOR=%u", &p->minor);
-			match |= !strcmp(line, want);
-		}
-		fclose(f);
-		if (!match)
-			continue;
-		snprintf(p->name, sizeof(p->name), "%.20s%s%u", disk, sep, i);
-		snprintf(p->node, sizeof(p->node), "/dev/%.30s", p->name);
-		snprintf(p->disk, sizeof(p->disk), "/dev/%.30s", disk);
-		snprintf(path, sizeof(path), "/sys/class/block/%s/start", p->name);
-		if (fwg_read_u64(path, &p->start))
-			return -EIO;
-		snprintf(path, sizeof(path), "/sys/class/block/%s/size", p->name);
-		return fwg_read_u64(path, &p->sectors) ? -EIO : 0;
-	}
-	return -ENOENT;
-}
-
 static int __attribute__((unused)) all_bytes(const uint8_t *buf, size_t len, uint8_t v)
 {
 	size_t i;
@@ -149,10 +99,10 @@ TEST_F_TIMEOUT(rebind, nvme_passthrough_refused_after_rebind_with_gpt_copy, 240)
 
 	if (!getenv("FWGUARD_BREACH"))
 		SKIP(return, "rebinds the NVMe controller (tests/host/fwguard_breach_nvme.sh)");
-	ASSERT_EQ(0, sh("modprobe nvme && modprobe sd_mod"));
-	for (tries = 0; tries < 50 && find_part("nvme0n1", "fw_b", &nb); tries++)
+	ASSERT_EQ(0, fwg_sh("modprobe nvme && modprobe sd_mod"));
+	for (tries = 0; tries < 50 && fwg_find_disk_part("nvme0n1", "fw_b", &nb); tries++)
 		usleep(100000);
-	ASSERT_EQ(0, find_part("nvme0n1", "fw_b", &nb));
+	ASSERT_EQ(0, fwg_find_disk_part("nvme0n1", "fw_b", &nb));
 	ASSERT_EQ(0, fwg_write_direct("/dev/nvme0n1", nb.start * 512, 0xb2, 4096));
 	ASSERT_EQ(0, fwg_setup(&a, &b));
 	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
@@ -163,8 +113,8 @@ TEST_F_TIMEOUT(rebind, nvme_passthrough_refused_after_rebind_with_gpt_copy, 240)
 	ASSERT_EQ(0, fwg_read_direct("/dev/nvme0n1", nb.start * 512, before, sizeof(before)));
 
 	/* One scsi_debug disk whose store holds the NVMe disk's GPT areas. */
-	ASSERT_EQ(0, sh("modprobe scsi_debug dev_size_mb=%d max_luns=1 num_tgts=1 add_host=1", NVME_MIB));
-	ASSERT_EQ(0, sh("set -e; for i in 1 2 3 4 5 6 7 8 9 10; do d=$(ls -d /sys/bus/pseudo/drivers/scsi_debug/adapter*/host*/target*/*/block/* 2>/dev/null | head -1); [ -n \"$d\" ] && break; sleep 0.5; done;"
+	ASSERT_EQ(0, fwg_sh("modprobe scsi_debug dev_size_mb=%d max_luns=1 num_tgts=1 add_host=1", NVME_MIB));
+	ASSERT_EQ(0, fwg_sh("set -e; for i in 1 2 3 4 5 6 7 8 9 10; do d=$(ls -d /sys/bus/pseudo/drivers/scsi_debug/adapter*/host*/target*/*/block/* 2>/dev/null | head -1); [ -n \"$d\" ] && break; sleep 0.5; done;"
 			"d=/dev/$(basename $d); test $(blockdev --getsz $d) = %llu;"
 			"dd if=/dev/nvme0n1 of=$d bs=512 count=34 oflag=direct status=none;"
 			"dd if=/dev/nvme0n1 of=$d bs=512 skip=%llu seek=%llu count=33 oflag=direct status=none",
@@ -183,7 +133,7 @@ TEST_F_TIMEOUT(rebind, nvme_passthrough_refused_after_rebind_with_gpt_copy, 240)
 	for (tries = 0; tries < 300 && first_glob("/dev/ng*n1", ng, sizeof(ng)); tries++)
 		usleep(100000);
 	if (first_glob("/dev/ng*n1", ng, sizeof(ng)))
-		sh("ls /dev | grep -E 'nvme|ng'; ls /sys/class/nvme*; dmesg | tail -25");
+		fwg_sh("ls /dev | grep -E 'nvme|ng'; ls /sys/class/nvme*; dmesg | tail -25");
 	ASSERT_EQ(0, first_glob("/dev/ng*n1", ng, sizeof(ng)));
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/nvme/nvme*/nvme*n1", bdf);
 	for (tries = 0; tries < 50 && first_glob(path, disk, sizeof(disk)); tries++)

@@ -230,38 +230,25 @@ TEST_F(enforce, loop_over_disk_at_slot_offset_eio)
 	EXPECT_TRUE(unchanged(_metadata, self));
 }
 
-static int run(const char *fmt, ...)
-{
-	char cmd[512];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
 TEST_F(enforce, dm_linear_over_partition_refused)
 {
 	ASSERT_EQ(0, system("modprobe dm_mod"));
 	/* dm opens its table devices for writing: refused at table load. */
-	EXPECT_NE(0, run("dmsetup create --noudevsync fwg-part --table '0 %llu linear %s 0' 2>/dev/null",
+	EXPECT_NE(0, fwg_sh("dmsetup create --noudevsync fwg-part --table '0 %llu linear %s 0' 2>/dev/null",
 			 (unsigned long long)self->b.sectors, self->b.node));
-	run("dmsetup remove --noudevsync fwg-part 2>/dev/null");
+	fwg_sh("dmsetup remove --noudevsync fwg-part 2>/dev/null");
 	EXPECT_TRUE(unchanged(_metadata, self));
 }
 
 TEST_F(enforce, dm_linear_over_disk_at_slot_offset_eio)
 {
 	ASSERT_EQ(0, system("modprobe dm_mod"));
-	ASSERT_EQ(0, run("dmsetup create --noudevsync fwg-disk --table '0 %llu linear %s %llu'",
+	ASSERT_EQ(0, fwg_sh("dmsetup create --noudevsync fwg-disk --table '0 %llu linear %s %llu'",
 			 (unsigned long long)self->b.sectors, self->b.disk,
 			 (unsigned long long)self->b.start));
-	run("dmsetup mknodes fwg-disk");
+	fwg_sh("dmsetup mknodes fwg-disk");
 	EXPECT_EQ(-EIO, fwg_write_direct("/dev/mapper/fwg-disk", 0, 0x33, BLK));
-	EXPECT_EQ(0, run("dmsetup remove --noudevsync fwg-disk"));
+	EXPECT_EQ(0, fwg_sh("dmsetup remove --noudevsync fwg-disk"));
 	EXPECT_TRUE(unchanged(_metadata, self));
 }
 

@@ -121,8 +121,6 @@ FIXTURE(pt)
 	char disk[32], node[48];
 };
 
-static int find_pt_part(const char *disk, struct fwg_part *p);
-
 FIXTURE_SETUP(pt)
 {
 	char cmd[256];
@@ -132,7 +130,7 @@ FIXTURE_SETUP(pt)
 		TH_LOG("scsi_debug not available");
 	snprintf(self->node, sizeof(self->node), "/dev/%s", self->disk);
 	/* Once protected, the disk's GPT cannot be rewritten: make it only once. */
-	if (find_pt_part(self->disk, &self->p)) {
+	if (fwg_find_disk_part(self->disk, PT_PARTNAME, &self->p)) {
 		snprintf(cmd, sizeof(cmd), "sgdisk -o -n 1:2048:+4M -c 1:" PT_PARTNAME
 			 " %s >/dev/null && sleep 1", self->node);
 		ASSERT_EQ(0, run(cmd));
@@ -143,45 +141,13 @@ FIXTURE_TEARDOWN(pt)
 {
 }
 
-/* fwg_find_part() only looks at vda*: find the partition on the scsi disk. */
-static int find_pt_part(const char *disk, struct fwg_part *p)
-{
-	char path[128], line[128];
-	unsigned int i;
-
-	for (i = 1; i < 8; i++) {
-		FILE *f;
-		int match = 0;
-
-		snprintf(path, sizeof(path), "/sys/class/block/%s%u/uevent", disk, i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		memset(p, 0, sizeof(*p));
-		while (fgets(line, sizeof(line), f)) {
-			sscanf(line, "MAJOR=%u", &p->major);
-			sscanf(line, "MINOR=%u", &p->minor);
-			if (!strcmp(line, "PARTNAME=" PT_PARTNAME "\n"))
-				match = 1;
-		}
-		fclose(f);
-		if (match) {
-			snprintf(p->name, sizeof(p->name), "%.20s%u", disk, i);
-			snprintf(p->node, sizeof(p->node), "/dev/%.30s", p->name);
-			snprintf(path, sizeof(path), "/sys/class/block/%s/start", p->name);
-			return fwg_read_u64(path, &p->start);
-		}
-	}
-	return -ENOENT;
-}
-
 TEST_F(pt, sg_io_refused_on_disks_with_protected_ranges)
 {
 	struct fwguard_protect req = { .size = sizeof(req), .component = PT_COMPONENT };
 	uint8_t before[4096], after[4096];
 	int ctl;
 
-	ASSERT_EQ(0, find_pt_part(self->disk, &self->p));
+	ASSERT_EQ(0, fwg_find_disk_part(self->disk, PT_PARTNAME, &self->p));
 	if (!protected_already(self->p.name)) {
 		/* Without protection SG_IO works and really writes. */
 		EXPECT_EQ(0, sg_inquiry(self->node));

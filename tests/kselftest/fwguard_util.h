@@ -13,6 +13,7 @@
 #ifndef FWGUARD_TEST_UTIL_H
 #define FWGUARD_TEST_UTIL_H
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +21,7 @@
 #include <keyutils.h>
 #include <linux/fwguard.h>
 #include <openssl/sha.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,6 +32,7 @@
 #include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "policy/ticket.h"
@@ -74,50 +77,68 @@ static inline int fwg_write_file(const char *path, const char *val)
 	return err;
 }
 
-/* Find a partition of the scratch disk by its GPT name (PARTNAME). */
+/* Run a shell command built from @fmt; its exit status, or -1 if it died. */
+static inline __attribute__((format(printf, 1, 2))) int fwg_sh(const char *fmt, ...)
+{
+	char cmd[512];
+	va_list ap;
+	int status;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* Whether the uevent file @path names GPT partition @partname; fills devt. */
+static inline int fwg_uevent_match(const char *path, const char *partname, struct fwg_part *p)
+{
+	char line[256], want[96];
+	int match = 0;
+	FILE *f;
+
+	f = fopen(path, "r");
+	if (!f)
+		return 0;
+	snprintf(want, sizeof(want), "PARTNAME=%s\n", partname);
+	memset(p, 0, sizeof(*p));
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "MAJOR=%u", &p->major);
+		sscanf(line, "MINOR=%u", &p->minor);
+		match |= !strcmp(line, want);
+	}
+	fclose(f);
+	return match;
+}
+
+/* Partition @partname (GPT name) of /dev/@disk, e.g. ("nvme0n1", "fw_b"). */
+static inline int fwg_find_disk_part(const char *disk, const char *partname, struct fwg_part *p)
+{
+	const char *sep = isdigit((unsigned char)disk[strlen(disk) - 1]) ? "p" : "";
+	char path[300];
+	unsigned int i;
+
+	for (i = 1; i < 16; i++) {
+		snprintf(path, sizeof(path), "/sys/class/block/%s%s%u/uevent", disk, sep, i);
+		if (!fwg_uevent_match(path, partname, p))
+			continue;
+		snprintf(p->name, sizeof(p->name), "%.20s%s%u", disk, sep, i);
+		snprintf(p->node, sizeof(p->node), "/dev/%.30s", p->name);
+		snprintf(p->disk, sizeof(p->disk), "/dev/%.30s", disk);
+		snprintf(path, sizeof(path), "/sys/class/block/%s/start", p->name);
+		if (fwg_read_u64(path, &p->start))
+			return -EIO;
+		snprintf(path, sizeof(path), "/sys/class/block/%s/size", p->name);
+		return fwg_read_u64(path, &p->sectors) ? -EIO : 0;
+	}
+	return -ENOENT;
+}
+
+/* Find a partition of the scratch disk (vda) by its GPT name. */
 static inline int fwg_find_part(const char *partname, struct fwg_part *p)
 {
-	char path[300], line[256], want[96];
-	struct dirent *de;
-	int found = 0;
-	DIR *d;
-
-	snprintf(want, sizeof(want), "PARTNAME=%s\n", partname);
-	d = opendir("/sys/class/block");
-	if (!d)
-		return -errno;
-	while (!found && (de = readdir(d))) {
-		FILE *f;
-
-		if (strncmp(de->d_name, "vda", 3))
-			continue;
-		snprintf(path, sizeof(path), "/sys/class/block/%s/uevent", de->d_name);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		memset(p, 0, sizeof(*p));
-		while (fgets(line, sizeof(line), f)) {
-			sscanf(line, "MAJOR=%u", &p->major);
-			sscanf(line, "MINOR=%u", &p->minor);
-			if (!strcmp(line, want))
-				found = 1;
-		}
-		fclose(f);
-		if (found && strlen(de->d_name) < sizeof(p->name))
-			memcpy(p->name, de->d_name, strlen(de->d_name) + 1);
-		else
-			found = 0;
-	}
-	closedir(d);
-	if (!found)
-		return -ENOENT;
-	snprintf(p->node, sizeof(p->node), "/dev/%s", p->name);
-	snprintf(p->disk, sizeof(p->disk), "/dev/vda");
-	snprintf(path, sizeof(path), "/sys/class/block/%s/start", p->name);
-	if (fwg_read_u64(path, &p->start))
-		return -EIO;
-	snprintf(path, sizeof(path), "/sys/class/block/%s/size", p->name);
-	return fwg_read_u64(path, &p->sectors) ? -EIO : 0;
+	return fwg_find_disk_part("vda", partname, p);
 }
 
 static inline int fwg_module_ensure(void)
