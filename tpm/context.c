@@ -20,13 +20,11 @@
 
 void fwg_tpm_log(const char *fmt, ...)
 {
-	char message[400];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
+	fwg_log_verror("tpm: ", fmt, ap);
 	va_end(ap);
-	fwg_log_error("tpm: %s", message);
 }
 
 /* Strip layer and handle/parameter/session numbers so codes compare. */

@@ -22,7 +22,7 @@ export FWGUARD_LOCK=$work/lock
 unset FWGUARD_TCTI
 dead_tcti=swtpm:host=127.0.0.1,port=9
 
-tap_plan 40
+tap_plan 42
 
 # ---- the table ----
 man_table=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /s/^\.BR \([0-9]*\) " (\([a-z]*\))"$/\2=\1/p' \
@@ -72,6 +72,13 @@ expect_exit "failure: the lock file cannot be created" failure \
 tap_check "... JSON error object named failure" error_is lock1 failure
 expect_exit "usage: an unknown option" usage run usage "$uc" status --json --bogus
 tap_check "... JSON error object named usage" error_is usage usage
+# A usage error names the program once: "updatectl: tpm: ...", "updatectl: unknown ...".
+run usage-top "$uc" --bogus
+tap_check "usage: an unknown top-level command names the program once" \
+	grep -qx "updatectl: unknown command '--bogus' (see 'updatectl --help')" "$work/usage-top.err"
+run usage-sub "$uc" tpm bogus
+tap_check "usage: an unknown sub-command names its group once" \
+	grep -qx "updatectl: tpm: unknown command 'bogus' (see 'updatectl tpm --help')" "$work/usage-sub.err"
 expect_exit "verify: a bundle from an untrusted signer" verify \
 	run untrusted "$uc" bundle inspect --json --trust "$pki/root-ca.crt" "$work/untrusted.fwb"
 tap_check "... JSON error object named verify, step verify-ticket" \

@@ -90,13 +90,24 @@ static void build_longopts(const struct uc_command *cmd, struct option *lo)
 	lo[n] = (struct option){ NULL, 0, NULL, 0 };
 }
 
-/* "updatectl tpm seal" is "tpm seal" in messages, which name the program already. */
+/*
+ * "updatectl tpm seal" is "tpm seal: " in messages, which name the program
+ * already; the program itself adds nothing. Used as MSG_PREFIX "...".
+ */
 static const char *message_name(const char *path)
 {
 	const char *space = strchr(path, ' ');
 
-	return space ? space + 1 : path;
+	return space ? space + 1 : "";
 }
+
+static const char *message_sep(const char *path)
+{
+	return strchr(path, ' ') ? ": " : "";
+}
+
+#define MSG_PREFIX		"%s%s"
+#define MSG_ARGS(path)		message_name(path), message_sep(path)
 
 static int take_option(struct uc_args *a, int opt, const char *value)
 {
@@ -113,7 +124,7 @@ static int take_option(struct uc_args *a, int opt, const char *value)
 	o = &a->cmd->options[opt - OPT_OWN];
 	if (o->repeatable) {
 		if (a->n_list == UC_LIST_MAX) {
-			fwg_log_error("%s: at most %d --%s", message_name(a->path), UC_LIST_MAX,
+			fwg_log_error(MSG_PREFIX "at most %d --%s", MSG_ARGS(a->path), UC_LIST_MAX,
 				      o->name);
 			return -EINVAL;
 		}
@@ -138,7 +149,7 @@ static int parse(struct uc_args *a, int argc, char **argv)
 			return 1;
 		}
 		if (opt == '?' || opt == ':') {
-			fwg_log_error("%s: %s '%s' (see '%s --help')", message_name(a->path),
+			fwg_log_error(MSG_PREFIX "%s '%s' (see '%s --help')", MSG_ARGS(a->path),
 				      opt == ':' ? "missing value for" : "unknown option",
 				      argv[optind - 1], a->path);
 			return -EINVAL;
@@ -150,7 +161,7 @@ static int parse(struct uc_args *a, int argc, char **argv)
 	a->operands = argv + optind;
 	a->n_operands = argc - optind;
 	if (a->n_operands < a->cmd->min_operands || a->n_operands > a->cmd->max_operands) {
-		fwg_log_error("%s: expected %s (see '%s --help')", message_name(a->path),
+		fwg_log_error(MSG_PREFIX "expected %s (see '%s --help')", MSG_ARGS(a->path),
 			      a->cmd->operands[0] ? a->cmd->operands : "no operands", a->path);
 		return -EINVAL;
 	}
@@ -219,7 +230,7 @@ int uc_command_run(const struct uc_command *cmd, const char *path, int argc, cha
 		snprintf(subpath, sizeof(subpath), "%s %s", path, (*sub)->name);
 		return uc_command_run(*sub, subpath, argc - 1, argv + 1);
 	}
-	fwg_log_error("%s: unknown command '%s' (see '%s --help')", message_name(path), argv[1],
+	fwg_log_error(MSG_PREFIX "unknown command '%s' (see '%s --help')", MSG_ARGS(path), argv[1],
 		      path);
 	return UC_EXIT_USAGE;
 }

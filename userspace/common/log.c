@@ -14,17 +14,25 @@
 
 static char first_message[512];
 
-void fwg_log_error(const char *fmt, ...)
+void fwg_log_verror(const char *prefix, const char *fmt, va_list ap)
 {
 	char message[512];
-	va_list ap;
+	int n;
 
-	va_start(ap, fmt);
-	vsnprintf(message, sizeof(message), fmt, ap);
-	va_end(ap);
+	n = snprintf(message, sizeof(message), "%s", prefix);
+	vsnprintf(message + n, sizeof(message) - n, fmt, ap);
 	if (!first_message[0])
 		memcpy(first_message, message, sizeof(message));
 	fprintf(stderr, "%s: %s\n", program_invocation_short_name, message);
+}
+
+void fwg_log_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fwg_log_verror("", fmt, ap);
+	va_end(ap);
 }
 
 const char *fwg_log_first(void)

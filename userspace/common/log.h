@@ -8,7 +8,13 @@
 #ifndef FWGUARD_COMMON_LOG_H
 #define FWGUARD_COMMON_LOG_H
 
+#include <stdarg.h>
+
 void fwg_log_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* fwg_log_error() with a va_list, the message led by @prefix (short). */
+void fwg_log_verror(const char *prefix, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
 
 /*
  * The first message fwg_log_error() wrote, or "" when there was none: the
