@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Attacks on fwguard that change protected bytes or redirect a session,
- * each asserting the property it breaks. They load scsi_debug and rebind
- * the scratch disk, so each runs only when FWGUARD_DESTRUCTIVE names it, in a boot
- * of its own (tests/host/fwguard_breach.sh); elsewhere they skip.
+ * Attacks on fwguard's disk identity that tried to change protected bytes
+ * or redirect a session, each asserting the property it tried to break.
+ * They load scsi_debug and rebind the scratch disk, so each runs only when
+ * FWGUARD_DESTRUCTIVE names it, in a boot of its own
+ * (tests/host/fwguard_breach.sh); elsewhere they skip.
  *
  * Copies of the protected disk's GPT are made on scsi_debug disks: all
  * hosts of scsi_debug share one store, so every host added after the GPT
@@ -104,14 +105,17 @@ static int add_copy(void)
 
 /*
  * Property: a protected disk that is unbound and bound again carries its
- * ranges, however many other gendisks carry a copy of its GPT.
- * Attack: three copies fill the alias slots beside the real disk; the real
- * disk is unbound; a fourth copy takes its (deleted) slot; the real disk is
- * bound again and finds no slot: "it is NOT protected".
+ * ranges, however many other gendisks carry a copy of its GPT, and so does
+ * every copy.
+ * Attack: three copies beside the real disk filled the (then four) alias
+ * slots; the real disk is unbound; a fourth copy took its (deleted) slot;
+ * the real disk, bound again, found no slot: "it is NOT protected".
  */
+static int last_copy(char *disk, size_t len);
+
 TEST(rebind_after_gpt_copies_keeps_protection)
 {
-	char vdev[64], disk[64], node[80];
+	char vdev[64], disk[64], node[80], copy[64];
 	struct fwg_part a, b;
 	uint8_t before[4096], after[4096];
 	int i;
@@ -135,6 +139,13 @@ TEST(rebind_after_gpt_copies_keeps_protection)
 	EXPECT_EQ(-EPERM, fwg_write_direct(disk, b.start * 512, 0x5a, 4096));
 	ASSERT_EQ(0, fwg_read_direct(disk, b.start * 512, after, sizeof(after)));
 	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
+	/* Every copy is protected too (they share one store: check the last). */
+	ASSERT_EQ(0, last_copy(copy, sizeof(copy)));
+	EXPECT_EQ(-EPERM, fwg_write_direct(copy, b.start * 512, 0x5b, 4096));
+	ASSERT_EQ(0, fwg_read_direct(disk, b.start * 512, after, sizeof(after)));
+	EXPECT_EQ(0, memcmp(before, after, sizeof(after)));
+	/* Four copies and the real disk: five gendisks, one alias each. */
+	EXPECT_LE(5, fwg_status_value("aliases"));
 }
 
 /* Partition @partno of /dev/@disk as a struct fwg_part (numbers only). */
@@ -178,13 +189,13 @@ static int last_copy(char *disk, size_t len)
 
 /*
  * Property: sessions write to the protected disk, never to another disk
- * that merely carries a copy of its GPT.
+ * that merely carries a copy of its GPT; the copy is protected all the same.
  * Attack: the protected disk is unbound; while it is gone a scsi_debug disk
- * with a copy of its GPT appears and takes the ranges and the slot's device
- * number (fwguard_disk_take() moves ranges off deleted disks onto whatever
- * disk is added next); the real disk comes back and is protected, but BEGIN
- * on its fw_b is ENOENT, and a BEGIN on the copy's partition opens a
- * session that writes the image into root's RAM disk.
+ * with a copy of its GPT appears and took the ranges and the slot's device
+ * number (ranges moved off deleted disks onto whatever disk was added
+ * next); the real disk came back and was protected, but BEGIN on its fw_b
+ * was ENOENT, and a BEGIN on the copy's partition opened a session that
+ * wrote the image into root's RAM disk.
  */
 TEST(session_targets_the_disk_not_a_gpt_copy)
 {
@@ -208,8 +219,9 @@ TEST(session_targets_the_disk_not_a_gpt_copy)
 	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
 	ASSERT_EQ(0, part_of(disk, 2, &real_b));
 	ASSERT_EQ(0, part_of(copy, 2, &copy_b));
-	/* The real disk is protected again ... */
+	/* The real disk is protected again, and so is the copy ... */
 	EXPECT_EQ(-EPERM, fwg_write_direct(disk, b.start * 512, 0x5a, 4096));
+	EXPECT_EQ(-EPERM, fwg_write_direct(copy, b.start * 512, 0x5a, 4096));
 
 	fwg_ticket_init(&t, image, 65536, fwg_current_floor() + 1);
 	/* ... and its inactive slot can still be updated ... */

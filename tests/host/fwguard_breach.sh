@@ -1,8 +1,8 @@
 #!/bin/bash
-# Open findings, outside make check until the module is fixed (make
-# check-open; both tests fail today): attacks that load scsi_debug and
-# rebind the scratch disk
-# (tests/kselftest/fwguard_breach.c): each test in a boot of its own.
+# Disk identity under attack (tests/kselftest/fwguard_breach.c): copies of
+# the protected disk's GPT on scsi_debug disks while the real disk is
+# unbound and bound again. Each test loads scsi_debug and rebinds the
+# scratch disk, so each gets a boot of its own.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 run=$top/tests/vm/run
