@@ -12,30 +12,29 @@
  *
  * Two questions get two answers:
  *  - Which gendisks are protected? Every one whose verified GPT carries the
- *    disk GUID, and every one at the protected disk's place (below):
- *    there is no limit on how many. A GUID is only sixteen bytes root can
- *    copy onto any disk it makes (scsi_debug, loop is not a gendisk with a
- *    parent but can carry one too), so matching is ambiguous by nature; a
- *    fixed number of alias slots would let copies crowd out the real disk,
- *    which then came back unprotected. Refusing writes to every candidate
- *    fails closed: a copy root made loses nothing it needs. An alias is a
- *    list node that is reused once its gendisk was deleted and no range
- *    still names it, so the list is as long as the most gendisks that
- *    carried the identity at one time, and rebinding does not grow it.
- *    When a candidate cannot be protected (no memory for its node, its
- *    queue cannot be gated) it is not added at all: device_add_disk()
- *    fails, with an audit record.
+ *    disk GUID, and every one at the protected disk's place (below), with
+ *    no limit on how many. A GUID is sixteen bytes root can copy onto any
+ *    disk it makes (scsi_debug, loop, a RAM disk), so matching is
+ *    ambiguous by nature; a fixed number of alias slots let copies crowd
+ *    out the real disk, which then came back unprotected. Refusing writes
+ *    to every candidate fails closed, and a copy root made loses nothing
+ *    it needs. An alias is a list node that is reused once its gendisk was
+ *    deleted and no range still names it, so the list is as long as the
+ *    most gendisks that carried the identity at one time, and rebinding
+ *    does not grow it. A candidate that cannot be protected (no memory
+ *    for its node, its queue cannot be gated) is not added at all:
+ *    device_add_disk() fails, with an audit record.
  *  - Which gendisk do sessions write? The disk at the protected disk's
  *    place: the same capacity and the same parent device path (rank 2), or
  *    the same PCI function above it (rank 1: the virtio index or NVMe
  *    controller instance changed). A copy elsewhere never becomes the
  *    target, even while the real disk is away; the ranges move to the
- *    better-placed disk when it (re)appears, and back to the real disk when
+ *    better-placed disk when it (re)appears, so back to the real disk when
  *    it returns after a copy. A disk at the protected disk's place is also
  *    claimed when its GPT cannot be read (failing closed).
  *
- * A slot whose gendisk was deleted is reused, and the handle on the deleted
- * disk is released, so rebinding does not accumulate open devices.
+ * Handles on deleted disks are released when their node is reused, so
+ * rebinding does not accumulate open devices.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -92,7 +91,7 @@ static void fwguard_disk_refuse(struct gendisk *disk, const char *why, int err)
 {
 	struct audit_buffer *ab;
 
-	pr_err("%s carries a protected disk's identity but %s (%d): not adding it\n",
+	pr_err("%s carries (or may carry) a protected disk's identity but %s (%d): not adding it\n",
 	       disk->disk_name, why, err);
 	ab = audit_log_start(audit_context(), GFP_KERNEL, AUDIT_KERNEL_OTHER);
 	if (!ab)
