@@ -8,17 +8,39 @@
  * before the new disk's partitions exist; it reads the new disk's GPT with
  * bios on its queue and, when the disk GUID is a protected one, the disk
  * carries that disk's ranges from then on, so there is no moment in which it
- * can be written. A disk whose GPT cannot be read is claimed the old way,
- * when a protected disk is gone and the new one has its parent device and
- * capacity (failing closed). A protected disk can be carried by a few
- * gendisks at once (FWGUARD_DISK_ALIASES), so a second disk with a copied
- * GUID cannot take the ranges away from the real one. A slot whose gendisk
- * was deleted is reused, and the handle on the deleted disk is released,
- * so rebinding does not accumulate open devices.
+ * can be written.
+ *
+ * Two questions get two answers:
+ *  - Which gendisks are protected? Every one whose verified GPT carries the
+ *    disk GUID, and every one at the protected disk's place (below), with
+ *    no limit on how many. A GUID is sixteen bytes root can copy onto any
+ *    disk it makes (scsi_debug, loop, a RAM disk), so matching is
+ *    ambiguous by nature; a fixed number of alias slots let copies crowd
+ *    out the real disk, which then came back unprotected. Refusing writes
+ *    to every candidate fails closed, and a copy root made loses nothing
+ *    it needs. An alias is a list node that is reused once its gendisk was
+ *    deleted and no range still names it, so the list is as long as the
+ *    most gendisks that carried the identity at one time, and rebinding
+ *    does not grow it. A candidate that cannot be protected (no memory
+ *    for its node, its queue cannot be gated) is not added at all:
+ *    device_add_disk() fails, with an audit record.
+ *  - Which gendisk do sessions write? The disk at the protected disk's
+ *    place: the same capacity and the same parent device path (rank 2), or
+ *    the same PCI function above it (rank 1: the virtio index or NVMe
+ *    controller instance changed). A copy elsewhere never becomes the
+ *    target, even while the real disk is away; the ranges move to the
+ *    better-placed disk when it (re)appears, so back to the real disk when
+ *    it returns after a copy. A disk at the protected disk's place is also
+ *    claimed when its GPT cannot be read (failing closed).
+ *
+ * Handles on deleted disks are released when their node is reused, so
+ * rebinding does not accumulate open devices.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
+#include <linux/audit.h>
 #include <linux/blkdev.h>
+#include <linux/pci.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/xarray.h>
@@ -28,20 +50,56 @@
 static struct fwguard_disk fwguard_disks[FWGUARD_MAX_DISKS];
 static unsigned int fwguard_nr_disks;	/* under fwguard_policy_lock */
 
-/*
- * The one place a gendisk starts to carry protected ranges: when the first
- * range of a disk is protected, and when a re-appearing disk is claimed.
- * Checks that need to know a disk in advance attach here; the bio, open and
- * write hooks look ranges up on every call and need nothing.
- */
-static void fwguard_disk_watch(struct gendisk *disk)
+static void fwguard_place_get(struct fwguard_place *p, struct device *parent,
+			      struct gendisk *disk)
 {
-	int err = fwguard_gate_watch_disk(disk);
+	struct device *d;
 
-	/* The bio hook still refuses its bios; requests go unjudged. */
-	if (err)
-		pr_err("%s carries protected ranges but its queue cannot be gated: %d\n",
-		       disk->disk_name, err);
+	p->capacity = get_capacity(disk);
+	p->parent_path = parent ? kobject_get_path(&parent->kobj, GFP_KERNEL) : NULL;
+	p->hw_path = NULL;
+	for (d = parent; d; d = d->parent)
+		if (dev_is_pci(d)) {
+			p->hw_path = kobject_get_path(&d->kobj, GFP_KERNEL);
+			break;
+		}
+}
+
+static void fwguard_place_put(struct fwguard_place *p)
+{
+	kfree(p->parent_path);
+	kfree(p->hw_path);
+}
+
+static bool fwguard_path_eq(const char *a, const char *b)
+{
+	return a && b && !strcmp(a, b);
+}
+
+/* 2: at the protected disk's parent; 1: under its PCI function; 0: elsewhere. */
+static u8 fwguard_place_rank(const struct fwguard_disk *pd, const struct fwguard_place *p)
+{
+	if (p->capacity != pd->home.capacity)
+		return 0;
+	if (fwguard_path_eq(p->parent_path, pd->home.parent_path))
+		return 2;
+	return fwguard_path_eq(p->hw_path, pd->home.hw_path);
+}
+
+/* Audit record and log line for a disk that carries an identity but is not added. */
+static void fwguard_disk_refuse(struct gendisk *disk, const char *why, int err)
+{
+	struct audit_buffer *ab;
+
+	pr_err("%s carries (or may carry) a protected disk's identity but %s (%d): not adding it\n",
+	       disk->disk_name, why, err);
+	ab = audit_log_start(audit_context(), GFP_KERNEL, AUDIT_KERNEL_OTHER);
+	if (!ab)
+		return;
+	audit_log_format(ab, "op=fwguard_refuse reason=unprotectable-disk disk=%s err=%d",
+			 disk->disk_name, err);
+	audit_log_task_info(ab);
+	audit_log_end(ab);
 }
 
 /**
@@ -49,41 +107,67 @@ static void fwguard_disk_watch(struct gendisk *disk)
  * @pd: protected disk
  * @disk: gendisk
  *
- * Lockless, for the hooks.
+ * Lockless, for the hooks: nodes are published with a release store and
+ * never freed while the module is loaded.
  *
- * Return: true when @disk is in one of @pd's slots.
+ * Return: true when @disk is in one of @pd's aliases.
  */
 notrace bool fwguard_disk_carries(const struct fwguard_disk *pd,
 				  const struct gendisk *disk)
 {
-	unsigned int i;
+	const struct fwguard_alias *a;
 
-	for (i = 0; i < FWGUARD_DISK_ALIASES; i++)
-		if (READ_ONCE(pd->gd[i]) == disk)
+	for (a = smp_load_acquire(&pd->aliases); a; a = smp_load_acquire(&a->next))
+		if (READ_ONCE(a->gd) == disk)
 			return true;
 	return false;
+}
+
+/* A new, empty alias of @pd, published at the head of the list. */
+static struct fwguard_alias *fwguard_alias_new(struct fwguard_disk *pd)
+{
+	struct fwguard_alias *a = kzalloc(sizeof(*a), GFP_KERNEL);
+
+	if (!a)
+		return NULL;
+	a->next = pd->aliases;
+	smp_store_release(&pd->aliases, a);
+	pd->nr_aliases++;
+	return a;
+}
+
+static struct fwguard_alias *fwguard_alias_of(const struct fwguard_disk *pd,
+					      const struct gendisk *disk)
+{
+	struct fwguard_alias *a;
+
+	for (a = pd->aliases; a; a = a->next)
+		if (a->gd == disk)
+			return a;
+	return NULL;
 }
 
 static struct fwguard_disk *fwguard_disk_new(struct gendisk *disk,
 					     const guid_t *guid,
 					     struct fwguard_bdev *whole)
 {
-	struct device *parent = disk_to_dev(disk)->parent;
 	struct fwguard_disk *pd;
+	struct fwguard_alias *a;
 
 	if (fwguard_nr_disks == FWGUARD_MAX_DISKS)
 		return ERR_PTR(-ENOSPC);
 	pd = &fwguard_disks[fwguard_nr_disks];
 	memset(pd, 0, sizeof(*pd));
+	a = fwguard_alias_new(pd);
+	if (!a)
+		return ERR_PTR(-ENOMEM);
 	pd->guid = *guid;
-	pd->capacity = get_capacity(disk);
-	if (parent)
-		pd->parent_path = kobject_get_path(&parent->kobj, GFP_KERNEL);
-	pd->held[0] = *whole;
+	fwguard_place_get(&pd->home, disk_to_dev(disk)->parent, disk);
+	a->rank = 2;
+	a->held = *whole;
 	whole->bdev = NULL;
-	WRITE_ONCE(pd->gd[0], disk);
+	WRITE_ONCE(a->gd, disk);
 	fwguard_nr_disks++;
-	fwguard_disk_watch(disk);
 	return pd;
 }
 
@@ -99,7 +183,7 @@ static struct fwguard_disk *fwguard_disk_new(struct gendisk *disk,
  * Return: the protected disk; ERR_PTR(-EUCLEAN) when @disk is protected
  * under another GUID; ERR_PTR(-ENOTUNIQ) when another gendisk already
  * carries @guid (two disks, one identity); ERR_PTR(-ENOSPC) when
- * FWGUARD_MAX_DISKS disks are protected.
+ * FWGUARD_MAX_DISKS disks are protected; ERR_PTR(-ENOMEM).
  */
 struct fwguard_disk *fwguard_disk_bind(struct gendisk *disk, const guid_t *guid,
 				       struct fwguard_bdev *whole, bool *created)
@@ -119,42 +203,59 @@ struct fwguard_disk *fwguard_disk_bind(struct gendisk *disk, const guid_t *guid,
 	return fwguard_disk_new(disk, guid, whole);
 }
 
-/* Every gendisk of @pd was deleted (or is still being added). */
-static bool fwguard_disk_all_gone(const struct fwguard_disk *pd)
+/*
+ * Does @r move to a disk of @rank being added? Only to a disk at the
+ * protected disk's place, and only from a deleted disk or a worse-placed
+ * one; never while another disk is being added for it.
+ */
+static bool fwguard_range_moves(const struct fwguard_range *r, struct gendisk *disk,
+				u8 rank)
 {
-	unsigned int i;
+	const struct fwguard_alias *cur;
 
-	for (i = 0; i < FWGUARD_DISK_ALIASES; i++)
-		if (pd->gd[i] && (pd->pending[i] || !fwguard_disk_gone(pd->gd[i])))
-			return false;
-	return true;
-}
-
-/* A slot for a new gendisk: one whose disk was deleted first, else a free one. */
-static int fwguard_disk_free_slot(const struct fwguard_disk *pd)
-{
-	int i, free = -ENOSPC;
-
-	for (i = 0; i < FWGUARD_DISK_ALIASES; i++) {
-		if (pd->pending[i])
-			continue;
-		if (pd->gd[i] && fwguard_disk_gone(pd->gd[i]))
-			return i;
-		if (!pd->gd[i] && free < 0)
-			free = i;
-	}
-	return free;
-}
-
-/* Is the disk being added @pd? By GPT identity, else by where and how big it is. */
-static bool fwguard_disk_is_lost_copy(const struct fwguard_disk *pd,
-				      struct gendisk *disk, const char *path,
-				      const struct fwguard_gpt *g)
-{
-	if (g && guid_equal(&g->disk_guid, &pd->guid))
+	if (!rank || r->lost || r->disk == disk)
+		return false;
+	if (fwguard_disk_gone(r->disk))
 		return true;
-	return fwguard_disk_all_gone(pd) && path && pd->parent_path &&
-	       !strcmp(pd->parent_path, path) && pd->capacity == get_capacity(disk);
+	cur = fwguard_alias_of(r->pd, r->disk);
+	return !cur || rank > cur->rank;
+}
+
+/* Some range names @gd and stays on it (or is being moved off it right now). */
+static bool fwguard_disk_pinned(const struct fwguard_disk *pd, const struct gendisk *gd,
+				struct gendisk *disk, u8 rank)
+{
+	unsigned int i, n = fwguard_range_count();
+
+	for (i = 0; i < n; i++) {
+		const struct fwguard_range *r = fwguard_range_get(i);
+
+		if (r->pd != pd)
+			continue;
+		if (r->lost == gd ||
+		    (r->disk == gd && !fwguard_range_moves(r, disk, rank)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * An alias for a disk being added: one whose gendisk was deleted and that
+ * no range keeps, else a new one (NULL: no memory).
+ */
+static struct fwguard_alias *fwguard_disk_free_alias(struct fwguard_disk *pd,
+						     struct gendisk *disk, u8 rank)
+{
+	struct fwguard_alias *a;
+
+	for (a = pd->aliases; a; a = a->next) {
+		if (a->pending)
+			continue;
+		if (!a->gd || (fwguard_disk_gone(a->gd) &&
+			       !fwguard_disk_pinned(pd, a->gd, disk, rank)))
+			return a;
+	}
+	return fwguard_alias_new(pd);
 }
 
 /* The ranges of @pd are where the new disk's GPT says; a difference is only logged. */
@@ -182,33 +283,42 @@ static void fwguard_disk_check_entries(const struct fwguard_disk *pd,
 	}
 }
 
-/* Put @disk into a slot of @pd and move ranges off deleted disks onto it. */
-static void fwguard_disk_take(struct fwguard_disk *pd, struct gendisk *disk,
-			      const struct fwguard_gpt *g)
+/*
+ * Put @disk into an alias of @pd, gate its queue, and move the ranges onto
+ * it when it is at the protected disk's place.
+ */
+static int fwguard_disk_take(struct fwguard_disk *pd, struct device *parent,
+			     struct gendisk *disk, const struct fwguard_gpt *g, u8 rank)
 {
 	unsigned int i, n = fwguard_range_count();
-	int slot = fwguard_disk_free_slot(pd);
+	struct fwguard_alias *a = fwguard_disk_free_alias(pd, disk, rank);
+	int err;
 
-	if (slot < 0) {
-		pr_err("%s carries the identity of a protected disk, which has %d gendisks already: it is NOT protected\n",
-		       disk->disk_name, FWGUARD_DISK_ALIASES);
-		return;
+	if (!a) {
+		fwguard_disk_refuse(disk, "no memory to record it", -ENOMEM);
+		return -ENOMEM;
 	}
 	fwguard_disk_check_entries(pd, disk, g);
-	pd->retired[slot] = pd->held[slot];
-	pd->held[slot].bdev = NULL;
-	pd->pending[slot] = true;
-	WRITE_ONCE(pd->gd[slot], disk);
+	a->retired = a->held;
+	a->held.bdev = NULL;
+	a->prev = a->gd;
+	a->prev_rank = a->rank;
+	a->rank = rank;
+	a->pending = true;
+	WRITE_ONCE(a->gd, disk);
 	for (i = 0; i < n; i++) {
 		struct fwguard_range *r = fwguard_range_get(i);
 
-		if (r->pd != pd || r->lost || !fwguard_disk_gone(r->disk) ||
-		    r->disk == disk)
+		if (r->pd != pd || !fwguard_range_moves(r, disk, rank))
 			continue;
 		r->lost = r->disk;
 		WRITE_ONCE(r->disk, disk);
 	}
-	fwguard_disk_watch(disk);
+	/* Requests of every origin meet the gate before the disk takes one. */
+	err = fwguard_gate_watch_disk(disk, parent);
+	if (err)
+		fwguard_disk_refuse(disk, "its queue cannot be gated", err);
+	return err;
 }
 
 /**
@@ -218,33 +328,48 @@ static void fwguard_disk_take(struct fwguard_disk *pd, struct gendisk *disk,
  *
  * A disk whose verified GPT has the disk GUID of a protected disk carries
  * that disk's ranges, whatever its name, index or parent; so does a disk
- * with the parent device and capacity of a protected disk none of whose
- * gendisks is left. Ranges keep their recorded sectors (a GPT entry that
- * differs is logged). fwguard_policy_settle_disk() must follow once
- * device_add_disk() returned.
+ * with the capacity of a protected disk under its parent device or PCI
+ * function, whatever its GPT says. Ranges keep their recorded sectors (a
+ * GPT entry that differs is logged). fwguard_policy_settle_disk() must
+ * follow, also when this fails.
+ *
+ * Return: 0; or, when @disk carries an identity but cannot be protected,
+ * -ENOMEM or the errno of fwguard_gate_watch_disk(): the caller must not
+ * add the disk.
  */
-void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk)
+int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk)
 {
+	struct fwguard_place place;
 	struct fwguard_gpt g;
 	bool have_gpt;
 	unsigned int i;
-	char *path = NULL;
+	int err = 0;
+	u8 rank;
 
 	if (!fwguard_range_count())
-		return;
-	if (parent)
-		path = kobject_get_path(&parent->kobj, GFP_KERNEL);
+		return 0;
+	fwguard_place_get(&place, parent, disk);
+	if (parent && !place.parent_path) {
+		/* Cannot tell where it sits: it might be the protected disk. */
+		fwguard_disk_refuse(disk, "its place cannot be recorded", -ENOMEM);
+		return -ENOMEM;
+	}
 	/* Outside the lock: this is I/O, and a disk may be slow to answer. */
 	have_gpt = get_capacity(disk) && !fwguard_gpt_read(disk, &g);
 	mutex_lock(&fwguard_policy_lock);
-	for (i = 0; i < fwguard_nr_disks; i++)
-		if (fwguard_disk_is_lost_copy(&fwguard_disks[i], disk, path,
-					      have_gpt ? &g : NULL))
-			fwguard_disk_take(&fwguard_disks[i], disk, have_gpt ? &g : NULL);
+	for (i = 0; i < fwguard_nr_disks && !err; i++) {
+		struct fwguard_disk *pd = &fwguard_disks[i];
+
+		rank = fwguard_place_rank(pd, &place);
+		if (rank || (have_gpt && guid_equal(&g.disk_guid, &pd->guid)))
+			err = fwguard_disk_take(pd, parent, disk, have_gpt ? &g : NULL,
+						rank);
+	}
 	mutex_unlock(&fwguard_policy_lock);
 	if (have_gpt)
 		fwguard_gpt_free(&g);
-	kfree(path);
+	fwguard_place_put(&place);
+	return err;
 }
 
 /* The partition of the re-appeared disk with @r's sectors takes @r's place. */
@@ -277,10 +402,10 @@ static void fwguard_range_rehome(struct fwguard_range *r, struct gendisk *disk,
 
 /*
  * Handles to close once nothing can look at the disks they hold, collected
- * under fwguard_policy_lock: at most one per slot and one per range.
+ * under fwguard_policy_lock: one disk is in at most one alias per protected
+ * disk, and each range gives up at most one partition.
  */
-static struct fwguard_bdev fwguard_retired[FWGUARD_DISK_ALIASES * FWGUARD_MAX_DISKS +
-					   FWGUARD_RANGE_SLOTS];
+static struct fwguard_bdev fwguard_retired[FWGUARD_MAX_DISKS + FWGUARD_RANGE_SLOTS];
 static unsigned int fwguard_nr_retired;
 
 static void fwguard_retire(struct fwguard_bdev *h)
@@ -291,24 +416,47 @@ static void fwguard_retire(struct fwguard_bdev *h)
 	}
 }
 
-static void fwguard_disk_settle_slots(struct fwguard_disk *pd, struct gendisk *disk,
-				      bool added)
+/* Keep @disk in its aliases (added), or give them back to what they held. */
+static void fwguard_disk_settle_aliases(struct fwguard_disk *pd, struct gendisk *disk,
+					bool added)
 {
-	unsigned int i;
+	struct fwguard_alias *a;
 	int err;
 
-	for (i = 0; i < FWGUARD_DISK_ALIASES; i++) {
-		if (pd->gd[i] != disk || !pd->pending[i])
+	for (a = pd->aliases; a; a = a->next) {
+		if (a->gd != disk || !a->pending)
 			continue;
-		pd->pending[i] = false;
-		fwguard_retire(&pd->retired[i]);
-		err = added ? fwguard_bdev_open(&pd->held[i], disk_devt(disk), false, NULL)
-			    : -ENODEV;
-		if (err && added)
+		a->pending = false;
+		if (!added) {
+			a->held = a->retired;
+			a->retired.bdev = NULL;
+			a->rank = a->prev_rank;
+			WRITE_ONCE(a->gd, a->prev);
+			a->prev = NULL;
+			continue;
+		}
+		a->prev = NULL;
+		fwguard_retire(&a->retired);
+		err = fwguard_bdev_open(&a->held, disk_devt(disk), false, NULL);
+		if (err)
 			pr_err("cannot hold re-appeared disk %s: %d\n", disk->disk_name, err);
-		if (!added)
-			WRITE_ONCE(pd->gd[i], NULL);
 	}
+}
+
+static void fwguard_settle_range(struct fwguard_range *r, struct gendisk *disk,
+				 bool added)
+{
+	struct fwguard_bdev old = {};
+
+	if (!added)
+		WRITE_ONCE(r->disk, r->lost);
+	else if (!r->gpt_area)
+		fwguard_range_rehome(r, disk, &old);
+	else
+		snprintf(r->name, sizeof(r->name), "%.20s:%s", disk->disk_name,
+			 r->start ? "gpt-backup" : "gpt");
+	r->lost = NULL;
+	fwguard_retire(&old);
 }
 
 /**
@@ -320,7 +468,7 @@ static void fwguard_disk_settle_slots(struct fwguard_disk *pd, struct gendisk *d
  * stays valid, each range moved onto it holds the partition with its
  * sectors (sessions target that one now), and the handles on the deleted
  * disks it replaced are closed once no hook can still be looking at them.
- * On failure the ranges go back to the deleted disk.
+ * On failure the aliases and ranges go back to the disks they had.
  */
 void fwguard_policy_settle_disk(struct gendisk *disk, bool added)
 {
@@ -328,23 +476,13 @@ void fwguard_policy_settle_disk(struct gendisk *disk, bool added)
 
 	mutex_lock(&fwguard_policy_lock);
 	for (i = 0; i < fwguard_nr_disks; i++)
-		fwguard_disk_settle_slots(&fwguard_disks[i], disk, added);
+		fwguard_disk_settle_aliases(&fwguard_disks[i], disk, added);
 	n = fwguard_range_count();
 	for (i = 0; i < n; i++) {
 		struct fwguard_range *r = fwguard_range_get(i);
-		struct fwguard_bdev old = {};
 
-		if (r->disk != disk || !r->lost)
-			continue;
-		if (!added)
-			WRITE_ONCE(r->disk, r->lost);
-		else if (!r->gpt_area)
-			fwguard_range_rehome(r, disk, &old);
-		else
-			snprintf(r->name, sizeof(r->name), "%.20s:%s", disk->disk_name,
-				 r->start ? "gpt-backup" : "gpt");
-		r->lost = NULL;
-		fwguard_retire(&old);
+		if (r->disk == disk && r->lost)
+			fwguard_settle_range(r, disk, added);
 	}
 	if (fwguard_nr_retired) {
 		/* The hooks compare and print gendisk pointers without a lock. */
@@ -366,12 +504,28 @@ void fwguard_policy_settle_disk(struct gendisk *disk, bool added)
  */
 unsigned int fwguard_disk_handles(void)
 {
-	unsigned int i, j, n = fwguard_range_handles();
+	unsigned int i, n = fwguard_range_handles();
+	const struct fwguard_alias *a;
 
 	for (i = 0; i < fwguard_nr_disks; i++)
-		for (j = 0; j < FWGUARD_DISK_ALIASES; j++)
-			n += !!fwguard_disks[i].held[j].bdev +
-			     !!fwguard_disks[i].retired[j].bdev;
+		for (a = fwguard_disks[i].aliases; a; a = a->next)
+			n += !!a->held.bdev + !!a->retired.bdev;
+	return n;
+}
+
+/**
+ * fwguard_disk_aliases() - gendisks recorded for protected disks
+ *
+ * Called with fwguard_policy_lock held.
+ *
+ * Return: the number of alias nodes, deleted gendisks' included.
+ */
+unsigned int fwguard_disk_aliases(void)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < fwguard_nr_disks; i++)
+		n += fwguard_disks[i].nr_aliases;
 	return n;
 }
 
@@ -379,15 +533,19 @@ unsigned int fwguard_disk_handles(void)
  * fwguard_disks_exit() - release the protected disks at module unload
  *
  * Only reachable when no range was published or a protect= load failed
- * half-way (the module is pinned otherwise).
+ * half-way (the module is pinned otherwise), so no hook looks at a node.
  */
 void fwguard_disks_exit(void)
 {
-	unsigned int i, j;
+	struct fwguard_alias *a, *next;
+	unsigned int i;
 
 	for (i = 0; i < fwguard_nr_disks; i++) {
-		for (j = 0; j < FWGUARD_DISK_ALIASES; j++)
-			fwguard_bdev_close(&fwguard_disks[i].held[j]);
-		kfree(fwguard_disks[i].parent_path);
+		for (a = fwguard_disks[i].aliases; a; a = next) {
+			next = a->next;
+			fwguard_bdev_close(&a->held);
+			kfree(a);
+		}
+		fwguard_place_put(&fwguard_disks[i].home);
 	}
 }

@@ -26,7 +26,6 @@ struct bio;
 struct fwguard_session;
 
 #define FWGUARD_GPT_NAME_LEN	36	/* UTF-16 code units in a GPT entry name */
-#define FWGUARD_DISK_ALIASES	4	/* gendisks one protected disk can be at once */
 #define FWGUARD_MAX_DISKS	4	/* disks holding protected ranges */
 /* Partitions, plus the two GPT areas of every disk that holds one. */
 #define FWGUARD_RANGE_SLOTS	(FWGUARD_MAX_RANGES + 2 * FWGUARD_MAX_DISKS)
@@ -69,38 +68,72 @@ struct fwguard_gpt_part {
 };
 
 /**
- * struct fwguard_disk - a disk holding protected ranges, by its GPT identity
- * @gd: the gendisks carrying this disk now, or until their slot is reused:
- *	the one protected first, one that replaced it after a driver
- *	unbind/bind, any other disk that appeared with the same disk GUID.
- *	NULL for a free slot. Read without a lock by the hooks.
- * @held: each @gd held open for reading, so that its gendisk stays valid
- * @retired: while a slot is being reused, the handle of the disk it held
- *	before; closed once the new disk is added
- * @pending: the slot's disk is inside device_add_disk()
- * @guid: the GPT disk GUID
- * @parent_path: sysfs path of the first disk's parent device, and
- * @capacity: its size in sectors; together the identity of a disk whose
- *	GPT cannot be read when it re-appears
- *
- * Everything but @gd is under fwguard_policy_lock.
+ * struct fwguard_place - where a disk sits, for telling the real disk from copies
+ * @parent_path: sysfs path of its parent device
+ * @hw_path: sysfs path of the PCI function above it, if any
+ * @capacity: its size in sectors
  */
-struct fwguard_disk {
-	struct gendisk *gd[FWGUARD_DISK_ALIASES];
-	struct fwguard_bdev held[FWGUARD_DISK_ALIASES];
-	struct fwguard_bdev retired[FWGUARD_DISK_ALIASES];
-	bool pending[FWGUARD_DISK_ALIASES];
-	guid_t guid;
+struct fwguard_place {
 	char *parent_path;
+	char *hw_path;
 	sector_t capacity;
 };
 
 /**
+ * struct fwguard_alias - one gendisk carrying a protected disk's identity
+ * @next: next node; nodes are only ever added (at the head), and freed at
+ *	module unload
+ * @gd: the gendisk, until the node is reused; NULL for a free node. Read
+ *	without a lock by the hooks.
+ * @held: @gd held open for reading, so that its gendisk stays valid
+ * @retired: while the node is being reused, the handle of the disk it held
+ *	before; closed once the new disk is added
+ * @prev: that disk, and
+ * @prev_rank: its rank, to give the node back when the new disk's add fails
+ * @rank: how well @gd matches the protected disk's place (disk.c)
+ * @pending: @gd is inside device_add_disk()
+ *
+ * Everything but @gd and @next is under fwguard_policy_lock.
+ */
+struct fwguard_alias {
+	struct fwguard_alias *next;
+	struct gendisk *gd;
+	struct fwguard_bdev held;
+	struct fwguard_bdev retired;
+	struct gendisk *prev;
+	u8 prev_rank;
+	u8 rank;
+	bool pending;
+};
+
+/**
+ * struct fwguard_disk - a disk holding protected ranges, by its GPT identity
+ * @aliases: every gendisk carrying this disk now, or until its node is
+ *	reused: the one protected first, one that replaced it after a driver
+ *	unbind/bind, any other disk that appeared with the same disk GUID or
+ *	at the same place. No fixed limit (disk.c says why).
+ * @nr_aliases: nodes in @aliases
+ * @guid: the GPT disk GUID
+ * @home: where the disk protected first sits: the identity of a disk
+ *	whose GPT cannot be read when it re-appears, and the place that
+ *	decides which alias sessions target
+ *
+ * Everything but @aliases is under fwguard_policy_lock.
+ */
+struct fwguard_disk {
+	struct fwguard_alias *aliases;
+	unsigned int nr_aliases;
+	guid_t guid;
+	struct fwguard_place home;
+};
+
+/**
  * struct fwguard_range - one protected partition or GPT area
- * @disk: the gendisk of @pd the range was protected on, or the one that
- *	replaced it after it was deleted (driver unbind/bind, rescan: see
- *	disk.c); valid while @pd holds it. The hooks must check @pd, which
- *	may carry further gendisks.
+ * @disk: the gendisk of @pd the range was protected on, or the one at its
+ *	place that replaced it after it was deleted (driver unbind/bind,
+ *	rescan: see disk.c), never a copy elsewhere; the session target.
+ *	Valid while an alias of @pd holds it. The hooks must check @pd,
+ *	which may carry further gendisks.
  * @pd: the protected disk, by GPT identity
  * @start: first sector, absolute on the disk
  * @nr_sectors: length in sectors
@@ -187,7 +220,8 @@ struct fwguard_disk *fwguard_disk_bind(struct gendisk *disk, const guid_t *guid,
 				       struct fwguard_bdev *whole, bool *created);
 unsigned int fwguard_disk_handles(void);
 void fwguard_disks_exit(void);
-void fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
+unsigned int fwguard_disk_aliases(void);
+int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
 void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
 
 /* policy.c */
@@ -213,8 +247,7 @@ extern void *const fwguard_session_holder;
 /* gate.c */
 int fwguard_gate_init(void);
 void fwguard_gate_exit(void);
-int fwguard_gate_watch_disk(struct gendisk *disk);
-int fwguard_gate_sync(void);
+int fwguard_gate_watch_disk(struct gendisk *disk, struct device *parent);
 bool fwguard_gate_guards(struct gendisk *disk);
 
 /* passthru.c */

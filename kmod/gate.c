@@ -45,13 +45,20 @@
 #include <linux/ftrace.h>
 #include <linux/module.h>
 #include <linux/nvme.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
 #include <scsi/scsi_cmnd.h>
 #include <scsi/scsi_device.h>
 #include <scsi/scsi_proto.h>
 
 #include "fwguard.h"
 
-#define FWGUARD_GATE_QUEUES	32
+/*
+ * Distinct driver functions hooked at once (queue_rq and queue_rqs of each
+ * driver with a protected disk); the slot of a driver module that went away
+ * is reused. A disk whose driver cannot get a slot is not protected
+ * silently: PROTECT fails, and a re-appearing disk is not added (disk.c).
+ */
 #define FWGUARD_GATE_FNS	16
 
 enum fwguard_drv {
@@ -62,10 +69,6 @@ enum fwguard_drv {
 	FWGUARD_DRV_VIRTIO,	/* REQ_OP_DRV_IN is GET_ID or a zone report */
 };
 
-/*
- * A protected queue. The pointers are only compared, never dereferenced,
- * so an entry that outlives its queue can only make the gate stricter.
- */
 static const char *const fwguard_drv_name[] = {
 	[FWGUARD_DRV_OTHER] = "unknown-driver",
 	[FWGUARD_DRV_SCSI] = "SCSI",
@@ -74,11 +77,32 @@ static const char *const fwguard_drv_name[] = {
 	[FWGUARD_DRV_VIRTIO] = "virtio-blk",
 };
 
+/*
+ * A protected queue. The pointers are only compared, never dereferenced,
+ * so an entry that outlives its queue can only make the gate stricter.
+ */
 struct fwguard_gate_queue {
 	const struct request_queue *q;
 	const void *ctrl;		/* q->tag_set->driver_data */
 	const struct device *parent;	/* the disk's parent device */
 	enum fwguard_drv drv;
+};
+
+/*
+ * The protected queues, with no fixed limit: every rebind of a disk that
+ * owns its queue (virtio-blk, NVMe) adds one. Entries are not removed when
+ * their disk is deleted: the queue, its controller or its parent may still
+ * reach the medium without the disk (a SCSI device's /dev/sg with sd
+ * unbound, the NVMe admin queue of a detached namespace), and an entry
+ * whose queue is gone costs a few compared pointers. The table is
+ * replaced by a bigger copy when full (readers under RCU) and entries are
+ * appended with a release store of @nr.
+ */
+struct fwguard_gate_table {
+	unsigned int nr;
+	unsigned int size;
+	struct rcu_head rcu;
+	struct fwguard_gate_queue q[];
 };
 
 struct fwguard_gate_fn {
@@ -88,31 +112,41 @@ struct fwguard_gate_fn {
 };
 
 static DEFINE_MUTEX(fwguard_gate_lock);
-static struct fwguard_gate_queue fwguard_gate_queues[FWGUARD_GATE_QUEUES];
-static unsigned int fwguard_gate_nr;	/* release/acquire published */
+static struct fwguard_gate_table __rcu *fwguard_gate_table;
 static struct fwguard_gate_fn fwguard_gate_fns[FWGUARD_GATE_FNS];
 static unsigned int fwguard_gate_nr_fns;
 static bio_end_io_t *fwguard_chain_endio;
 
-static const struct fwguard_gate_queue *notrace
-fwguard_gate_find(const struct request_queue *q, bool family)
+/*
+ * The entry of @q (with @family, also of a queue of the same controller or
+ * parent device), copied to @out. Any context.
+ */
+static bool notrace fwguard_gate_find(const struct request_queue *q, bool family,
+				      struct fwguard_gate_queue *out)
 {
-	unsigned int i, n = smp_load_acquire(&fwguard_gate_nr);
 	const struct device *parent = NULL;
+	const struct fwguard_gate_table *t;
 	const void *ctrl = NULL;
+	unsigned int i, n;
+	bool found = false;
 
 	if (family) {
 		ctrl = q->tag_set ? q->tag_set->driver_data : NULL;
 		parent = q->disk ? disk_to_dev(q->disk)->parent : NULL;
 	}
-	for (i = 0; i < n; i++) {
-		const struct fwguard_gate_queue *g = &fwguard_gate_queues[i];
+	rcu_read_lock();
+	t = rcu_dereference(fwguard_gate_table);
+	n = t ? smp_load_acquire(&t->nr) : 0;
+	for (i = 0; i < n && !found; i++) {
+		const struct fwguard_gate_queue *g = &t->q[i];
 
-		if (g->q == q || (ctrl && g->ctrl == ctrl) ||
-		    (parent && g->parent == parent))
-			return g;
+		found = g->q == q || (ctrl && g->ctrl == ctrl) ||
+			(parent && g->parent == parent);
+		if (found && out)
+			*out = *g;
 	}
-	return NULL;
+	rcu_read_unlock();
+	return found;
 }
 
 /**
@@ -124,7 +158,7 @@ fwguard_gate_find(const struct request_queue *q, bool family)
  */
 bool notrace fwguard_gate_guards(struct gendisk *disk)
 {
-	return disk->queue && fwguard_gate_find(disk->queue, true);
+	return disk->queue && fwguard_gate_find(disk->queue, true, NULL);
 }
 
 /* A session bio, or a split of one (bio_chain() points it at its parent). */
@@ -224,14 +258,13 @@ static bool notrace fwguard_pt_allowed(struct request *rq,
 static bool notrace fwguard_rq_refused(struct request *rq)
 {
 	enum req_op op = req_op(rq);
-	const struct fwguard_gate_queue *g;
+	struct fwguard_gate_queue g;
 
 	if (op == REQ_OP_READ)
 		return false;
 	if (blk_rq_is_passthrough(rq)) {
-		g = fwguard_gate_find(rq->q, true);
-		if (g)
-			return !fwguard_pt_allowed(rq, g);
+		if (fwguard_gate_find(rq->q, true, &g))
+			return !fwguard_pt_allowed(rq, &g);
 		/* Carries ranges but not (yet) in the table: no passthrough. */
 		return rq->q->disk && fwguard_disk_holds_ranges(rq->q->disk);
 	}
@@ -246,11 +279,13 @@ static void fwguard_gate_report(struct request *rq, bool passthrough)
 	u32 cmd = 0;
 
 	if (passthrough) {
-		const struct fwguard_gate_queue *g = fwguard_gate_find(rq->q, true);
+		struct fwguard_gate_queue g = {};
+		enum fwguard_drv drv = fwguard_gate_find(rq->q, true, &g) ?
+				       g.drv : FWGUARD_DRV_OTHER;
 
-		if (g && g->drv == FWGUARD_DRV_SCSI)
+		if (drv == FWGUARD_DRV_SCSI)
 			cmd = ((struct scsi_cmnd *)blk_mq_rq_to_pdu(rq))->cmnd[0];
-		else if (g && g->drv == FWGUARD_DRV_NVME &&
+		else if (drv == FWGUARD_DRV_NVME &&
 			 ((struct fwguard_nvme_request *)blk_mq_rq_to_pdu(rq))->cmd)
 			cmd = ((struct fwguard_nvme_request *)blk_mq_rq_to_pdu(rq))->cmd->common.opcode;
 	}
@@ -302,11 +337,11 @@ static blk_status_t fwguard_gate_refuse(struct blk_mq_hw_ctx *hctx,
 	struct request_queue *q = rq->q;
 	const struct blk_mq_ops *ops = q->mq_ops;
 	bool pt = blk_rq_is_passthrough(rq);
-	const struct fwguard_gate_queue *g = fwguard_gate_find(q, true);
+	struct fwguard_gate_queue g;
 
 	if (pt) {
 		atomic64_inc(&fwguard_stats.refused_passthrough);
-		if (g && g->drv == FWGUARD_DRV_SCSI)
+		if (fwguard_gate_find(q, true, &g) && g.drv == FWGUARD_DRV_SCSI)
 			fwguard_scsi_write_protected(rq);
 	} else {
 		atomic64_inc(&fwguard_stats.refused_requests);
@@ -345,7 +380,9 @@ static void notrace fwguard_queue_rqs_hook(unsigned long ip, unsigned long paren
 	/* struct request ** (6.1) or struct rq_list * (6.12): head first. */
 	struct request *head = *(struct request **)fwguard_hook_arg(fregs, 0);
 
-	if (head && fwguard_gate_find(head->q, true))
+	/* A queue that holds ranges is never batched, in the table or not. */
+	if (head && (fwguard_gate_find(head->q, true, NULL) ||
+		     (head->q->disk && fwguard_disk_holds_ranges(head->q->disk))))
 		fwguard_hook_redirect(fregs, fwguard_gate_unbatch);
 }
 
@@ -381,10 +418,14 @@ static int fwguard_gate_hook_fn(unsigned long ip, bool batch)
 	unsigned int i;
 	int err;
 
-	for (i = 0; i < fwguard_gate_nr_fns; i++)
+	f = NULL;
+	for (i = 0; i < fwguard_gate_nr_fns; i++) {
 		if (fwguard_gate_fns[i].ip == ip && fwguard_gate_fns[i].live)
 			return 0;
-	if (fwguard_gate_nr_fns == FWGUARD_GATE_FNS)
+		if (!fwguard_gate_fns[i].live && !f)
+			f = &fwguard_gate_fns[i];	/* its module went away */
+	}
+	if (!f && fwguard_gate_nr_fns == FWGUARD_GATE_FNS)
 		return -ENOSPC;
 	err = ftrace_set_filter_ip(ops, ip, 0, 0);
 	if (!err && first)
@@ -394,7 +435,8 @@ static int fwguard_gate_hook_fn(unsigned long ip, bool batch)
 		ftrace_set_filter_ip(ops, ip, 1, 0);
 		return err;
 	}
-	f = &fwguard_gate_fns[fwguard_gate_nr_fns++];
+	if (!f)
+		f = &fwguard_gate_fns[fwguard_gate_nr_fns++];
 	f->ip = ip;
 	f->batch = batch;
 	f->live = true;
@@ -432,26 +474,52 @@ static enum fwguard_drv fwguard_gate_driver(struct request_queue *q)
 	return FWGUARD_DRV_OTHER;
 }
 
-static int fwguard_gate_add_queue(struct gendisk *disk)
+/* A table with room for one more entry: the current one, or a bigger copy. */
+static struct fwguard_gate_table *fwguard_gate_room(void)
+{
+	struct fwguard_gate_table *t, *old;
+	unsigned int size;
+
+	old = rcu_dereference_protected(fwguard_gate_table,
+					lockdep_is_held(&fwguard_gate_lock));
+	if (old && old->nr < old->size)
+		return old;
+	size = old ? 2 * old->size : 16;
+	t = kzalloc(struct_size(t, q, size), GFP_KERNEL);
+	if (!t)
+		return NULL;
+	t->size = size;
+	if (old) {
+		memcpy(t->q, old->q, old->nr * sizeof(t->q[0]));
+		t->nr = old->nr;
+	}
+	rcu_assign_pointer(fwguard_gate_table, t);
+	if (old)
+		kfree_rcu(old, rcu);
+	return t;
+}
+
+static int fwguard_gate_add_queue(struct gendisk *disk, struct device *parent)
 {
 	struct request_queue *q = disk->queue;
-	unsigned int n = fwguard_gate_nr;
+	struct fwguard_gate_table *t;
 	struct fwguard_gate_queue *g;
 	int err;
 
-	if (n == FWGUARD_GATE_QUEUES)
-		return -ENOSPC;
 	err = fwguard_gate_hook_fn((unsigned long)q->mq_ops->queue_rq, false);
 	if (!err && q->mq_ops->queue_rqs)
 		err = fwguard_gate_hook_fn((unsigned long)q->mq_ops->queue_rqs, true);
 	if (err)
 		return err;
-	g = &fwguard_gate_queues[n];
+	t = fwguard_gate_room();
+	if (!t)
+		return -ENOMEM;
+	g = &t->q[t->nr];
 	g->q = q;
 	g->ctrl = q->tag_set ? q->tag_set->driver_data : NULL;
-	g->parent = disk_to_dev(disk)->parent;
+	g->parent = parent;
 	g->drv = fwguard_gate_driver(q);
-	smp_store_release(&fwguard_gate_nr, n + 1);
+	smp_store_release(&t->nr, t->nr + 1);
 	pr_notice("request gate on %s (%ps): %s passthrough %s\n", disk->disk_name,
 		  q->mq_ops->queue_rq, fwguard_drv_name[g->drv],
 		  g->drv == FWGUARD_DRV_OTHER || g->drv == FWGUARD_DRV_MMC ?
@@ -462,50 +530,30 @@ static int fwguard_gate_add_queue(struct gendisk *disk)
 /**
  * fwguard_gate_watch_disk() - put a disk's queue behind the request gate
  * @disk: a disk that holds, or is about to hold, a protected range
+ * @parent: its parent device (a disk being added has none yet)
  *
  * Call before the range is published (a gated disk without ranges only
- * loses passthrough commands that are not on the allowlist) and whenever
- * a range moves to another gendisk (re-appearing disk). Idempotent. A
- * bio-based disk (no mq_ops) has no queue_rq: the bio hook is its gate.
+ * loses passthrough commands that are not on the allowlist) and before a
+ * disk carrying a protected identity is added. Idempotent. A bio-based
+ * disk (no mq_ops) has no queue_rq: the bio hook is its gate. The caller
+ * must not let the disk carry a range when this fails.
  *
- * Return: 0; -ENOSPC when the gate's tables are full; the ftrace errno
- * when the driver's queue_rq cannot be hooked (-EBUSY: another IPMODIFY
- * user such as a livepatch holds it).
+ * Return: 0; -ENOSPC when FWGUARD_GATE_FNS driver functions are hooked
+ * already; -ENOMEM; the ftrace errno when the driver's queue_rq cannot be
+ * hooked (-EBUSY: another IPMODIFY user such as a livepatch holds it).
  */
-int fwguard_gate_watch_disk(struct gendisk *disk)
+int fwguard_gate_watch_disk(struct gendisk *disk, struct device *parent)
 {
-	unsigned int i;
 	int err = 0;
 
 	if (!disk || !disk->queue || !disk->queue->mq_ops)
 		return 0;
 	mutex_lock(&fwguard_gate_lock);
-	for (i = 0; i < fwguard_gate_nr; i++)
-		if (fwguard_gate_queues[i].q == disk->queue)
-			goto out;
-	err = fwguard_gate_add_queue(disk);
+	if (!fwguard_gate_find(disk->queue, false, NULL))
+		err = fwguard_gate_add_queue(disk, parent);
 	if (err)
 		pr_err("cannot gate requests of %s: %d\n", disk->disk_name, err);
-out:
 	mutex_unlock(&fwguard_gate_lock);
-	return err;
-}
-
-/**
- * fwguard_gate_sync() - gate the disk of every published range
- *
- * Return: 0, or the first error of fwguard_gate_watch_disk().
- */
-int fwguard_gate_sync(void)
-{
-	unsigned int i, n = fwguard_range_count();
-	int err = 0, e;
-
-	for (i = 0; i < n; i++) {
-		e = fwguard_gate_watch_disk(READ_ONCE(fwguard_range_get(i)->disk));
-		if (!err)
-			err = e;
-	}
 	return err;
 }
 
@@ -582,6 +630,9 @@ void fwguard_gate_exit(void)
 	ftrace_free_filter(&fwguard_queue_rq_ops);
 	ftrace_free_filter(&fwguard_queue_rqs_ops);
 	fwguard_gate_nr_fns = 0;
-	fwguard_gate_nr = 0;
 	mutex_unlock(&fwguard_gate_lock);
+	/* The hooks are gone; wait for readers still inside one. */
+	synchronize_rcu();
+	kfree(rcu_dereference_protected(fwguard_gate_table, 1));
+	RCU_INIT_POINTER(fwguard_gate_table, NULL);
 }

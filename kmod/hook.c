@@ -39,7 +39,8 @@
  * The disk hook wraps device_add_disk() so that a protected disk which is
  * deleted and added again (driver unbind/bind, bus rescan) is protected
  * again, and its queue gated, before its partitions exist
- * (fwguard_policy_claim_disk(), fwguard_gate_sync()).
+ * (fwguard_policy_claim_disk()); a disk that carries a protected identity
+ * but cannot be protected is not added.
  *
  * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
@@ -503,10 +504,14 @@ static noinline int fwguard_device_add_disk(struct device *parent,
 {
 	int err;
 
-	fwguard_policy_claim_disk(parent, disk);
-	/* The adopted disk's queue is gated before it can take requests. */
-	fwguard_gate_sync();
-	err = device_add_disk(parent, disk, groups);
+	/*
+	 * The adopted disk's queue is gated before it can take requests; a
+	 * disk carrying a protected identity that cannot be protected is not
+	 * added at all (its driver's probe fails).
+	 */
+	err = fwguard_policy_claim_disk(parent, disk);
+	if (!err)
+		err = device_add_disk(parent, disk, groups);
 	fwguard_policy_settle_disk(disk, !err);
 	return err;
 }

@@ -273,7 +273,7 @@ static int fwguard_protect_resolve(struct fwguard_protect_ctx *c)
 		return err;
 	}
 	/* Requests of every origin meet the gate before the range is live. */
-	return fwguard_gate_watch_disk(bdev->bd_disk);
+	return fwguard_gate_watch_disk(bdev->bd_disk, disk_to_dev(bdev->bd_disk)->parent);
 }
 
 /**
@@ -456,7 +456,8 @@ int fwguard_range_protect_param(const char *protect)
  *
  * Called with fwguard_policy_lock held. One "range" line per partition (its
  * GPT identity on an "identity" line after it), one "gpt" line per GPT area,
- * and the number of block device handles the module holds.
+ * the number of block device handles the module holds and the number of
+ * gendisks recorded as carrying a protected disk (deleted ones included).
  *
  * Return: bytes written.
  */
@@ -484,8 +485,8 @@ ssize_t fwguard_ranges_show(char *buf, size_t size)
 				 r->session ? " session" : "",
 				 r->name, &r->pd->guid, &r->part_guid);
 	}
-	len += scnprintf(buf + len, size - len, "handles %u\n",
-			 fwguard_disk_handles());
+	len += scnprintf(buf + len, size - len, "handles %u\naliases %u\n",
+			 fwguard_disk_handles(), fwguard_disk_aliases());
 	return len;
 }
 

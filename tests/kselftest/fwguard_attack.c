@@ -322,9 +322,14 @@ TEST(scsi_sg_node_write_refused)
 	char node[64];
 	struct sg_result r;
 
+	long long refused = fwg_counter("refused_passthrough");
+
 	ASSERT_EQ(0, scsi_node("scsi_generic", node, sizeof(node)));
 	r = sg_write10(node, (uint32_t)scsi.fw_b.start);
 	EXPECT_DATA_PROTECT(r);
+	/* /dev/sg has no entry hook: the gate refused it, and counted it. */
+	EXPECT_LE(0, refused);
+	EXPECT_LT(refused, fwg_counter("refused_passthrough"));
 	ASSERT_UNCHANGED(&scsi);
 }
 
@@ -638,6 +643,7 @@ static void dm_multipath_attack(struct __test_metadata *_metadata, const char *m
 				int fill, int want)
 {
 	uint8_t before[PROBE], after[PROBE];
+	long long refused = fwg_counter("refused_requests");
 	char node[64];
 
 	ASSERT_EQ(0, fwg_read_direct(vda_a.disk, vda_a.start * 512, before, PROBE));
@@ -646,6 +652,11 @@ static void dm_multipath_attack(struct __test_metadata *_metadata, const char *m
 			"&& dmsetup mknodes fwg-mp-%s", mode, mode, mode));
 	snprintf(node, sizeof(node), "/dev/mapper/fwg-mp-%s", mode);
 	EXPECT_EQ(want, fwg_write_direct(node, vda_a.start * 512, fill, PROBE));
+	/* A cloned request is refused by the gate, and counted there. */
+	if (want == -EREMOTEIO) {
+		EXPECT_LE(0, refused);
+		EXPECT_LT(refused, fwg_counter("refused_requests"));
+	}
 	EXPECT_EQ(0, fwg_sh("dmsetup remove fwg-mp-%s", mode));
 	ASSERT_EQ(0, fwg_read_direct(vda_a.disk, vda_a.start * 512, after, PROBE));
 	EXPECT_EQ(0, memcmp(before, after, PROBE));

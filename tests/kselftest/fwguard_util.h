@@ -64,6 +64,35 @@ static inline int fwg_read_u64(const char *path, uint64_t *v)
 	return ok ? 0 : -EINVAL;
 }
 
+/* The number after "@key " in a "key N" per line file, or -1. */
+static inline long long fwg_key_value(const char *path, const char *key)
+{
+	size_t klen = strlen(key);
+	long long v = -1;
+	char line[256];
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ' ')
+			v = strtoll(line + klen + 1, NULL, 10);
+	fclose(f);
+	return v;
+}
+
+/* A "key N" line of the status file (handles, aliases), or -1. */
+static inline long long fwg_status_value(const char *key)
+{
+	return fwg_key_value(FWG_SYSFS "/policy", key);
+}
+
+/* One of /sys/class/misc/fwguard/counters, or -1. */
+static inline long long fwg_counter(const char *key)
+{
+	return fwg_key_value(FWG_SYSFS "/counters", key);
+}
+
 /* Write @val to a sysfs or procfs file. 0 or -errno. */
 static inline int fwg_write_file(const char *path, const char *val)
 {
