@@ -38,6 +38,9 @@ boot1_factory() {
 	step install-untrusted-json updatectl install --json --quiet "$work/srv/untrusted.fwb"
 	mkdir -p /var/lib/fwguard/downloads
 	head -c 100000 "$work/srv/v1.fwb" >/var/lib/fwguard/downloads/v1.fwb.part
+	# The validator an earlier run kept: nginx's ETag of the file.
+	printf '"%x-%x"\n' "$(stat -c %Y "$work/srv/v1.fwb")" "$(stat -c %s "$work/srv/v1.fwb")" \
+		>/var/lib/fwguard/downloads/v1.fwb.part.validator
 	step fetch-resumed updatectl fetch v1.fwb
 	step install-v1 updatectl install /var/lib/fwguard/downloads/v1.fwb
 	step install-replay updatectl install /var/lib/fwguard/downloads/v1.fwb
