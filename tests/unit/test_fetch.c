@@ -347,7 +347,8 @@ TEST_F(server, rotated_file_on_resume_starts_over)
 	ASSERT_EQ(0, run("head -c 500000 %s >%s", self->blob, self->part));
 	ASSERT_EQ(0, write_validator(self->part, self->blob));
 	ASSERT_EQ(0, run("head -c %d /dev/urandom >%s.new && touch -d '-1 hour' %s.new && "
-			 "mv %s.new %s", BLOB_SIZE, self->blob, self->blob, self->blob, self->blob));
+			 "mv %s.new %s", BLOB_SIZE, self->blob, self->blob, self->blob,
+			 self->blob));
 	ASSERT_EQ(0, fetch_to_file(self->url, self->dest, &self->tls, &self->opts,
 				   fixed_limit, &size));
 	EXPECT_TRUE(files_equal(self->blob, self->dest)) TH_LOG("spliced from two files");

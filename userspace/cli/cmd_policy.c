@@ -14,7 +14,8 @@
 enum { OPT_FLOOR };
 
 static const struct uc_option load_options[] = {
-	[OPT_FLOOR] = { "floor", "N", "state the floor: at least the TPM's, or any in factory state" },
+	[OPT_FLOOR] = { "floor", "N",
+			"state the floor: at least the TPM's, or any in factory state" },
 	{ NULL },
 };
 

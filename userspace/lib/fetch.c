@@ -294,7 +294,8 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 		return len;	/* not the end of a final response's headers */
 	if (t->status >= 300 && t->status < 400) {
 		fwg_log_error("fetch: %s: the server redirects (HTTP %ld to %s); redirects are not followed",
-			      t->url, t->status, t->location[0] ? t->location : "an unnamed location");
+			      t->url, t->status,
+			      t->location[0] ? t->location : "an unnamed location");
 		t->err = -EPROTO;
 		return 0;
 	}
