@@ -28,6 +28,11 @@ static int64_t fetch_bundle_limit(int fd, uint64_t received, struct fetch_digest
 	struct fetch_check *check = ctx;
 	int err;
 
+	if (check->verified) {
+		/* The download started over: the ticket is read again. */
+		bundle_ticket_release(&check->bt);
+		check->verified = false;
+	}
 	err = bundle_ticket_read(fd, received, check->url, check->trust, &check->policy,
 				 &check->bt);
 	if (err == -EAGAIN)
