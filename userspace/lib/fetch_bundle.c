@@ -132,6 +132,8 @@ int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char 
 	fetch_options(cfg, progress, &opts);
 	uc_step_enter(step, UC_SRC_NETWORK, "download");
 	err = fetch_to_file(url, path, &tls, &opts, fetch_bundle_limit, &check);
+	if (err == -EBADMSG && check.verified)
+		uc_step_enter(step, UC_SRC_VERIFY, "verify-image");	/* digest mismatch */
 	if (!err && !check.verified) {
 		uc_step_enter(step, UC_SRC_VERIFY, "verify-ticket");
 		fwg_log_error("%s: the download ended before its ticket", url);
