@@ -45,6 +45,15 @@ TEST(defaults_and_keys)
 	EXPECT_STREQ("", cfg.tcti);
 	EXPECT_EQ((unsigned int)FWG_DEFAULT_PCR, cfg.pcr);
 	EXPECT_EQ(20, cfg.connect_timeout_s);
+	EXPECT_EQ(3600, cfg.fetch_timeout_s);
+}
+
+TEST(fetch_timeout_key)
+{
+	struct uc_config cfg;
+
+	ASSERT_EQ(0, load_text("fetch_timeout_s = 120\n", &cfg));
+	EXPECT_EQ(120, cfg.fetch_timeout_s);
 }
 
 TEST(missing_named_file_refused)

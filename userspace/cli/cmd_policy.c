@@ -14,9 +14,26 @@
 enum { OPT_FLOOR };
 
 static const struct uc_option load_options[] = {
-	[OPT_FLOOR] = { "floor", "N", "use this version floor instead of the TPM's" },
+	[OPT_FLOOR] = { "floor", "N",
+			"state the floor: at least the TPM's, or any in factory state" },
 	{ NULL },
 };
+
+static void load_report_text(const struct uc_policy_plan *p)
+{
+	unsigned int i, n = 0;
+
+	for (i = 0; i < p->count; i++) {
+		if (!p->slot[i].protected)
+			continue;
+		n++;
+		printf("protected %s slot %s %s%s\n", p->slot[i].comp->name,
+		       p->slot[i].comp->slot[p->slot[i].index].name, p->slot[i].part.devnode,
+		       p->slot[i].active ? " (active)" : "");
+	}
+	if (n)
+		printf("version floor %" PRIu64 "; policy locked until reboot\n", p->floor);
+}
 
 static void load_report(const struct uc_args *a, const struct uc_policy_plan *p)
 {
@@ -24,11 +41,7 @@ static void load_report(const struct uc_args *a, const struct uc_policy_plan *p)
 	unsigned int i;
 
 	if (!a->json) {
-		for (i = 0; i < p->count; i++)
-			printf("protected %s slot %s %s%s\n", p->slot[i].comp->name,
-			       p->slot[i].comp->slot[p->slot[i].index].name, p->slot[i].part.devnode,
-			       p->slot[i].active ? " (active)" : "");
-		printf("version floor %" PRIu64 "; policy locked until reboot\n", p->floor);
+		load_report_text(p);
 		return;
 	}
 	json_doc_begin(&w, stdout);
@@ -57,10 +70,10 @@ static int load_run(const struct uc_args *a, struct uc_step *step)
 	if (a->opt[OPT_FLOOR] && uc_parse_u64("--floor", a->opt[OPT_FLOOR], &floor))
 		return -EINVAL;
 	err = uc_policy_load(&a->cfg, a->opt[OPT_FLOOR] ? &floor : NULL, &plan, step);
-	if (err)
-		return err;
-	load_report(a, &plan);
-	return UC_EXIT_OK;
+	/* What is protected is said even when something else failed. */
+	if (!err || !a->json)
+		load_report(a, &plan);
+	return err ? err : UC_EXIT_OK;
 }
 
 static const struct uc_command UC_COMMAND(policy_load, "load", "", 0, 0,

@@ -35,7 +35,8 @@ static const struct config_key keys[] = {
 	STR_KEY(serial), STR_KEY(state_dir), STR_KEY(download_dir),
 	STR_KEY(policy), STR_KEY(tcti),
 	NUM_KEY(pcr, KEY_UINT), NUM_KEY(connect_timeout_s, KEY_LONG),
-	NUM_KEY(stall_timeout_s, KEY_LONG), NUM_KEY(attempts, KEY_UINT),
+	NUM_KEY(stall_timeout_s, KEY_LONG), NUM_KEY(fetch_timeout_s, KEY_LONG),
+	NUM_KEY(attempts, KEY_UINT),
 };
 
 static void uc_config_defaults(struct uc_config *cfg)
@@ -53,6 +54,7 @@ static void uc_config_defaults(struct uc_config *cfg)
 	cfg->pcr = FWG_DEFAULT_PCR;
 	cfg->connect_timeout_s = 20;
 	cfg->stall_timeout_s = 30;
+	cfg->fetch_timeout_s = 3600;
 	cfg->attempts = 4;
 }
 

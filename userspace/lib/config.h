@@ -29,6 +29,7 @@ struct uc_config {
 	unsigned int pcr;
 	long connect_timeout_s;
 	long stall_timeout_s;
+	long fetch_timeout_s;		/* one fetch in all, every retry included */
 	unsigned int attempts;
 };
 

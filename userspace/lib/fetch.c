@@ -1,21 +1,25 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * HTTPS download with mutual TLS, a pinned CA, Range resume and a hard
- * bound on the bytes accepted. The bound comes from the caller once enough
- * of the file has arrived to verify it (see fetch.h); until then the
+ * HTTPS download with mutual TLS, a pinned CA, validated Range resume and a
+ * hard bound on the bytes accepted. The bound comes from the caller once
+ * enough of the file has arrived to verify it (see fetch.h); until then the
  * caller's limit function is asked after every chunk. The partial file
  * lives next to the destination under a ".part" suffix and is renamed into
- * place only when it has exactly the allowed length, so a partial download
- * is never taken for a complete one.
+ * place only when it has exactly the allowed length and the digest the
+ * caller named, so neither a partial download nor one spliced from two
+ * versions of the file is ever taken for a complete one.
  */
 #include <curl/curl.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "userspace/common/log.h"
@@ -23,24 +27,100 @@
 #include "userspace/common/fileio.h"
 #include "userspace/lib/progress.h"
 
+#define VALIDATOR_MAX 256
+
 struct transfer {
+	const char *url;
 	int fd;
 	uint64_t received;
 	int64_t allowed;	/* 0 until the limit function knows */
 	int err;		/* negative errno that stopped the transfer */
 	bool refused;		/* the content itself was refused: do not resume */
+	bool resumed;		/* the file holds bytes of more than one response */
 	fetch_limit_fn limit;
 	void *ctx;
 	bool progress;
 	struct progress bar;
+	struct fetch_digest digest;
+	EVP_MD_CTX *md;		/* hash of [digest.offset, hashed) once set */
+	uint64_t hashed;
+	const char *vpath;	/* where the validator is kept */
+	char validator[VALIDATOR_MAX];	/* of the bytes in the file, or "" */
+	/* The response being received. */
+	long status;
+	char etag[VALIDATOR_MAX];
+	char last_modified[VALIDATOR_MAX];
+	char location[512];
+	long long range_start;	/* from Content-Range, -1 when absent */
 };
 
 void fetch_opts_default(struct fetch_opts *opts)
 {
 	opts->connect_timeout_s = 20;
 	opts->stall_timeout_s = 30;
+	opts->total_timeout_s = 3600;
 	opts->attempts = 4;
 	opts->progress = isatty(STDERR_FILENO);
+}
+
+/* Hash the file's bytes from t->hashed up to @end. */
+static int hash_file(struct transfer *t, uint64_t end)
+{
+	char buf[65536];
+	ssize_t n;
+
+	while (t->hashed < end) {
+		size_t want = end - t->hashed < sizeof(buf) ? end - t->hashed : sizeof(buf);
+
+		n = pread(t->fd, buf, want, (off_t)t->hashed);
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+		if (!EVP_DigestUpdate(t->md, buf, (size_t)n))
+			return -ENOMEM;
+		t->hashed += (uint64_t)n;
+	}
+	return 0;
+}
+
+/* A chunk written at @pos: hash what of it lies in the digested range. */
+static int hash_chunk(struct transfer *t, const char *chunk, uint64_t pos, size_t len)
+{
+	uint64_t skip;
+	int err;
+
+	if (!t->md)
+		return 0;
+	if (t->hashed < pos) {
+		err = hash_file(t, pos);
+		if (err)
+			return err;
+	}
+	if (t->hashed >= pos + len)
+		return 0;
+	skip = t->hashed - pos;
+	if (!EVP_DigestUpdate(t->md, chunk + skip, len - skip))
+		return -ENOMEM;
+	t->hashed = pos + len;
+	return 0;
+}
+
+static void hash_reset(struct transfer *t)
+{
+	EVP_MD_CTX_free(t->md);
+	t->md = NULL;
+	t->hashed = 0;
+	memset(&t->digest, 0, sizeof(t->digest));
+}
+
+static int hash_start(struct transfer *t)
+{
+	if (!t->digest.set || t->md)
+		return 0;
+	t->md = EVP_MD_CTX_new();
+	if (!t->md || !EVP_DigestInit_ex(t->md, EVP_sha256(), NULL))
+		return -ENOMEM;
+	t->hashed = t->digest.offset;
+	return hash_file(t, t->received);
 }
 
 /* Ask the caller how long the file may be, once, as bytes arrive. */
@@ -50,21 +130,193 @@ static int transfer_update_limit(struct transfer *t)
 
 	if (t->allowed > 0 || !t->limit)
 		return 0;
-	allowed = t->limit(t->fd, t->received, t->ctx);
+	allowed = t->limit(t->fd, t->received, &t->digest, t->ctx);
 	if (allowed < 0)
 		return (int)allowed;
 	t->allowed = allowed;
 	if (allowed > 0 && t->received > (uint64_t)allowed)
 		return -EFBIG;
+	return allowed > 0 ? hash_start(t) : 0;
+}
+
+/* 0 when the file hashes to the digest its limit named (or none was). */
+static int transfer_check_digest(struct transfer *t)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	int err;
+
+	if (!t->digest.set)
+		return 0;
+	if (!t->md && hash_start(t))
+		return -ENOMEM;
+	err = hash_file(t, t->received);
+	if (err)
+		return err;
+	if (!EVP_DigestFinal_ex(t->md, md, &len))
+		return -ENOMEM;
+	EVP_MD_CTX_free(t->md);
+	t->md = NULL;
+	if (len == sizeof(t->digest.sha256) && !memcmp(md, t->digest.sha256, len))
+		return 0;
+	return -EBADMSG;
+}
+
+static int partial_restart(struct transfer *t)
+{
+	if (ftruncate(t->fd, 0) < 0)
+		return -errno;
+	t->received = 0;
+	t->allowed = 0;
+	t->resumed = false;
+	t->validator[0] = '\0';
+	hash_reset(t);
+	unlink(t->vpath);
 	return 0;
+}
+
+/* A header value may go back into a request header only if it is one line. */
+static bool validator_ok(const char *v)
+{
+	size_t i;
+
+	for (i = 0; v[i]; i++)
+		if ((unsigned char)v[i] < 0x20 || v[i] == 0x7f)
+			return false;
+	return i > 0;
+}
+
+static void validator_load(struct transfer *t)
+{
+	int fd = open(t->vpath, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	ssize_t n = -1;
+
+	t->validator[0] = '\0';
+	if (fd >= 0) {
+		n = read(fd, t->validator, sizeof(t->validator) - 1);
+		close(fd);
+	}
+	if (n <= 0)
+		return;
+	t->validator[n] = '\0';
+	t->validator[strcspn(t->validator, "\n")] = '\0';
+	if (!validator_ok(t->validator))
+		t->validator[0] = '\0';
+}
+
+/* Keep the validator of the response now being written (or none). */
+static void validator_save(struct transfer *t, const char *v)
+{
+	int fd;
+
+	snprintf(t->validator, sizeof(t->validator), "%s", v);
+	unlink(t->vpath);
+	if (!v[0])
+		return;
+	fd = open(t->vpath, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;	/* without it, the next run starts from zero */
+	if (write_all(fd, v, strlen(v)) || write_all(fd, "\n", 1))
+		unlink(t->vpath);
+	close(fd);
+}
+
+/* Copy the value of "Name: value\r\n" into @out if @line has that name. */
+static bool header_value(const char *line, size_t len, const char *name, char *out,
+			 size_t size)
+{
+	size_t n = strlen(name);
+
+	if (len <= n || strncasecmp(line, name, n) || line[n] != ':')
+		return false;
+	line += n + 1;
+	len -= n + 1;
+	while (len && (*line == ' ' || *line == '\t'))
+		line++, len--;
+	while (len && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' '))
+		len--;
+	if (len >= size)
+		len = 0;	/* too long to be of use: as if absent */
+	memcpy(out, line, len);
+	out[len] = '\0';
+	return true;
+}
+
+static void response_reset(struct transfer *t, long status)
+{
+	t->status = status;
+	t->etag[0] = t->last_modified[0] = t->location[0] = '\0';
+	t->range_start = -1;
+}
+
+/* The headers of a 200 or 206 are complete: decide where its body goes. */
+static int response_accept(struct transfer *t)
+{
+	if (t->status == 206) {
+		if (t->range_start != (long long)t->received) {
+			fwg_log_error("fetch: %s: server sent bytes from %lld, asked from %llu",
+				      t->url, t->range_start, (unsigned long long)t->received);
+			return -EPROTO;
+		}
+		t->resumed = true;
+	} else if (t->received) {
+		/* The file changed (If-Range did not match): the whole of it follows. */
+		if (partial_restart(t))
+			return -EIO;
+	}
+	/* A weak ETag cannot be used with If-Range: fall back to the date. */
+	validator_save(t, t->etag[0] && strncmp(t->etag, "W/", 2) ? t->etag :
+			  t->last_modified);
+	return 0;
+}
+
+static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+	struct transfer *t = userdata;
+	size_t len = size * nmemb;
+	char cr[64];
+	long status;
+
+	if (len > 5 && !strncmp(line, "HTTP/", 5)) {
+		const char *sp = memchr(line, ' ', len);
+
+		status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		response_reset(t, status);
+		return len;
+	}
+	header_value(line, len, "ETag", t->etag, sizeof(t->etag));
+	header_value(line, len, "Last-Modified", t->last_modified, sizeof(t->last_modified));
+	header_value(line, len, "Location", t->location, sizeof(t->location));
+	if (header_value(line, len, "Content-Range", cr, sizeof(cr)) &&
+	    sscanf(cr, "bytes %lld-", &t->range_start) != 1)
+		t->range_start = -1;
+	if (len > 2 || (line[0] != '\r' && line[0] != '\n') || t->status < 200)
+		return len;	/* not the end of a final response's headers */
+	if (t->status >= 300 && t->status < 400) {
+		fwg_log_error("fetch: %s: the server redirects (HTTP %ld to %s); redirects are not followed",
+			      t->url, t->status,
+			      t->location[0] ? t->location : "an unnamed location");
+		t->err = -EPROTO;
+		return 0;
+	}
+	if (t->status == 200 || t->status == 206) {
+		t->err = response_accept(t);
+		return t->err ? 0 : len;
+	}
+	return len;	/* an error status: FAILONERROR ends the transfer */
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct transfer *t = userdata;
 	size_t len = size * nmemb;
+	uint64_t pos = t->received;
 	int err;
 
+	if (t->status != 200 && t->status != 206) {
+		t->err = -EPROTO;
+		return 0;
+	}
 	if (t->allowed > 0 && t->received + len > (uint64_t)t->allowed) {
 		t->err = -EFBIG;
 		t->refused = true;
@@ -76,7 +328,7 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		return 0;
 	}
 	t->received += len;
-	err = transfer_update_limit(t);
+	err = hash_chunk(t, ptr, pos, len) ?: transfer_update_limit(t);
 	if (err) {
 		t->err = err;
 		t->refused = true;
@@ -126,20 +378,8 @@ static int curl_errno(CURLcode rc, long http, bool *transient)
 	}
 }
 
-static CURL *transfer_handle(const char *url, const struct fetch_tls *tls,
-			     const struct fetch_opts *opts, struct transfer *t,
-			     char *errbuf)
+static void transfer_tls(CURL *curl, const struct fetch_tls *tls)
 {
-	CURL *curl = curl_easy_init();
-
-	if (!curl)
-		return NULL;
-	curl_easy_setopt(curl, CURLOPT_URL, url);
-	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
-	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
-	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
 	/* Trust exactly the pinned CA, never the system store. */
 	curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca_file);
 	curl_easy_setopt(curl, CURLOPT_CAPATH, NULL);
@@ -148,147 +388,270 @@ static CURL *transfer_handle(const char *url, const struct fetch_tls *tls,
 	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
 	curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->client_cert);
 	curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->client_key);
+}
+
+/* Resume only under the validator of the bytes we hold. */
+static int transfer_range(CURL *curl, struct transfer *t, struct curl_slist **hdrs,
+			  char *range, size_t size)
+{
+	char line[VALIDATOR_MAX + 16];
+
+	if (!t->received)
+		return 0;
+	snprintf(range, size, "%llu-", (unsigned long long)t->received);
+	snprintf(line, sizeof(line), "If-Range: %s", t->validator);
+	*hdrs = curl_slist_append(NULL, line);
+	if (!*hdrs)
+		return -ENOMEM;
+	curl_easy_setopt(curl, CURLOPT_RANGE, range);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *hdrs);
+	return 0;
+}
+
+static CURL *transfer_handle(const struct fetch_tls *tls, const struct fetch_opts *opts,
+			     long timeout_s, struct transfer *t, char *errbuf)
+{
+	CURL *curl = curl_easy_init();
+
+	if (!curl)
+		return NULL;
+	curl_easy_setopt(curl, CURLOPT_URL, t->url);
+	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
+	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(curl, CURLOPT_FAILONERROR, 1L);
+	curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+	transfer_tls(curl, tls);
 	curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT, opts->connect_timeout_s);
+	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, opts->stall_timeout_s);
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(curl, CURLOPT_WRITEDATA, t);
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, opts->progress ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, t);
-	curl_easy_setopt(curl, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)t->received);
 	return curl;
 }
 
-/* One HTTP request, resuming at t->received. */
-static int transfer_once(const char *url, const struct fetch_tls *tls,
-			 const struct fetch_opts *opts, struct transfer *t,
-			 bool *transient)
+/* What a finished request's failure means; *transient when a retry may help. */
+static int transfer_failed(struct transfer *t, CURLcode rc, long http, const char *errbuf,
+			   bool *transient)
 {
-	char errbuf[CURL_ERROR_SIZE] = "";
+	int err;
+
+	if (rc == CURLE_WRITE_ERROR && t->err) {
+		if (t->err == -EFBIG)
+			fwg_log_error("fetch: %s: server sent more than the %lld bytes the ticket allows",
+				      t->url, (long long)t->allowed);
+		return t->err;	/* the limit function or on_header logged the reason */
+	}
+	if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416) {
+		/* Nothing to resume from where we are: start over, at once. */
+		*transient = true;
+		return partial_restart(t) ?: -EAGAIN;
+	}
+	if (rc == CURLE_HTTP_RETURNED_ERROR && (http == 400 || http == 495 || http == 496)) {
+		/* What nginx and others answer when mutual TLS fails. */
+		fwg_log_error("fetch: %s: server refused the device's client certificate (HTTP %ld)",
+			      t->url, http);
+		return -EPROTO;
+	}
+	err = curl_errno(rc, http, transient);
+	fwg_log_error("fetch: %s: %s%s", t->url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+		      *transient ? " (will retry)" : "");
+	return err;
+}
+
+/* One HTTP request, resuming at t->received, for at most @timeout_s. */
+static int transfer_once(const struct fetch_tls *tls, const struct fetch_opts *opts,
+			 long timeout_s, struct transfer *t, bool *transient)
+{
+	char errbuf[CURL_ERROR_SIZE] = "", range[32];
+	struct curl_slist *hdrs = NULL;
 	long http = 0;
 	CURLcode rc;
 	CURL *curl;
 	int err;
 
 	*transient = false;
-	curl = transfer_handle(url, tls, opts, t, errbuf);
+	if (t->received && !t->validator[0] && partial_restart(t))
+		return -EIO;	/* no validator: the bytes held cannot be trusted to match */
+	curl = transfer_handle(tls, opts, timeout_s, t, errbuf);
 	if (!curl)
 		return -ENOMEM;
+	err = transfer_range(curl, t, &hdrs, range, sizeof(range));
 	t->err = 0;
-	rc = curl_easy_perform(curl);
+	response_reset(t, 0);
+	rc = err ? CURLE_OUT_OF_MEMORY : curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
 	curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
 	if (t->bar.drawn && (t->allowed <= 0 || t->received < (uint64_t)t->allowed))
 		fputc('\n', stderr);	/* an unfinished bar: end its line */
-	if (rc == CURLE_WRITE_ERROR && t->err) {
-		if (t->err == -EFBIG)
-			fwg_log_error("fetch: %s: server sent more than the %lld bytes the ticket allows",
-				url, (long long)t->allowed);
-		return t->err;	/* the limit function logged its own reason */
-	}
-	if (rc == CURLE_RANGE_ERROR) {
-		/* The server ignored the Range: start over, once more. */
-		*transient = true;
-		return -EAGAIN;
-	}
-	if (rc == CURLE_HTTP_RETURNED_ERROR && (http == 400 || http == 495 || http == 496)) {
-		/* What nginx and others answer when mutual TLS fails. */
-		fwg_log_error("fetch: %s: server refused the device's client certificate (HTTP %ld)",
-			url, http);
-		return -EPROTO;
-	}
-	if (rc != CURLE_OK) {
-		err = curl_errno(rc, http, transient);
-		fwg_log_error("fetch: %s: %s%s", url,
-			errbuf[0] ? errbuf : curl_easy_strerror(rc),
-			*transient ? " (will retry)" : "");
-		return err;
-	}
+	if (rc != CURLE_OK)
+		return transfer_failed(t, rc, http, errbuf, transient);
 	if (t->allowed <= 0 || t->received < (uint64_t)t->allowed) {
 		*transient = true;
 		fwg_log_error("fetch: %s: transfer ended after %llu bytes, incomplete (will retry)",
-			url, (unsigned long long)t->received);
+			      t->url, (unsigned long long)t->received);
 		return -EIO;
 	}
 	return 0;
 }
 
-static int partial_restart(struct transfer *t)
+/* A fresh, empty partial file; whatever held the name is removed, not followed. */
+static int partial_create(const char *part, struct transfer *t)
 {
-	if (ftruncate(t->fd, 0) < 0)
+	if (unlink(part) && errno != ENOENT)
 		return -errno;
-	t->received = 0;
-	t->allowed = 0;
+	unlink(t->vpath);
+	t->fd = open(part, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_APPEND | O_CLOEXEC, 0600);
+	return t->fd < 0 ? -errno : 0;
+}
+
+/* Open the partial file only if it is a plain file of ours with one name. */
+static int partial_open_existing(const char *part, struct transfer *t)
+{
+	struct stat st;
+
+	t->fd = open(part, O_RDWR | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+	if (t->fd < 0)
+		return -errno;
+	if (fstat(t->fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_nlink != 1 ||
+	    st.st_uid != geteuid()) {
+		close(t->fd);
+		t->fd = -1;
+		return -ELOOP;
+	}
+	t->received = (uint64_t)st.st_size;
 	return 0;
 }
 
 /* Open or resume the partial file; learn the limit from what it holds. */
 static int partial_open(const char *part, struct transfer *t)
 {
-	struct stat st;
 	int err;
 
-	t->fd = open(part, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-	if (t->fd < 0) {
-		err = -errno;
-		fwg_log_error("fetch: cannot open %s: %s", part, strerror(errno));
+	err = partial_open_existing(part, t);
+	if (err == -ENOENT || err == -ELOOP || err == -ENXIO)
+		err = partial_create(part, t);
+	if (err) {
+		fwg_log_error("fetch: cannot open %s: %s", part, strerror(-err));
 		return err;
 	}
-	if (fstat(t->fd, &st) < 0)
-		return -errno;
-	t->received = (uint64_t)st.st_size;
 	t->allowed = 0;
+	t->resumed = t->received > 0;
+	validator_load(t);
 	/* What is there cannot be the start of a valid file: start over. */
 	if (t->received && transfer_update_limit(t) < 0)
 		return partial_restart(t);
 	return 0;
 }
 
+/* Seconds left before the overall limit, LONG_MAX when there is none. */
+static long time_left(const struct timespec *deadline)
+{
+	struct timespec now;
+
+	if (!deadline->tv_sec)
+		return LONG_MAX;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return deadline->tv_sec - now.tv_sec;
+}
+
+/* Up to opts->attempts requests until the file has its allowed length. */
+static int transfer_all(const struct fetch_tls *tls, const struct fetch_opts *opts,
+			const struct timespec *deadline, struct transfer *t)
+{
+	bool transient = false;
+	unsigned int attempt;
+	long left;
+	int err = 0;
+
+	for (attempt = 1; attempt <= opts->attempts; attempt++) {
+		if (t->allowed > 0 && t->received == (uint64_t)t->allowed)
+			return 0;	/* already complete from an earlier run */
+		left = time_left(deadline);
+		if (left <= 0)
+			break;
+		err = transfer_once(tls, opts, left == LONG_MAX ? 0 : left, t, &transient);
+		if (!err || !transient)
+			return err;
+		if (attempt < opts->attempts && err != -EAGAIN)
+			sleep((unsigned int)(left > (long)attempt ? attempt : 0));
+	}
+	if (time_left(deadline) <= 0) {
+		fwg_log_error("fetch: %s: gave up after the overall limit of %ld s (fetch_timeout_s), %llu bytes kept to resume",
+			      t->url, opts->total_timeout_s, (unsigned long long)t->received);
+		return -ETIMEDOUT;
+	}
+	return err == -EAGAIN ? -EPROTO : err;
+}
+
+/* Download, and once more from zero when a resumed file does not hash right. */
+static int transfer_verified(const struct fetch_tls *tls, const struct fetch_opts *opts,
+			     struct transfer *t)
+{
+	struct timespec deadline = { 0 };
+	bool resumed;
+	int round, err = 0;
+
+	if (opts->total_timeout_s > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += opts->total_timeout_s;
+	}
+	for (round = 0; round < 2; round++) {
+		err = transfer_all(tls, opts, &deadline, t);
+		if (err)
+			return err;
+		resumed = t->resumed;
+		err = transfer_check_digest(t);
+		if (err != -EBADMSG)
+			return err;
+		if (!resumed || round) {
+			fwg_log_error("fetch: %s: the image does not match the digest its ticket names",
+				      t->url);
+			t->refused = true;
+			return err;
+		}
+		err = partial_restart(t);	/* spliced from two versions of the file */
+		if (err)
+			return err;
+	}
+	return err;
+}
+
 int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls,
 		  const struct fetch_opts *opts, fetch_limit_fn limit, void *ctx)
 {
-	struct transfer t = { .fd = -1, .limit = limit, .ctx = ctx,
+	char part[PATH_MAX], vpath[PATH_MAX];
+	struct transfer t = { .url = url, .fd = -1, .limit = limit, .ctx = ctx, .vpath = vpath,
 			      .progress = opts->progress, .bar = { .label = "fetching" } };
-	char part[PATH_MAX];
-	bool transient = false;
-	unsigned int attempt;
 	int err;
 
 	if (strncmp(url, "https://", 8)) {
 		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
 		return -EINVAL;
 	}
-	if (snprintf(part, sizeof(part), "%s.part", dest) >= (int)sizeof(part))
+	if (snprintf(part, sizeof(part), "%s.part", dest) >= (int)sizeof(part) ||
+	    snprintf(vpath, sizeof(vpath), "%s.part.validator", dest) >= (int)sizeof(vpath))
 		return -ENAMETOOLONG;
 	err = partial_open(part, &t);
-	if (err)
-		goto out;
-
-	for (attempt = 1; attempt <= opts->attempts; attempt++) {
-		if (t.allowed > 0 && t.received == (uint64_t)t.allowed) {
-			err = 0;	/* already complete from an earlier run */
-			break;
-		}
-		err = transfer_once(url, tls, opts, &t, &transient);
-		if (!err || !transient)
-			break;
-		if (err == -EAGAIN && partial_restart(&t))
-			break;
-		if (attempt < opts->attempts)
-			sleep(attempt);
-	}
-	if (err == -EAGAIN)
-		err = -EPROTO;
+	if (!err)
+		err = transfer_verified(tls, opts, &t);
 	if (t.refused) {
 		/* Nothing from this server response is worth resuming. */
 		unlink(part);
-		goto out;
+		unlink(vpath);
+	} else if (!err) {
+		err = commit_file(t.fd, part, dest);
+		if (!err)
+			unlink(vpath);
 	}
-	if (err)
-		goto out;
-	err = commit_file(t.fd, part, dest);
-out:
+	hash_reset(&t);
 	if (t.fd >= 0)
 		close(t.fd);
 	return err;

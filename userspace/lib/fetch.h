@@ -20,29 +20,52 @@ struct fetch_tls {
 struct fetch_opts {
 	long connect_timeout_s;		/* TCP + TLS handshake */
 	long stall_timeout_s;		/* abort below 1 byte/s for this long */
+	long total_timeout_s;		/* whole fetch, every try included; 0: none */
 	unsigned int attempts;		/* tries in all, each resuming */
 	bool progress;			/* draw a progress bar on stderr */
+};
+
+/*
+ * What the file's tail must hash to: SHA-256 of bytes [@offset, end), for a
+ * bundle its image as the verified ticket names it.
+ */
+struct fetch_digest {
+	bool set;
+	uint64_t offset;
+	uint8_t sha256[32];
 };
 
 /*
  * Called after every chunk has been appended to the partial file.
  * @fd: the partial file, open for reading at any offset.
  * @received: bytes in the partial file.
+ * @digest: set it, when the limit becomes known, to have the rest of the
+ *	file hashed as it arrives and checked before the file is renamed.
  * Returns the total number of bytes the file may have (> 0) once known,
  * 0 while more bytes are needed to tell, or a negative errno to abort
  * (for example when the ticket does not verify).
  */
-typedef int64_t (*fetch_limit_fn)(int fd, uint64_t received, void *ctx);
+typedef int64_t (*fetch_limit_fn)(int fd, uint64_t received, struct fetch_digest *digest,
+				  void *ctx);
 
 void fetch_opts_default(struct fetch_opts *opts);
 
 /*
- * Download @url to @dest. Bytes go to "@dest.part" first, which a later call
- * resumes with an HTTP Range request; @dest appears (renamed, fsync'd) only
- * once the file has exactly the length @limit allowed.
+ * Download @url to @dest. Bytes go to "@dest.part" first (opened without
+ * following a symbolic link; anything there that is not a plain file of
+ * ours with one link is replaced, never written through). The server's
+ * validator of the file (its strong ETag, else Last-Modified) is kept in
+ * "@dest.part.validator"; a later call resumes with a Range request only
+ * under "If-Range: <validator>", and starts from zero when there is none or
+ * the server answers with the whole file. HTTP 416 starts over too. When
+ * @limit set a digest, @dest appears (renamed, fsync'd) only once the file
+ * has exactly the allowed length and its tail hashes to the digest; after a
+ * resume, a mismatch (the file changed on the server) starts over once.
+ * Redirects are refused, not followed.
  * Returns 0, or -EINVAL (not an https URL), -EFBIG (server sent more than
- * allowed), -EPROTO (TLS or HTTP failure), -ETIMEDOUT, -EIO, -ECONNREFUSED,
- * or the negative errno returned by @limit.
+ * allowed), -EPROTO (TLS or HTTP failure, a redirect), -ETIMEDOUT (stall,
+ * or opts->total_timeout_s passed), -EIO, -ECONNREFUSED, -EBADMSG (digest
+ * mismatch), or the negative errno returned by @limit.
  */
 int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls,
 		  const struct fetch_opts *opts, fetch_limit_fn limit, void *ctx);

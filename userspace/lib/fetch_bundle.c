@@ -22,11 +22,17 @@ struct fetch_check {
 };
 
 /* fetch_limit_fn: verify the ticket once its bytes are in. */
-static int64_t fetch_bundle_limit(int fd, uint64_t received, void *ctx)
+static int64_t fetch_bundle_limit(int fd, uint64_t received, struct fetch_digest *digest,
+				  void *ctx)
 {
 	struct fetch_check *check = ctx;
 	int err;
 
+	if (check->verified) {
+		/* The download started over: the ticket is read again. */
+		bundle_ticket_release(&check->bt);
+		check->verified = false;
+	}
 	err = bundle_ticket_read(fd, received, check->url, check->trust, &check->policy,
 				 &check->bt);
 	if (err == -EAGAIN)
@@ -36,6 +42,10 @@ static int64_t fetch_bundle_limit(int fd, uint64_t received, void *ctx)
 		return err;
 	}
 	check->verified = true;
+	/* The image is hashed as it arrives and checked before the rename. */
+	digest->set = true;
+	digest->offset = bundle_image_offset(&check->bt.header);
+	memcpy(digest->sha256, check->bt.ticket.image_sha256, sizeof(digest->sha256));
 	return (int64_t)check->bt.total_len;
 }
 
@@ -86,6 +96,7 @@ static void fetch_options(const struct uc_config *cfg, bool progress, struct fet
 	fetch_opts_default(opts);
 	opts->connect_timeout_s = cfg->connect_timeout_s;
 	opts->stall_timeout_s = cfg->stall_timeout_s;
+	opts->total_timeout_s = cfg->fetch_timeout_s;
 	opts->attempts = cfg->attempts;
 	opts->progress = opts->progress && progress;
 }
@@ -121,6 +132,8 @@ int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char 
 	fetch_options(cfg, progress, &opts);
 	uc_step_enter(step, UC_SRC_NETWORK, "download");
 	err = fetch_to_file(url, path, &tls, &opts, fetch_bundle_limit, &check);
+	if (err == -EBADMSG && check.verified)
+		uc_step_enter(step, UC_SRC_VERIFY, "verify-image");	/* digest mismatch */
 	if (!err && !check.verified) {
 		uc_step_enter(step, UC_SRC_VERIFY, "verify-ticket");
 		fwg_log_error("%s: the download ended before its ticket", url);

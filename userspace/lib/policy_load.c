@@ -2,10 +2,12 @@
 /* This boot's partition policy into fwguard.ko (see policy_load.h). */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/fwguard.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -17,6 +19,21 @@
 #include "userspace/lib/slots.h"
 
 #define POLICY_SYSFS "/sys/class/misc/fwguard/policy"
+
+/* The first failure and its step; loading goes on past it (fail closed). */
+struct load_ctx {
+	struct uc_step *step;
+	struct uc_step first;
+	int err;
+};
+
+static void load_note(struct load_ctx *l, int err)
+{
+	if (err && !l->err) {
+		l->err = err;
+		l->first = *l->step;
+	}
+}
 
 static int read_floor(const struct uc_config *cfg, uint64_t *floor, struct uc_step *step)
 {
@@ -30,57 +47,128 @@ static int read_floor(const struct uc_config *cfg, uint64_t *floor, struct uc_st
 	uc_step_enter(step, UC_SRC_TPM, "read-floor");
 	err = fwg_tpm_floor_read(tpm, floor);
 	fwg_tpm_close(tpm);
-	if (err == FWG_TPM_E_NOT_PROVISIONED) {
-		/* A device that never installed anything: no floor yet. */
-		*floor = 0;
-		return 0;
-	}
 	return err;
 }
 
-static int plan_component(const struct uc_config *cfg, const struct pc_component *c,
-			  struct uc_policy_plan *p, struct uc_step *step)
+/* Factory state: no slot state file exists for any component. */
+static bool factory_state(const struct uc_config *cfg, const struct policy_conf *pc)
+{
+	char path[PATH_MAX];
+	struct stat st;
+	unsigned int i;
+
+	for (i = 0; i < pc->count; i++) {
+		if ((size_t)snprintf(path, sizeof(path), "%s/slots/%s", cfg->state_dir,
+				     pc->component[i].name) >= sizeof(path))
+			return false;
+		if (!lstat(path, &st) || errno != ENOENT)
+			return false;
+	}
+	return true;
+}
+
+/* Which slot is active; -1 (both) when the state cannot be read. */
+static int component_booted(const struct uc_config *cfg, const struct pc_component *c,
+			    struct uc_policy_plan *p, struct load_ctx *l)
 {
 	struct slot_state st;
+	int s, err;
+
+	uc_step_enter(l->step, UC_SRC_STATE, "read-slot-state");
+	err = slot_state_load(cfg->state_dir, c->name, &st);	/* logs */
+	if (err) {
+		fwg_log_error("policy: %s: no usable slot state: protecting both slots as active",
+			      c->name);
+		load_note(l, err);
+		return -1;
+	}
+	for (s = 0; s < 2; s++)
+		if ((st.slot[s].valid || st.slot[s].good) && st.slot[s].version > p->state_max)
+			p->state_max = st.slot[s].version;
+	return slot_state_booted(&st);
+}
+
+static void plan_component(const struct uc_config *cfg, const struct pc_component *c,
+			   struct uc_policy_plan *p, struct load_ctx *l)
+{
 	int s, booted, err;
 
-	uc_step_enter(step, UC_SRC_STATE, "read-slot-state");
-	err = slot_state_load(cfg->state_dir, c->name, &st);
-	if (err)
-		return err;
-	booted = slot_state_booted(&st);
-	uc_step_enter(step, UC_SRC_FILE, "find-partition");
+	booted = component_booted(cfg, c, p, l);
+	uc_step_enter(l->step, UC_SRC_FILE, "find-partition");
 	for (s = 0; s < 2; s++) {
 		struct uc_policy_slot *ps = &p->slot[p->count++];
 
 		ps->comp = c;
 		ps->index = s;
-		ps->active = s == booted;
+		ps->active = booted < 0 || s == booted;
 		err = pc_resolve("/sys/class/block", c->slot[s].spec, &ps->part);	/* logs */
-		if (err)
-			return err;
+		ps->resolved = !err;
+		load_note(l, err);
 	}
-	return 0;
 }
 
-/* Resolve every slot and decide which one is active; changes nothing. */
+/* A TPM floor there is: --floor may only state one at least as high. */
+static void floor_from_tpm(const uint64_t *given, uint64_t tpm_floor, struct uc_policy_plan *p,
+			   struct load_ctx *l)
+{
+	p->floor = tpm_floor;
+	if (!given || *given >= tpm_floor) {
+		p->floor = given ? *given : tpm_floor;
+		return;
+	}
+	uc_step_enter(l->step, UC_SRC_USAGE, "check-floor");
+	fwg_log_error("policy: --floor %llu refused: below the TPM's version floor %llu, which is loaded instead",
+		      (unsigned long long)*given, (unsigned long long)tpm_floor);
+	load_note(l, -EINVAL);
+}
+
+/* The floor to load; outside factory state, a floor the TPM lacks is an error. */
+static void decide_floor(const struct uc_config *cfg, const uint64_t *given,
+			 struct uc_policy_plan *p, struct load_ctx *l)
+{
+	uint64_t tpm_floor = 0;
+	int err;
+
+	err = read_floor(cfg, &tpm_floor, l->step);
+	if (!err) {
+		floor_from_tpm(given, tpm_floor, p, l);
+		return;
+	}
+	if (!p->factory || err != FWG_TPM_E_NOT_PROVISIONED) {
+		if (err == FWG_TPM_E_NOT_PROVISIONED)
+			fwg_log_error("policy: the TPM has no version floor index, and slots are installed (not factory state)");
+		fwg_log_error("policy: the TPM's version floor is unknown: loading floor %llu%s",
+			      (unsigned long long)(p->factory && given ? *given : p->state_max),
+			      p->factory && given ? " (--floor, factory state)" :
+			      " (the highest version the slot state records)");
+		load_note(l, err);
+	}
+	if (given && p->factory) {
+		p->floor = *given;
+		return;
+	}
+	if (given)
+		fwg_log_error("policy: --floor %llu refused: outside factory state it may only confirm or raise the TPM's floor, which cannot be read",
+			      (unsigned long long)*given);
+	p->floor = p->factory ? 0 : p->state_max;
+}
+
+/* Resolve every slot that can be, decide which are active and the floor. */
 static int policy_prepare(const struct uc_config *cfg, const uint64_t *floor,
-			  struct uc_policy_plan *p, struct uc_step *step)
+			  struct uc_policy_plan *p, struct load_ctx *l)
 {
 	unsigned int i;
 	int err;
 
-	uc_step_enter(step, UC_SRC_USAGE, "read-policy");
+	uc_step_enter(l->step, UC_SRC_USAGE, "read-policy");
 	err = policy_conf_load(cfg->policy, &p->pc);
-	for (i = 0; !err && i < p->pc.count; i++)
-		err = plan_component(cfg, &p->pc.component[i], p, step);
 	if (err)
-		return err;
-	if (floor) {
-		p->floor = *floor;
-		return 0;
-	}
-	return read_floor(cfg, &p->floor, step);
+		return err;	/* nothing to protect is known */
+	p->factory = factory_state(cfg, &p->pc);
+	for (i = 0; i < p->pc.count; i++)
+		plan_component(cfg, &p->pc.component[i], p, l);
+	decide_floor(cfg, floor, p, l);
+	return 0;
 }
 
 static const char *policy_kernel_error(int err)
@@ -113,49 +201,57 @@ static int protect_slot(int ctl, const struct uc_policy_slot *s)
 	return err;
 }
 
-static int policy_apply(const struct uc_config *cfg, const struct uc_policy_plan *p,
-			struct uc_step *step)
+/* Identity and floor, then every resolved slot, each failure noted. */
+static void policy_apply(const struct uc_config *cfg, struct uc_policy_plan *p,
+			 struct load_ctx *l)
 {
 	struct fwguard_policy pol = { .size = sizeof(pol), .floor = p->floor };
 	_cleanup_close_ int ctl = -1;
 	unsigned int i;
-	int err = 0;
+	int err;
 
-	uc_step_enter(step, UC_SRC_KERNEL, "set-identity");
+	uc_step_enter(l->step, UC_SRC_KERNEL, "set-identity");
 	snprintf(pol.device_class, sizeof(pol.device_class), "%s", cfg->device_class);
 	snprintf(pol.serial, sizeof(pol.serial), "%s", cfg->serial);
 	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
 	if (ctl < 0) {
-		err = -errno;
-		fwg_log_error("policy: cannot open %s: %s", FWGUARD_DEVICE, strerror(-err));
-		return err;
+		load_note(l, -errno);
+		fwg_log_error("policy: cannot open %s: %s", FWGUARD_DEVICE, strerror(errno));
+		return;
 	}
 	if (ioctl(ctl, FWGUARD_IOC_POLICY, &pol)) {
-		err = -errno;
+		load_note(l, -errno);
 		fwg_log_error("policy: kernel refused identity/floor: %s",
-			      policy_kernel_error(-err));
-		return err;
+			      policy_kernel_error(errno));
 	}
-	uc_step_enter(step, UC_SRC_KERNEL, "protect");
-	for (i = 0; !err && i < p->count; i++)
+	uc_step_enter(l->step, UC_SRC_KERNEL, "protect");
+	for (i = 0; i < p->count; i++) {
+		if (!p->slot[i].resolved)
+			continue;
 		err = protect_slot(ctl, &p->slot[i]);
-	return err;
+		p->slot[i].protected = !err;
+		load_note(l, err);
+	}
 }
 
 int uc_policy_load(const struct uc_config *cfg, const uint64_t *floor,
 		   struct uc_policy_plan *plan, struct uc_step *step)
 {
+	struct load_ctx l = { .step = step };
 	int err;
 
 	memset(plan, 0, sizeof(*plan));
-	err = policy_prepare(cfg, floor, plan, step);
+	err = policy_prepare(cfg, floor, plan, &l);
 	if (err)
 		return err;
 	uc_step_enter(step, UC_SRC_KERNEL, "load-module");
 	err = uc_module_ensure();
-	if (err)
-		return err;
-	return policy_apply(cfg, plan, step);
+	load_note(&l, err);
+	if (!err)
+		policy_apply(cfg, plan, &l);
+	if (l.err)
+		*step = l.first;
+	return l.err;
 }
 
 int uc_policy_read(char *buf, size_t size, struct uc_step *step)

@@ -8,8 +8,19 @@
  * and protected, the booted slot marked active. The kernel locks the
  * policy at the first protected range: later loads in the same boot may
  * only make it stricter, so loading twice is harmless and a looser policy
- * is refused by the kernel. Nothing reaches the kernel before every input
- * has been read and resolved.
+ * is refused by the kernel.
+ *
+ * Protection fails closed: every range that can be resolved is protected
+ * even when another input is missing or wrong, and only then is the first
+ * error reported. A slot state that cannot be read protects both slots of
+ * its component as active (neither may be written). The floor is the
+ * TPM's; a missing floor index is an error except in factory state (no
+ * slot state file exists for any component of policy.conf), and when the
+ * TPM's floor cannot be read outside factory state the kernel gets the
+ * highest version the slot states record instead. --floor may only state
+ * a floor at least the TPM's, or any floor in factory state when the TPM
+ * has none; otherwise it is refused and the TPM's floor (or the fallback)
+ * is loaded.
  */
 #ifndef FWGUARD_LIB_POLICY_LOAD_H
 #define FWGUARD_LIB_POLICY_LOAD_H
@@ -26,20 +37,24 @@ struct uc_policy_slot {
 	const struct pc_component *comp;
 	int index;
 	bool active;
+	bool resolved;		/* part names the partition */
+	bool protected;		/* the kernel protects it */
 	struct pc_partition part;
 };
 
 struct uc_policy_plan {
 	struct policy_conf pc;
 	uint64_t floor;
+	bool factory;		/* no slot state file for any component */
+	uint64_t state_max;	/* highest version any slot state records */
 	unsigned int count;
 	struct uc_policy_slot slot[2 * PC_MAX_COMPONENTS];
 };
 
 /*
- * Load the policy; @floor overrides the TPM's floor when not NULL.
- * Returns 0 with what was protected in @plan, or -errno with the failing
- * step in @step (logged).
+ * Load the policy; @floor states the floor instead of the TPM (see above).
+ * Returns 0, or the first -errno with its step in @step (logged); in both
+ * cases @plan says what the kernel protects now.
  */
 int uc_policy_load(const struct uc_config *cfg, const uint64_t *floor,
 		   struct uc_policy_plan *plan, struct uc_step *step);

@@ -1,0 +1,96 @@
+#!/bin/bash
+# updatectl policy load fails closed (issue 11, P3), in a guest of its own
+# (tests/host/policy_load_failclosed.sh): fwguard.ko freshly loaded, a
+# fresh TPM, the scratch disk /dev/vda and an NVMe disk with the same
+# partition names (PARTLABEL fw_a is on both). Each check loads ranges not
+# protected before it, since a protected range stays protected until reboot.
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../../.." && pwd)
+. "$top/tests/lib/tap.sh"
+. "$top/tests/lib/exit_codes.sh"
+build=${BUILD:-$top/build}
+u=$build/bin/updatectl
+work=$(mktemp -d /tmp/fwguard-pl.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+export TPM2TOOLS_TCTI=device:/dev/tpmrm0
+pol=/sys/class/misc/fwguard/policy
+floor_index=0x01004657
+
+tap_plan 17
+
+modprobe nvme 2>/dev/null
+for _ in $(seq 50); do [ -e /sys/class/block/nvme0n1p2 ] && break; sleep 0.2; done
+insmod "$build/kmod/$(uname -r)/fwguard.ko" keyring_mode=provision
+mkdir -p "$work/state/slots"
+cat >"$work/updatectl.conf" <<CONF
+device_class = fwguard-test
+state_dir = $work/state
+policy = $work/policy.conf
+CONF
+# The firmware component lives on /dev/vda; it has been installed (version 3).
+echo "component firmware fw_a=PARTUUID=6f776761-0000-4000-8000-00000000000a fw_b=PARTUUID=6f776761-0000-4000-8000-00000000000b" \
+	>"$work/policy.conf"
+good_state() {
+	printf 'active=0\npending=-1\ntrying=-1\nverified_boot=\n' >"$work/state/slots/firmware"
+	for i in 0 1; do
+		printf 'slot%d.valid=1\nslot%d.good=1\nslot%d.version=%d\nslot%d.length=4096\nslot%d.digest=%064d\n' \
+			$i $i $i $((3 - i)) $i $i 0 >>"$work/state/slots/firmware"
+	done
+}
+load() {
+	"$u" policy load --config "$work/updatectl.conf" "$@" >"$work/out" 2>"$work/err"
+	local rc=$?
+	sed "s/^/# /" "$work/err"
+	return $rc
+}
+range() { grep -q "^range $1 .*component $2${3:+ $3}\$" "$pol"; }
+floor_is() { grep -qx "floor $1" "$pol"; }
+
+# 1. An impostor at the floor's NV handle (other attributes): refused, but
+# only after both slots are protected.
+good_state
+tpm2_nvdefine "$floor_index" -C o -s 8 -a "ownerread|ownerwrite|authread|authwrite" >/dev/null 2>&1
+load
+status=$?
+tap_check "impostor floor index: policy load fails" test "$status" -ne 0
+tap_check "impostor floor index: the booted slot is protected active" range vda1 firmware active
+tap_check "impostor floor index: the other slot is protected" range vda2 firmware
+tap_check "impostor floor index: kernel floor is the highest installed version" floor_is 3
+
+# 2. No floor index at all, but slots are installed: not factory state.
+tpm2_nvundefine "$floor_index" -C o >/dev/null 2>&1
+load
+status=$?
+tap_check "missing floor outside factory state: policy load fails (tpm)" test "$status" -eq "$(uc_exit tpm)"
+tap_check "missing floor outside factory state: said clearly" grep -q "not factory state" "$work/err"
+tap_check "missing floor outside factory state: floor not read as 0" floor_is 3
+
+# 3. --floor may not go below the TPM's floor.
+"$u" tpm provision >/dev/null 2>&1 && "$u" tpm floor --raise 5 >/dev/null 2>&1
+tap_check "TPM floor provisioned and raised to 5" sh -c "\"$u\" tpm floor | grep -qx 5"
+load --floor 2
+status=$?
+tap_check "--floor below the TPM's: refused (usage)" test "$status" -eq "$(uc_exit usage)"
+tap_check "--floor below the TPM's: said clearly" grep -q "floor 2 refused: below the TPM's version floor 5" "$work/err"
+tap_check "--floor below the TPM's: the TPM's floor is loaded" floor_is 5
+load --floor 7
+tap_check "--floor above the TPM's: accepted" test $? -eq "$(uc_exit ok)"
+tap_check "--floor above the TPM's: loaded" floor_is 7
+
+# 4. A corrupt slot state: neither slot may be written.
+echo "active=banana" >"$work/state/slots/firmware"
+load
+status=$?
+tap_check "corrupt slot state: policy load fails" test "$status" -ne 0
+tap_check "corrupt slot state: both slots protected as active" sh -c \
+	"grep -q '^range vda1 .* active\$' $pol && grep -q '^range vda2 .* active\$' $pol"
+
+# 5. PARTLABEL fw_a names a partition on two disks: that slot cannot be
+# resolved, the other one is still protected.
+echo "component second fw_a=PARTLABEL=fw_a fw_b=PARTUUID=6f776761-0001-4000-8000-00000000000b" \
+	>"$work/policy.conf"
+load
+status=$?
+tap_check "duplicate PARTLABEL: policy load fails" test "$status" -ne 0
+tap_check "duplicate PARTLABEL: the slot that resolves is protected" range nvme0n1p2 second
+tap_done
