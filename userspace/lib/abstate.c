@@ -484,20 +484,30 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 	if (err)
 		return err;
 	in->target = 1 - in->state.active;
+	STEP(ctx, VERIFY, "check-replay");
+	if (ticket_in_state(&in->state, ticket)) {
+		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
+		return -EALREADY;
+	}
+	STEP(ctx, STATE, "check-slots");
 	if (in->state.trying == in->target) {
 		fwg_log_error("%s: slot %s is on trial in this boot; confirm it with 'updatectl "
 			      "mark-good' or reboot before installing", c->name,
 			      c->slot[in->target].name);
 		return -EBUSY;
 	}
-	STEP(ctx, VERIFY, "check-replay");
-	if (ticket_in_state(&in->state, ticket)) {
-		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
-		return -EALREADY;
-	}
 	err = floor_read(ctx, &floor);
 	if (err)
 		return err;
+	in->factory = ab_factory(ctx, c);
+	if (!in->factory && (!in->state.slot[in->state.active].valid ||
+			     in->state.slot[in->state.active].version < floor)) {
+		STEP(ctx, STATE, "check-slots");
+		fwg_log_error("%s: slot %s holds the only bootable image; boot it and run "
+			      "'updatectl mark-good' before installing", c->name,
+			      c->slot[in->target].name);
+		return -EBUSY;
+	}
 	if (version < floor) {
 		STEP(ctx, VERIFY, "check-floor");
 		fwg_log_error("%s: version %" PRIu64 " is below the version floor %" PRIu64,
@@ -515,7 +525,7 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 	/* A ticket committed to the state but not yet to the log (a cut
 	 * between the two) goes to the log before its record is replaced. */
 	for (i = 0; !err && i < 2; i++) {
-		if (!s->slot[i].has_ticket || ticket_log_check(ctx->state_dir, s->slot[i].ticket))
+		if (!s->slot[i].has_ticket || ticket_log_has(ctx->state_dir, s->slot[i].ticket))
 			continue;
 		err = ab_persist(ctx);
 		if (!err)
@@ -526,7 +536,8 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 	memset(&s->slot[in->target], 0, sizeof(s->slot[in->target]));
 	if (s->pending == in->target)
 		s->pending = -1;
-	return ab_save(ctx, s);
+	/* Factory state: nothing to invalidate, and a cut must leave it so. */
+	return in->factory ? 0 : ab_save(ctx, s);
 }
 
 int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length,

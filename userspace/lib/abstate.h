@@ -54,6 +54,7 @@ struct ab_install {
 	uint64_t version;
 	uint8_t ticket[16];
 	bool raise_floor;
+	bool factory;		/* no slot state yet */
 };
 
 bool ab_factory(const struct ab_ctx *ctx, const struct pc_component *c);
