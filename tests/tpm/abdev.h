@@ -257,15 +257,31 @@ static inline int abdev_floor(struct abdev *d, uint64_t *floor)
 	return fwg_tpm_floor_read(d->tpm, floor);
 }
 
-/* P1 for component @ci: factory state, or a verified-bootable slot. */
-static inline bool abdev_p1(struct abdev *d, unsigned int ci, char *why, size_t n)
+/* Slot @i of component @ci is verified-bootable (STATE.md). */
+static inline bool abdev_slot_ok(struct abdev *d, unsigned int ci, int i)
 {
 	const struct pc_component *c = &d->pc.component[ci];
 	struct fwg_tpm_sealed_info info;
 	uint8_t digest[FWG_DIGEST_SIZE];
 	struct slot_state s;
 	uint64_t floor;
-	int i;
+	const struct slot_record *r = &s.slot[i];
+
+	if (abdev_state(d, ci, &s) || abdev_floor(d, &floor))
+		return false;
+	return r->valid && r->version >= floor && !abdev_hash(d, c, i, r->length, digest) &&
+	       !memcmp(digest, r->digest, sizeof(digest)) &&
+	       !fwg_sealed_info_read(d->t.statedir, c->name, c->slot[i].name, &info) &&
+	       !memcmp(info.subject.digest, r->digest, sizeof(digest)) &&
+	       info.subject.version == r->version;
+}
+
+/* P1 for component @ci: factory state, or a verified-bootable slot. */
+static inline bool abdev_p1(struct abdev *d, unsigned int ci, char *why, size_t n)
+{
+	const struct pc_component *c = &d->pc.component[ci];
+	struct slot_state s;
+	uint64_t floor;
 
 	if (!slot_state_exists(d->t.statedir, c->name))
 		return true;
@@ -273,17 +289,8 @@ static inline bool abdev_p1(struct abdev *d, unsigned int ci, char *why, size_t 
 		snprintf(why, n, "%s: state or floor unreadable", c->name);
 		return false;
 	}
-	for (i = 0; i < 2; i++) {
-		const struct slot_record *r = &s.slot[i];
-
-		if (r->valid && r->version >= floor &&
-		    !abdev_hash(d, c, i, r->length, digest) &&
-		    !memcmp(digest, r->digest, sizeof(digest)) &&
-		    !fwg_sealed_info_read(d->t.statedir, c->name, c->slot[i].name, &info) &&
-		    !memcmp(info.subject.digest, r->digest, sizeof(digest)) &&
-		    info.subject.version == r->version)
-			return true;
-	}
+	if (abdev_slot_ok(d, ci, 0) || abdev_slot_ok(d, ci, 1))
+		return true;
 	snprintf(why, n, "%s: no verified-bootable slot (active %d pending %d trying %d, "
 		 "valid %d/%d, versions %" PRIu64 "/%" PRIu64 ", floor %" PRIu64 ")", c->name,
 		 s.active, s.pending, s.trying, s.slot[0].valid, s.slot[1].valid,

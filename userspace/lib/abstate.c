@@ -400,6 +400,39 @@ static int load_state(struct ab_ctx *ctx, const struct pc_component *c, struct s
 	return slot_state_load(ctx->state_dir, c->name, s);
 }
 
+/*
+ * The floor is one counter for every component: raising it for @c to @v
+ * stops at the highest version another component can still boot (a valid
+ * slot holding its recorded image), so that each keeps a slot (P1).
+ */
+static uint64_t floor_target(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v)
+{
+	struct slot_state s;
+	unsigned int j;
+	uint64_t best;
+	bool found;
+	int i;
+
+	for (j = 0; j < ctx->pc->count; j++) {
+		const struct pc_component *o = &ctx->pc->component[j];
+
+		if (o == c || ab_factory(ctx, o) || slot_state_load(ctx->state_dir, o->name, &s))
+			continue;
+		best = 0;
+		found = false;
+		for (i = 0; i < 2; i++) {
+			if (image_rejected(ctx, o, &s, i, 0))
+				continue;
+			found = true;
+			if (s.slot[i].version > best)
+				best = s.slot[i].version;
+		}
+		if (found && best < v)
+			v = best;
+	}
+	return v;
+}
+
 /* The new good slot is @b at @version: the other stays good only at the floor. */
 static void confirm(struct slot_state *s, int b, uint64_t floor)
 {
@@ -445,8 +478,15 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 			      PRIu64 "; not marked good", c->name, c->slot[b].name, v, floor);
 		return FWG_TPM_E_STALE;
 	}
+	/* The floor cannot come down again: check the image once more. */
+	err = image_rejected(ctx, c, &s, b, floor);
+	if (err) {
+		STEP(ctx, VERIFY, "check-image");
+		return err < 0 ? err : -EKEYREJECTED;
+	}
 	/* Floor first: a cut before the save leaves a trial that ends at the
 	 * next boot; the slot at the floor is still valid (STATE.md). */
+	v = floor_target(ctx, c, v);
 	err = floor_raise(ctx, v);
 	if (err)
 		return err;
@@ -514,7 +554,17 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 			      c->name, version, floor);
 		return FWG_TPM_E_STALE;
 	}
-	return 0;
+	/* Never overwrite the other slot while the last good one no longer
+	 * holds its image: it would leave nothing to boot. */
+	err = in->factory ? 0 : image_rejected(ctx, c, &in->state, in->state.active, floor);
+	if (err > 0) {
+		STEP(ctx, STATE, "check-slots");
+		fwg_log_error("%s: not installing into slot %s: slot %s, the last good one, "
+			      "could not boot", c->name, c->slot[in->target].name,
+			      c->slot[in->state.active].name);
+		return -EBUSY;
+	}
+	return err;
 }
 
 int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
@@ -564,8 +614,10 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	if (!err)
 		err = ticket_log_add(ctx->state_dir, in->ticket);
 	if (!err && in->raise_floor) {
-		err = floor_raise(ctx, in->version);
-		if (!err && s->slot[s->active].version < in->version) {
+		uint64_t v = floor_target(ctx, in->comp, in->version);
+
+		err = floor_raise(ctx, v);
+		if (!err && s->slot[s->active].version < v) {
 			s->slot[s->active].good = false;
 			err = ab_save(ctx, s);
 		}
@@ -611,7 +663,7 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 	r->length = length;
 	err = seal_slot(ctx, c, &s, idx);
 	if (!err)
-		err = floor_raise(ctx, version);
+		err = floor_raise(ctx, floor_target(ctx, c, version));
 	if (!err)
 		err = ab_save(ctx, &s);	/* the commit point: factory state ends */
 	return err ? err : reseal_chain(ctx);

@@ -32,6 +32,9 @@ struct ab_ops {
 	void *arg;
 };
 
+/* The device's partitions (boot.c). */
+extern const struct ab_ops uc_device_ops;
+
 struct ab_ctx {
 	const char *state_dir;
 	const struct policy_conf *pc;

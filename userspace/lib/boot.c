@@ -59,7 +59,7 @@ static int slot_size(void *arg, const struct pc_component *c, int idx, uint64_t 
 	return err;
 }
 
-static const struct ab_ops device_ops = { .hash = hash_slot, .size = slot_size };
+const struct ab_ops uc_device_ops = { .hash = hash_slot, .size = slot_size };
 
 static void boot_machine(struct boot_ctx *b, struct ab_ctx *m, struct uc_step *step)
 {
@@ -67,7 +67,7 @@ static void boot_machine(struct boot_ctx *b, struct ab_ctx *m, struct uc_step *s
 	m->state_dir = b->cfg->state_dir;
 	m->pc = &b->pc;
 	m->tpm = b->tpm;
-	m->ops = &device_ops;
+	m->ops = &uc_device_ops;
 	m->step = step;
 	snprintf(m->boot_id, sizeof(m->boot_id), "%s", b->boot_id);
 }

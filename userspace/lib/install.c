@@ -129,6 +129,7 @@ static int install_find_component(struct install *in, struct uc_step *step)
 	in->machine.pc = &in->pc;
 	in->machine.tpm = in->tpm;
 	in->machine.step = step;
+	in->machine.ops = &uc_device_ops;
 	return ab_install_plan(&in->machine, in->comp, in->bt.ticket.security_version,
 			       in->bt.ticket.id,
 			       in->bt.ticket.flags & FWGUARD_TICKET_F_RAISE_FLOOR, &in->ab);
