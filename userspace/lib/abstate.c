@@ -525,6 +525,9 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 		return err;
 	in->target = 1 - in->state.active;
 	STEP(ctx, VERIFY, "check-replay");
+	err = ticket_log_check(ctx->state_dir, ticket);	/* logs */
+	if (err)
+		return err;
 	if (ticket_in_state(&in->state, ticket)) {
 		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
 		return -EALREADY;
