@@ -174,6 +174,7 @@ static inline int abdev_verify(struct abdev *d, struct uc_boot_component out[])
 
 	for (i = 0; i < d->pc.count; i++) {
 		memset(&out[i], 0, sizeof(out[i]));
+		snprintf(out[i].name, sizeof(out[i].name), "%s", d->pc.component[i].name);
 		err = ab_boot_verify(&d->m, &d->pc.component[i], &out[i]);
 		out[i].err = err;
 		if (err == AB_E_CUT)
