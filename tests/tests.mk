@@ -47,3 +47,8 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/%.o $(LIB_OBJS)
 .PHONY: check-open
 check-open: all
 	@KVER=$(KVER) $(CURDIR)/tests/lib/tap-run $(sort $(wildcard $(CURDIR)/tests/open/*.sh))
+
+# The model-based test of the A/B state machine, long: make model-long SEED=.. N=.. STEPS=..
+.PHONY: model-long
+model-long: $(BUILD)/tests/tpm/test_abmodel
+	$(BUILD)/tests/tpm/test_abmodel $(or $(SEED),$(shell date +%s)) $(or $(N),200) $(or $(STEPS),80)

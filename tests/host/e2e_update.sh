@@ -113,8 +113,8 @@ boot3_verify() {
 boot3_checks() {
 	expect 3 boot-verify ok "reboot: fw_a verified" "fw_a verified"
 	expect 3 mark-good ok "fw_a marked good"
-	status_is 3 "fw_a active and good, fw_b still good" \
-		"$(slot_json fw_a active true true 3).*$(slot_json fw_b inactive true true 2).*\"floor\":3"
+	status_is 3 "fw_a active and good, fw_b still good (at the floor)" \
+		"$(slot_json fw_a active true true 2).*$(slot_json fw_b inactive true true 2).*\"floor\":2"
 }
 
 # ---- boot 4: one byte of the active slot changed while powered off ---------
@@ -175,7 +175,9 @@ vendor_bundles() { # NAME VERSION SIGNER IMAGE_MIB, for each bundle
 			--key "$pki/$3.key" --cert "$pki/$3.crt" --output "$work/srv/$1.fwb" >/dev/null
 	}
 	bundle v1 2 signer 4
-	bundle v2 3 signer 4
+	# v2 at v1's security version: confirming it leaves the floor where
+	# it is, so fw_b (v1) stays a legitimate fallback (boot 4).
+	bundle v2 2 signer 4
 	bundle v3 4 signer 60
 	bundle old 1 signer 1
 	bundle untrusted 5 other-signer 1

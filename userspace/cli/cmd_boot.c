@@ -6,6 +6,7 @@
  * boot and falls back on a mismatch; mark-good confirms a slot on trial
  * that verified in this boot.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -32,6 +33,7 @@ static void report_json(const struct uc_boot_report *r, bool fell_back)
 		json_kv_bool(&w, "trial", c->trial);
 		json_kv_bool(&w, "fell_back", c->fell_back);
 		json_kv_bool(&w, "marked_good", c->marked_good);
+		json_kv_bool(&w, "factory", c->factory);
 		json_object_end(&w);
 	}
 	json_array_end(&w);
@@ -46,7 +48,10 @@ static void report_human(const struct uc_boot_report *r)
 	for (i = 0; i < r->count; i++) {
 		const struct uc_boot_component *c = &r->component[i];
 
-		if (c->verified)
+		if (c->factory)
+			printf("%s: factory state (nothing installed or adopted); the factory "
+			       "image is not measured: see 'updatectl adopt'\n", c->name);
+		else if (c->verified)
 			printf("%s: slot %s verified (version %" PRIu64 ")%s\n", c->name, c->slot,
 			       c->version, c->trial ?
 			       "; on trial: confirm with 'updatectl mark-good'" : "");
@@ -92,3 +97,38 @@ const struct uc_command UC_COMMAND(uc_cmd_boot_verify, "boot-verify", "", 0, 0, 
 	run, "measure and verify the booted slot; fall back on mismatch");
 const struct uc_command UC_COMMAND(uc_cmd_mark_good, "mark-good", "", 0, 0, BOOT_FLAGS, NULL,
 	run, "confirm a verified trial slot and raise the version floor");
+
+static const struct uc_option adopt_options[] = {
+	{ "version", "N", "security version of the factory image (required)", false },
+	{ "length", "BYTES", "bytes of the image to measure (default: the whole partition)", false },
+	{ NULL },
+};
+
+/* updatectl adopt COMPONENT SLOT --version N [--length BYTES] */
+static int run_adopt(const struct uc_args *a, struct uc_step *step)
+{
+	uint64_t version, length = 0;
+	int err;
+
+	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
+	if (!a->opt[0]) {
+		fprintf(stderr, "updatectl adopt: --version N is required\n");
+		return -EINVAL;
+	}
+	err = uc_parse_u64("--version", a->opt[0], &version);
+	if (!err && a->opt[1])
+		err = uc_parse_u64("--length", a->opt[1], &length);
+	if (err)
+		return err;
+	err = uc_adopt(&a->cfg, a->operands[0], a->operands[1], version, length, step);
+	if (err)
+		return err;
+	if (!a->quiet)
+		printf("%s: slot %s adopted as the good slot (version %" PRIu64 ")\n",
+		       a->operands[0], a->operands[1], version);
+	return UC_EXIT_OK;
+}
+
+const struct uc_command UC_COMMAND(uc_cmd_adopt, "adopt", "COMPONENT SLOT", 2, 2,
+	UC_CMD_CONFIG | UC_CMD_TPM | UC_CMD_QUIET | UC_CMD_LOCK, adopt_options, run_adopt,
+	"measure and record the factory image of a slot (factory state only)");

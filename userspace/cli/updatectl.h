@@ -13,6 +13,7 @@ extern const struct uc_command uc_cmd_verify;
 extern const struct uc_command uc_cmd_install;
 extern const struct uc_command uc_cmd_boot_verify;
 extern const struct uc_command uc_cmd_mark_good;
+extern const struct uc_command uc_cmd_adopt;
 extern const struct uc_command uc_cmd_status;
 extern const struct uc_command uc_cmd_bundle;
 extern const struct uc_command uc_cmd_policy;

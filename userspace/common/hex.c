@@ -16,22 +16,23 @@ static int hex_nibble(char c)
 	return -1;
 }
 
-int fwg_hex_decode_digest(const char *hex, uint8_t digest[FWG_DIGEST_SIZE])
+int fwg_hex_decode(const char *hex, uint8_t *buf, size_t len)
 {
-	uint8_t out[FWG_DIGEST_SIZE];
 	size_t i;
 
-	if (strlen(hex) != FWG_DIGEST_HEX_LEN)
+	if (strlen(hex) != 2 * len)
 		return -EINVAL;
-	for (i = 0; i < FWG_DIGEST_SIZE; i++) {
-		int hi = hex_nibble(hex[2 * i]), lo = hex_nibble(hex[2 * i + 1]);
-
-		if (hi < 0 || lo < 0)
+	for (i = 0; i < len; i++)
+		if (hex_nibble(hex[2 * i]) < 0 || hex_nibble(hex[2 * i + 1]) < 0)
 			return -EINVAL;
-		out[i] = (uint8_t)(hi << 4 | lo);
-	}
-	memcpy(digest, out, sizeof(out));
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)(hex_nibble(hex[2 * i]) << 4 | hex_nibble(hex[2 * i + 1]));
 	return 0;
+}
+
+int fwg_hex_decode_digest(const char *hex, uint8_t digest[FWG_DIGEST_SIZE])
+{
+	return fwg_hex_decode(hex, digest, FWG_DIGEST_SIZE);
 }
 
 void fwg_hex_encode(const uint8_t *buf, size_t len, char *out)

@@ -15,4 +15,7 @@ void fwg_hex_encode(const uint8_t *buf, size_t len, char *out);
 /* Exactly 64 hex digits (either case) into @digest. 0 or -EINVAL. */
 int fwg_hex_decode_digest(const char *hex, uint8_t digest[FWG_DIGEST_SIZE]);
 
+/* Exactly 2 * @len hex digits into @buf. 0 or -EINVAL. */
+int fwg_hex_decode(const char *hex, uint8_t *buf, size_t len);
+
 #endif /* FWGUARD_COMMON_HEX_H */

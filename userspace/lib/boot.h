@@ -37,6 +37,7 @@ struct uc_boot_component {
 	bool trial;			/* boot-verify: @slot is on trial, waits for mark-good */
 	bool fell_back;			/* boot-verify: fell back to @slot */
 	bool marked_good;		/* mark-good: @slot became the good slot */
+	bool factory;			/* no state: nothing installed or adopted */
 	int err;			/* 0, or this component's failure */
 };
 
@@ -54,5 +55,13 @@ int uc_boot_verify(const struct uc_config *cfg, struct uc_boot_report *r, struct
 
 /* mark-good for every component on trial; same contract. */
 int uc_mark_good(const struct uc_config *cfg, struct uc_boot_report *r, struct uc_step *step);
+
+/*
+ * Factory adoption: record the image in @slot of @component (its first
+ * @length bytes, 0: the whole partition) as the good slot at @version, for
+ * a component in factory state (no slot state). 0 or -errno with @step.
+ */
+int uc_adopt(const struct uc_config *cfg, const char *component, const char *slot,
+	     uint64_t version, uint64_t length, struct uc_step *step);
 
 #endif /* FWGUARD_LIB_BOOT_H */

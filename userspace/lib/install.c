@@ -17,6 +17,7 @@
 #include "tpm/tpm.h"
 #include "userspace/common/cleanup.h"
 #include "userspace/common/log.h"
+#include "userspace/lib/abstate.h"
 #include "userspace/lib/bundle_io.h"
 #include "userspace/lib/bundle_verify.h"
 #include "userspace/lib/fetch_bundle.h"
@@ -31,7 +32,8 @@ struct install {
 	const struct uc_config *cfg;
 	struct policy_conf pc;
 	const struct pc_component *comp;
-	struct slot_state state;
+	struct ab_ctx machine;
+	struct ab_install ab;
 	struct bundle_ticket bt;
 	struct pc_partition target_part;
 	struct fwg_tpm *tpm;
@@ -123,11 +125,17 @@ static int install_find_component(struct install *in, struct uc_step *step)
 			      in->cfg->policy);
 		return -EACCES;
 	}
-	uc_step_enter(step, UC_SRC_STATE, "read-slot-state");
-	return slot_state_load(in->cfg->state_dir, component, &in->state);
+	in->machine.state_dir = in->cfg->state_dir;
+	in->machine.pc = &in->pc;
+	in->machine.tpm = in->tpm;
+	in->machine.step = step;
+	in->machine.ops = &uc_device_ops;
+	return ab_install_plan(&in->machine, in->comp, in->bt.ticket.security_version,
+			       in->bt.ticket.id,
+			       in->bt.ticket.flags & FWGUARD_TICKET_F_RAISE_FLOOR, &in->ab);
 }
 
-/* Which slot to write: the one not booted, if the image fits. */
+/* Which slot to write: the one not last good (abstate.c), if the image fits. */
 static int install_choose_slot(struct install *in, struct uc_step *step)
 {
 	const struct pc_slot *slot;
@@ -136,7 +144,7 @@ static int install_choose_slot(struct install *in, struct uc_step *step)
 	err = install_find_component(in, step);
 	if (err)
 		return err;
-	in->target = 1 - slot_state_booted(&in->state);
+	in->target = in->ab.target;
 	slot = &in->comp->slot[in->target];
 	uc_step_enter(step, UC_SRC_FILE, "find-partition");
 	err = pc_resolve("/sys/class/block", slot->spec, &in->target_part);	/* logs */
@@ -150,17 +158,6 @@ static int install_choose_slot(struct install *in, struct uc_step *step)
 	return 0;
 }
 
-/* Mark the target slot unusable before its first byte changes. */
-static int install_invalidate_target(struct install *in)
-{
-	struct slot_record *r = &in->state.slot[in->target];
-
-	memset(r, 0, sizeof(*r));
-	if (in->state.pending == in->target)
-		in->state.pending = -1;
-	return slot_state_save(in->cfg->state_dir, &in->state);
-}
-
 /* The kernel verifies the ticket again, then writes and hashes every byte. */
 static int install_write(struct install *in, bool progress, struct gate_result *res,
 			 struct uc_step *step)
@@ -171,52 +168,20 @@ static int install_write(struct install *in, bool progress, struct gate_result *
 	session = gate_begin(in->target_part.devt, in->bt.cms, in->bt.cms_len);
 	if (session < 0)
 		return session;
-	uc_step_enter(step, UC_SRC_FILE, "save-slot-state");
-	err = install_invalidate_target(in);
+	err = ab_install_start(&in->machine, &in->ab);	/* target invalid from now on */
 	if (err) {
 		close(session);
 		return err;
 	}
 	uc_step_enter(step, UC_SRC_GATE, "write-image");
-	err = gate_write_image(session, in->fd, bundle_image_offset(&in->bt.header),
-			       in->bt.header.image_len, progress, res);
-	if (err)
-		return err;
-	uc_step_enter(step, UC_SRC_FILE, "log-ticket");
-	return ticket_log_add(in->cfg->state_dir, in->bt.ticket.id);
+	return gate_write_image(session, in->fd, bundle_image_offset(&in->bt.header),
+				in->bt.header.image_len, progress, res);
 }
 
-/* Extend the PCR and seal the kernel-measured digest. */
-static int install_measure(struct install *in, const struct gate_result *res,
-			   struct uc_step *step)
+/* Seal, commit the slot as pending, log the ticket (abstate.c). */
+static int install_commit(struct install *in, const struct gate_result *res)
 {
-	struct fwg_tpm_subject subject = { .version = in->bt.ticket.security_version };
-	int err;
-
-	snprintf(subject.component, sizeof(subject.component), "%s", in->comp->name);
-	snprintf(subject.slot, sizeof(subject.slot), "%s", in->comp->slot[in->target].name);
-	memcpy(subject.digest, res->digest, sizeof(subject.digest));
-	uc_step_enter(step, UC_SRC_TPM, "measure");
-	err = fwg_tpm_measure(in->tpm, &subject);
-	if (err)
-		return err;
-	uc_step_enter(step, UC_SRC_TPM, "seal");
-	return fwg_tpm_seal(in->tpm, &subject);
-}
-
-/* The target slot now holds a measured image: try it at the next boot. */
-static int install_mark_pending(struct install *in, const struct gate_result *res,
-				struct uc_step *step)
-{
-	struct slot_record *r = &in->state.slot[in->target];
-
-	r->valid = true;
-	r->version = in->bt.ticket.security_version;
-	r->length = res->written;
-	memcpy(r->digest, res->digest, sizeof(r->digest));
-	in->state.pending = in->target;
-	uc_step_enter(step, UC_SRC_FILE, "save-slot-state");
-	return slot_state_save(in->cfg->state_dir, &in->state);
+	return ab_install_commit(&in->machine, &in->ab, res->written, res->digest);
 }
 
 static void install_result(const struct install *in, const struct gate_result *res,
@@ -251,9 +216,7 @@ static int install_run(struct install *in, bool progress, struct uc_install_resu
 	if (!err)
 		err = install_write(in, progress, &res, step);
 	if (!err)
-		err = install_measure(in, &res, step);
-	if (!err)
-		err = install_mark_pending(in, &res, step);
+		err = install_commit(in, &res);
 	if (!err)
 		install_result(in, &res, out);
 	return err;

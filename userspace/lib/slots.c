@@ -55,6 +55,11 @@ static int parse_slot_key(struct slot_record *r, const char *key, const char *v)
 
 	if (!strcmp(key, "digest"))
 		return fwg_hex_decode_digest(v, r->digest) ? -EBADMSG : 0;
+	if (!strcmp(key, "ticket")) {
+		r->has_ticket = *v != '\0';
+		return r->has_ticket && fwg_hex_decode(v, r->ticket, sizeof(r->ticket)) ?
+		       -EBADMSG : 0;
+	}
 	if (fwg_parse_u64(v, &n))
 		return -EBADMSG;
 	if (!strcmp(key, "version"))
@@ -67,6 +72,14 @@ static int parse_slot_key(struct slot_record *r, const char *key, const char *v)
 		r->good = n;
 	else
 		return -EBADMSG;
+	return 0;
+}
+
+static int parse_id(const char *v, char out[40])
+{
+	if (strlen(v) >= 40)
+		return -EBADMSG;
+	memcpy(out, v, strlen(v) + 1);
 	return 0;
 }
 
@@ -84,12 +97,12 @@ static int parse_line(struct slot_state *s, char *line)
 		return parse_index(eq, 1, &s->pending);
 	if (!strcmp(line, "trying"))
 		return parse_index(eq, 1, &s->trying);
-	if (!strcmp(line, "verified_boot")) {
-		if (strlen(eq) >= sizeof(s->verified_boot))
-			return -EBADMSG;
-		memcpy(s->verified_boot, eq, strlen(eq) + 1);
-		return 0;
-	}
+	if (!strcmp(line, "verified_boot"))
+		return parse_id(eq, s->verified_boot);
+	if (!strcmp(line, "boot"))
+		return parse_id(eq, s->boot);
+	if (!strcmp(line, "measured_boot"))
+		return parse_id(eq, s->measured_boot);
 	if ((!strncmp(line, "slot0.", 6) || !strncmp(line, "slot1.", 6)))
 		return parse_slot_key(&s->slot[line[4] - '0'], line + 6, eq);
 	return -EBADMSG;
@@ -119,7 +132,8 @@ int slot_state_load(const char *state_dir, const char *component, struct slot_st
 	while (!err && fgets(line, sizeof(line), f))
 		err = parse_line(&s, line);
 	fclose(f);
-	if (!err && (s.pending == s.active || (s.trying >= 0 && s.trying == s.active)))
+	if (!err && (s.pending == s.active || (s.trying >= 0 && s.trying == s.active) ||
+		     (s.pending >= 0 && s.trying >= 0)))
 		err = -EBADMSG;
 	if (err) {
 		fwg_log_error("slot state %s is corrupt; refusing to guess", path);
@@ -131,7 +145,7 @@ int slot_state_load(const char *state_dir, const char *component, struct slot_st
 
 int slot_state_save(const char *state_dir, const struct slot_state *s)
 {
-	char path[PATH_MAX], dir[PATH_MAX], buf[1024], hex[2][65];
+	char path[PATH_MAX], dir[PATH_MAX], buf[1536], hex[2][65], tk[2][33];
 	int len, i;
 
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/slots", state_dir) >= sizeof(dir) ||
@@ -139,22 +153,34 @@ int slot_state_save(const char *state_dir, const struct slot_state *s)
 		return -ENAMETOOLONG;
 	if (fwg_mkdir_p(dir, 0700))
 		return -EIO;
-	for (i = 0; i < 2; i++)
+	for (i = 0; i < 2; i++) {
 		fwg_hex_encode(s->slot[i].digest, 32, hex[i]);
-	len = snprintf(buf, sizeof(buf), "active=%d\npending=%d\ntrying=%d\nverified_boot=%s\n",
-		       s->active, s->pending, s->trying, s->verified_boot);
+		tk[i][0] = '\0';
+		if (s->slot[i].has_ticket)
+			fwg_hex_encode(s->slot[i].ticket, 16, tk[i]);
+	}
+	len = snprintf(buf, sizeof(buf), "active=%d\npending=%d\ntrying=%d\nverified_boot=%s\n"
+		       "boot=%s\nmeasured_boot=%s\n", s->active, s->pending, s->trying,
+		       s->verified_boot, s->boot, s->measured_boot);
 	for (i = 0; i < 2; i++)
 		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
 				"slot%d.valid=%d\nslot%d.good=%d\nslot%d.version=%" PRIu64
-				"\nslot%d.length=%" PRIu64 "\nslot%d.digest=%s\n",
+				"\nslot%d.length=%" PRIu64 "\nslot%d.digest=%s\nslot%d.ticket=%s\n",
 				i, s->slot[i].valid, i, s->slot[i].good, i, s->slot[i].version,
-				i, s->slot[i].length, i, hex[i]);
+				i, s->slot[i].length, i, hex[i], i, tk[i]);
 	return fwg_write_file_atomic(path, buf, (size_t)len);
 }
 
 int slot_state_booted(const struct slot_state *s)
 {
 	return s->trying >= 0 ? s->trying : s->active;
+}
+
+bool slot_state_exists(const char *state_dir, const char *component)
+{
+	char path[PATH_MAX];
+
+	return !state_path(state_dir, component, path, sizeof(path)) && access(path, F_OK) == 0;
 }
 
 int boot_id(char *buf, size_t size)

@@ -21,6 +21,8 @@ struct slot_record {
 	uint64_t version;
 	uint64_t length;
 	uint8_t digest[32];
+	bool has_ticket;	/* @ticket: the ticket that wrote this image */
+	uint8_t ticket[16];
 };
 
 struct slot_state {
@@ -29,6 +31,8 @@ struct slot_state {
 	int pending;		/* slot to try at the next boot, or -1 */
 	int trying;		/* slot on trial this boot, or -1 */
 	char verified_boot[40];	/* boot id whose boot-verify passed, or "" */
+	char boot[40];		/* boot id whose boot-start was applied, or "" */
+	char measured_boot[40];	/* boot id whose PCR holds the measurement, or "" */
 	struct slot_record slot[2];
 };
 
@@ -47,5 +51,8 @@ int slot_state_save(const char *state_dir, const struct slot_state *s);
 
 /* The slot the device runs from in this boot. */
 int slot_state_booted(const struct slot_state *s);
+
+/* Whether a state file exists for @component (else: factory state). */
+bool slot_state_exists(const char *state_dir, const char *component);
 
 #endif /* FWGUARD_SLOTS_H */

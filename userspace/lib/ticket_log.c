@@ -20,6 +20,21 @@ static int ticket_log_path(const char *state_dir, char *buf, size_t size)
 
 int ticket_log_check(const char *state_dir, const uint8_t id[16])
 {
+	int err = ticket_log_has(state_dir, id);
+
+	if (err == 1) {
+		char hex[33];
+
+		fwg_hex_encode(id, 16, hex);
+		fwg_log_error("ticket %s was already installed on this device "
+			      "(replay refused)", hex);
+		return -EALREADY;
+	}
+	return err;
+}
+
+int ticket_log_has(const char *state_dir, const uint8_t id[16])
+{
 	char path[PATH_MAX], hex[33], line[64];
 	_cleanup_fclose_ FILE *f = NULL;
 
@@ -30,11 +45,8 @@ int ticket_log_check(const char *state_dir, const uint8_t id[16])
 	if (!f)
 		return errno == ENOENT ? 0 : -errno;
 	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, hex, 32) && line[32] == '\n') {
-			fwg_log_error("ticket %s was already installed on this device "
-				      "(replay refused)", hex);
-			return -EALREADY;
-		}
+		if (!strncmp(line, hex, 32) && line[32] == '\n')
+			return 1;
 	}
 	return 0;
 }

@@ -12,6 +12,9 @@
 /* 0 if @id was never consumed, -EALREADY (logged) if it was, or -errno. */
 int ticket_log_check(const char *state_dir, const uint8_t id[16]);
 
+/* 1 if @id was consumed, 0 if not, or -errno; logs nothing. */
+int ticket_log_has(const char *state_dir, const uint8_t id[16]);
+
 /* Append @id durably (fsync before returning). 0 or -errno. */
 int ticket_log_add(const char *state_dir, const uint8_t id[16]);
 

@@ -1,0 +1,255 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Model-based test of the A/B state machine (userspace/lib/STATE.md):
+ * random sequences of events (install, power cut at any persistent write
+ * or in the middle of the image write, reboot, boot-verify, mark-good,
+ * tampered slot, transient TPM errors, factory adoption) against the
+ * library's code, swtpm and image files for the slots (tests/tpm/abdev.h).
+ * After every step: P1 (every component in factory state or with a
+ * verified-bootable slot) and P2 (nothing below the floor verified or
+ * installed, the floor never falls).
+ *
+ * Usage: test_abmodel [SEED [SEQUENCES [STEPS]]]; defaults: the short
+ * fixed-seed run of `make check`. Prints TAP.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "tests/tpm/abdev.h"
+
+struct model {
+	struct abdev d;
+	unsigned int seed;
+	uint64_t floor;		/* the highest floor seen */
+	unsigned long steps;
+	char why[400];
+};
+
+static unsigned int pick(struct model *m, unsigned int n)
+{
+	return (unsigned int)rand_r(&m->seed) % n;
+}
+
+/* A cut at a random persistent write of the next event, one time in @n. */
+static void maybe_cut(struct model *m, unsigned int n)
+{
+	m->d.m.persists = 0;
+	m->d.m.cut_at = pick(m, n) == 0 ? 1 + (int)pick(m, 8) : 0;
+}
+
+static int boot_and_verify(struct model *m, const char **what)
+{
+	struct uc_boot_component out[PC_MAX_COMPONENTS];
+	uint64_t floor;
+	unsigned int i;
+	int err;
+
+	if (abdev_reboot(&m->d))
+		return -EIO;
+	maybe_cut(m, 4);
+	err = abdev_verify(&m->d, out);
+	if (err == AB_E_CUT) {
+		*what = "power cut in boot-verify";
+		return boot_and_verify(m, what);
+	}
+	if (abdev_floor(&m->d, &floor))
+		return -EIO;
+	for (i = 0; i < m->d.pc.count; i++)
+		if (out[i].verified && out[i].version < floor) {
+			snprintf(m->why, sizeof(m->why), "P2: %s verified at version %" PRIu64
+				 " below the floor %" PRIu64, out[i].name, out[i].version, floor);
+			return -EPROTO;
+		}
+	return 0;
+}
+
+static int ev_install(struct model *m, const char **what)
+{
+	unsigned int ci = pick(m, m->d.pc.count);
+	bool raise = pick(m, 8) == 0, cut_write = pick(m, 10) == 0;
+	uint8_t ticket[16];
+	uint64_t v, floor;
+	int err, t;
+
+	if (abdev_floor(&m->d, &floor))
+		return -EIO;
+	v = floor + pick(m, 3);
+	if (pick(m, 8) == 0)
+		v = floor - 1;		/* refused */
+	else if (pick(m, 60) == 0)
+		v = floor + 1100;	/* a jump over one raise step */
+	abdev_ticket(&m->d, ticket);
+	maybe_cut(m, 3);
+	*what = "install";
+	err = abdev_install_ticket(&m->d, ci, v, ticket, raise, cut_write, &t);
+	if (err == AB_E_CUT) {
+		*what = "install cut by power loss";
+		return boot_and_verify(m, what);
+	}
+	if (!err && v < floor) {
+		snprintf(m->why, sizeof(m->why), "P2: version %" PRIu64 " installed below the "
+			 "floor %" PRIu64, v, floor);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+static int ev_mark_good(struct model *m, const char **what)
+{
+	struct uc_boot_component out[PC_MAX_COMPONENTS];
+
+	maybe_cut(m, 4);
+	*what = "mark-good";
+	if (abdev_mark_good(&m->d, out) == AB_E_CUT) {
+		*what = "mark-good cut by power loss";
+		return boot_and_verify(m, what);
+	}
+	return 0;
+}
+
+static int ev_verify_again(struct model *m, const char **what)
+{
+	struct uc_boot_component out[PC_MAX_COMPONENTS];
+
+	*what = "boot-verify again in the same boot";
+	maybe_cut(m, 4);
+	abdev_verify(&m->d, out);
+	return 0;
+}
+
+/* Tamper with a slot while the other one can still boot. */
+static int ev_tamper(struct model *m, const char **what)
+{
+	unsigned int ci = pick(m, m->d.pc.count);
+	int i = (int)pick(m, 2);
+
+	*what = "tamper skipped";
+	if (!abdev_slot_ok(&m->d, ci, 1 - i))
+		return 0;
+	*what = "tamper";
+	return abdev_fill(m->d.img[ci][i], 7 + pick(m, 1000), 16);
+}
+
+static int ev_adopt(struct model *m, const char **what)
+{
+	unsigned int ci = pick(m, m->d.pc.count);
+	uint64_t floor;
+
+	if (abdev_floor(&m->d, &floor))
+		return -EIO;
+	maybe_cut(m, 3);
+	*what = "adopt";
+	if (ab_adopt(&m->d.m, &m->d.pc.component[ci], (int)pick(m, 2), floor + pick(m, 2), 0) ==
+	    AB_E_CUT) {
+		*what = "adopt cut by power loss";
+		return boot_and_verify(m, what);
+	}
+	return 0;
+}
+
+static int step(struct model *m, const char **what)
+{
+	unsigned int r = pick(m, 100);
+
+	if (r < 10) {
+		m->d.m.fault_eio = 1 + (int)pick(m, 4);	/* then any event */
+		r = pick(m, 90) + 10;
+	}
+	if (r < 35)
+		return ev_install(m, what);
+	if (r < 55) {
+		*what = "reboot";
+		return boot_and_verify(m, what);
+	}
+	if (r < 62)
+		return ev_verify_again(m, what);
+	if (r < 78)
+		return ev_mark_good(m, what);
+	if (r < 86)
+		return ev_tamper(m, what);
+	return ev_adopt(m, what);
+}
+
+static int check(struct model *m)
+{
+	uint64_t floor;
+	unsigned int i;
+
+	m->d.m.cut_at = 0;
+	m->d.m.fault_eio = 0;
+	if (abdev_floor(&m->d, &floor)) {
+		snprintf(m->why, sizeof(m->why), "floor unreadable");
+		return -EIO;
+	}
+	if (floor < m->floor) {
+		snprintf(m->why, sizeof(m->why), "P2: floor fell from %" PRIu64 " to %" PRIu64,
+			 m->floor, floor);
+		return -EPROTO;
+	}
+	m->floor = floor;
+	for (i = 0; i < m->d.pc.count; i++)
+		if (!abdev_p1(&m->d, i, m->why, sizeof(m->why)))
+			return -EPROTO;
+	return 0;
+}
+
+static int sequence(struct model *m, unsigned int steps)
+{
+	const char *what = "";
+	unsigned int i;
+	int err;
+
+	err = abdev_setup(&m->d, 1 + pick(m, 2));
+	if (err) {
+		snprintf(m->why, sizeof(m->why), "setup failed: %s", strerror(-err));
+		return err;
+	}
+	m->floor = 0;
+	for (i = 0; i < steps; i++) {
+		err = step(m, &what);
+		if (!err)
+			err = check(m);
+		m->steps++;
+		if (getenv("MODEL_TRACE")) {
+			struct slot_state st;
+			unsigned int c;
+
+			for (c = 0; c < m->d.pc.count; c++)
+				if (!abdev_state(&m->d, c, &st))
+					fprintf(stderr, "# %u %s: c%u a%d p%d t%d v%d/%d g%d/%d "
+						"%" PRIu64 "/%" PRIu64 " floor %" PRIu64 "\n", i + 1,
+						what, c, st.active, st.pending, st.trying,
+						st.slot[0].valid, st.slot[1].valid, st.slot[0].good,
+						st.slot[1].good, st.slot[0].version,
+						st.slot[1].version, m->floor);
+		}
+		if (err) {
+			fprintf(stderr, "# step %u (%s): %s\n", i + 1, what, m->why);
+			break;
+		}
+	}
+	abdev_teardown(&m->d);
+	return err;
+}
+
+int main(int argc, char **argv)
+{
+	unsigned int seed = argc > 1 ? (unsigned int)strtoul(argv[1], NULL, 0) : 20261202;
+	unsigned int n = argc > 2 ? (unsigned int)strtoul(argv[2], NULL, 0) : 6;
+	unsigned int steps = argc > 3 ? (unsigned int)strtoul(argv[3], NULL, 0) : 30;
+	struct model m = { .seed = seed };
+	unsigned int i;
+	int err = 0;
+
+	printf("1..1\n");
+	fflush(stdout);
+	for (i = 0; i < n && !err; i++) {
+		err = sequence(&m, steps);
+		if (err)
+			fprintf(stderr, "# sequence %u of seed %u failed\n", i + 1, seed);
+	}
+	printf("# model: seed %u, %u sequences, %lu steps\n", seed, i, m.steps);
+	printf("%sok 1 A/B state machine model: P1 and P2 after every step (seed %u, %u "
+	       "sequences, %lu steps)\n", err ? "not " : "", seed, i, m.steps);
+	return err ? 1 : 0;
+}

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * One test per defect of the A/B state machine (userspace/lib/STATE.md),
+ * against swtpm and image files standing in for the partitions
+ * (tests/tpm/abdev.h). Each test is named after the defect it guards.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+
+#include "tests/tpm/abdev.h"
+
+FIXTURE(ab) {
+	struct abdev d;
+	struct uc_boot_component out[PC_MAX_COMPONENTS];
+};
+
+FIXTURE_SETUP(ab)
+{
+	ASSERT_EQ(0, abdev_setup(&self->d, 2));
+}
+
+FIXTURE_TEARDOWN(ab)
+{
+	abdev_teardown(&self->d);
+}
+
+/* comp0 slot a adopted at @v, then booted once: steady. */
+static int adopt_and_boot(struct abdev *d, struct uc_boot_component *out, uint64_t v)
+{
+	int err = ab_adopt(&d->m, &d->pc.component[0], 0, v, 0);
+
+	if (!err)
+		err = abdev_reboot(d);
+	return err ? err : abdev_verify(d, out);
+}
+
+/* Install @v into comp0, reboot, verify, mark good. */
+static int update(struct abdev *d, struct uc_boot_component *out, uint64_t v)
+{
+	int err, t;
+
+	err = abdev_install(d, 0, v, &t);
+	if (!err)
+		err = abdev_reboot(d);
+	if (!err)
+		err = abdev_verify(d, out);
+	if (!err && !out[0].verified)
+		err = -EKEYREJECTED;
+	return err ? err : abdev_mark_good(d, out);
+}
+
+/* Defect 1: a second boot-verify in one boot changes nothing. */
+TEST_F(ab, defect1_boot_verify_twice_in_one_boot)
+{
+	struct slot_state s;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	ASSERT_EQ(0, update(&self->d, self->out, 3));		/* v3 in b, floor 3 */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));	/* systemctl restart */
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_FALSE(self->out[0].fell_back);
+	EXPECT_EQ(3u, self->out[0].version);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_TRUE(s.slot[1].valid && s.slot[1].good);
+	EXPECT_EQ(1, s.active);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_EQ(3u, self->out[0].version);
+	EXPECT_STREQ("comp0_b", self->out[0].slot);
+}
+
+/* Defect 2: install during a trial never writes the last good slot. */
+TEST_F(ab, defect2_install_during_trial_keeps_last_good)
+{
+	struct slot_state s;
+	int t = -1;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(1, t);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));	/* before the reboot: b again */
+	ASSERT_EQ(1, t);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].trial);
+	t = -1;
+	EXPECT_EQ(-EBUSY, abdev_install(&self->d, 0, 4, &t));	/* b runs its trial */
+	EXPECT_EQ(-1, t);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_EQ(0, s.active);
+	EXPECT_TRUE(s.slot[0].valid && s.slot[0].good);
+	EXPECT_NE(s.active, s.pending);
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* trial abandoned: a boots */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_STREQ("comp0_a", self->out[0].slot);
+}
+
+/* Defect 4: two components extended into one PCR both verify. */
+TEST_F(ab, defect4_two_components_one_pcr)
+{
+	int t;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[1], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[1].verified);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(0, abdev_install(&self->d, 1, 3, &t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[1].verified);
+	EXPECT_EQ(0, self->out[1].err);
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 4, &t));	/* comp0 only */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[1].verified);
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* comp0's trial abandoned */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[1].verified);
+	EXPECT_EQ(3u, self->out[0].version);
+}
+
+/* Defect 5: no fallback to, and no verified boot of, a slot below the floor. */
+TEST_F(ab, defect5_no_rollback_through_fallback)
+{
+	struct slot_state s;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	ASSERT_EQ(0, update(&self->d, self->out, 3));		/* floor 3; a holds v2 */
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[0].good);
+	/* root points active= at the old slot */
+	s.active = 0;
+	ASSERT_EQ(0, slot_state_save(self->d.t.statedir, &s));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	abdev_verify(&self->d, self->out);
+	EXPECT_FALSE(self->out[0].verified && self->out[0].version < 3);
+	EXPECT_TRUE(self->out[0].fell_back);
+	EXPECT_STREQ("comp0_b", self->out[0].slot);
+	/* b tampered: nothing to fall back to, a is never verified */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_fill(self->d.img[0][1], 99, 16));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	EXPECT_NE(0, abdev_verify(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].verified);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	abdev_verify(&self->d, self->out);
+	EXPECT_FALSE(self->out[0].verified);
+}
+
+/* Defect 6: TPM failures are retried and never invalidate a slot. */
+TEST_F(ab, defect6_tpm_errors_keep_slots_valid)
+{
+	char blob[600], saved[640];
+	struct slot_state s;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	self->d.m.fault_eio = 2;				/* NV_RATE, OBJECT_MEMORY... */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));	/* retried */
+	EXPECT_TRUE(self->out[0].verified);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	self->d.m.fault_eio = 50;				/* a TPM that stays busy */
+	EXPECT_EQ(-EIO, abdev_verify(&self->d, self->out));
+	self->d.m.fault_eio = 0;
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_TRUE(s.slot[0].valid && s.slot[0].good);
+	/* the sealed record missing */
+	snprintf(blob, sizeof(blob), "%s/sealed/comp0@comp0_a.seal", self->d.t.statedir);
+	snprintf(saved, sizeof(saved), "%s.saved", blob);
+	ASSERT_EQ(0, rename(blob, saved));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	EXPECT_EQ(FWG_TPM_E_NO_BLOB, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_TRUE(s.slot[0].valid && s.slot[0].good);
+	ASSERT_EQ(0, rename(saved, blob));
+	/* the TPM unreachable in the middle of boot-verify */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	swtpm_kill(&self->d.t);
+	EXPECT_NE(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_TRUE(s.slot[0].valid && s.slot[0].good);
+	ASSERT_EQ(0, swtpm_start(&self->d.t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified);
+}
+
+/* Defect 7: a power cut at every persistent write of an install. */
+TEST_F(ab, defect7_install_power_cut_points)
+{
+	uint8_t ticket[16];
+	struct slot_state s;
+	uint64_t floor;
+	int k, err, t;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	for (k = 1; k < 12; k++) {
+		abdev_ticket(&self->d, ticket);
+		self->d.m.cut_at = k;
+		self->d.m.persists = 0;
+		err = abdev_install_ticket(&self->d, 0, 3, ticket, false, false, &t);
+		ASSERT_TRUE(err == AB_E_CUT || err == 0);
+		ASSERT_EQ(0, abdev_reboot(&self->d));
+		ASSERT_EQ(0, abdev_verify(&self->d, self->out)) TH_LOG("cut at %d", k);
+		EXPECT_TRUE(self->out[0].verified) TH_LOG("cut at %d", k);
+		ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+		if (s.slot[1].valid) {		/* committed: a replay is refused */
+			EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, 3, ticket,
+								  false, false, &t));
+		} else {			/* not committed: the retry works */
+			EXPECT_EQ(0, abdev_install_ticket(&self->d, 0, 3, ticket, false,
+							  false, &t)) TH_LOG("cut at %d", k);
+		}
+		ASSERT_EQ(0, abdev_reboot(&self->d));	/* abandon any trial */
+		ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+		ASSERT_EQ(0, abdev_reboot(&self->d));
+		ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+		if (err == 0)
+			break;
+	}
+	EXPECT_GT(k, 3);
+	/* a cut in the middle of the image write */
+	abdev_ticket(&self->d, ticket);
+	EXPECT_EQ(AB_E_CUT, abdev_install_ticket(&self->d, 0, 3, ticket, false, true, &t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_EQ(0, abdev_install_ticket(&self->d, 0, 3, ticket, false, false, &t));
+	/* FWGUARD_TICKET_F_RAISE_FLOOR: the floor moves at commit */
+	abdev_ticket(&self->d, ticket);
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 5, ticket, true, false, &t));
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_EQ(5u, floor);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_EQ(5u, self->out[0].version);
+}
+
+/* Defect 9: a version jump over 1024 is confirmed; below the floor is refused. */
+TEST_F(ab, defect9_mark_good_jump_and_below_floor)
+{
+	struct slot_state s;
+	uint64_t floor;
+	int t;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	ASSERT_EQ(0, update(&self->d, self->out, 2100));
+	EXPECT_TRUE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_EQ(2100u, floor);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 2101, &t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].trial);
+	ASSERT_EQ(0, fwg_tpm_floor_raise(self->d.tpm, 2102, &floor));	/* floor moved */
+	EXPECT_EQ(FWG_TPM_E_STALE, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[s.trying].good);
+}
+
+/* Defect 10: a new device boots without error and adopts its factory image. */
+TEST_F(ab, defect10_factory_state_and_adopt)
+{
+	struct slot_state s;
+
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].factory && self->out[1].factory);
+	EXPECT_FALSE(self->out[0].verified);
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	EXPECT_EQ(-EEXIST, ab_adopt(&self->d.m, &self->d.pc.component[0], 1, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_FALSE(self->out[0].trial);
+	EXPECT_TRUE(self->out[1].factory);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_TRUE(s.slot[0].valid && s.slot[0].good);
+	EXPECT_EQ((uint64_t)AB_SLOT_SIZE, s.slot[0].length);
+}
+
+TEST_HARNESS_MAIN

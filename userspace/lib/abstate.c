@@ -1,0 +1,673 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * The A/B update state machine (see abstate.h and STATE.md, which this
+ * file follows step by step). Each persistent write goes through
+ * ab_persist() first, the one place where the host tests cut the power.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "userspace/common/log.h"
+#include "userspace/lib/abstate.h"
+#include "userspace/lib/ticket_log.h"
+
+static int ab_persist(struct ab_ctx *ctx)
+{
+	if (ctx->cut_at && ++ctx->persists >= ctx->cut_at)
+		return AB_E_CUT;
+	return 0;
+}
+
+#define STEP(ctx, src, name) uc_step_enter((ctx)->step, UC_SRC_##src, name)
+
+static int ab_save(struct ab_ctx *ctx, const struct slot_state *s)
+{
+	int err = ab_persist(ctx);
+
+	STEP(ctx, FILE, "save-slot-state");
+	return err ? err : slot_state_save(ctx->state_dir, s);
+}
+
+/* A transient TPM failure the tests inject, else 0. */
+static int ab_fault(struct ab_ctx *ctx)
+{
+	if (ctx->fault_eio <= 0)
+		return 0;
+	ctx->fault_eio--;
+	fwg_log_error("tpm: injected transient failure");
+	return -EIO;
+}
+
+static int floor_read(struct ab_ctx *ctx, uint64_t *floor)
+{
+	int err = -EIO, i;
+
+	STEP(ctx, TPM, "read-floor");
+	for (i = 0; i < AB_TPM_ATTEMPTS && err == -EIO; i++) {
+		err = ab_fault(ctx);
+		if (!err)
+			err = fwg_tpm_floor_read(ctx->tpm, floor);
+	}
+	return err;
+}
+
+/* Raise the floor to @version in steps the TPM layer accepts. */
+static int floor_raise(struct ab_ctx *ctx, uint64_t version)
+{
+	uint64_t cur, step;
+	int err, i;
+
+	err = floor_read(ctx, &cur);
+	while (!err && cur < version) {
+		step = version - cur > FWG_TPM_FLOOR_MAX_STEP ? cur + FWG_TPM_FLOOR_MAX_STEP :
+								  version;
+		err = ab_persist(ctx);
+		STEP(ctx, TPM, "raise-floor");
+		for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
+			err = ab_fault(ctx);
+			if (!err)
+				err = fwg_tpm_floor_raise(ctx->tpm, step, &cur);
+			if (err != -EIO)
+				break;
+		}
+		if (!err)
+			cur = step;
+	}
+	return err;
+}
+
+bool ab_factory(const struct ab_ctx *ctx, const struct pc_component *c)
+{
+	return !slot_state_exists(ctx->state_dir, c->name);
+}
+
+static int comp_index(const struct ab_ctx *ctx, const struct pc_component *c)
+{
+	return (int)(c - ctx->pc->component);
+}
+
+/* The slot the next boot runs. */
+static int next_boot_slot(const struct slot_state *s)
+{
+	return s->pending >= 0 ? s->pending : s->active;
+}
+
+/* The digests boot-verify extends into the PCR before component @k. */
+static int chain_before(struct ab_ctx *ctx, int k, uint8_t (*earlier)[FWG_DIGEST_SIZE],
+			size_t *n)
+{
+	struct slot_state s;
+	int j, err, nb;
+
+	*n = 0;
+	for (j = 0; j < k; j++) {
+		const struct pc_component *c = &ctx->pc->component[j];
+
+		if (ab_factory(ctx, c))
+			continue;
+		err = slot_state_load(ctx->state_dir, c->name, &s);
+		if (err)
+			return err;
+		nb = next_boot_slot(&s);
+		if (!s.slot[nb].valid)
+			continue;
+		if (*n >= FWG_TPM_EARLIER_MAX)
+			return -E2BIG;
+		memcpy(earlier[(*n)++], s.slot[nb].digest, FWG_DIGEST_SIZE);
+	}
+	return 0;
+}
+
+static void subject_of(const struct pc_component *c, const struct slot_state *s, int idx,
+		       struct fwg_tpm_subject *sub)
+{
+	memset(sub, 0, sizeof(*sub));
+	snprintf(sub->component, sizeof(sub->component), "%s", c->name);
+	snprintf(sub->slot, sizeof(sub->slot), "%s", c->slot[idx].name);
+	sub->version = s->slot[idx].version;
+	memcpy(sub->digest, s->slot[idx].digest, FWG_DIGEST_SIZE);
+}
+
+/* Seal slot @idx's record, predicting the PCR after the earlier components. */
+static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
+		     const struct slot_state *s, int idx)
+{
+	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE];
+	struct fwg_tpm_subject sub;
+	size_t n;
+	int err, i;
+
+	err = chain_before(ctx, comp_index(ctx, c), earlier, &n);
+	if (!err)
+		err = ab_persist(ctx);
+	subject_of(c, s, idx, &sub);
+	STEP(ctx, TPM, "seal");
+	for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
+		err = ab_fault(ctx);
+		if (!err)
+			err = fwg_tpm_seal_after(ctx->tpm, &sub,
+						 (const uint8_t (*)[FWG_DIGEST_SIZE])earlier, n);
+		if (err != -EIO)
+			break;
+	}
+	return err;
+}
+
+/* Reseal the valid slots whose record predicts another chain (STATE.md). */
+static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c)
+{
+	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE], want[FWG_DIGEST_SIZE];
+	struct fwg_tpm_sealed_info info;
+	struct slot_state s;
+	int err, i;
+	size_t n;
+
+	err = slot_state_load(ctx->state_dir, c->name, &s);
+	if (!err)
+		err = chain_before(ctx, comp_index(ctx, c), earlier, &n);
+	for (i = 0; !err && i < 2; i++) {
+		if (!s.slot[i].valid ||
+		    fwg_sealed_info_read(ctx->state_dir, c->name, c->slot[i].name, &info))
+			continue;	/* a missing record is reported at boot, not made up */
+		err = fwg_tpm_predict_boot_pcr_after((const uint8_t (*)[FWG_DIGEST_SIZE])earlier,
+						     n, s.slot[i].digest, want);
+		if (!err && memcmp(want, info.predicted_pcr, sizeof(want)))
+			err = seal_slot(ctx, c, &s, i);
+	}
+	return err;
+}
+
+static int reseal_chain(struct ab_ctx *ctx)
+{
+	unsigned int k;
+	int err = 0;
+
+	for (k = 1; !err && k < ctx->pc->count; k++)
+		if (!ab_factory(ctx, &ctx->pc->component[k]))
+			err = reseal_component(ctx, &ctx->pc->component[k]);
+	return err;
+}
+
+int ab_boot_verify_done(struct ab_ctx *ctx)
+{
+	return reseal_chain(ctx);
+}
+
+static void report_slot(struct uc_boot_component *out, const struct pc_component *c,
+			const struct slot_state *s, int idx)
+{
+	snprintf(out->slot, sizeof(out->slot), "%s", c->slot[idx].name);
+	out->version = s->slot[idx].version;
+}
+
+/* 1: the slot's image is evidence against it (logged), 0: it matches, or -errno. */
+static int image_rejected(struct ab_ctx *ctx, const struct pc_component *c,
+			  struct slot_state *s, int idx, uint64_t floor)
+{
+	struct slot_record *rec = &s->slot[idx];
+	uint8_t digest[FWG_DIGEST_SIZE];
+	int err;
+
+	if (!rec->valid) {
+		fwg_log_error("%s: slot %s holds no installed image to verify", c->name,
+			      c->slot[idx].name);
+		return 1;
+	}
+	if (rec->version < floor) {
+		fwg_log_error("%s: slot %s holds version %" PRIu64 ", below the version floor %"
+			      PRIu64 "; never booted again", c->name, c->slot[idx].name,
+			      rec->version, floor);
+		return 1;
+	}
+	STEP(ctx, FILE, "hash-slot");
+	err = ctx->ops->hash(ctx->ops->arg, c, idx, rec->length, digest);
+	if (err)
+		return err;
+	if (memcmp(digest, rec->digest, sizeof(digest))) {
+		fwg_log_error("%s: slot %s does not hold the image recorded at install "
+			      "(tampered or incomplete)", c->name, c->slot[idx].name);
+		return 1;
+	}
+	return 0;
+}
+
+/* Fall back from the failed slot @f to the other one, if it can boot. */
+static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s,
+		     int f, uint64_t floor, struct uc_boot_component *out)
+{
+	int o = 1 - f, err;
+
+	s->slot[f].valid = false;
+	s->slot[f].good = false;
+	s->verified_boot[0] = '\0';
+	if (image_rejected(ctx, c, s, o, floor)) {
+		if (s->trying == f)
+			s->trying = -1;
+		err = ab_save(ctx, s);
+		fwg_log_error("%s: slot %s failed verification and slot %s holds no bootable "
+			      "image: no slot to fall back to", c->name, c->slot[f].name,
+			      c->slot[o].name);
+		STEP(ctx, VERIFY, "fall-back");
+		return err ? err : -EKEYREJECTED;
+	}
+	s->active = o;
+	s->trying = -1;
+	s->pending = -1;
+	err = ab_save(ctx, s);
+	if (err)
+		return err;
+	fwg_log_error("%s: slot %s failed verification; falling back to slot %s (version %"
+		      PRIu64 "); reboot to boot it", c->name, c->slot[f].name, c->slot[o].name,
+		      s->slot[o].version);
+	out->fell_back = true;
+	report_slot(out, c, s, o);
+	return 0;
+}
+
+/* Applied once per boot: an unconfirmed trial ends, a pending slot is tried. */
+static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s,
+		      struct uc_boot_component *out)
+{
+	if (!strcmp(s->boot, ctx->boot_id))
+		return 0;
+	if (s->trying >= 0) {
+		fwg_log_error("%s: trial of slot %s was never confirmed; back to slot %s",
+			      c->name, c->slot[s->trying].name, c->slot[s->active].name);
+		s->trying = -1;
+		out->fell_back = true;
+	}
+	if (s->pending >= 0) {
+		s->trying = s->pending;
+		s->pending = -1;
+	}
+	snprintf(s->boot, sizeof(s->boot), "%s", ctx->boot_id);
+	s->verified_boot[0] = '\0';
+	s->measured_boot[0] = '\0';
+	return ab_save(ctx, s);
+}
+
+/* Extend the PCR with the slot's digest, at most once per boot. */
+static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
+			struct slot_state *s, int idx)
+{
+	struct fwg_tpm_subject sub;
+	int err;
+
+	if (!strcmp(s->measured_boot, ctx->boot_id))
+		return 0;
+	snprintf(s->measured_boot, sizeof(s->measured_boot), "%s", ctx->boot_id);
+	err = ab_save(ctx, s);	/* write-ahead: never extend twice in a boot */
+	if (!err)
+		err = ab_persist(ctx);
+	if (!err)
+		err = ab_fault(ctx);
+	if (err)
+		return err;
+	subject_of(c, s, idx, &sub);
+	STEP(ctx, TPM, "measure");
+	err = fwg_tpm_measure(ctx->tpm, &sub);
+	/* A file error: the PCR was extended, only the event log lags. */
+	return err == FWG_TPM_E_UNAVAILABLE || err == -EIO ? err : 0;
+}
+
+static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct slot_state *s,
+		  int idx, struct fwg_tpm_subject *sealed)
+{
+	int err = -EIO, i;
+
+	STEP(ctx, TPM, "unseal");
+	for (i = 0; i < AB_TPM_ATTEMPTS && err == -EIO; i++) {
+		err = ab_fault(ctx);
+		if (!err)
+			err = fwg_tpm_unseal_verify(ctx->tpm, c->name, c->slot[idx].name,
+						    s->slot[idx].digest, sealed);
+	}
+	if (!err && strcmp(sealed->slot, c->slot[idx].name))
+		err = FWG_TPM_E_PCR_MISMATCH;	/* sealed for the other slot */
+	return err;
+}
+
+static int verify_booted(struct ab_ctx *ctx, const struct pc_component *c,
+			 struct slot_state *s, struct uc_boot_component *out)
+{
+	int b = slot_state_booted(s), err;
+	struct fwg_tpm_subject sealed;
+	uint64_t floor;
+
+	err = floor_read(ctx, &floor);
+	if (err)
+		return err;
+	err = image_rejected(ctx, c, s, b, floor);
+	if (err < 0)
+		return err;
+	if (err)
+		return fall_back(ctx, c, s, b, floor, out);
+	err = measure_once(ctx, c, s, b);
+	if (!err)
+		err = unseal(ctx, c, s, b, &sealed);
+	if (err == FWG_TPM_E_DIGEST_MISMATCH)
+		return fall_back(ctx, c, s, b, floor, out);
+	if (err)
+		return err;	/* not evidence about the image: nothing changes */
+	if (sealed.version != s->slot[b].version || sealed.version < floor) {
+		fwg_log_error("%s: slot %s was sealed with version %" PRIu64 ", recorded %" PRIu64
+			      ", floor %" PRIu64, c->name, c->slot[b].name, sealed.version,
+			      s->slot[b].version, floor);
+		return fall_back(ctx, c, s, b, floor, out);
+	}
+	snprintf(s->verified_boot, sizeof(s->verified_boot), "%s", ctx->boot_id);
+	err = ab_save(ctx, s);
+	if (err)
+		return err;
+	out->verified = true;
+	out->trial = !s->slot[b].good;
+	report_slot(out, c, s, b);
+	return 0;
+}
+
+int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
+		   struct uc_boot_component *out)
+{
+	struct slot_state s;
+	int err, b;
+
+	if (ab_factory(ctx, c)) {
+		out->factory = true;
+		return 0;
+	}
+	STEP(ctx, STATE, "read-slot-state");
+	err = slot_state_load(ctx->state_dir, c->name, &s);
+	if (!err)
+		err = boot_start(ctx, c, &s, out);
+	if (err)
+		return err;
+	b = slot_state_booted(&s);
+	if (!strcmp(s.verified_boot, ctx->boot_id)) {
+		/* Verified earlier in this boot: report it, touch nothing. */
+		out->verified = true;
+		out->trial = !s.slot[b].good;
+		report_slot(out, c, &s, b);
+		return 0;
+	}
+	return verify_booted(ctx, c, &s, out);
+}
+
+static int load_state(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s)
+{
+	STEP(ctx, STATE, "read-slot-state");
+	return slot_state_load(ctx->state_dir, c->name, s);
+}
+
+/*
+ * The floor is one counter for every component: raising it for @c to @v
+ * stops at the highest version another component can still boot (a valid
+ * slot holding its recorded image), so that each keeps a slot (P1).
+ */
+static uint64_t floor_target(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v)
+{
+	struct slot_state s;
+	unsigned int j;
+	uint64_t best;
+	bool found;
+	int i;
+
+	for (j = 0; j < ctx->pc->count; j++) {
+		const struct pc_component *o = &ctx->pc->component[j];
+
+		if (o == c || ab_factory(ctx, o) || slot_state_load(ctx->state_dir, o->name, &s))
+			continue;
+		best = 0;
+		found = false;
+		for (i = 0; i < 2; i++) {
+			if (image_rejected(ctx, o, &s, i, 0))
+				continue;
+			found = true;
+			if (s.slot[i].version > best)
+				best = s.slot[i].version;
+		}
+		if (found && best < v)
+			v = best;
+	}
+	return v;
+}
+
+/* The new good slot is @b at @version: the other stays good only at the floor. */
+static void confirm(struct slot_state *s, int b, uint64_t floor)
+{
+	int o = 1 - b;
+
+	s->active = b;
+	s->trying = -1;
+	s->slot[b].good = true;
+	if (s->slot[o].version < floor)
+		s->slot[o].good = false;
+}
+
+int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
+		 struct uc_boot_component *out)
+{
+	struct slot_state s;
+	uint64_t floor, v;
+	int b, err;
+
+	if (ab_factory(ctx, c)) {
+		out->factory = true;
+		return 0;
+	}
+	err = load_state(ctx, c, &s);
+	if (err)
+		return err;
+	b = slot_state_booted(&s);
+	if (s.trying < 0 && s.slot[b].good)
+		return 0;	/* nothing on trial */
+	if (strcmp(s.verified_boot, ctx->boot_id) || strcmp(s.boot, ctx->boot_id)) {
+		STEP(ctx, VERIFY, "check-verified");
+		fwg_log_error("%s: slot %s has not been verified in this boot; run "
+			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
+		return -EKEYREJECTED;
+	}
+	v = s.slot[b].version;
+	err = floor_read(ctx, &floor);
+	if (err)
+		return err;
+	if (v < floor) {
+		STEP(ctx, VERIFY, "check-floor");
+		fwg_log_error("%s: slot %s holds version %" PRIu64 ", below the version floor %"
+			      PRIu64 "; not marked good", c->name, c->slot[b].name, v, floor);
+		return FWG_TPM_E_STALE;
+	}
+	/* The floor cannot come down again: check the image once more. */
+	err = image_rejected(ctx, c, &s, b, floor);
+	if (err) {
+		STEP(ctx, VERIFY, "check-image");
+		return err < 0 ? err : -EKEYREJECTED;
+	}
+	/* Floor first: a cut before the save leaves a trial that ends at the
+	 * next boot; the slot at the floor is still valid (STATE.md). */
+	v = floor_target(ctx, c, v);
+	err = floor_raise(ctx, v);
+	if (err)
+		return err;
+	confirm(&s, b, v);
+	err = ab_save(ctx, &s);
+	if (err)
+		return err;
+	out->marked_good = true;
+	report_slot(out, c, &s, b);
+	return reseal_chain(ctx);
+}
+
+static bool ticket_in_state(const struct slot_state *s, const uint8_t ticket[16])
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (s->slot[i].has_ticket && !memcmp(s->slot[i].ticket, ticket, 16))
+			return true;
+	return false;
+}
+
+int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
+		    const uint8_t ticket[16], bool raise_floor, struct ab_install *in)
+{
+	uint64_t floor;
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	in->comp = c;
+	in->version = version;
+	in->raise_floor = raise_floor;
+	memcpy(in->ticket, ticket, 16);
+	err = load_state(ctx, c, &in->state);
+	if (err)
+		return err;
+	in->target = 1 - in->state.active;
+	STEP(ctx, VERIFY, "check-replay");
+	err = ticket_log_check(ctx->state_dir, ticket);	/* logs */
+	if (err)
+		return err;
+	if (ticket_in_state(&in->state, ticket)) {
+		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
+		return -EALREADY;
+	}
+	STEP(ctx, STATE, "check-slots");
+	if (in->state.trying == in->target) {
+		fwg_log_error("%s: slot %s is on trial in this boot; confirm it with 'updatectl "
+			      "mark-good' or reboot before installing", c->name,
+			      c->slot[in->target].name);
+		return -EBUSY;
+	}
+	err = floor_read(ctx, &floor);
+	if (err)
+		return err;
+	in->factory = ab_factory(ctx, c);
+	if (!in->factory && (!in->state.slot[in->state.active].valid ||
+			     in->state.slot[in->state.active].version < floor)) {
+		STEP(ctx, STATE, "check-slots");
+		fwg_log_error("%s: slot %s holds the only bootable image; boot it and run "
+			      "'updatectl mark-good' before installing", c->name,
+			      c->slot[in->target].name);
+		return -EBUSY;
+	}
+	if (version < floor) {
+		STEP(ctx, VERIFY, "check-floor");
+		fwg_log_error("%s: version %" PRIu64 " is below the version floor %" PRIu64,
+			      c->name, version, floor);
+		return FWG_TPM_E_STALE;
+	}
+	/* Never overwrite the other slot while the last good one no longer
+	 * holds its image: it would leave nothing to boot. */
+	err = in->factory ? 0 : image_rejected(ctx, c, &in->state, in->state.active, floor);
+	if (err > 0) {
+		STEP(ctx, STATE, "check-slots");
+		fwg_log_error("%s: not installing into slot %s: slot %s, the last good one, "
+			      "could not boot", c->name, c->slot[in->target].name,
+			      c->slot[in->state.active].name);
+		return -EBUSY;
+	}
+	return err;
+}
+
+int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
+{
+	struct slot_state *s = &in->state;
+	int err = 0, i;
+
+	/* A ticket committed to the state but not yet to the log (a cut
+	 * between the two) goes to the log before its record is replaced. */
+	for (i = 0; !err && i < 2; i++) {
+		if (!s->slot[i].has_ticket || ticket_log_has(ctx->state_dir, s->slot[i].ticket))
+			continue;
+		err = ab_persist(ctx);
+		if (!err)
+			err = ticket_log_add(ctx->state_dir, s->slot[i].ticket);
+	}
+	if (err)
+		return err;
+	memset(&s->slot[in->target], 0, sizeof(s->slot[in->target]));
+	if (s->pending == in->target)
+		s->pending = -1;
+	/* Factory state: nothing to invalidate, and a cut must leave it so. */
+	return in->factory ? 0 : ab_save(ctx, s);
+}
+
+int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length,
+		      const uint8_t digest[FWG_DIGEST_SIZE])
+{
+	struct slot_state *s = &in->state;
+	struct slot_record *r = &s->slot[in->target];
+	int err;
+
+	r->version = in->version;
+	r->length = length;
+	memcpy(r->digest, digest, FWG_DIGEST_SIZE);
+	r->has_ticket = true;
+	memcpy(r->ticket, in->ticket, 16);
+	err = seal_slot(ctx, in->comp, s, in->target);
+	if (err)
+		return err;
+	r->valid = true;
+	s->pending = in->target;
+	err = ab_save(ctx, s);	/* the commit point */
+	if (!err)
+		err = ab_persist(ctx);
+	STEP(ctx, FILE, "log-ticket");
+	if (!err)
+		err = ticket_log_add(ctx->state_dir, in->ticket);
+	if (!err && in->raise_floor) {
+		uint64_t v = floor_target(ctx, in->comp, in->version);
+
+		err = floor_raise(ctx, v);
+		if (!err && s->slot[s->active].version < v) {
+			s->slot[s->active].good = false;
+			err = ab_save(ctx, s);
+		}
+	}
+	return err ? err : reseal_chain(ctx);
+}
+
+int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,
+	     uint64_t length)
+{
+	struct slot_state s;
+	struct slot_record *r = &s.slot[idx];
+	uint64_t floor;
+	int err;
+
+	STEP(ctx, STATE, "check-factory");
+	if (!ab_factory(ctx, c)) {
+		fwg_log_error("%s: already installed or adopted; adopt is for a device in "
+			      "factory state only", c->name);
+		return -EEXIST;
+	}
+	err = load_state(ctx, c, &s);
+	if (!err)
+		err = floor_read(ctx, &floor);
+	if (err)
+		return err;
+	if (version < floor) {
+		STEP(ctx, VERIFY, "check-floor");
+		fwg_log_error("%s: version %" PRIu64 " is below the version floor %" PRIu64,
+			      c->name, version, floor);
+		return FWG_TPM_E_STALE;
+	}
+	STEP(ctx, FILE, "hash-slot");
+	if (!length)
+		err = ctx->ops->size(ctx->ops->arg, c, idx, &length);
+	if (!err)
+		err = ctx->ops->hash(ctx->ops->arg, c, idx, length, r->digest);
+	if (err)
+		return err;
+	s.active = idx;
+	r->valid = r->good = true;
+	r->version = version;
+	r->length = length;
+	err = seal_slot(ctx, c, &s, idx);
+	if (!err)
+		err = floor_raise(ctx, floor_target(ctx, c, version));
+	if (!err)
+		err = ab_save(ctx, &s);	/* the commit point: factory state ends */
+	return err ? err : reseal_chain(ctx);
+}

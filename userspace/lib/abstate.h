@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: GPL-2.0-only */
+/*
+ * The A/B update state machine, specified in userspace/lib/STATE.md: every
+ * change of a component's slot state, sealed records and version floor
+ * happens here. The commands (boot-verify, mark-good, install, adopt) are
+ * event sources; they reach the slots through struct ab_ops, so that the
+ * host tests can put image files where a device has partitions.
+ */
+#ifndef FWGUARD_LIB_ABSTATE_H
+#define FWGUARD_LIB_ABSTATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "tpm/tpm.h"
+#include "userspace/lib/boot.h"
+#include "userspace/lib/policy_conf.h"
+#include "userspace/lib/slots.h"
+#include "userspace/lib/step.h"
+
+/* Returned when the test-only power cut point was reached. */
+#define AB_E_CUT	(-ECANCELED)
+/* Attempts of a TPM operation that failed transiently (-EIO). */
+#define AB_TPM_ATTEMPTS	3
+
+struct ab_ops {
+	/* SHA-256 of the first @len bytes of slot @idx of @c. 0 or -errno. */
+	int (*hash)(void *arg, const struct pc_component *c, int idx, uint64_t len,
+		    uint8_t digest[FWG_DIGEST_SIZE]);
+	/* Size of slot @idx's partition in bytes. 0 or -errno. */
+	int (*size)(void *arg, const struct pc_component *c, int idx, uint64_t *len);
+	void *arg;
+};
+
+/* The device's partitions (boot.c). */
+extern const struct ab_ops uc_device_ops;
+
+struct ab_ctx {
+	const char *state_dir;
+	const struct policy_conf *pc;
+	struct fwg_tpm *tpm;
+	const struct ab_ops *ops;
+	char boot_id[40];
+	struct uc_step *step;	/* the step an error comes from */
+	/* Tests only: fail the next @fault_eio TPM operations with -EIO, and
+	 * stop (AB_E_CUT) before the @cut_at-th persistent write (0: never). */
+	int fault_eio;
+	int cut_at;
+	int persists;
+};
+
+/* One install from start to commit (see ab_install_plan()). */
+struct ab_install {
+	const struct pc_component *comp;
+	struct slot_state state;
+	int target;
+	uint64_t version;
+	uint8_t ticket[16];
+	bool raise_floor;
+	bool factory;		/* no slot state yet */
+};
+
+bool ab_factory(const struct ab_ctx *ctx, const struct pc_component *c);
+
+int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
+		   struct uc_boot_component *out);
+/* After every component's boot-verify: reseal the chain if it moved. */
+int ab_boot_verify_done(struct ab_ctx *ctx);
+int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
+		 struct uc_boot_component *out);
+
+/* Checks only: the target slot, floor, replay. Changes nothing. */
+int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
+		    const uint8_t ticket[16], bool raise_floor, struct ab_install *in);
+/* Persist: the target is invalid from now on (before its first byte changes). */
+int ab_install_start(struct ab_ctx *ctx, struct ab_install *in);
+/* The kernel wrote and measured the image: seal, commit, log, floor. */
+int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length,
+		      const uint8_t digest[FWG_DIGEST_SIZE]);
+
+/* Factory adoption of slot @idx; @length 0: the whole partition. */
+int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,
+	     uint64_t length);
+
+#endif /* FWGUARD_LIB_ABSTATE_H */
