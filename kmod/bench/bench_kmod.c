@@ -233,6 +233,33 @@ static double session_mbps(const struct fwg_part *b, const uint8_t *image)
 	return IMAGE_BYTES / secs / 1e6;
 }
 
+/* null_blk, the slots and an aligned image; NULL (reported) when missing. */
+static uint8_t *bench_prepare(struct fwg_part *b, struct fwg_part *data)
+{
+	uint8_t *image;
+	size_t i;
+
+	/* udev would load the CPU's SHA-256 driver on a real device. */
+	if (system("modprobe -q sha256_ssse3"))
+		printf("bench-kmod: no accelerated sha256 module, using sha256-generic\n");
+	if (system("modprobe null_blk nr_devices=1 gb=1 bs=4096 queue_mode=2 irqmode=0") ||
+	    access("/dev/nullb0", F_OK)) {
+		fprintf(stderr, "bench-kmod: null_blk unavailable\n");
+		return NULL;
+	}
+	if (fwg_find_part("data", data) || fwg_find_part("fw_b", b) ||
+	    data->sectors * 512 < IMAGE_BYTES || b->sectors * 512 < IMAGE_BYTES) {
+		fprintf(stderr, "bench-kmod: needs fw_b and data of 256 MiB (tests/vm/mkdisk IMG 300 300)\n");
+		return NULL;
+	}
+	/* O_DIRECT needs an aligned buffer; the session does not care. */
+	if (posix_memalign((void **)&image, 4096, IMAGE_BYTES))
+		return NULL;
+	for (i = 0; i < IMAGE_BYTES; i++)
+		image[i] = (uint8_t)(i * 131 + (i >> 9));
+	return image;
+}
+
 int main(void)
 {
 	struct fwg_part a, b, data;
@@ -245,25 +272,9 @@ int main(void)
 		printf("bench-kmod: fwguard is already loaded; the baseline needs a fresh boot\n");
 		return 0;
 	}
-	/* udev would load the CPU's SHA-256 driver on a real device. */
-	if (system("modprobe -q sha256_ssse3"))
-		printf("bench-kmod: no accelerated sha256 module, using sha256-generic\n");
-	if (system("modprobe null_blk nr_devices=1 gb=1 bs=4096 queue_mode=2 irqmode=0") ||
-	    access("/dev/nullb0", F_OK)) {
-		fprintf(stderr, "bench-kmod: null_blk unavailable\n");
+	image = bench_prepare(&b, &data);
+	if (!image)
 		return 1;
-	}
-	if (fwg_find_part("data", &data) || fwg_find_part("fw_b", &b) ||
-	    data.sectors * 512 < IMAGE_BYTES || b.sectors * 512 < IMAGE_BYTES) {
-		fprintf(stderr, "bench-kmod: needs fw_b and data of 256 MiB (tests/vm/mkdisk IMG 300 300)\n");
-		return 1;
-	}
-	/* O_DIRECT needs an aligned buffer; the session does not care. */
-	if (posix_memalign((void **)&image, 4096, IMAGE_BYTES))
-		return 1;
-	for (err = 0; err < (int)IMAGE_BYTES; err++)
-		image[err] = (uint8_t)(err * 131 + (err >> 9));
-
 	if (alternate_rounds("/dev/nullb0", null_bytes, off, ratios)) {
 		fprintf(stderr, "bench-kmod: the alternating rounds failed\n");
 		return 1;
