@@ -10,6 +10,14 @@
  * (io_uring uring_cmd, plugged by io_uring when several are submitted at
  * once) goes to nvme_queue_rqs() unjudged and writes a protected slot.
  *
+ * The scratch disk's rebinds fill the table: a new loop device takes each
+ * freed request_queue, so every rebound vda gets a fresh address and slot.
+ * User-key payloads then take the memory the unbound NVMe controller
+ * freed, so that the rebound controller matches no stale entry by its
+ * controller or parent pointer. FWGUARD_REBINDS=0 is the control: the
+ * same batch on a rebound namespace whose queue is gated fails with
+ * EREMOTEIO and leaves the slot alone.
+ *
  * Destructive (rebinds the scratch disk and the NVMe controller dozens of
  * times): runs only when FWGUARD_DESTRUCTIVE names it, in a boot of its
  * own with --devices (tests/open/fwguard_breach_gate_full.sh).
@@ -203,7 +211,8 @@ int main(void)
 	uint8_t before[PROBE], after[PROBE];
 	char vd[32] = "vda", nv[32], ng[64];
 	struct fwg_part a, b, nb;
-	int i, n, res[NSQE], ctl, changed;
+	const char *env = getenv("FWGUARD_REBINDS");
+	int i, n, res[NSQE], ctl, changed, rebinds = env ? atoi(env) : REBINDS;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
 	if (!selected("gate_full_keeps_nvme_batch_gated")) {
@@ -221,7 +230,8 @@ int main(void)
 	fwg_write_file("/sys/kernel/security/lockdown", "integrity");
 
 	/* Fill the gate's queue table with the rebound scratch disk's queues. */
-	for (i = 0; i < REBINDS; i++)
+	/* FWGUARD_REBINDS=0: the control, the same batch with room in the table. */
+	for (i = 0; i < rebinds; i++)
 		if (rebind(vd, "/sys/bus/virtio/drivers/virtio_blk", i) || wait_vd(vd, sizeof(vd)))
 			return 2;
 	/* The NVMe namespace comes back, is claimed, but its queue is not gated. */
