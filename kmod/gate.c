@@ -85,6 +85,7 @@ struct fwguard_gate_queue {
 	const struct request_queue *q;
 	const void *ctrl;		/* q->tag_set->driver_data */
 	const struct device *parent;	/* the disk's parent device */
+	const void *queue_rq;		/* q->mq_ops->queue_rq: the driver */
 	enum fwguard_drv drv;
 };
 
@@ -120,16 +121,27 @@ static bio_end_io_t *fwguard_chain_endio;
 /*
  * The entry of @q (with @family, also of a queue of the same controller or
  * parent device), copied to @out. Any context.
+ *
+ * Entries outlive their queues, so a pointer may match memory reused by an
+ * unrelated object: an entry only counts for a queue of the driver it was
+ * made for. Otherwise the request would be judged by another driver's
+ * rules, reading its command from a private area of another layout (a
+ * virtio-blk entry reused by an NVMe admin queue refused the controller's
+ * start-up commands). A queue of the same driver at a reused address is
+ * judged as protected, which fails closed.
  */
 static bool notrace fwguard_gate_find(const struct request_queue *q, bool family,
 				      struct fwguard_gate_queue *out)
 {
 	const struct device *parent = NULL;
 	const struct fwguard_gate_table *t;
-	const void *ctrl = NULL;
+	const void *ctrl = NULL, *fn;
 	unsigned int i, n;
 	bool found = false;
 
+	fn = q->mq_ops ? (const void *)q->mq_ops->queue_rq : NULL;
+	if (!fn)
+		return false;
 	if (family) {
 		ctrl = q->tag_set ? q->tag_set->driver_data : NULL;
 		parent = q->disk ? disk_to_dev(q->disk)->parent : NULL;
@@ -140,8 +152,9 @@ static bool notrace fwguard_gate_find(const struct request_queue *q, bool family
 	for (i = 0; i < n && !found; i++) {
 		const struct fwguard_gate_queue *g = &t->q[i];
 
-		found = g->q == q || (ctrl && g->ctrl == ctrl) ||
-			(parent && g->parent == parent);
+		found = g->queue_rq == fn &&
+			(g->q == q || (ctrl && g->ctrl == ctrl) ||
+			 (parent && g->parent == parent));
 		if (found && out)
 			*out = *g;
 	}
@@ -518,6 +531,7 @@ static int fwguard_gate_add_queue(struct gendisk *disk, struct device *parent)
 	g->q = q;
 	g->ctrl = q->tag_set ? q->tag_set->driver_data : NULL;
 	g->parent = parent;
+	g->queue_rq = (const void *)q->mq_ops->queue_rq;
 	g->drv = fwguard_gate_driver(q);
 	smp_store_release(&t->nr, t->nr + 1);
 	pr_notice("request gate on %s (%ps): %s passthrough %s\n", disk->disk_name,

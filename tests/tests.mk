@@ -25,6 +25,7 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
                  $(BUILD)/tests/kselftest/fwguard_breach_target \
                  $(BUILD)/tests/kselftest/fwguard_breach_discard \
                  $(BUILD)/tests/kselftest/fwguard_breach_nvme \
+                 $(BUILD)/tests/kselftest/fwguard_nvme_reset \
                  $(BUILD)/tests/kselftest/fwguard_breach_gate_full
 
 HOST_TESTS  += $(UNIT_BINS) $(sort $(wildcard $(CURDIR)/tests/host/*.sh))

@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Open finding: the request gate's queue table (32 entries) never forgets a
- * queue. Every time a protected disk is rebound, its new request_queue
- * takes a slot; once the table is full, a protected disk that comes back
- * is claimed again (its ranges follow it) but its queue is not gated
- * ("cannot gate requests of ...: -28"). The queue_rq hook still judges
- * what reaches ->queue_rq(), but the ->queue_rqs() batch hook only skips
- * queues it finds in the table, so a batch of NVMe passthrough writes
- * (io_uring uring_cmd, plugged by io_uring when several are submitted at
- * once) goes to nvme_queue_rqs() unjudged and writes a protected slot.
+ * Property: however many queues the request gate has seen come and go, a
+ * protected disk that comes back is gated, and no entry left by a freed
+ * queue judges another driver's queue.
+ *
+ * Attacks: (1) with a fixed table of 32 queues, rebinds filled it; a
+ * protected NVMe namespace that came back was claimed but not gated, and
+ * the ->queue_rqs() batch hook skipped it, so a batch of NVMe passthrough
+ * writes (io_uring uring_cmd, plugged when several are submitted at once)
+ * went to nvme_queue_rqs() unjudged and wrote a protected slot. (2) With a
+ * table that grows, an entry of a freed virtio-blk queue matched, by its
+ * address, the rebound controller's admin queue, whose start-up commands
+ * were then judged as virtio-blk passthrough and refused: the controller
+ * was removed ("could not set timestamp (-121)").
  *
  * The scratch disk's rebinds fill the table: a new loop device takes each
  * freed request_queue, so every rebound vda gets a fresh address and slot.
@@ -20,7 +24,7 @@
  *
  * Destructive (rebinds the scratch disk and the NVMe controller dozens of
  * times): runs only when FWGUARD_DESTRUCTIVE names it, in a boot of its
- * own with --devices (tests/open/fwguard_breach_gate_full.sh).
+ * own with --devices (tests/host/fwguard_breach_gate_full.sh).
  */
 #define _GNU_SOURCE
 #include <glob.h>
@@ -215,8 +219,9 @@ int main(void)
 	int i, n, res[NSQE], ctl, changed, rebinds = env ? atoi(env) : REBINDS;
 
 	setvbuf(stdout, NULL, _IONBF, 0);
+	printf("TAP version 13\n1..1\n");
 	if (!selected("gate_full_keeps_nvme_batch_gated")) {
-		printf("ok 1 # SKIP rebinds dozens of times; run by tests/open/fwguard_breach_gate_full.sh\n");
+		printf("ok 1 # SKIP rebinds dozens of times; run by tests/host/fwguard_breach_gate_full.sh\n");
 		return 4;
 	}
 	if (fwg_sh("modprobe nvme && modprobe loop") || nvme_fw_b(nv, sizeof(nv), &nb) ||
