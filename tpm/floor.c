@@ -177,14 +177,15 @@ int fwg_tpm_floor_provision(struct fwg_tpm *tpm)
 	return err;
 }
 
-static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret)
+/* @quiet: an undefined index is not logged (factory state asks first). */
+static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet)
 {
 	enum floor_state state;
 	ESYS_TR nv = ESYS_TR_NONE;
 	int err;
 
 	err = floor_open(tpm, &nv, &state);
-	if (err == FWG_TPM_E_NOT_PROVISIONED)
+	if (err == FWG_TPM_E_NOT_PROVISIONED && !quiet)
 		fwg_tpm_log("version floor NV index 0x%08x is not defined; run "
 			    "'updatectl tpm provision'", FWG_TPM_FLOOR_NV_INDEX);
 	if (err)
@@ -200,17 +201,27 @@ static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret)
 	return 0;
 }
 
-int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret)
+static int floor_read(struct fwg_tpm *tpm, uint64_t *ret, bool quiet)
 {
 	ESYS_TR nv = ESYS_TR_NONE;
 	int err;
 
-	err = floor_open_written(tpm, &nv);
+	err = floor_open_written(tpm, &nv, quiet);
 	if (err)
 		return err;
 	err = floor_value(tpm, nv, ret);
 	Esys_TR_Close(tpm->esys, &nv);
 	return err;
+}
+
+int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret)
+{
+	return floor_read(tpm, ret, false);
+}
+
+int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret)
+{
+	return floor_read(tpm, ret, true);
 }
 
 static int floor_step_to(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t current,
@@ -244,7 +255,7 @@ int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret)
 	uint64_t current = 0;
 	int err;
 
-	err = floor_open_written(tpm, &nv);
+	err = floor_open_written(tpm, &nv, false);
 	if (err)
 		return err;
 	err = floor_value(tpm, nv, &current);

@@ -132,6 +132,8 @@ int fwg_sealed_list(const char *state_dir, fwg_sealed_record_fn fn, void *ctx);
 /* floor.c */
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm);
 int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret);
+/* As fwg_tpm_floor_read(), but an undefined index is returned unlogged. */
+int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret);
 int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);
 
 /* srk.c */

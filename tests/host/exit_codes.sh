@@ -22,7 +22,7 @@ export FWGUARD_LOCK=$work/lock
 unset FWGUARD_TCTI
 dead_tcti=swtpm:host=127.0.0.1,port=9
 
-tap_plan 42
+tap_plan 43
 
 # ---- the table ----
 man_table=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /s/^\.BR \([0-9]*\) " (\([a-z]*\))"$/\2=\1/p' \
@@ -132,6 +132,12 @@ sys.exit(not (type(f) is int and f == json.load(open(sys.argv[2]))["floor"]))' \
 		"$work/$1.out" "$work/prov.out"
 }
 
+# Factory state (no slot state, no floor index yet): a missing index is
+# not an error, so policy load says nothing of it (here it then fails
+# for want of the module and the partitions).
+run factory-load env FWGUARD_TCTI=$live "$uc" policy load "${conf[@]}"
+tap_check "factory state: policy load does not report the missing floor index" \
+	bash -c "! grep -q 'floor' '$work/factory-load.err'"
 expect_exit "FWGUARD_TCTI: tpm provision uses it" ok run prov env FWGUARD_TCTI=$live \
 	"$uc" tpm provision "${conf[@]}" --json
 expect_exit "FWGUARD_TCTI: status uses it too" ok run st1 env FWGUARD_TCTI=$live \

@@ -45,7 +45,8 @@ static int read_floor(const struct uc_config *cfg, uint64_t *floor, struct uc_st
 	if (err)
 		return err;
 	uc_step_enter(step, UC_SRC_TPM, "read-floor");
-	err = fwg_tpm_floor_read(tpm, floor);
+	/* decide_floor() says whether a missing index is an error here. */
+	err = fwg_tpm_floor_read_quiet(tpm, floor);
 	fwg_tpm_close(tpm);
 	return err;
 }
