@@ -139,4 +139,28 @@ TEST_F(abattack, transient_error_at_extend_loses_the_boot)
 	EXPECT_TRUE(self->out[0].marked_good);
 }
 
+/*
+ * Two components extend one PCR in policy order. A transient TPM error
+ * that stops comp0 before its extend lets comp1 extend first; the retry
+ * then extends comp0 after comp1, and neither unseal can succeed for the
+ * rest of the boot (STATE.md: a TPM error is reported and changes nothing,
+ * so a retry must be able to verify).
+ */
+TEST_F(abattack, transient_error_on_first_component_loses_shared_pcr)
+{
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[1], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified && self->out[1].verified);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	self->d.m.fault_eio = AB_TPM_ATTEMPTS;	/* comp0's floor read, all attempts */
+	EXPECT_EQ(-EIO, abdev_verify(&self->d, self->out));
+	EXPECT_EQ(-EIO, self->out[0].err);
+	ASSERT_EQ(0, self->d.m.fault_eio);
+	EXPECT_EQ(0, abdev_verify(&self->d, self->out));	/* the TPM is back */
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_TRUE(self->out[1].verified);
+}
+
 TEST_HARNESS_MAIN
