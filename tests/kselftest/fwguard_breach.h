@@ -35,40 +35,6 @@
 			SKIP(return, "rebinds the scratch disk; run by tests/host/fwguard_breach.sh"); \
 	} while (0)
 
-static inline int sh(const char *fmt, ...)
-{
-	char cmd[1024];
-	va_list ap;
-	int status;
-
-	va_start(ap, fmt);
-	vsnprintf(cmd, sizeof(cmd), fmt, ap);
-	va_end(ap);
-	status = system(cmd);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-/* The disk (/dev/NAME) of the virtio device @vdev, or -ENOENT. */
-static inline int disk_of(const char *vdev, char *disk, size_t len)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int err = -ENOENT;
-
-	snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/block", vdev);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && strlen(de->d_name) + 6 < len) {
-			snprintf(disk, len, "/dev/%s", de->d_name);
-			err = 0;
-		}
-	closedir(d);
-	return err;
-}
-
 static inline int vda_vdev(char *vdev, size_t len)
 {
 	char link[PATH_MAX];
@@ -90,10 +56,10 @@ static inline int gpt_store(const char *src)
 {
 	unsigned long long sz = DISK_MIB * 2048ULL;
 
-	if (sh("modprobe sd_mod && modprobe scsi_debug dev_size_mb=%d max_luns=1 num_tgts=1 add_host=1", DISK_MIB))
+	if (fwg_sh("modprobe sd_mod && modprobe scsi_debug dev_size_mb=%d max_luns=1 num_tgts=1 add_host=1", DISK_MIB))
 		return -1;
-	sh("udevadm settle 2>/dev/null; sleep 1");
-	return sh("set -e; for i in 1 2 3 4 5 6 7 8 9 10; do d=$(ls -d /sys/bus/pseudo/drivers/scsi_debug/adapter*/host*/target*/*/block/* 2>/dev/null | head -1); [ -n \"$d\" ] && break; sleep 0.5; done;"
+	fwg_sh("udevadm settle 2>/dev/null; sleep 1");
+	return fwg_sh("set -e; for i in 1 2 3 4 5 6 7 8 9 10; do d=$(ls -d /sys/bus/pseudo/drivers/scsi_debug/adapter*/host*/target*/*/block/* 2>/dev/null | head -1); [ -n \"$d\" ] && break; sleep 0.5; done;"
 		  "d=/dev/$(basename $d); test $(blockdev --getsz $d) = %llu;"
 		  "dd if=%s of=$d bs=512 count=34 oflag=direct status=none;"
 		  "dd if=%s of=$d bs=512 skip=%llu seek=%llu count=33 oflag=direct status=none",

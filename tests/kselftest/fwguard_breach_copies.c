@@ -29,7 +29,7 @@ TEST(rebind_after_gpt_copies_keeps_protection)
 	ASSERT_EQ(0, add_copy());
 	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
 	usleep(700000);
-	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
+	ASSERT_EQ(0, fwg_virtio_disk(vdev, disk, sizeof(disk)));
 
 	snprintf(node, sizeof(node), "%.40s%.8s", disk, b.name + 3);
 	EXPECT_EQ(-EPERM, fwg_write_direct(disk, b.start * 512, 0x5a, 4096));

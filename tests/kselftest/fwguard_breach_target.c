@@ -30,7 +30,7 @@ TEST(session_targets_the_disk_not_a_gpt_copy)
 	ASSERT_EQ(0, last_copy(copy, sizeof(copy)));
 	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
 	usleep(700000);
-	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
+	ASSERT_EQ(0, fwg_virtio_disk(vdev, disk, sizeof(disk)));
 	ASSERT_EQ(0, part_of(disk, 2, &real_b));
 	ASSERT_EQ(0, part_of(copy, 2, &copy_b));
 	/* The real disk is protected again, and so is the copy ... */

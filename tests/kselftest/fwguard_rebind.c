@@ -22,27 +22,6 @@
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
 
-/* The disk holding partition number @partno of the virtio device @vdev. */
-static int disk_of(const char *vdev, char *disk, size_t len)
-{
-	char path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-	int err = -ENOENT;
-
-	snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/block", vdev);
-	d = opendir(path);
-	if (!d)
-		return -errno;
-	while ((de = readdir(d)))
-		if (de->d_name[0] != '.' && strlen(de->d_name) + 6 < len) {
-			snprintf(disk, len, "/dev/%s", de->d_name);
-			err = 0;
-		}
-	closedir(d);
-	return err;
-}
-
 TEST(protection_follows_rebound_disk)
 {
 	char link[PATH_MAX], vdev[64], disk[64], node[80];
@@ -60,7 +39,7 @@ TEST(protection_follows_rebound_disk)
 	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/unbind", vdev));
 	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
 	usleep(500000);
-	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
+	ASSERT_EQ(0, fwg_virtio_disk(vdev, disk, sizeof(disk)));
 	EXPECT_STRNE("/dev/vda", disk);
 
 	/* The slot under its new name, through its node and the whole disk. */
@@ -75,7 +54,7 @@ TEST(protection_follows_rebound_disk)
 	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/unbind", vdev));
 	ASSERT_EQ(0, fwg_write_file("/sys/bus/virtio/drivers/virtio_blk/bind", vdev));
 	usleep(500000);
-	ASSERT_EQ(0, disk_of(vdev, disk, sizeof(disk)));
+	ASSERT_EQ(0, fwg_virtio_disk(vdev, disk, sizeof(disk)));
 	snprintf(node, sizeof(node), "%.40s%.8s", disk, a.name + 3);
 	EXPECT_EQ(-1, open(node, O_WRONLY | O_CLOEXEC));
 	EXPECT_EQ(EPERM, errno);

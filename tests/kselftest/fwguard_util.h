@@ -109,7 +109,7 @@ static inline int fwg_write_file(const char *path, const char *val)
 /* Run a shell command built from @fmt; its exit status, or -1 if it died. */
 static inline __attribute__((format(printf, 1, 2))) int fwg_sh(const char *fmt, ...)
 {
-	char cmd[512];
+	char cmd[1024];
 	va_list ap;
 	int status;
 
@@ -118,6 +118,27 @@ static inline __attribute__((format(printf, 1, 2))) int fwg_sh(const char *fmt, 
 	va_end(ap);
 	status = system(cmd);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The disk (/dev/NAME) of the virtio device @vdev ("virtio2"), or -errno. */
+static inline int fwg_virtio_disk(const char *vdev, char *disk, size_t len)
+{
+	char path[300];
+	struct dirent *de;
+	DIR *d;
+	int err = -ENOENT;
+
+	snprintf(path, sizeof(path), "/sys/bus/virtio/devices/%s/block", vdev);
+	d = opendir(path);
+	if (!d)
+		return -errno;
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.' && strlen(de->d_name) + 6 < len) {
+			snprintf(disk, len, "/dev/%s", de->d_name);
+			err = 0;
+		}
+	closedir(d);
+	return err;
 }
 
 /* Whether the uevent file @path names GPT partition @partname; fills devt. */
