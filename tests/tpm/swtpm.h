@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,6 +32,7 @@ struct swtpm {
 	char statedir[300];	/* fwguard's --state-dir */
 	char tcti[64];
 	int port;
+	int portlock;		/* fd + 1 of the port pair's lock file; 0: none */
 	pid_t pid;
 };
 
@@ -48,9 +50,31 @@ static inline bool swtpm_port_free(int port)
 	return ok;
 }
 
-static inline int swtpm_pick_port(void)
+/*
+ * A port pair is free only when nothing is bound to it and no other test
+ * holds its lock file. The lock is kept until teardown: a test that
+ * restarts its swtpm (a reboot) leaves the pair unbound for a moment, and
+ * another test's swtpm must not take it then and answer in its place.
+ */
+static inline int swtpm_lock_port(int port)
 {
-	int tries, port;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/fwguard-swtpm-%d.lock", port);
+	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX | LOCK_NB)) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static inline int swtpm_pick_port(struct swtpm *t)
+{
+	int tries, port, fd;
 
 	static unsigned int seed;
 
@@ -58,10 +82,23 @@ static inline int swtpm_pick_port(void)
 		seed = (unsigned int)(getpid() ^ time(NULL));
 	for (tries = 0; tries < 200; tries++) {
 		port = 20000 + 2 * (int)(rand_r(&seed) % 15000);
-		if (swtpm_port_free(port) && swtpm_port_free(port + 1))
+		fd = swtpm_lock_port(port);
+		if (fd < 0)
+			continue;
+		if (swtpm_port_free(port) && swtpm_port_free(port + 1)) {
+			t->portlock = fd + 1;
 			return port;
+		}
+		close(fd);
 	}
 	return -1;
+}
+
+static inline void swtpm_unlock_port(struct swtpm *t)
+{
+	if (t->portlock > 0)
+		close(t->portlock - 1);
+	t->portlock = 0;
 }
 
 static inline bool swtpm_listening(int port)
@@ -158,6 +195,7 @@ static inline int swtpm_setup_fresh(struct swtpm *t, bool sha1_only)
 {
 	int err, tries;
 
+	t->portlock = 0;
 	snprintf(t->dir, sizeof(t->dir), "/tmp/fwguard-tpm-test.XXXXXX");
 	if (!mkdtemp(t->dir))
 		return -errno;
@@ -176,7 +214,8 @@ static inline int swtpm_setup_fresh(struct swtpm *t, bool sha1_only)
 	/* Another test may grab the port between our probe and swtpm's bind:
 	 * then swtpm exits and we try another pair. */
 	for (tries = 0; tries < 5; tries++) {
-		t->port = swtpm_pick_port();
+		swtpm_unlock_port(t);
+		t->port = swtpm_pick_port(t);
 		if (t->port < 0)
 			return -EADDRINUSE;
 		snprintf(t->tcti, sizeof(t->tcti), "swtpm:host=127.0.0.1,port=%d",
@@ -193,6 +232,7 @@ static inline void swtpm_teardown(struct swtpm *t)
 	char *argv[] = { "rm", "-rf", t->dir, NULL };
 
 	swtpm_kill(t);
+	swtpm_unlock_port(t);
 	if (t->dir[0])
 		swtpm_run_quiet(argv);
 }
