@@ -348,6 +348,7 @@ const char *fwg_tpm_command_name(uint32_t code)
 		{ TPM2_CC_NV_DefineSpace, "NV_DefineSpace" },
 		{ TPM2_CC_EvictControl, "EvictControl" },
 		{ TPM2_CC_GetCapability, "GetCapability" },
+		{ TPM2_CC_Quote, "Quote" },
 	};
 	size_t i;
 

@@ -19,7 +19,7 @@
 #include "userspace/common/number.h"
 
 #define EVENTLOG_NAME	"eventlog"
-#define EVENTLOG_MAX	(16u << 20)	/* bounded read; years of updates */
+#define EVENTLOG_MAX	FWG_EVENTLOG_MAX	/* bounded read; years of updates */
 #define LINE_MAX_LEN	512
 
 static int eventlog_path(const char *state_dir, char *buf, size_t size)
@@ -82,8 +82,8 @@ fail:
 
 struct event {
 	unsigned int pcr;
-	uint8_t digest[FWG_DIGEST_SIZE];
 	uint8_t before[FWG_DIGEST_SIZE];
+	struct fwg_eventlog_event pub;
 };
 
 /* "key=value" with the expected key; returns the value or NULL. */
@@ -133,12 +133,36 @@ static int parse_event(char *line, struct event *ev)
 		return -EBADMSG;
 	ev->pcr = (unsigned int)pcr;
 	if (!is_decimal(val[0]) || !is_decimal(val[8]) ||
+	    fwg_parse_u64(val[8], &ev->pub.subject.version) ||
 	    !fwg_tpm_subject_name_valid(val[6], FWG_COMPONENT_MAX) ||
 	    !fwg_tpm_subject_name_valid(val[7], FWG_SLOT_MAX) ||
-	    fwg_hex_decode_digest(val[3], ev->digest) ||
+	    fwg_hex_decode_digest(val[3], ev->pub.subject.digest) ||
 	    fwg_hex_decode_digest(val[4], ev->before) ||
 	    fwg_hex_decode_digest(val[5], after))
 		return -EBADMSG;
+	strcpy(ev->pub.subject.component, val[6]);
+	strcpy(ev->pub.subject.slot, val[7]);
+	return 0;
+}
+
+/* One line, NUL-terminated in place; a NUL inside it is no line of ours. */
+static int next_event(char **line, const char *end, unsigned int lineno,
+		      struct event *ev)
+{
+	char *nl = memchr(*line, '\n', (size_t)(end - *line));
+
+	if (!nl) {
+		fwg_tpm_log("event log line %u is not terminated", lineno);
+		return -EBADMSG;
+	}
+	*nl = '\0';
+	memset(ev, 0, sizeof(*ev));
+	if (strlen(*line) != (size_t)(nl - *line) || parse_event(*line, ev)) {
+		fwg_tpm_log("event log line %u is malformed", lineno);
+		return -EBADMSG;
+	}
+	ev->pub.line = lineno;
+	*line = nl + 1;
 	return 0;
 }
 
@@ -147,36 +171,32 @@ static int parse_event(char *line, struct event *ev)
  * all zero is the first extend after a TPM reset and restarts the chain.
  */
 static int replay_buffer(char *text, size_t len, unsigned int pcr,
-			 uint8_t value[FWG_DIGEST_SIZE], unsigned int *events)
+			 uint8_t value[FWG_DIGEST_SIZE], unsigned int *events,
+			 fwg_eventlog_fn fn, void *ctx)
 {
 	static const uint8_t zero[FWG_DIGEST_SIZE];
 	uint8_t acc[FWG_DIGEST_SIZE] = { 0 };
 	unsigned int count = 0, lineno = 0;
-	char *line = text, *nl;
+	char *line = text;
 	int err;
 
 	while (line < text + len) {
 		struct event ev;
 
-		lineno++;
-		nl = memchr(line, '\n', (size_t)(text + len - line));
-		if (!nl) {
-			fwg_tpm_log("event log line %u is not terminated", lineno);
-			return -EBADMSG;
-		}
-		*nl = '\0';
-		if (parse_event(line, &ev)) {
-			fwg_tpm_log("event log line %u is malformed", lineno);
-			return -EBADMSG;
-		}
-		line = nl + 1;
+		err = next_event(&line, text + len, ++lineno, &ev);
+		if (err)
+			return err;
 		if (ev.pcr != pcr)
 			continue;
-		if (!memcmp(ev.before, zero, sizeof(zero))) {
+		ev.pub.starts_chain = !memcmp(ev.before, zero, sizeof(zero));
+		if (ev.pub.starts_chain) {
 			memset(acc, 0, sizeof(acc));
 			count = 0;
 		}
-		err = fwg_sha256(acc, sizeof(acc), ev.digest, sizeof(ev.digest), acc);
+		err = fwg_sha256(acc, sizeof(acc), ev.pub.subject.digest,
+				 FWG_DIGEST_SIZE, acc);
+		if (!err && fn)
+			err = fn(ctx, &ev.pub);
 		if (err)
 			return err;
 		count++;
@@ -184,6 +204,44 @@ static int replay_buffer(char *text, size_t len, unsigned int pcr,
 	memcpy(value, acc, FWG_DIGEST_SIZE);
 	*events = count;
 	return 0;
+}
+
+int fwg_eventlog_replay_text(const uint8_t *text, size_t len, unsigned int pcr,
+			     uint8_t value[FWG_DIGEST_SIZE], unsigned int *events,
+			     fwg_eventlog_fn fn, void *ctx)
+{
+	char *copy;
+	int err;
+
+	if (len > FWG_EVENTLOG_MAX)
+		return -EBADMSG;
+	copy = malloc(len + 1);
+	if (!copy)
+		return -ENOMEM;
+	if (len)
+		memcpy(copy, text, len);
+	err = replay_buffer(copy, len, pcr, value, events, fn, ctx);
+	free(copy);
+	return err;
+}
+
+int fwg_eventlog_read(const char *state_dir, uint8_t **buf, size_t *len)
+{
+	char path[PATH_MAX];
+	int err;
+
+	err = eventlog_path(state_dir, path, sizeof(path));
+	if (err)
+		return err;
+	err = fwg_read_file(path, EVENTLOG_MAX, buf, len);
+	if (err == -ENOENT) {
+		*buf = NULL;
+		*len = 0;
+		return 0;
+	}
+	if (err)
+		fwg_tpm_log("cannot read event log %s: %s", path, strerror(-err));
+	return err;
 }
 
 int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,
@@ -207,7 +265,7 @@ int fwg_eventlog_replay(const char *state_dir, unsigned int pcr,
 		fwg_tpm_log("cannot read event log %s: %s", path, strerror(-err));
 		return err;
 	}
-	err = replay_buffer((char *)buf, len, pcr, value, events);
+	err = replay_buffer((char *)buf, len, pcr, value, events, NULL, NULL);
 	free(buf);
 	return err;
 }

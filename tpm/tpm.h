@@ -136,6 +136,64 @@ int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret);
 int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret);
 int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);
 
+/* eventlog.c: one event of a replay, as the log records it. */
+struct fwg_eventlog_event {
+	unsigned int line;		/* 1-based line number in the log */
+	bool starts_chain;		/* "before" is zero: first extend after a TPM reset */
+	struct fwg_tpm_subject subject;	/* component, slot, version, digest extended */
+};
+
+/* Called for each event of the PCR replayed, in log order; non-zero stops. */
+typedef int (*fwg_eventlog_fn)(void *ctx, const struct fwg_eventlog_event *ev);
+
+/* Longest event log read or carried in a quote. */
+#define FWG_EVENTLOG_MAX	(16u << 20)
+
+/* The replay of fwg_eventlog_replay() over a log in memory (the verifier's
+ * copy); @fn may be NULL. 0, -EBADMSG (malformed line) or @fn's error. */
+int fwg_eventlog_replay_text(const uint8_t *text, size_t len, unsigned int pcr,
+			     uint8_t value[FWG_DIGEST_SIZE], unsigned int *events,
+			     fwg_eventlog_fn fn, void *ctx);
+/* The whole log, malloc()ed (empty, *buf NULL, if there is none). */
+int fwg_eventlog_read(const char *state_dir, uint8_t **buf, size_t *len);
+
+/*
+ * attest.c and quote_format.c: remote attestation (TPM.md "Attestation").
+ * A quote is what `updatectl attest` writes for a verifier: the AK's
+ * public area, the TPMS_ATTEST the TPM signed, the signature and the event
+ * log, each as the TSS marshals it.
+ */
+#define FWG_NONCE_MIN		16	/* bytes of the verifier's nonce */
+#define FWG_NONCE_MAX		32
+#define FWG_QUOTE_PART_MAX	1024
+
+struct fwg_quote {
+	unsigned int pcr;
+	uint16_t ak_public_len, attest_len, signature_len;
+	uint8_t ak_public[FWG_QUOTE_PART_MAX];	/* TPM2B_PUBLIC */
+	uint8_t attest[FWG_QUOTE_PART_MAX];	/* TPMS_ATTEST, the signed bytes */
+	uint8_t signature[FWG_QUOTE_PART_MAX];	/* TPMT_SIGNATURE */
+	uint8_t *eventlog;			/* the device's event log */
+	size_t eventlog_len;
+};
+
+/* The AK's TPM2B_PUBLIC (what the vendor enrols). */
+int fwg_tpm_ak_public(struct fwg_tpm *tpm, uint8_t buf[FWG_QUOTE_PART_MAX],
+		      uint16_t *len);
+/* TPM2_Quote of the context's PCR with @nonce as qualifyingData, plus the
+ * event log. -EINVAL for a nonce outside FWG_NONCE_MIN..MAX bytes. */
+int fwg_tpm_quote(struct fwg_tpm *tpm, const uint8_t *nonce, size_t nonce_len,
+		  struct fwg_quote *ret);
+/* The quote file: encode into a malloc()ed buffer; decode strictly
+ * (-EBADMSG for anything but exactly one well-formed quote file). */
+int fwg_quote_encode(const struct fwg_quote *q, uint8_t **buf, size_t *len);
+int fwg_quote_decode(const uint8_t *buf, size_t len, struct fwg_quote *ret);
+void fwg_quote_release(struct fwg_quote *q);
+#define FWG_TPM_NAME_SIZE	(2 + FWG_DIGEST_SIZE)
+/* The TPM name of a TPM2B_PUBLIC with nameAlg SHA-256. 0 or -EBADMSG. */
+int fwg_tpm_public_name(const uint8_t *tpm2b_public, size_t len,
+			uint8_t name[FWG_TPM_NAME_SIZE]);
+
 /* srk.c */
 int fwg_tpm_srk_persist(struct fwg_tpm *tpm, bool *created);
 int fwg_tpm_srk_present(struct fwg_tpm *tpm, bool *ret);

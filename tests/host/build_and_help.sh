@@ -33,7 +33,8 @@ uc=$build/bin/updatectl
 bad=
 for cmd in fetch verify install boot-verify mark-good status "bundle create" "bundle inspect" \
 	"policy load" "policy status" "keys add" "keys list" "keys seal" "tpm provision" \
-	"tpm status" "tpm measure" "tpm seal" "tpm unseal-verify" "tpm floor" "tpm replay"; do
+	"tpm status" "tpm measure" "tpm seal" "tpm unseal-verify" "tpm floor" "tpm replay" \
+	"tpm ak-public" attest "attest verify"; do
 	# shellcheck disable=SC2086
 	"$uc" $cmd --help >"$work/help" 2>&1 && grep -q "^usage: updatectl $cmd" "$work/help" ||
 		bad="$bad [$cmd]"
@@ -41,5 +42,5 @@ done
 tap_check "every updatectl command's --help prints its usage and exits ok" test -z "$bad"
 "$uc" --help >"$work/help" 2>&1
 tap_check "updatectl --help lists every command" \
-	sh -c "for c in fetch verify install boot-verify mark-good status bundle policy keys tpm; do grep -q \"^  \$c \" '$work/help' || exit 1; done"
+	sh -c "for c in fetch verify install boot-verify mark-good status bundle policy keys tpm attest; do grep -q \"^  \$c \" '$work/help' || exit 1; done"
 tap_done

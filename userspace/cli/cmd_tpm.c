@@ -12,9 +12,12 @@
 
 #include "userspace/cli/tpm_commands.h"
 #include "userspace/cli/updatectl.h"
+#include "userspace/common/fileio.h"
 
 static int provision_run(const struct uc_args *a, struct uc_step *step)
 {
+	uint8_t ak_name[FWG_TPM_NAME_SIZE];
+	char ak_path[4096], ak_hex[2 * FWG_TPM_NAME_SIZE + 1];
 	struct fwg_tpm *tpm = NULL;
 	struct json_writer w;
 	bool created = false;
@@ -32,15 +35,26 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	}
 	if (!err)
 		err = fwg_tpm_floor_read(tpm, &floor);
+	if (!err) {
+		/* The attestation key the vendor enrols (TPM.md "Attestation"). */
+		uc_step_enter(step, UC_SRC_FILE, "export-ak");
+		snprintf(ak_path, sizeof(ak_path), "%s/ak.pub", fwg_tpm_state_dir(tpm));
+		err = fwg_mkdir_p(fwg_tpm_state_dir(tpm), 0700);
+		if (!err)
+			err = uc_tpm_ak_export(tpm, ak_path, ak_name);
+	}
 	fwg_tpm_close(tpm);
 	if (err)
 		return err;
+	fwg_hex_encode(ak_name, sizeof(ak_name), ak_hex);
 	if (a->json) {
 		json_doc_begin(&w, stdout);
 		if (a->opt[TPM_OPT_PERSIST_SRK])
 			json_kv_string(&w, "srk", created ? "created" : "already present");
 		json_kv_u64(&w, "floor_index", FWG_TPM_FLOOR_NV_INDEX);
 		json_kv_u64(&w, "floor", floor);
+		json_kv_string(&w, "ak_public", ak_path);
+		json_kv_string(&w, "ak_name", ak_hex);
 		json_doc_end(&w);
 		return UC_EXIT_OK;
 	}
@@ -48,12 +62,13 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 		printf("SRK at 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
 		       created ? "created" : "already present");
 	printf("version floor NV index 0x%08x: %" PRIu64 "\n", FWG_TPM_FLOOR_NV_INDEX, floor);
+	printf("attestation key %s: %s\n", ak_hex, ak_path);
 	return UC_EXIT_OK;
 }
 
 static const struct uc_command UC_COMMAND(tpm_provision, "provision", "", 0, 0,
 	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, provision_run,
-	"define the version-floor NV counter [--persist-srk]");
+	"define the version-floor NV counter, export the AK [--persist-srk]");
 
 static int measure_run(const struct uc_args *a, struct uc_step *step)
 {
@@ -129,4 +144,4 @@ static const struct uc_command UC_COMMAND(tpm_floor, "floor", "", 0, 0,
 const struct uc_command UC_GROUP(uc_cmd_tpm, "tpm",
 	"TPM provisioning, measurement, sealing and status",
 	&tpm_provision, &uc_cmd_tpm_status, &tpm_measure, &uc_cmd_tpm_seal,
-	&uc_cmd_tpm_unseal_verify, &tpm_floor, &uc_cmd_tpm_replay);
+	&uc_cmd_tpm_unseal_verify, &tpm_floor, &uc_cmd_tpm_replay, &uc_cmd_tpm_ak_public);

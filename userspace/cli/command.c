@@ -54,7 +54,7 @@ static void usage(FILE *out, const struct uc_command *cmd, const char *path)
 {
 	const struct uc_command *const *sub;
 
-	if (cmd->subcommands) {
+	if (cmd->subcommands && !cmd->run) {
 		fprintf(out, "usage: %s COMMAND [OPTIONS]\n\ncommands:\n", path);
 		for (sub = cmd->subcommands; *sub; sub++)
 			fprintf(out, "  %-14s %s\n", (*sub)->name, (*sub)->summary);
@@ -67,6 +67,9 @@ static void usage(FILE *out, const struct uc_command *cmd, const char *path)
 		fprintf(out, "\noptions:\n");
 		usage_options(out, cmd);
 	}
+	for (sub = cmd->subcommands; sub && *sub; sub++)
+		fprintf(out, "%s  %s %-14s %s\n", sub == cmd->subcommands ? "\ncommands:\n" : "",
+			path, (*sub)->name, (*sub)->summary);
 }
 
 /* getopt_long's table for @cmd: the shared options it declares, then its own. */
@@ -214,7 +217,9 @@ int uc_command_run(const struct uc_command *cmd, const char *path, int argc, cha
 	const struct uc_command *const *sub;
 	char subpath[128];
 
-	if (!cmd->subcommands)
+	/* A group that is also a command (attest) runs itself unless a
+	 * sub-command is named. */
+	if (!cmd->subcommands || (cmd->run && (argc < 2 || argv[1][0] == '-')))
 		return run_leaf(cmd, path, argc, argv);
 	if (argc < 2) {
 		usage(stderr, cmd, path);

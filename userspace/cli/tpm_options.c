@@ -19,6 +19,8 @@ const struct uc_option uc_tpm_options[] = {
 	[TPM_OPT_AFTER] = { "after", "HEX", "seal: a digest measured before it at boot",
 			    .repeatable = true },
 	[TPM_OPT_PERSIST_SRK] = { "persist-srk", NULL, "provision: make the SRK persistent" },
+	[TPM_OPT_NONCE] = { "nonce", "HEX", "attest: the verifier's nonce, 16-32 bytes" },
+	[TPM_OPT_OUT] = { "out", "FILE", "attest, ak-public: write the result to FILE" },
 	{ NULL },
 };
 
