@@ -57,7 +57,7 @@
 
 #include "fwguard.h"
 
-#define FWGUARD_BIND_NAME_LEN	32
+#define FWGUARD_BIND_NAME_LEN	64	/* bus and driver names, copied */
 
 /**
  * struct fwguard_bind_rec - a device a protected disk's I/O passes through
@@ -99,7 +99,7 @@ static bool fwguard_bind_guarded(const struct device *d)
 	return d->bus && d->driver;
 }
 
-/* Record @d and its driver; 0 or -ENOMEM (also for a name too long to keep). */
+/* Record @d and its driver; 0, -ENOMEM, or -ENAMETOOLONG for a name too long to keep. */
 static int fwguard_bind_rec_fill(struct fwguard_bind_rec *rec, struct device *d)
 {
 	const struct device_driver *drv = READ_ONCE(d->driver);
@@ -107,10 +107,11 @@ static int fwguard_bind_rec_fill(struct fwguard_bind_rec *rec, struct device *d)
 	rec->any_child = !strcmp(d->bus->name, "virtio") && d->parent;
 	rec->path = kobject_get_path(rec->any_child ? &d->parent->kobj : &d->kobj,
 				     GFP_KERNEL);
-	if (!rec->path || !drv ||
-	    strscpy(rec->bus, d->bus->name, sizeof(rec->bus)) < 0 ||
-	    strscpy(rec->driver, drv->name, sizeof(rec->driver)) < 0)
+	if (!rec->path || !drv)
 		return -ENOMEM;
+	if (strscpy(rec->bus, d->bus->name, sizeof(rec->bus)) < 0 ||
+	    strscpy(rec->driver, drv->name, sizeof(rec->driver)) < 0)
+		return -ENAMETOOLONG;
 	return 0;
 }
 
@@ -123,7 +124,8 @@ static int fwguard_bind_rec_fill(struct fwguard_bind_rec *rec, struct device *d)
  * first range and when a disk at its place is claimed again. Replaces what
  * @slot recorded before; on failure that stays.
  *
- * Return: 0, or -ENOMEM.
+ * Return: 0, -ENOMEM, or -ENAMETOOLONG when a bus or driver name is
+ * longer than the record keeps (63 bytes).
  */
 int fwguard_bind_record(unsigned int slot, struct gendisk *disk)
 {

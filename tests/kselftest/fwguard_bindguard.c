@@ -208,6 +208,11 @@ static int rebind(const char *bdf, const char *drv)
 
 static int load_drivers(void)
 {
+	/*
+	 * With no audit daemon the kernel prints audit records, rate-limited
+	 * by kernel.printk_ratelimit; the tests read them from the log.
+	 */
+	fwg_write_file("/proc/sys/kernel/printk_ratelimit", "0");
 	/* Debian's kernels have no noiommu mode; the guest has an IOMMU. */
 	fwg_sh("modprobe vfio enable_unsafe_noiommu_mode=1 2>/dev/null");
 	return fwg_sh("modprobe vfio-pci && modprobe uio_pci_generic && modprobe pci-stub");
@@ -258,8 +263,10 @@ static void expect_refused(struct __test_metadata *_metadata, const char *bdf,
 	snprintf(needle, sizeof(needle), "reason=driver-bind bus=pci dev=%s driver=%s recorded=%s",
 		 bdf, drv, recorded);
 	EXPECT_EQ(1, dmesg_wait(needle)) TH_LOG("no audit record '%s'", needle);
+	/* The log line is rate-limited (10 in 5 s): looked for once per driver. */
 	snprintf(needle, sizeof(needle), "refused binding pci %s to driver %s", bdf, drv);
-	EXPECT_EQ(1, dmesg_wait(needle)) TH_LOG("no log line '%s'", needle);
+	if (how == BY_BIND_FILE)
+		EXPECT_EQ(1, dmesg_wait(needle)) TH_LOG("no log line '%s'", needle);
 	pci_write(bdf, "driver_override", "\n");
 }
 
