@@ -153,9 +153,18 @@ static struct fwguard_disk *fwguard_disk_new(struct gendisk *disk,
 {
 	struct fwguard_disk *pd;
 	struct fwguard_alias *a;
+	int err;
 
 	if (fwguard_nr_disks == FWGUARD_MAX_DISKS)
 		return ERR_PTR(-ENOSPC);
+	/*
+	 * The drivers under the disk are locked in before its first range is
+	 * published; a slot left recorded by a failure here is replaced when
+	 * the next disk takes it.
+	 */
+	err = fwguard_bind_record(fwguard_nr_disks, disk);
+	if (err)
+		return ERR_PTR(err);
 	pd = &fwguard_disks[fwguard_nr_disks];
 	memset(pd, 0, sizeof(*pd));
 	a = fwguard_alias_new(pd);
@@ -440,6 +449,10 @@ static void fwguard_disk_settle_aliases(struct fwguard_disk *pd, struct gendisk 
 		err = fwguard_bdev_open(&a->held, disk_devt(disk), false, NULL);
 		if (err)
 			pr_err("cannot hold re-appeared disk %s: %d\n", disk->disk_name, err);
+		/* At the protected disk's place: its drivers are the ones now. */
+		if (a->rank && fwguard_bind_record(pd - fwguard_disks, disk))
+			pr_err("%s: cannot record its drivers; the recorded ones stay\n",
+			       disk->disk_name);
 	}
 }
 
@@ -548,4 +561,5 @@ void fwguard_disks_exit(void)
 		}
 		fwguard_place_put(&fwguard_disks[i].home);
 	}
+	fwguard_bind_exit();
 }

@@ -5,7 +5,7 @@
  * module's own GPT reader (gpt.c), re-appearing disks (disk.c), the policy
  * lock, identity, floor and consumed tickets (policy.c), the entry-point
  * hooks (hook.c), the request gate (gate.c) and its passthrough allowlists
- * (passthru.c), the lock-in of forced unload and kexec (lockin.c), the
+ * (passthru.c), the driver-bind guard (bind.c), the lock-in of forced unload and kexec (lockin.c), the
  * keyring (keyring.c), update sessions (session.c) and the user ABI
  * (uapi.c). Each declaration sits under the file that defines it.
  */
@@ -185,6 +185,7 @@ struct fwguard_stats {
 	atomic64_t refused_ioctls;
 	atomic64_t refused_requests;
 	atomic64_t refused_passthrough;
+	atomic64_t refused_binds;
 	atomic64_t session_bios;
 	atomic64_t sessions_committed;
 	atomic64_t sessions_failed;
@@ -243,6 +244,15 @@ extern struct fwguard_stats fwguard_stats;
 int fwguard_hooks_init(void);
 void fwguard_hooks_exit(void);
 extern void *const fwguard_session_holder;
+
+/* bind.c */
+struct ftrace_ops;
+struct ftrace_regs;
+int fwguard_bind_record(unsigned int slot, struct gendisk *disk);
+void fwguard_probe_hook(unsigned long ip, unsigned long parent_ip,
+			struct ftrace_ops *ops, struct ftrace_regs *fregs);
+ssize_t fwguard_bind_show(char *buf, size_t size);
+void fwguard_bind_exit(void);
 
 /* gate.c */
 int fwguard_gate_init(void);

@@ -539,6 +539,8 @@ static struct fwguard_hook {
 	FWGUARD_HOOK("blkdev_ioctl", fwguard_ioctl_hook),
 	FWGUARD_HOOK("compat_blkdev_ioctl", fwguard_compat_ioctl_hook),
 	FWGUARD_HOOK("device_add_disk", fwguard_disk_hook),
+	/* Every driver bind; bind.c says why this function. */
+	FWGUARD_HOOK("really_probe", fwguard_probe_hook),
 };
 
 static int fwguard_hook_attach(struct ftrace_ops *ops, const char *symbol)

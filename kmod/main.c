@@ -120,13 +120,14 @@ static ssize_t counters_show(struct device *dev, struct device_attribute *attr,
 			     char *buf)
 {
 	return sysfs_emit(buf,
-			  "refused_bios %lld\nrefused_opens %lld\nrefused_writes %lld\nrefused_ioctls %lld\nrefused_requests %lld\nrefused_passthrough %lld\nallowed_session_bios %lld\nsessions_committed %lld\nsessions_failed %lld\n",
+			  "refused_bios %lld\nrefused_opens %lld\nrefused_writes %lld\nrefused_ioctls %lld\nrefused_requests %lld\nrefused_passthrough %lld\nrefused_binds %lld\nallowed_session_bios %lld\nsessions_committed %lld\nsessions_failed %lld\n",
 			  atomic64_read(&fwguard_stats.refused_bios),
 			  atomic64_read(&fwguard_stats.refused_opens),
 			  atomic64_read(&fwguard_stats.refused_writes),
 			  atomic64_read(&fwguard_stats.refused_ioctls),
 			  atomic64_read(&fwguard_stats.refused_requests),
 			  atomic64_read(&fwguard_stats.refused_passthrough),
+			  atomic64_read(&fwguard_stats.refused_binds),
 			  atomic64_read(&fwguard_stats.session_bios),
 			  atomic64_read(&fwguard_stats.sessions_committed),
 			  atomic64_read(&fwguard_stats.sessions_failed));

@@ -274,6 +274,7 @@ ssize_t fwguard_policy_show(char *buf, size_t size)
 			fwguard_locked, fwguard_floor, fwguard_committed_version,
 			fwguard_device_class, fwguard_serial);
 	len += fwguard_ranges_show(buf + len, size - len);
+	len += fwguard_bind_show(buf + len, size - len);
 	mutex_unlock(&fwguard_policy_lock);
 	return len;
 }

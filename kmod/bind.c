@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fwguard's driver-bind guard: while a range is protected, no driver other
+ * than the one recorded may bind to a device that the protected disk's I/O
+ * passes through.
+ *
+ * Everything else in fwguard judges I/O that passes the block layer. A
+ * storage controller bound to vfio-pci (noiommu or not), uio_pci_generic or
+ * pci-stub instead of its driver is driven from userspace, and none of
+ * those paths is stopped by lockdown. So when a disk gets its first range,
+ * and again when a disk at its place is claimed after a rebind (disk.c),
+ * every device in its parent chain that sits on a bus and has a driver is
+ * recorded with that driver: for virtio-blk the virtio device (virtio_blk)
+ * and the PCI function (virtio-pci); for NVMe the PCI function (nvme); for
+ * SCSI the scsi_device (sd), the HBA's device and its PCI function; PCI
+ * bridges above (pcieport) too. The bus's probe of any other driver for a
+ * recorded device is refused with EPERM before the driver's probe runs.
+ *
+ * A recorded device is known by its place, the sysfs path of its kobject,
+ * not by its struct device: a PCI function removed and rescanned is a new
+ * struct device at the same path, and must bind to the same driver. Virtio
+ * devices are named by an index that changes when their transport is
+ * rebound, so a virtio device is recorded by its parent's path: any virtio
+ * device under that transport must bind to the recorded virtio driver.
+ * Drivers are compared by bus and name (unique on a bus, and stable when
+ * the driver module is reloaded).
+ *
+ * The hook is really_probe() in drivers/base/dd.c, the one function every
+ * bind passes on 6.1 and 6.12, whatever started it: the sysfs bind file,
+ * driver_override with drivers_probe, new_id, a bus rescan or hotplug, a
+ * driver module being loaded, deferred and asynchronous probing. It is
+ * static but not inlined on both kernels, so ftrace can hook it; it gets
+ * the device and the driver as its first two arguments, before
+ * dev->driver is set or anything of the driver runs. A refused probe runs
+ * fwguard_refuse_probe() instead, which returns what really_probe()
+ * returns for a failed probe of the driver (a positive errno): the bind
+ * file then answers EPERM, and paths that try every matching driver
+ * (drivers_probe, hotplug, driver_attach) go on as after any failed probe,
+ * leaving the device unbound.
+ *
+ * Locking: the records of each protected disk are one array published with
+ * RCU; they are built and replaced under fwguard_policy_lock (disk.c holds
+ * it; the old array is freed after synchronize_rcu()), and read by the ftrace callback, which runs with preemption
+ * disabled and must not sleep, under rcu_read_lock(). kobject names of the
+ * device being probed and of its parents are stable there: the driver core
+ * holds the device's lock and a reference to each parent.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/audit.h>
+#include <linux/device.h>
+#include <linux/ftrace.h>
+#include <linux/kobject.h>
+#include <linux/rcupdate.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+
+#include "fwguard.h"
+
+#define FWGUARD_BIND_NAME_LEN	64	/* bus and driver names, copied */
+
+/**
+ * struct fwguard_bind_rec - a device a protected disk's I/O passes through
+ * @path: sysfs path of the device's kobject, or of its parent's when
+ *	@any_child
+ * @any_child: the device is known by its parent (index-named virtio device)
+ * @bus: name of its bus
+ * @driver: the only driver that may bind to it
+ */
+struct fwguard_bind_rec {
+	char *path;
+	bool any_child;
+	char bus[FWGUARD_BIND_NAME_LEN];
+	char driver[FWGUARD_BIND_NAME_LEN];
+};
+
+struct fwguard_bind_set {
+	unsigned int nr;
+	struct fwguard_bind_rec rec[];
+};
+
+/* One set per protected disk, indexed like disk.c's fwguard_disks[]. */
+static struct fwguard_bind_set __rcu *fwguard_bind_sets[FWGUARD_MAX_DISKS];
+
+static void fwguard_bind_set_free(struct fwguard_bind_set *s)
+{
+	unsigned int i;
+
+	if (!s)
+		return;
+	for (i = 0; i < s->nr; i++)
+		kfree(s->rec[i].path);
+	kfree(s);
+}
+
+/* A device in a disk's chain that a driver other than its own could take. */
+static bool fwguard_bind_guarded(const struct device *d)
+{
+	return d->bus && d->driver;
+}
+
+/* Record @d and its driver; 0, -ENOMEM, or -ENAMETOOLONG for a name too long to keep. */
+static int fwguard_bind_rec_fill(struct fwguard_bind_rec *rec, struct device *d)
+{
+	const struct device_driver *drv = READ_ONCE(d->driver);
+
+	rec->any_child = !strcmp(d->bus->name, "virtio") && d->parent;
+	rec->path = kobject_get_path(rec->any_child ? &d->parent->kobj : &d->kobj,
+				     GFP_KERNEL);
+	if (!rec->path || !drv)
+		return -ENOMEM;
+	if (strscpy(rec->bus, d->bus->name, sizeof(rec->bus)) < 0 ||
+	    strscpy(rec->driver, drv->name, sizeof(rec->driver)) < 0)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/**
+ * fwguard_bind_record() - record the drivers of a protected disk's chain
+ * @slot: index of the protected disk
+ * @disk: the disk, added (its parents bound to their drivers)
+ *
+ * Called with fwguard_policy_lock held (may sleep), when a disk gets its
+ * first range and when a disk at its place is claimed again. Replaces what
+ * @slot recorded before; on failure that stays.
+ *
+ * Return: 0, -ENOMEM, or -ENAMETOOLONG when a bus or driver name is
+ * longer than the record keeps (63 bytes).
+ */
+int fwguard_bind_record(unsigned int slot, struct gendisk *disk)
+{
+	struct device *top = disk_to_dev(disk)->parent, *d;
+	struct fwguard_bind_set *s, *old;
+	unsigned int n = 0;
+	int err = 0;
+
+	for (d = top; d; d = d->parent)
+		n += fwguard_bind_guarded(d);
+	s = kzalloc(struct_size(s, rec, n), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	/* A device bound since the count is left for the next record. */
+	for (d = top; d && !err && s->nr < n; d = d->parent)
+		if (fwguard_bind_guarded(d))
+			err = fwguard_bind_rec_fill(&s->rec[s->nr++], d);
+	if (err) {
+		fwguard_bind_set_free(s);
+		return err;
+	}
+	old = rcu_replace_pointer(fwguard_bind_sets[slot], s,
+				  lockdep_is_held(&fwguard_policy_lock));
+	if (old) {
+		/* Rare (a protect, a rebind): wait for the callback, then free. */
+		synchronize_rcu();
+		fwguard_bind_set_free(old);
+	}
+	return 0;
+}
+
+/* Is @k the kobject at sysfs @path? Compared name by name, from the leaf up. */
+static bool notrace fwguard_kobj_at(const struct kobject *k, const char *path)
+{
+	size_t len = strlen(path);
+
+	for (; k; k = k->parent) {
+		const char *name = kobject_name(k);
+		size_t n = name ? strlen(name) : 0;
+
+		if (!n || n + 1 > len || path[len - n - 1] != '/' ||
+		    memcmp(path + len - n, name, n))
+			return false;
+		len -= n + 1;
+	}
+	return !len;
+}
+
+static bool notrace fwguard_bind_rec_covers(const struct fwguard_bind_rec *rec,
+					    const struct device *dev)
+{
+	if (!rec->any_child)
+		return fwguard_kobj_at(&dev->kobj, rec->path);
+	return dev->parent && !strcmp(dev->bus->name, rec->bus) &&
+	       fwguard_kobj_at(&dev->parent->kobj, rec->path);
+}
+
+/*
+ * The driver recorded for @dev that @drv is not, copied to @want; false
+ * when @dev is not recorded or @drv is its driver. Called in the ftrace
+ * callback (preemption disabled) and from the refusal.
+ */
+static bool notrace fwguard_bind_mismatch(const struct device *dev,
+					  const struct device_driver *drv,
+					  char *want, size_t size)
+{
+	const struct fwguard_bind_set *s;
+	unsigned int i, j;
+	bool refused = false;
+
+	rcu_read_lock();
+	for (i = 0; i < FWGUARD_MAX_DISKS && !refused; i++) {
+		s = rcu_dereference(fwguard_bind_sets[i]);
+		for (j = 0; s && j < s->nr && !refused; j++) {
+			const struct fwguard_bind_rec *rec = &s->rec[j];
+
+			if (!fwguard_bind_rec_covers(rec, dev) ||
+			    (!strcmp(drv->name, rec->driver) &&
+			     !strcmp(drv->bus->name, rec->bus)))
+				continue;
+			refused = true;
+			if (want)
+				strscpy(want, rec->driver, size);
+		}
+	}
+	rcu_read_unlock();
+	return refused;
+}
+
+static void fwguard_audit_bind(const struct device *dev,
+			       const struct device_driver *drv, const char *want)
+{
+	struct audit_buffer *ab;
+
+	ab = audit_log_start(audit_context(), GFP_KERNEL, AUDIT_KERNEL_OTHER);
+	if (!ab)
+		return;
+	audit_log_format(ab, "op=fwguard_refuse reason=driver-bind bus=%s dev=%s driver=%s recorded=%s",
+			 dev->bus->name, dev_name(dev), drv->name, want);
+	audit_log_task_info(ab);
+	audit_log_end(ab);
+}
+
+/*
+ * Runs instead of really_probe() for a refused bind, in its context (the
+ * device locked, may sleep). Nothing of the driver ran and dev->driver was
+ * never set, so there is nothing to undo. The positive errno is how
+ * really_probe() reports a driver's failed probe to its callers.
+ */
+static int fwguard_refuse_probe(struct device *dev,
+				const struct device_driver *drv)
+{
+	char want[FWGUARD_BIND_NAME_LEN] = "?";
+
+	atomic64_inc(&fwguard_stats.refused_binds);
+	fwguard_bind_mismatch(dev, drv, want, sizeof(want));
+	pr_warn_ratelimited("refused binding %s %s to driver %s: a protected disk's I/O passes through it (recorded driver %s) pid %d comm %s\n",
+			    dev->bus->name, dev_name(dev), drv->name, want,
+			    task_pid_nr(current), current->comm);
+	fwguard_audit_bind(dev, drv, want);
+	return EPERM;
+}
+
+/* ftrace callback on really_probe(dev, drv); see the comment at the top. */
+void notrace fwguard_probe_hook(unsigned long ip, unsigned long parent_ip,
+				struct ftrace_ops *ops, struct ftrace_regs *fregs)
+{
+	if (fwguard_range_count() &&
+	    fwguard_bind_mismatch((struct device *)fwguard_hook_arg(fregs, 0),
+				  (struct device_driver *)fwguard_hook_arg(fregs, 1),
+				  NULL, 0))
+		fwguard_hook_redirect(fregs, fwguard_refuse_probe);
+}
+
+/**
+ * fwguard_bind_show() - the recorded devices, one "bind" line each
+ * @buf: output
+ * @size: its size
+ *
+ * Called with fwguard_policy_lock held.
+ *
+ * Return: bytes written.
+ */
+ssize_t fwguard_bind_show(char *buf, size_t size)
+{
+	const struct fwguard_bind_set *s;
+	ssize_t len = 0;
+	unsigned int i, j;
+
+	for (i = 0; i < FWGUARD_MAX_DISKS; i++) {
+		s = rcu_dereference_protected(fwguard_bind_sets[i],
+					      lockdep_is_held(&fwguard_policy_lock));
+		for (j = 0; s && j < s->nr; j++)
+			len += scnprintf(buf + len, size - len, "bind %s%s %s %s\n",
+					 s->rec[j].path,
+					 s->rec[j].any_child ? "/*" : "",
+					 s->rec[j].bus, s->rec[j].driver);
+	}
+	return len;
+}
+
+/**
+ * fwguard_bind_exit() - free the records at module unload
+ *
+ * The hooks are detached by then.
+ */
+void fwguard_bind_exit(void)
+{
+	unsigned int i;
+
+	synchronize_rcu();
+	for (i = 0; i < FWGUARD_MAX_DISKS; i++)
+		fwguard_bind_set_free(rcu_dereference_protected(fwguard_bind_sets[i], 1));
+}
