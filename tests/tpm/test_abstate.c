@@ -290,4 +290,42 @@ TEST_F(ab, defect10_factory_state_and_adopt)
 	EXPECT_EQ((uint64_t)AB_SLOT_SIZE, s.slot[0].length);
 }
 
+/*
+ * Finding 1: a fallback tells the caller to reboot into the other slot. A
+ * second boot-verify in the same boot (systemctl restart) reports the same
+ * result; it never measures or verifies the fallback slot, which did not
+ * run in this boot, and mark-good then confirms nothing. Here the fallback
+ * slot is an install whose trial boot hung before mark-good: it has never
+ * completed a boot.
+ */
+TEST_F(ab, boot_verify_after_fallback_verifies_slot_not_booted)
+{
+	uint8_t ticket[16];
+	struct slot_state s;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	abdev_ticket(&self->d, ticket);
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 3, ticket, true, false, &t));
+	ASSERT_EQ(1, t);			/* b v3 pending, floor 3, a v2 below it */
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* trial boot of b */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].trial);	/* then it hangs before mark-good */
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* a runs; trial abandoned */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].fell_back);	/* a below the floor: reboot into b */
+	ASSERT_FALSE(self->out[0].verified);
+	abdev_verify(&self->d, self->out);	/* same boot, a still runs */
+	EXPECT_FALSE(self->out[0].verified);
+	EXPECT_TRUE(self->out[0].fell_back);
+	EXPECT_STREQ("comp0_b", self->out[0].slot);
+	abdev_mark_good(&self->d, self->out);
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[1].good);		/* b never completed a boot */
+}
+
 TEST_HARNESS_MAIN

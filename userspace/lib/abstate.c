@@ -266,6 +266,18 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	return 0;
 }
 
+/*
+ * The slot that runs in this boot: the one its boot-start chose. A fallback
+ * changes what the next boot runs, never what this one runs. The one place
+ * to ask the bootloader once it reports the booted slot.
+ */
+static int booted_slot(const struct ab_ctx *ctx, const struct slot_state *s)
+{
+	if (!strcmp(s->boot, ctx->boot_id) && s->booted >= 0)
+		return s->booted;
+	return slot_state_booted(s);
+}
+
 /* Applied once per boot: an unconfirmed trial ends, a pending slot is tried. */
 static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s,
 		      struct uc_boot_component *out)
@@ -282,6 +294,7 @@ static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct s
 		s->trying = s->pending;
 		s->pending = -1;
 	}
+	s->booted = slot_state_booted(s);
 	snprintf(s->boot, sizeof(s->boot), "%s", ctx->boot_id);
 	s->verified_boot[0] = '\0';
 	s->measured_boot[0] = '\0';
@@ -332,7 +345,7 @@ static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct
 static int verify_booted(struct ab_ctx *ctx, const struct pc_component *c,
 			 struct slot_state *s, struct uc_boot_component *out)
 {
-	int b = slot_state_booted(s), err;
+	int b = booted_slot(ctx, s), err;
 	struct fwg_tpm_subject sealed;
 	uint64_t floor;
 
@@ -383,7 +396,7 @@ int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
 		err = boot_start(ctx, c, &s, out);
 	if (err)
 		return err;
-	b = slot_state_booted(&s);
+	b = booted_slot(ctx, &s);
 	if (!strcmp(s.verified_boot, ctx->boot_id)) {
 		/* Verified earlier in this boot: report it, touch nothing. */
 		out->verified = true;
@@ -459,9 +472,16 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	err = load_state(ctx, c, &s);
 	if (err)
 		return err;
-	b = slot_state_booted(&s);
+	b = booted_slot(ctx, &s);
 	if (s.trying < 0 && s.slot[b].good)
 		return 0;	/* nothing on trial */
+	if (!s.slot[b].valid && !strcmp(s.boot, ctx->boot_id)) {
+		STEP(ctx, VERIFY, "check-verified");
+		fwg_log_error("%s: slot %s, which runs in this boot, failed verification; "
+			      "reboot into slot %s, nothing marked good", c->name,
+			      c->slot[b].name, c->slot[1 - b].name);
+		return -EKEYREJECTED;
+	}
 	if (strcmp(s.verified_boot, ctx->boot_id) || strcmp(s.boot, ctx->boot_id)) {
 		STEP(ctx, VERIFY, "check-verified");
 		fwg_log_error("%s: slot %s has not been verified in this boot; run "
