@@ -26,40 +26,6 @@ FIXTURE_TEARDOWN(abattack)
 	abdev_teardown(&self->d);
 }
 
-/*
- * mark-good raises the floor to the version in the slot state file, which
- * root can edit, not to the version the TPM sealed and boot-verify checked.
- * An edited version between boot-verify and mark-good pushes the floor
- * above every slot for good: the next boot finds the sealed version
- * disagreeing and falls back to a slot below the floor.
- */
-TEST_F(abattack, mark_good_floor_from_edited_state_version)
-{
-	struct slot_state s;
-	uint64_t floor;
-	char why[256];
-	int t = -1;
-
-	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
-	ASSERT_EQ(0, abdev_reboot(&self->d));
-	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
-	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
-	ASSERT_EQ(1, t);
-	ASSERT_EQ(0, abdev_reboot(&self->d));
-	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
-	ASSERT_TRUE(self->out[0].verified && self->out[0].trial);
-	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
-	s.slot[1].version = 1000;		/* the state file edited */
-	ASSERT_EQ(0, slot_state_save(self->d.t.statedir, &s));
-	abdev_mark_good(&self->d, self->out);
-	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
-	EXPECT_GE(3u, floor);			/* the sealed version, at most */
-	ASSERT_EQ(0, abdev_reboot(&self->d));
-	abdev_verify(&self->d, self->out);
-	EXPECT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why)));
-	TH_LOG("%s", why);
-}
-
 static bool fault_after_hash;
 
 /* The slot hash, then one transient TPM failure for the next TPM call. */

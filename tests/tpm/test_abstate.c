@@ -328,4 +328,41 @@ TEST_F(ab, boot_verify_after_fallback_verifies_slot_not_booted)
 	EXPECT_FALSE(s.slot[1].good);		/* b never completed a boot */
 }
 
+/*
+ * Finding 2: mark-good takes the version it confirms, and raises the floor
+ * to, from the sealed record the TPM guards, not from the slot state file,
+ * which root can edit. An edited version between boot-verify and mark-good
+ * is refused: the floor stays, and the next boot still has a slot.
+ */
+TEST_F(ab, mark_good_floor_from_edited_state_version)
+{
+	struct slot_state s;
+	uint64_t floor;
+	char why[256];
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(1, t);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified && self->out[0].trial);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	s.slot[1].version = 1000;		/* the state file edited */
+	ASSERT_EQ(0, slot_state_save(self->d.t.statedir, &s));
+	EXPECT_EQ(-EKEYREJECTED, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_GE(3u, floor);			/* the sealed version, at most */
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_EQ(1, s.trying);			/* nothing changed */
+	EXPECT_FALSE(s.slot[1].good);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	abdev_verify(&self->d, self->out);
+	EXPECT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why)));
+	TH_LOG("%s", why);
+}
+
 TEST_HARNESS_MAIN

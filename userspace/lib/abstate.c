@@ -446,6 +446,57 @@ static uint64_t floor_target(struct ab_ctx *ctx, const struct pc_component *c, u
 	return v;
 }
 
+static int pcr_read(struct ab_ctx *ctx, uint8_t value[FWG_DIGEST_SIZE])
+{
+	int err = -EIO, i;
+
+	STEP(ctx, TPM, "read-pcr");
+	for (i = 0; i < AB_TPM_ATTEMPTS && err == -EIO; i++) {
+		err = ab_fault(ctx);
+		if (!err)
+			err = fwg_tpm_pcr_read(ctx->tpm, value);
+	}
+	return err;
+}
+
+/*
+ * The version mark-good confirms, from the sealed record of the booted slot
+ * @b, not from the state file: unsealed again when the PCR still holds the
+ * value the record predicts (the last component measured into it), else
+ * the record's header, which boot-verify compared with the sealed payload.
+ * Any disagreement with the state file: refused, nothing changed.
+ */
+static int sealed_version(struct ab_ctx *ctx, const struct pc_component *c,
+			  const struct slot_state *s, int b, uint64_t *version)
+{
+	const struct slot_record *r = &s->slot[b];
+	struct fwg_tpm_sealed_info info;
+	uint8_t pcr[FWG_DIGEST_SIZE];
+	struct fwg_tpm_subject sealed;
+	int err;
+
+	STEP(ctx, FILE, "read-sealed-record");
+	err = fwg_sealed_info_read(ctx->state_dir, c->name, c->slot[b].name, &info);
+	if (!err)
+		err = pcr_read(ctx, pcr);
+	if (err)
+		return err;
+	sealed = info.subject;
+	if (!memcmp(pcr, info.predicted_pcr, sizeof(pcr)))
+		err = unseal(ctx, c, s, b, &sealed);
+	STEP(ctx, VERIFY, "check-sealed-version");
+	if (err == FWG_TPM_E_DIGEST_MISMATCH || (!err && (sealed.version != r->version ||
+			     memcmp(sealed.digest, r->digest, FWG_DIGEST_SIZE)))) {
+		fwg_log_error("%s: slot %s: the slot state (version %" PRIu64 ") disagrees with "
+			      "its sealed record (version %" PRIu64 "); not marked good",
+			      c->name, c->slot[b].name, r->version, sealed.version);
+		return -EKEYREJECTED;
+	}
+	if (!err)
+		*version = sealed.version;
+	return err;
+}
+
 /* The new good slot is @b at @version: the other stays good only at the floor. */
 static void confirm(struct slot_state *s, int b, uint64_t floor)
 {
@@ -488,8 +539,9 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
 		return -EKEYREJECTED;
 	}
-	v = s.slot[b].version;
-	err = floor_read(ctx, &floor);
+	err = sealed_version(ctx, c, &s, b, &v);
+	if (!err)
+		err = floor_read(ctx, &floor);
 	if (err)
 		return err;
 	if (v < floor) {
