@@ -365,4 +365,71 @@ TEST_F(ab, mark_good_floor_from_edited_state_version)
 	TH_LOG("%s", why);
 }
 
+static bool fault_after_hash;
+
+/* The slot hash, then one transient TPM failure for the next TPM call. */
+static int hash_then_fault(void *arg, const struct pc_component *c, int idx, uint64_t len,
+			   uint8_t digest[FWG_DIGEST_SIZE])
+{
+	struct abdev *d = arg;
+	int err = abdev_hash(arg, c, idx, len, digest);
+
+	if (fault_after_hash) {
+		fault_after_hash = false;
+		d->m.fault_eio = 1;
+	}
+	return err;
+}
+
+/*
+ * Finding 3: one transient TPM failure at the extend is reported, and the
+ * next boot-verify of this boot retries it: whether the extend happened is
+ * read from the PCR, not from a write-ahead marker, so the trial slot is
+ * verified and confirmed in this boot (STATE.md: transient errors change
+ * nothing).
+ */
+TEST_F(ab, transient_error_at_extend_loses_the_boot)
+{
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	self->d.ops.hash = hash_then_fault;
+	fault_after_hash = true;
+	EXPECT_EQ(-EIO, abdev_verify(&self->d, self->out));	/* measure: -EIO once */
+	ASSERT_FALSE(fault_after_hash);
+	self->d.ops.hash = abdev_hash;
+	EXPECT_EQ(0, abdev_verify(&self->d, self->out));	/* the TPM is back */
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_EQ(0, abdev_mark_good(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].marked_good);
+}
+
+/*
+ * Finding 4: two components extend one PCR strictly in policy order. A
+ * transient TPM error that stops comp0 before its extend holds comp1 back
+ * (it must not extend first); the retry verifies both (STATE.md: a TPM
+ * error is reported and changes nothing, so a retry can verify).
+ */
+TEST_F(ab, transient_error_on_first_component_loses_shared_pcr)
+{
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[1], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified && self->out[1].verified);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	self->d.m.fault_eio = AB_TPM_ATTEMPTS;	/* comp0's floor read, all attempts */
+	EXPECT_EQ(-EIO, abdev_verify(&self->d, self->out));
+	EXPECT_EQ(-EIO, self->out[0].err);
+	EXPECT_EQ(-EAGAIN, self->out[1].err);	/* held back, not extended */
+	ASSERT_EQ(0, self->d.m.fault_eio);
+	EXPECT_EQ(0, abdev_verify(&self->d, self->out));	/* the TPM is back */
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_TRUE(self->out[1].verified);
+}
+
 TEST_HARNESS_MAIN

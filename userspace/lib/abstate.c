@@ -120,6 +120,65 @@ static int chain_before(struct ab_ctx *ctx, int k, uint8_t (*earlier)[FWG_DIGEST
 	return 0;
 }
 
+/*
+ * The slot that runs in this boot: the one its boot-start chose. A fallback
+ * changes what the next boot runs, never what this one runs. The one place
+ * to ask the bootloader once it reports the booted slot.
+ */
+static int booted_slot(const struct ab_ctx *ctx, const struct slot_state *s)
+{
+	if (!strcmp(s->boot, ctx->boot_id) && s->booted >= 0)
+		return s->booted;
+	return slot_state_booted(s);
+}
+
+/* Done with this boot: verified, or its booted slot failed (never measured again). */
+static bool boot_settled(const struct ab_ctx *ctx, const struct slot_state *s)
+{
+	return !strcmp(s->boot, ctx->boot_id) && (!strcmp(s->verified_boot, ctx->boot_id) ||
+						  !s->slot[booted_slot(ctx, s)].valid);
+}
+
+/*
+ * The digests extended into the PCR before component @k in this boot, in
+ * policy order: the booted slot of every earlier component measured in this
+ * boot, or (not yet settled) still to be measured. @strict, for the extend
+ * itself: an earlier component not settled in this boot holds @k back
+ * (-EAGAIN, logged), since extending now would leave its unseal no PCR
+ * state to succeed in (finding 4).
+ */
+static int boot_chain(struct ab_ctx *ctx, int k, bool strict,
+		      uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t *n)
+{
+	struct slot_state s;
+	int j, err, b;
+
+	*n = 0;
+	for (j = 0; j < k; j++) {
+		const struct pc_component *o = &ctx->pc->component[j];
+
+		if (ab_factory(ctx, o))
+			continue;
+		err = slot_state_load(ctx->state_dir, o->name, &s);
+		if (err)
+			return err;
+		b = booted_slot(ctx, &s);
+		if (strict && !boot_settled(ctx, &s)) {
+			fwg_log_error("%s: not measured: %s, measured before it into the PCR, has "
+				      "not completed boot-verify in this boot; run boot-verify "
+				      "again", ctx->pc->component[k].name, o->name);
+			return -EAGAIN;
+		}
+		if (strcmp(s.measured_boot, ctx->boot_id) &&
+		    (boot_settled(ctx, &s) || !s.slot[b].valid))
+			continue;
+		if (*n >= FWG_TPM_EARLIER_MAX)
+			return -E2BIG;
+		memcpy(earlier[(*n)++], s.slot[b].digest, FWG_DIGEST_SIZE);
+	}
+	return 0;
+}
+
 static void subject_of(const struct pc_component *c, const struct slot_state *s, int idx,
 		       struct fwg_tpm_subject *sub)
 {
@@ -155,8 +214,31 @@ static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
 	return err;
 }
 
-/* Reseal the valid slots whose record predicts another chain (STATE.md). */
-static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c)
+/*
+ * Slot @i's record is the one an unfinished boot-verify of @c still needs in
+ * this boot: @c's booted slot, not settled, sealed to this boot's chain.
+ */
+static bool needed_this_boot(struct ab_ctx *ctx, const struct pc_component *c,
+			     const struct slot_state *s, int i,
+			     const struct fwg_tpm_sealed_info *info)
+{
+	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE], want[FWG_DIGEST_SIZE];
+	size_t n;
+
+	if (strcmp(s->boot, ctx->boot_id) || boot_settled(ctx, s) || i != booted_slot(ctx, s))
+		return false;
+	if (boot_chain(ctx, comp_index(ctx, c), false, earlier, &n) ||
+	    fwg_tpm_predict_boot_pcr_after((const uint8_t (*)[FWG_DIGEST_SIZE])earlier, n,
+					   s->slot[i].digest, want))
+		return false;
+	return !memcmp(want, info->predicted_pcr, sizeof(want));
+}
+
+/*
+ * Reseal the valid slots whose record predicts another chain (STATE.md).
+ * @keep: not a record an unfinished boot-verify still needs in this boot.
+ */
+static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c, bool keep)
 {
 	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE], want[FWG_DIGEST_SIZE];
 	struct fwg_tpm_sealed_info info;
@@ -171,6 +253,8 @@ static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c)
 		if (!s.slot[i].valid ||
 		    fwg_sealed_info_read(ctx->state_dir, c->name, c->slot[i].name, &info))
 			continue;	/* a missing record is reported at boot, not made up */
+		if (keep && needed_this_boot(ctx, c, &s, i, &info))
+			continue;	/* resealed once this boot's verify is done */
 		err = fwg_tpm_predict_boot_pcr_after((const uint8_t (*)[FWG_DIGEST_SIZE])earlier,
 						     n, s.slot[i].digest, want);
 		if (!err && memcmp(want, info.predicted_pcr, sizeof(want)))
@@ -179,20 +263,20 @@ static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c)
 	return err;
 }
 
-static int reseal_chain(struct ab_ctx *ctx)
+static int reseal_chain(struct ab_ctx *ctx, bool keep)
 {
 	unsigned int k;
 	int err = 0;
 
 	for (k = 1; !err && k < ctx->pc->count; k++)
 		if (!ab_factory(ctx, &ctx->pc->component[k]))
-			err = reseal_component(ctx, &ctx->pc->component[k]);
+			err = reseal_component(ctx, &ctx->pc->component[k], keep);
 	return err;
 }
 
 int ab_boot_verify_done(struct ab_ctx *ctx)
 {
-	return reseal_chain(ctx);
+	return reseal_chain(ctx, true);
 }
 
 static void report_slot(struct uc_boot_component *out, const struct pc_component *c,
@@ -266,18 +350,6 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	return 0;
 }
 
-/*
- * The slot that runs in this boot: the one its boot-start chose. A fallback
- * changes what the next boot runs, never what this one runs. The one place
- * to ask the bootloader once it reports the booted slot.
- */
-static int booted_slot(const struct ab_ctx *ctx, const struct slot_state *s)
-{
-	if (!strcmp(s->boot, ctx->boot_id) && s->booted >= 0)
-		return s->booted;
-	return slot_state_booted(s);
-}
-
 /* Applied once per boot: an unconfirmed trial ends, a pending slot is tried. */
 static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s,
 		      struct uc_boot_component *out)
@@ -301,28 +373,67 @@ static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct s
 	return ab_save(ctx, s);
 }
 
-/* Extend the PCR with the slot's digest, at most once per boot. */
+/* The PCR before and after @c's extend of @digest in this boot (policy order). */
+static int measure_points(struct ab_ctx *ctx, const struct pc_component *c,
+			  const uint8_t digest[FWG_DIGEST_SIZE], uint8_t before[FWG_DIGEST_SIZE],
+			  uint8_t after[FWG_DIGEST_SIZE])
+{
+	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE];
+	const uint8_t (*e)[FWG_DIGEST_SIZE] = (const uint8_t (*)[FWG_DIGEST_SIZE])earlier;
+	size_t n;
+	int err;
+
+	err = boot_chain(ctx, comp_index(ctx, c), true, earlier, &n);
+	if (err)
+		return err;
+	memset(before, 0, FWG_DIGEST_SIZE);	/* a PCR after TPM reset */
+	if (n)
+		err = fwg_tpm_predict_boot_pcr_after(e, n - 1, earlier[n - 1], before);
+	return err ? err : fwg_tpm_predict_boot_pcr_after(e, n, digest, after);
+}
+
+/*
+ * Extend the PCR with the slot's digest once per boot. Whether this
+ * component's extend happened is read from the PCR (STATE.md): it holds the
+ * value before it (extend), after it (an earlier run extended: done), or
+ * anything else (reported; no validity changes). One attempt per run: after
+ * a failed extend only the PCR tells whether it happened, so the next
+ * boot-verify decides.
+ */
 static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
 			struct slot_state *s, int idx)
 {
+	uint8_t before[FWG_DIGEST_SIZE], after[FWG_DIGEST_SIZE], pcr[FWG_DIGEST_SIZE];
 	struct fwg_tpm_subject sub;
 	int err;
 
 	if (!strcmp(s->measured_boot, ctx->boot_id))
 		return 0;
-	snprintf(s->measured_boot, sizeof(s->measured_boot), "%s", ctx->boot_id);
-	err = ab_save(ctx, s);	/* write-ahead: never extend twice in a boot */
+	err = measure_points(ctx, c, s->slot[idx].digest, before, after);
+	STEP(ctx, TPM, "read-pcr");
 	if (!err)
-		err = ab_persist(ctx);
-	if (!err)
-		err = ab_fault(ctx);
+		err = fwg_tpm_pcr_read(ctx->tpm, pcr);
 	if (err)
 		return err;
-	subject_of(c, s, idx, &sub);
-	STEP(ctx, TPM, "measure");
-	err = fwg_tpm_measure(ctx->tpm, &sub);
-	/* A file error: the PCR was extended, only the event log lags. */
-	return err == FWG_TPM_E_UNAVAILABLE || err == -EIO ? err : 0;
+	if (!memcmp(pcr, before, sizeof(pcr))) {
+		err = ab_persist(ctx);
+		if (!err)
+			err = ab_fault(ctx);
+		subject_of(c, s, idx, &sub);
+		STEP(ctx, TPM, "measure");
+		if (!err)
+			err = fwg_tpm_measure(ctx->tpm, &sub);
+		/* A file error: the PCR was extended, only the event log lags. */
+		if (err == FWG_TPM_E_UNAVAILABLE || err == -EIO || err == AB_E_CUT)
+			return err;
+	} else if (memcmp(pcr, after, sizeof(pcr))) {
+		fwg_log_error("%s: PCR %u holds neither the value before nor the value after "
+			      "slot %s's measurement in this boot; not extending it", c->name,
+			      fwg_tpm_pcr_index(ctx->tpm), c->slot[idx].name);
+		return FWG_TPM_E_PCR_MISMATCH;
+	}
+	snprintf(s->measured_boot, sizeof(s->measured_boot), "%s", ctx->boot_id);
+	return ab_save(ctx, s);
 }
 
 static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct slot_state *s,
@@ -568,7 +679,7 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return err;
 	out->marked_good = true;
 	report_slot(out, c, &s, b);
-	return reseal_chain(ctx);
+	return reseal_chain(ctx, false);
 }
 
 static bool ticket_in_state(const struct slot_state *s, const uint8_t ticket[16])
@@ -697,7 +808,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 			err = ab_save(ctx, s);
 		}
 	}
-	return err ? err : reseal_chain(ctx);
+	return err ? err : reseal_chain(ctx, false);
 }
 
 int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,
@@ -741,5 +852,5 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 		err = floor_raise(ctx, floor_target(ctx, c, version));
 	if (!err)
 		err = ab_save(ctx, &s);	/* the commit point: factory state ends */
-	return err ? err : reseal_chain(ctx);
+	return err ? err : reseal_chain(ctx, false);
 }
