@@ -365,6 +365,44 @@ TEST_F(ab, mark_good_floor_from_edited_state_version)
 	TH_LOG("%s", why);
 }
 
+/*
+ * Finding 1, found by the model: after a fallback, install writes the slot
+ * that failed (it is no longer the last good one), still in this boot. A
+ * second boot-verify must not verify the new image, which did not run, and
+ * mark-good must not confirm it (it saved pending == active, a corrupt
+ * state). The trial of the new image is the next boot's.
+ */
+TEST_F(ab, install_after_fallback_not_verified_in_same_boot)
+{
+	uint8_t ticket[16];
+	struct slot_state s;
+	int t = -1;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	abdev_ticket(&self->d, ticket);
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 3, ticket, true, false, &t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* trial of b, never confirmed */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* a below the floor: fallback to b */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].fell_back);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 4, &t));
+	ASSERT_EQ(0, t);			/* the slot that runs, failed */
+	EXPECT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].verified);
+	EXPECT_TRUE(self->out[0].fell_back);
+	EXPECT_STREQ("comp0_b", self->out[0].slot);
+	EXPECT_EQ(-EKEYREJECTED, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_EQ(1, s.active);
+	EXPECT_EQ(0, s.pending);
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* the new image's trial */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[0].trial);
+	EXPECT_EQ(4u, self->out[0].version);
+}
+
 static bool fault_after_hash;
 
 /* The slot hash, then one transient TPM failure for the next TPM call. */

@@ -136,7 +136,7 @@ static int booted_slot(const struct ab_ctx *ctx, const struct slot_state *s)
 static bool boot_settled(const struct ab_ctx *ctx, const struct slot_state *s)
 {
 	return !strcmp(s->boot, ctx->boot_id) && (!strcmp(s->verified_boot, ctx->boot_id) ||
-						  !s->slot[booted_slot(ctx, s)].valid);
+						  !strcmp(s->failed_boot, ctx->boot_id));
 }
 
 /*
@@ -326,6 +326,7 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	s->slot[f].valid = false;
 	s->slot[f].good = false;
 	s->verified_boot[0] = '\0';
+	snprintf(s->failed_boot, sizeof(s->failed_boot), "%s", ctx->boot_id);
 	if (image_rejected(ctx, c, s, o, floor)) {
 		if (s->trying == f)
 			s->trying = -1;
@@ -370,6 +371,7 @@ static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct s
 	snprintf(s->boot, sizeof(s->boot), "%s", ctx->boot_id);
 	s->verified_boot[0] = '\0';
 	s->measured_boot[0] = '\0';
+	s->failed_boot[0] = '\0';
 	return ab_save(ctx, s);
 }
 
@@ -491,6 +493,37 @@ static int verify_booted(struct ab_ctx *ctx, const struct pc_component *c,
 	return 0;
 }
 
+/*
+ * Slot @b, which runs in this boot, failed verification earlier in it: the
+ * same result again. Its partition may hold another image by now (an
+ * install after the fallback): it is never measured or verified in this
+ * boot. The slot fallen back to is checked as the fallback checked it.
+ */
+static int report_failed(struct ab_ctx *ctx, const struct pc_component *c,
+			 struct slot_state *s, int b, struct uc_boot_component *out)
+{
+	int o = s->active, err;
+	uint64_t floor;
+
+	err = floor_read(ctx, &floor);
+	if (err)
+		return err;
+	err = o == b ? 1 : image_rejected(ctx, c, s, o, floor);
+	if (err < 0)
+		return err;
+	STEP(ctx, VERIFY, "fall-back");
+	if (err) {
+		fwg_log_error("%s: slot %s failed verification in this boot and there is no "
+			      "slot to fall back to", c->name, c->slot[b].name);
+		return -EKEYREJECTED;
+	}
+	fwg_log_error("%s: slot %s failed verification in this boot; reboot to boot slot %s",
+		      c->name, c->slot[b].name, c->slot[o].name);
+	out->fell_back = true;
+	report_slot(out, c, s, o);
+	return 0;
+}
+
 int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
 		   struct uc_boot_component *out)
 {
@@ -508,6 +541,8 @@ int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
 	if (err)
 		return err;
 	b = booted_slot(ctx, &s);
+	if (!strcmp(s.failed_boot, ctx->boot_id))
+		return report_failed(ctx, c, &s, b, out);
 	if (!strcmp(s.verified_boot, ctx->boot_id)) {
 		/* Verified earlier in this boot: report it, touch nothing. */
 		out->verified = true;
@@ -620,6 +655,25 @@ static void confirm(struct slot_state *s, int b, uint64_t floor)
 		s->slot[o].good = false;
 }
 
+/* Slot @b, which runs in this boot, passed boot-verify in it. */
+static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
+			  const struct slot_state *s, int b)
+{
+	STEP(ctx, VERIFY, "check-verified");
+	if (!strcmp(s->failed_boot, ctx->boot_id)) {
+		fwg_log_error("%s: slot %s, which runs in this boot, failed verification; "
+			      "reboot into slot %s, nothing marked good", c->name,
+			      c->slot[b].name, c->slot[s->active].name);
+		return -EKEYREJECTED;
+	}
+	if (strcmp(s->verified_boot, ctx->boot_id) || strcmp(s->boot, ctx->boot_id)) {
+		fwg_log_error("%s: slot %s has not been verified in this boot; run "
+			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
 int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		 struct uc_boot_component *out)
 {
@@ -637,20 +691,9 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	b = booted_slot(ctx, &s);
 	if (s.trying < 0 && s.slot[b].good)
 		return 0;	/* nothing on trial */
-	if (!s.slot[b].valid && !strcmp(s.boot, ctx->boot_id)) {
-		STEP(ctx, VERIFY, "check-verified");
-		fwg_log_error("%s: slot %s, which runs in this boot, failed verification; "
-			      "reboot into slot %s, nothing marked good", c->name,
-			      c->slot[b].name, c->slot[1 - b].name);
-		return -EKEYREJECTED;
-	}
-	if (strcmp(s.verified_boot, ctx->boot_id) || strcmp(s.boot, ctx->boot_id)) {
-		STEP(ctx, VERIFY, "check-verified");
-		fwg_log_error("%s: slot %s has not been verified in this boot; run "
-			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
-		return -EKEYREJECTED;
-	}
-	err = sealed_version(ctx, c, &s, b, &v);
+	err = check_verified(ctx, c, &s, b);
+	if (!err)
+		err = sealed_version(ctx, c, &s, b, &v);
 	if (!err)
 		err = floor_read(ctx, &floor);
 	if (err)

@@ -106,6 +106,8 @@ static int parse_line(struct slot_state *s, char *line)
 		return parse_id(eq, s->boot);
 	if (!strcmp(line, "measured_boot"))
 		return parse_id(eq, s->measured_boot);
+	if (!strcmp(line, "failed_boot"))
+		return parse_id(eq, s->failed_boot);
 	if ((!strncmp(line, "slot0.", 6) || !strncmp(line, "slot1.", 6)))
 		return parse_slot_key(&s->slot[line[4] - '0'], line + 6, eq);
 	return -EBADMSG;
@@ -163,8 +165,9 @@ int slot_state_save(const char *state_dir, const struct slot_state *s)
 			fwg_hex_encode(s->slot[i].ticket, 16, tk[i]);
 	}
 	len = snprintf(buf, sizeof(buf), "active=%d\npending=%d\ntrying=%d\nbooted=%d\n"
-		       "verified_boot=%s\nboot=%s\nmeasured_boot=%s\n", s->active, s->pending,
-		       s->trying, s->booted, s->verified_boot, s->boot, s->measured_boot);
+		       "verified_boot=%s\nboot=%s\nmeasured_boot=%s\nfailed_boot=%s\n", s->active,
+		       s->pending, s->trying, s->booted, s->verified_boot, s->boot,
+		       s->measured_boot, s->failed_boot);
 	for (i = 0; i < 2; i++)
 		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
 				"slot%d.valid=%d\nslot%d.good=%d\nslot%d.version=%" PRIu64

@@ -34,6 +34,7 @@ struct slot_state {
 	char verified_boot[40];	/* boot id whose boot-verify passed, or "" */
 	char boot[40];		/* boot id whose boot-start was applied, or "" */
 	char measured_boot[40];	/* boot id whose PCR holds the measurement, or "" */
+	char failed_boot[40];	/* boot id whose booted slot failed boot-verify, or "" */
 	struct slot_record slot[2];
 };
 
