@@ -2,8 +2,9 @@
 /*
  * The GRUB environment block, our own reading of its format: exactly 1024
  * bytes, starting with the line "# GRUB Environment Block", then lines
- * "name=value" (a backslash escapes a backslash or a newline in a value)
- * or comment lines starting with '#', then '#' padding to the end. It is
+ * "name=value" (a backslash escapes a backslash or a newline in a value);
+ * comment lines starting with '#' may come before the first variable; after
+ * the last one '#' padding to the end. It is
  * either a file of exactly 1024 bytes (grub-editenv's form; replaced
  * atomically: written beside it, fsync, rename, fsync of the directory) or
  * the first 1024 bytes of a raw partition or of a larger image file
@@ -114,7 +115,10 @@ static int parse_line(struct grubenv *e, size_t *pos)
 	const char *nl;
 
 	if (e->raw[p] == '#') {
-		nl = memchr(e->raw + p, '\n', ENV_SIZE - p);
+		/* Comments only before the first variable (where grub-editenv
+		 * puts its own); after one, '#' starts the padding. */
+		nl = e->n && e->line[e->n - 1].name_len ? NULL :
+			memchr(e->raw + p, '\n', ENV_SIZE - p);
 		if (!nl) {
 			for (; p < ENV_SIZE; p++)
 				if (e->raw[p] != '#')
