@@ -400,6 +400,28 @@ TEST_F(server, http_416_restarts_from_zero)
 	EXPECT_EQ(0, run("grep -q '\"GET /short HTTP/1.1\" 416 ' %s", log));
 }
 
+/*
+ * A 206 whose range starts where nobody asked (a broken cache or proxy)
+ * cannot be continued: the bytes held are dropped and the file is fetched
+ * again from zero, in the same run, instead of failing every run for ever.
+ */
+TEST_F(server, http_206_at_wrong_offset_restarts_from_zero)
+{
+	int64_t size = BLOB_SIZE;
+	char url[256], log[300];
+
+	ASSERT_EQ(0, run("head -c 3000 %s >%s", self->blob, self->part));
+	ASSERT_EQ(0, write_validator(self->part, self->blob));
+	snprintf(url, sizeof(url), "https://localhost:%d/shift/blob", self->port);
+	ASSERT_EQ(0, fetch_to_file(url, self->dest, &self->tls, &self->opts,
+				   fixed_limit, &size));
+	EXPECT_TRUE(files_equal(self->blob, self->dest));
+	EXPECT_FALSE(exists(self->part));
+	snprintf(log, sizeof(log), "%s/srv/logs/access.log", self->dir);
+	EXPECT_EQ(0, run("grep -q '\"GET /shift/blob HTTP/1.1\" 206 ' %s", log));
+	EXPECT_EQ(0, run("grep -q '\"GET /shift/blob HTTP/1.1\" 200 %d ' %s", BLOB_SIZE, log));
+}
+
 TEST_F(server, overall_timeout_stops_a_trickling_server)
 {
 	int64_t size = BLOB_SIZE;

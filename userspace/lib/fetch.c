@@ -254,9 +254,13 @@ static int response_accept(struct transfer *t)
 {
 	if (t->status == 206) {
 		if (t->range_start != (long long)t->received) {
-			fwg_log_error("fetch: %s: server sent bytes from %lld, asked from %llu",
-				      t->url, t->range_start, (unsigned long long)t->received);
-			return -EPROTO;
+			fwg_log_error("fetch: %s: server sent bytes from %lld, asked from %llu%s",
+				      t->url, t->range_start, (unsigned long long)t->received,
+				      t->received ? "; starting over" : "");
+			if (!t->received)
+				return -EPROTO;	/* a range nobody asked for */
+			/* The bytes held cannot be continued: drop them, ask again. */
+			return partial_restart(t) ?: -EAGAIN;
 		}
 		t->resumed = true;
 	} else if (t->received) {
@@ -443,6 +447,8 @@ static int transfer_failed(struct transfer *t, CURLcode rc, long http, const cha
 	int err;
 
 	if (rc == CURLE_WRITE_ERROR && t->err) {
+		if (t->err == -EAGAIN)
+			*transient = true;	/* restart from zero, at once */
 		if (t->err == -EFBIG)
 			fwg_log_error("fetch: %s: server sent more than the %lld bytes the ticket allows",
 				      t->url, (long long)t->allowed);
