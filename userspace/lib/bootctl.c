@@ -205,6 +205,17 @@ static void uboot_counts(struct bootctl_state *st, unsigned int tries)
 	}
 }
 
+/* Field by field: the struct has padding that a copy need not keep. */
+static bool same_state(const struct bootctl_state *x, const struct bootctl_state *y)
+{
+	int s;
+
+	for (s = 0; s < 2; s++)
+		if (x->order[s] != y->order[s] || x->ok[s] != y->ok[s] || x->left[s] != y->left[s])
+			return false;
+	return true;
+}
+
 enum transition { TO_TRIAL, TO_GOOD, TO_BAD };
 static const char *const verbs[] = { "set-trial", "mark-good", "mark-bad" };
 
@@ -231,7 +242,7 @@ static int transition(const struct bootctl *bc, enum transition t, int slot,
 		bootctl_apply_bad(&next, slot);
 	if (bc->kind == BOOTCTL_UBOOT)
 		uboot_counts(&next, bc->tries);
-	if (!memcmp(&st, &next, sizeof(st)))
+	if (same_state(&st, &next))
 		return 0;
 	if (bc->kind == BOOTCTL_GRUB)
 		return bootctl_grub_write(bc->path, &next);

@@ -75,8 +75,14 @@ static int run(const char *what, char *const argv[], char *out, size_t size, ssi
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		fwg_log_error("bootctl_exec %s: cannot fork: %s", what, strerror(errno));
-		return -errno;
+		int err = -errno;
+
+		fwg_log_error("bootctl_exec %s: cannot fork: %s", what, strerror(-err));
+		if (out) {
+			close(pipefd[0]);
+			close(pipefd[1]);
+		}
+		return err;
 	}
 	if (!pid)
 		child(argv[0], argv, pipefd[1]);
