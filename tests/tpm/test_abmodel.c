@@ -7,7 +7,10 @@
  * library's code, swtpm and image files for the slots (tests/tpm/abdev.h).
  * After every step: P1 (every component in factory state or with a
  * verified-bootable slot) and P2 (nothing below the floor verified or
- * installed, the floor never falls).
+ * installed, the floor never falls). In one boot of three, P4: boot-verify
+ * with transient TPM faults (at the extend, or earlier) and a retry
+ * reports what a fault-free boot-verify of the same boot reports, and a
+ * further boot-verify in the boot reports the same again.
  *
  * Usage: test_abmodel [SEED [SEQUENCES [STEPS]]]; defaults: the short
  * fixed-seed run of `make check`. Prints TAP.
@@ -22,6 +25,8 @@ struct model {
 	unsigned int seed;
 	uint64_t floor;		/* the highest floor seen */
 	unsigned long steps;
+	unsigned long faulted;	/* boots checked for P4 */
+	unsigned long stale;	/* faulted boots whose fault-free run had a TPM error */
 	char why[400];
 };
 
@@ -37,6 +42,136 @@ static void maybe_cut(struct model *m, unsigned int n)
 	m->d.m.cut_at = pick(m, n) == 0 ? 1 + (int)pick(m, 8) : 0;
 }
 
+/* What boot-verify reported for one component (P4 compares these). */
+struct outcome {
+	bool verified, fell_back, factory;
+	char slot[PC_NAME_MAX + 1];
+	int err;
+};
+
+static void outcomes(const struct model *m, const struct uc_boot_component *out,
+		     struct outcome *o)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->d.pc.count; i++) {
+		o[i].verified = out[i].verified;
+		o[i].fell_back = out[i].fell_back;
+		o[i].factory = out[i].factory;
+		snprintf(o[i].slot, sizeof(o[i].slot), "%s", out[i].slot);
+		o[i].err = out[i].err;
+	}
+}
+
+/* The TPM's NV and the state directory saved (or put back) in the same boot. */
+static int same_boot_snapshot(struct model *m, bool restore)
+{
+	char cmd[2048];
+	int err;
+
+	fwg_tpm_close(m->d.tpm);
+	m->d.tpm = NULL;
+	swtpm_kill(&m->d.t);
+	if (restore)
+		snprintf(cmd, sizeof(cmd), "rm -rf %s %s && cp -a %s/snap/tpm %s && "
+			 "cp -a %s/snap/state %s", m->d.t.tpmstate, m->d.t.statedir, m->d.t.dir,
+			 m->d.t.tpmstate, m->d.t.dir, m->d.t.statedir);
+	else
+		snprintf(cmd, sizeof(cmd), "rm -rf %s/snap && mkdir %s/snap && cp -a %s "
+			 "%s/snap/tpm && cp -a %s %s/snap/state", m->d.t.dir, m->d.t.dir,
+			 m->d.t.tpmstate, m->d.t.dir, m->d.t.statedir, m->d.t.dir);
+	err = system(cmd) ? -EIO : 0;
+	if (!err)
+		err = swtpm_start(&m->d.t) ? -EIO : 0;
+	return err ? err : abdev_tpm_open(&m->d);
+}
+
+/* Transient TPM faults after the @fault_hashes-th slot hash (0: from the start). */
+static unsigned int fault_hashes, fault_count;
+
+static int hash_then_fault(void *arg, const struct pc_component *c, int idx, uint64_t len,
+			   uint8_t digest[FWG_DIGEST_SIZE])
+{
+	struct abdev *d = arg;
+	int err = abdev_hash(arg, c, idx, len, digest);
+
+	if (fault_hashes && !--fault_hashes)
+		d->m.fault_eio = (int)fault_count;
+	return err;
+}
+
+static int p4_compare(struct model *m, const struct outcome *want, const struct outcome *got,
+		      const char *run)
+{
+	unsigned int i;
+
+	for (i = 0; i < m->d.pc.count; i++) {
+		const struct outcome *w = &want[i], *g = &got[i];
+
+		/* A trial abandoned at boot-start is reported by that run only. */
+		if (w->verified == g->verified && (w->verified || w->fell_back == g->fell_back) &&
+		    w->factory == g->factory && !strcmp(w->slot, g->slot) && w->err == g->err)
+			continue;
+		snprintf(m->why, sizeof(m->why), "P4: comp%u %s: verified %d fell_back %d slot '%s' "
+			 "err %d; expected verified %d fell_back %d slot '%s' err %d", i, run,
+			 g->verified, g->fell_back, g->slot, g->err, w->verified, w->fell_back,
+			 w->slot, w->err);
+		return -EPROTO;
+	}
+	return 0;
+}
+
+/*
+ * P4, in one boot: boot-verify with transient TPM faults (at a component's
+ * extend, or at its first TPM operations), then again without, reports
+ * what a fault-free boot-verify of the same boot reports (its run on a
+ * snapshot of the TPM's NV and the state taken right after the reboot);
+ * and a further boot-verify reports the same again. Not checked when the
+ * fault-free run reports a TPM error itself (a record left stale by a power
+ * cut: the reseal at its end repairs it for a later run, so there is no
+ * single reference outcome).
+ */
+static int faulted_boot(struct model *m, struct uc_boot_component *out)
+{
+	struct outcome clean[PC_MAX_COMPONENTS], retried[PC_MAX_COMPONENTS];
+	bool stale = false;
+	unsigned int i;
+	int err;
+
+	err = same_boot_snapshot(m, false);
+	if (err)
+		return err;
+	abdev_verify(&m->d, out);
+	outcomes(m, out, clean);
+	for (i = 0; i < m->d.pc.count; i++)
+		stale |= clean[i].err != 0;
+	err = same_boot_snapshot(m, true);
+	if (err)
+		return err;
+	fault_hashes = pick(m, 3);	/* 0: the first TPM operations */
+	fault_count = 1 + pick(m, AB_TPM_ATTEMPTS + 1);
+	if (!fault_hashes)
+		m->d.m.fault_eio = (int)fault_count;
+	m->d.ops.hash = hash_then_fault;
+	abdev_verify(&m->d, out);	/* may fail: transient */
+	m->d.ops.hash = abdev_hash;
+	m->d.m.fault_eio = 0;
+	fault_hashes = 0;
+	abdev_verify(&m->d, out);
+	outcomes(m, out, retried);
+	if (stale) {
+		m->stale++;	/* the fault-free run failed too: no reference */
+		return 0;
+	}
+	m->faulted++;
+	err = p4_compare(m, clean, retried, "after a transient fault and a retry");
+	if (err)
+		return err;
+	abdev_verify(&m->d, out);
+	outcomes(m, out, clean);
+	return p4_compare(m, retried, clean, "on a second boot-verify in the boot");
+}
+
 static int boot_and_verify(struct model *m, const char **what)
 {
 	struct uc_boot_component out[PC_MAX_COMPONENTS];
@@ -46,8 +181,14 @@ static int boot_and_verify(struct model *m, const char **what)
 
 	if (abdev_reboot(&m->d))
 		return -EIO;
-	maybe_cut(m, 4);
-	err = abdev_verify(&m->d, out);
+	if (pick(m, 3) == 0) {
+		err = faulted_boot(m, out);
+		if (err)
+			return err;
+	} else {
+		maybe_cut(m, 4);
+		err = abdev_verify(&m->d, out);
+	}
 	if (err == AB_E_CUT) {
 		*what = "power cut in boot-verify";
 		return boot_and_verify(m, what);
@@ -248,8 +389,10 @@ int main(int argc, char **argv)
 		if (err)
 			fprintf(stderr, "# sequence %u of seed %u failed\n", i + 1, seed);
 	}
-	printf("# model: seed %u, %u sequences, %lu steps\n", seed, i, m.steps);
-	printf("%sok 1 A/B state machine model: P1 and P2 after every step (seed %u, %u "
-	       "sequences, %lu steps)\n", err ? "not " : "", seed, i, m.steps);
+	printf("# model: seed %u, %u sequences, %lu steps, %lu boots with transient faults "
+	       "checked (P4), %lu not (the fault-free run failed too)\n", seed, i, m.steps,
+	       m.faulted, m.stale);
+	printf("%sok 1 A/B state machine model: P1, P2 after every step, P4 in faulted boots "
+	       "(seed %u, %u sequences, %lu steps)\n", err ? "not " : "", seed, i, m.steps);
 	return err ? 1 : 0;
 }

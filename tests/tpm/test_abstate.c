@@ -290,4 +290,184 @@ TEST_F(ab, defect10_factory_state_and_adopt)
 	EXPECT_EQ((uint64_t)AB_SLOT_SIZE, s.slot[0].length);
 }
 
+/*
+ * Finding 1: a fallback tells the caller to reboot into the other slot. A
+ * second boot-verify in the same boot (systemctl restart) reports the same
+ * result; it never measures or verifies the fallback slot, which did not
+ * run in this boot, and mark-good then confirms nothing. Here the fallback
+ * slot is an install whose trial boot hung before mark-good: it has never
+ * completed a boot.
+ */
+TEST_F(ab, boot_verify_after_fallback_verifies_slot_not_booted)
+{
+	uint8_t ticket[16];
+	struct slot_state s;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	abdev_ticket(&self->d, ticket);
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 3, ticket, true, false, &t));
+	ASSERT_EQ(1, t);			/* b v3 pending, floor 3, a v2 below it */
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* trial boot of b */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].trial);	/* then it hangs before mark-good */
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* a runs; trial abandoned */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].fell_back);	/* a below the floor: reboot into b */
+	ASSERT_FALSE(self->out[0].verified);
+	abdev_verify(&self->d, self->out);	/* same boot, a still runs */
+	EXPECT_FALSE(self->out[0].verified);
+	EXPECT_TRUE(self->out[0].fell_back);
+	EXPECT_STREQ("comp0_b", self->out[0].slot);
+	abdev_mark_good(&self->d, self->out);
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[1].good);		/* b never completed a boot */
+}
+
+/*
+ * Finding 2: mark-good takes the version it confirms, and raises the floor
+ * to, from the sealed record the TPM guards, not from the slot state file,
+ * which root can edit. An edited version between boot-verify and mark-good
+ * is refused: the floor stays, and the next boot still has a slot.
+ */
+TEST_F(ab, mark_good_floor_from_edited_state_version)
+{
+	struct slot_state s;
+	uint64_t floor;
+	char why[256];
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(1, t);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified && self->out[0].trial);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	s.slot[1].version = 1000;		/* the state file edited */
+	ASSERT_EQ(0, slot_state_save(self->d.t.statedir, &s));
+	EXPECT_EQ(-EKEYREJECTED, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_GE(3u, floor);			/* the sealed version, at most */
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_EQ(1, s.trying);			/* nothing changed */
+	EXPECT_FALSE(s.slot[1].good);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	abdev_verify(&self->d, self->out);
+	EXPECT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why)));
+	TH_LOG("%s", why);
+}
+
+/*
+ * Finding 1, found by the model: after a fallback, install writes the slot
+ * that failed (it is no longer the last good one), still in this boot. A
+ * second boot-verify must not verify the new image, which did not run, and
+ * mark-good must not confirm it (it saved pending == active, a corrupt
+ * state). The trial of the new image is the next boot's.
+ */
+TEST_F(ab, install_after_fallback_not_verified_in_same_boot)
+{
+	uint8_t ticket[16];
+	struct slot_state s;
+	int t = -1;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	abdev_ticket(&self->d, ticket);
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 3, ticket, true, false, &t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* trial of b, never confirmed */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* a below the floor: fallback to b */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].fell_back);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 4, &t));
+	ASSERT_EQ(0, t);			/* the slot that runs, failed */
+	EXPECT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].verified);
+	EXPECT_TRUE(self->out[0].fell_back);
+	EXPECT_STREQ("comp0_b", self->out[0].slot);
+	EXPECT_EQ(-EKEYREJECTED, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_EQ(1, s.active);
+	EXPECT_EQ(0, s.pending);
+	ASSERT_EQ(0, abdev_reboot(&self->d));	/* the new image's trial */
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[0].trial);
+	EXPECT_EQ(4u, self->out[0].version);
+}
+
+static bool fault_after_hash;
+
+/* The slot hash, then one transient TPM failure for the next TPM call. */
+static int hash_then_fault(void *arg, const struct pc_component *c, int idx, uint64_t len,
+			   uint8_t digest[FWG_DIGEST_SIZE])
+{
+	struct abdev *d = arg;
+	int err = abdev_hash(arg, c, idx, len, digest);
+
+	if (fault_after_hash) {
+		fault_after_hash = false;
+		d->m.fault_eio = 1;
+	}
+	return err;
+}
+
+/*
+ * Finding 3: one transient TPM failure at the extend is reported, and the
+ * next boot-verify of this boot retries it: whether the extend happened is
+ * read from the PCR, not from a write-ahead marker, so the trial slot is
+ * verified and confirmed in this boot (STATE.md: transient errors change
+ * nothing).
+ */
+TEST_F(ab, transient_error_at_extend_loses_the_boot)
+{
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	self->d.ops.hash = hash_then_fault;
+	fault_after_hash = true;
+	EXPECT_EQ(-EIO, abdev_verify(&self->d, self->out));	/* measure: -EIO once */
+	ASSERT_FALSE(fault_after_hash);
+	self->d.ops.hash = abdev_hash;
+	EXPECT_EQ(0, abdev_verify(&self->d, self->out));	/* the TPM is back */
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_EQ(0, abdev_mark_good(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].marked_good);
+}
+
+/*
+ * Finding 4: two components extend one PCR strictly in policy order. A
+ * transient TPM error that stops comp0 before its extend holds comp1 back
+ * (it must not extend first); the retry verifies both (STATE.md: a TPM
+ * error is reported and changes nothing, so a retry can verify).
+ */
+TEST_F(ab, transient_error_on_first_component_loses_shared_pcr)
+{
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[1], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified && self->out[1].verified);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	self->d.m.fault_eio = AB_TPM_ATTEMPTS;	/* comp0's floor read, all attempts */
+	EXPECT_EQ(-EIO, abdev_verify(&self->d, self->out));
+	EXPECT_EQ(-EIO, self->out[0].err);
+	EXPECT_EQ(-EAGAIN, self->out[1].err);	/* held back, not extended */
+	ASSERT_EQ(0, self->d.m.fault_eio);
+	EXPECT_EQ(0, abdev_verify(&self->d, self->out));	/* the TPM is back */
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_TRUE(self->out[1].verified);
+}
+
 TEST_HARNESS_MAIN

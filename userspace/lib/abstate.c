@@ -149,6 +149,65 @@ static int chain_before(struct ab_ctx *ctx, int k, uint8_t (*earlier)[FWG_DIGEST
 	return 0;
 }
 
+/*
+ * The slot that runs in this boot: the one its boot-start chose. A fallback
+ * changes what the next boot runs, never what this one runs. The one place
+ * to ask the bootloader once it reports the booted slot.
+ */
+static int booted_slot(const struct ab_ctx *ctx, const struct slot_state *s)
+{
+	if (!strcmp(s->boot, ctx->boot_id) && s->booted >= 0)
+		return s->booted;
+	return slot_state_booted(s);
+}
+
+/* Done with this boot: verified, or its booted slot failed (never measured again). */
+static bool boot_settled(const struct ab_ctx *ctx, const struct slot_state *s)
+{
+	return !strcmp(s->boot, ctx->boot_id) && (!strcmp(s->verified_boot, ctx->boot_id) ||
+						  !strcmp(s->failed_boot, ctx->boot_id));
+}
+
+/*
+ * The digests extended into the PCR before component @k in this boot, in
+ * policy order: the booted slot of every earlier component measured in this
+ * boot, or (not yet settled) still to be measured. @strict, for the extend
+ * itself: an earlier component not settled in this boot holds @k back
+ * (-EAGAIN, logged), since extending now would leave its unseal no PCR
+ * state to succeed in (finding 4).
+ */
+static int boot_chain(struct ab_ctx *ctx, int k, bool strict,
+		      uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t *n)
+{
+	struct slot_state s;
+	int j, err, b;
+
+	*n = 0;
+	for (j = 0; j < k; j++) {
+		const struct pc_component *o = &ctx->pc->component[j];
+
+		if (ab_factory(ctx, o))
+			continue;
+		err = slot_state_load(ctx->state_dir, o->name, &s);
+		if (err)
+			return err;
+		b = booted_slot(ctx, &s);
+		if (strict && !boot_settled(ctx, &s)) {
+			fwg_log_error("%s: not measured: %s, measured before it into the PCR, has "
+				      "not completed boot-verify in this boot; run boot-verify "
+				      "again", ctx->pc->component[k].name, o->name);
+			return -EAGAIN;
+		}
+		if (strcmp(s.measured_boot, ctx->boot_id) &&
+		    (boot_settled(ctx, &s) || !s.slot[b].valid))
+			continue;
+		if (*n >= FWG_TPM_EARLIER_MAX)
+			return -E2BIG;
+		memcpy(earlier[(*n)++], s.slot[b].digest, FWG_DIGEST_SIZE);
+	}
+	return 0;
+}
+
 static void subject_of(const struct pc_component *c, const struct slot_state *s, int idx,
 		       struct fwg_tpm_subject *sub)
 {
@@ -184,8 +243,31 @@ static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
 	return err;
 }
 
-/* Reseal the valid slots whose record predicts another chain (STATE.md). */
-static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c)
+/*
+ * Slot @i's record is the one an unfinished boot-verify of @c still needs in
+ * this boot: @c's booted slot, not settled, sealed to this boot's chain.
+ */
+static bool needed_this_boot(struct ab_ctx *ctx, const struct pc_component *c,
+			     const struct slot_state *s, int i,
+			     const struct fwg_tpm_sealed_info *info)
+{
+	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE], want[FWG_DIGEST_SIZE];
+	size_t n;
+
+	if (strcmp(s->boot, ctx->boot_id) || boot_settled(ctx, s) || i != booted_slot(ctx, s))
+		return false;
+	if (boot_chain(ctx, comp_index(ctx, c), false, earlier, &n) ||
+	    fwg_tpm_predict_boot_pcr_after((const uint8_t (*)[FWG_DIGEST_SIZE])earlier, n,
+					   s->slot[i].digest, want))
+		return false;
+	return !memcmp(want, info->predicted_pcr, sizeof(want));
+}
+
+/*
+ * Reseal the valid slots whose record predicts another chain (STATE.md).
+ * @keep: not a record an unfinished boot-verify still needs in this boot.
+ */
+static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c, bool keep)
 {
 	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE], want[FWG_DIGEST_SIZE];
 	struct fwg_tpm_sealed_info info;
@@ -200,6 +282,8 @@ static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c)
 		if (!s.slot[i].valid ||
 		    fwg_sealed_info_read(ctx->state_dir, c->name, c->slot[i].name, &info))
 			continue;	/* a missing record is reported at boot, not made up */
+		if (keep && needed_this_boot(ctx, c, &s, i, &info))
+			continue;	/* resealed once this boot's verify is done */
 		err = fwg_tpm_predict_boot_pcr_after((const uint8_t (*)[FWG_DIGEST_SIZE])earlier,
 						     n, s.slot[i].digest, want);
 		if (!err && memcmp(want, info.predicted_pcr, sizeof(want)))
@@ -208,20 +292,20 @@ static int reseal_component(struct ab_ctx *ctx, const struct pc_component *c)
 	return err;
 }
 
-static int reseal_chain(struct ab_ctx *ctx)
+static int reseal_chain(struct ab_ctx *ctx, bool keep)
 {
 	unsigned int k;
 	int err = 0;
 
 	for (k = 1; !err && k < ctx->pc->count; k++)
 		if (!ab_factory(ctx, &ctx->pc->component[k]))
-			err = reseal_component(ctx, &ctx->pc->component[k]);
+			err = reseal_component(ctx, &ctx->pc->component[k], keep);
 	return err;
 }
 
 int ab_boot_verify_done(struct ab_ctx *ctx)
 {
-	return reseal_chain(ctx);
+	return reseal_chain(ctx, true);
 }
 
 static void report_slot(struct uc_boot_component *out, const struct pc_component *c,
@@ -275,6 +359,7 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	s->slot[f].valid = false;
 	s->slot[f].good = false;
 	s->verified_boot[0] = '\0';
+	snprintf(s->failed_boot, sizeof(s->failed_boot), "%s", ctx->boot_id);
 	if (image_rejected(ctx, c, s, o, floor)) {
 		if (s->trying == f)
 			s->trying = -1;
@@ -360,34 +445,75 @@ static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct s
 		s->pending = -1;
 	}
 	follow_bootloader(c, s, booted, out);
+	s->booted = slot_state_booted(s);
 	snprintf(s->boot, sizeof(s->boot), "%s", ctx->boot_id);
 	s->verified_boot[0] = '\0';
 	s->measured_boot[0] = '\0';
+	s->failed_boot[0] = '\0';
 	return ab_save(ctx, s);
 }
 
-/* Extend the PCR with the slot's digest, at most once per boot. */
+/* The PCR before and after @c's extend of @digest in this boot (policy order). */
+static int measure_points(struct ab_ctx *ctx, const struct pc_component *c,
+			  const uint8_t digest[FWG_DIGEST_SIZE], uint8_t before[FWG_DIGEST_SIZE],
+			  uint8_t after[FWG_DIGEST_SIZE])
+{
+	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE];
+	const uint8_t (*e)[FWG_DIGEST_SIZE] = (const uint8_t (*)[FWG_DIGEST_SIZE])earlier;
+	size_t n;
+	int err;
+
+	err = boot_chain(ctx, comp_index(ctx, c), true, earlier, &n);
+	if (err)
+		return err;
+	memset(before, 0, FWG_DIGEST_SIZE);	/* a PCR after TPM reset */
+	if (n)
+		err = fwg_tpm_predict_boot_pcr_after(e, n - 1, earlier[n - 1], before);
+	return err ? err : fwg_tpm_predict_boot_pcr_after(e, n, digest, after);
+}
+
+/*
+ * Extend the PCR with the slot's digest once per boot. Whether this
+ * component's extend happened is read from the PCR (STATE.md): it holds the
+ * value before it (extend), after it (an earlier run extended: done), or
+ * anything else (reported; no validity changes). One attempt per run: after
+ * a failed extend only the PCR tells whether it happened, so the next
+ * boot-verify decides.
+ */
 static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
 			struct slot_state *s, int idx)
 {
+	uint8_t before[FWG_DIGEST_SIZE], after[FWG_DIGEST_SIZE], pcr[FWG_DIGEST_SIZE];
 	struct fwg_tpm_subject sub;
 	int err;
 
 	if (!strcmp(s->measured_boot, ctx->boot_id))
 		return 0;
-	snprintf(s->measured_boot, sizeof(s->measured_boot), "%s", ctx->boot_id);
-	err = ab_save(ctx, s);	/* write-ahead: never extend twice in a boot */
+	err = measure_points(ctx, c, s->slot[idx].digest, before, after);
+	STEP(ctx, TPM, "read-pcr");
 	if (!err)
-		err = ab_persist(ctx);
-	if (!err)
-		err = ab_fault(ctx);
+		err = fwg_tpm_pcr_read(ctx->tpm, pcr);
 	if (err)
 		return err;
-	subject_of(c, s, idx, &sub);
-	STEP(ctx, TPM, "measure");
-	err = fwg_tpm_measure(ctx->tpm, &sub);
-	/* A file error: the PCR was extended, only the event log lags. */
-	return err == FWG_TPM_E_UNAVAILABLE || err == -EIO ? err : 0;
+	if (!memcmp(pcr, before, sizeof(pcr))) {
+		err = ab_persist(ctx);
+		if (!err)
+			err = ab_fault(ctx);
+		subject_of(c, s, idx, &sub);
+		STEP(ctx, TPM, "measure");
+		if (!err)
+			err = fwg_tpm_measure(ctx->tpm, &sub);
+		/* A file error: the PCR was extended, only the event log lags. */
+		if (err == FWG_TPM_E_UNAVAILABLE || err == -EIO || err == AB_E_CUT)
+			return err;
+	} else if (memcmp(pcr, after, sizeof(pcr))) {
+		fwg_log_error("%s: PCR %u holds neither the value before nor the value after "
+			      "slot %s's measurement in this boot; not extending it", c->name,
+			      fwg_tpm_pcr_index(ctx->tpm), c->slot[idx].name);
+		return FWG_TPM_E_PCR_MISMATCH;
+	}
+	snprintf(s->measured_boot, sizeof(s->measured_boot), "%s", ctx->boot_id);
+	return ab_save(ctx, s);
 }
 
 static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct slot_state *s,
@@ -410,7 +536,7 @@ static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct
 static int verify_booted(struct ab_ctx *ctx, const struct pc_component *c,
 			 struct slot_state *s, struct uc_boot_component *out)
 {
-	int b = slot_state_booted(s), err;
+	int b = booted_slot(ctx, s), err;
 	struct fwg_tpm_subject sealed;
 	uint64_t floor;
 
@@ -445,6 +571,37 @@ static int verify_booted(struct ab_ctx *ctx, const struct pc_component *c,
 	return 0;
 }
 
+/*
+ * Slot @b, which runs in this boot, failed verification earlier in it: the
+ * same result again. Its partition may hold another image by now (an
+ * install after the fallback): it is never measured or verified in this
+ * boot. The slot fallen back to is checked as the fallback checked it.
+ */
+static int report_failed(struct ab_ctx *ctx, const struct pc_component *c,
+			 struct slot_state *s, int b, struct uc_boot_component *out)
+{
+	int o = s->active, err;
+	uint64_t floor;
+
+	err = floor_read(ctx, &floor);
+	if (err)
+		return err;
+	err = o == b ? 1 : image_rejected(ctx, c, s, o, floor);
+	if (err < 0)
+		return err;
+	STEP(ctx, VERIFY, "fall-back");
+	if (err) {
+		fwg_log_error("%s: slot %s failed verification in this boot and there is no "
+			      "slot to fall back to", c->name, c->slot[b].name);
+		return -EKEYREJECTED;
+	}
+	fwg_log_error("%s: slot %s failed verification in this boot; reboot to boot slot %s",
+		      c->name, c->slot[b].name, c->slot[o].name);
+	out->fell_back = true;
+	report_slot(out, c, s, o);
+	return 0;
+}
+
 int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
 		   struct uc_boot_component *out)
 {
@@ -461,7 +618,9 @@ int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
 		err = boot_start(ctx, c, &s, out);
 	if (err)
 		return err;
-	b = slot_state_booted(&s);
+	b = booted_slot(ctx, &s);
+	if (!strcmp(s.failed_boot, ctx->boot_id))
+		return report_failed(ctx, c, &s, b, out);
 	if (!strcmp(s.verified_boot, ctx->boot_id)) {
 		/* Verified earlier in this boot: report it, touch nothing. */
 		out->verified = true;
@@ -511,6 +670,57 @@ static uint64_t floor_target(struct ab_ctx *ctx, const struct pc_component *c, u
 	return v;
 }
 
+static int pcr_read(struct ab_ctx *ctx, uint8_t value[FWG_DIGEST_SIZE])
+{
+	int err = -EIO, i;
+
+	STEP(ctx, TPM, "read-pcr");
+	for (i = 0; i < AB_TPM_ATTEMPTS && err == -EIO; i++) {
+		err = ab_fault(ctx);
+		if (!err)
+			err = fwg_tpm_pcr_read(ctx->tpm, value);
+	}
+	return err;
+}
+
+/*
+ * The version mark-good confirms, from the sealed record of the booted slot
+ * @b, not from the state file: unsealed again when the PCR still holds the
+ * value the record predicts (the last component measured into it), else
+ * the record's header, which boot-verify compared with the sealed payload.
+ * Any disagreement with the state file: refused, nothing changed.
+ */
+static int sealed_version(struct ab_ctx *ctx, const struct pc_component *c,
+			  const struct slot_state *s, int b, uint64_t *version)
+{
+	const struct slot_record *r = &s->slot[b];
+	struct fwg_tpm_sealed_info info;
+	uint8_t pcr[FWG_DIGEST_SIZE];
+	struct fwg_tpm_subject sealed;
+	int err;
+
+	STEP(ctx, FILE, "read-sealed-record");
+	err = fwg_sealed_info_read(ctx->state_dir, c->name, c->slot[b].name, &info);
+	if (!err)
+		err = pcr_read(ctx, pcr);
+	if (err)
+		return err;
+	sealed = info.subject;
+	if (!memcmp(pcr, info.predicted_pcr, sizeof(pcr)))
+		err = unseal(ctx, c, s, b, &sealed);
+	STEP(ctx, VERIFY, "check-sealed-version");
+	if (err == FWG_TPM_E_DIGEST_MISMATCH || (!err && (sealed.version != r->version ||
+			     memcmp(sealed.digest, r->digest, FWG_DIGEST_SIZE)))) {
+		fwg_log_error("%s: slot %s: the slot state (version %" PRIu64 ") disagrees with "
+			      "its sealed record (version %" PRIu64 "); not marked good",
+			      c->name, c->slot[b].name, r->version, sealed.version);
+		return -EKEYREJECTED;
+	}
+	if (!err)
+		*version = sealed.version;
+	return err;
+}
+
 /* The new good slot is @b at @version: the other stays good only at the floor. */
 static void confirm(struct slot_state *s, int b, uint64_t floor)
 {
@@ -521,6 +731,25 @@ static void confirm(struct slot_state *s, int b, uint64_t floor)
 	s->slot[b].good = true;
 	if (s->slot[o].version < floor)
 		s->slot[o].good = false;
+}
+
+/* Slot @b, which runs in this boot, passed boot-verify in it. */
+static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
+			  const struct slot_state *s, int b)
+{
+	STEP(ctx, VERIFY, "check-verified");
+	if (!strcmp(s->failed_boot, ctx->boot_id)) {
+		fwg_log_error("%s: slot %s, which runs in this boot, failed verification; "
+			      "reboot into slot %s, nothing marked good", c->name,
+			      c->slot[b].name, c->slot[s->active].name);
+		return -EKEYREJECTED;
+	}
+	if (strcmp(s->verified_boot, ctx->boot_id) || strcmp(s->boot, ctx->boot_id)) {
+		fwg_log_error("%s: slot %s has not been verified in this boot; run "
+			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
+		return -EKEYREJECTED;
+	}
+	return 0;
 }
 
 int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
@@ -537,21 +766,18 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	err = load_state(ctx, c, &s);
 	if (err)
 		return err;
-	b = slot_state_booted(&s);
+	b = booted_slot(ctx, &s);
 	if (s.trying < 0 && s.slot[b].good) {
 		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed. */
 		if (!strcmp(s.verified_boot, ctx->boot_id) && !strcmp(s.boot, ctx->boot_id))
 			return boot_write(ctx, c, BOOT_GOOD, b);
 		return 0;
 	}
-	if (strcmp(s.verified_boot, ctx->boot_id) || strcmp(s.boot, ctx->boot_id)) {
-		STEP(ctx, VERIFY, "check-verified");
-		fwg_log_error("%s: slot %s has not been verified in this boot; run "
-			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
-		return -EKEYREJECTED;
-	}
-	v = s.slot[b].version;
-	err = floor_read(ctx, &floor);
+	err = check_verified(ctx, c, &s, b);
+	if (!err)
+		err = sealed_version(ctx, c, &s, b, &v);
+	if (!err)
+		err = floor_read(ctx, &floor);
 	if (err)
 		return err;
 	if (v < floor) {
@@ -580,7 +806,7 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return err;
 	out->marked_good = true;
 	report_slot(out, c, &s, b);
-	return reseal_chain(ctx);
+	return reseal_chain(ctx, false);
 }
 
 static bool ticket_in_state(const struct slot_state *s, const uint8_t ticket[16])
@@ -715,7 +941,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 			err = ab_save(ctx, s);
 		}
 	}
-	return err ? err : reseal_chain(ctx);
+	return err ? err : reseal_chain(ctx, false);
 }
 
 int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,
@@ -759,5 +985,5 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 		err = floor_raise(ctx, floor_target(ctx, c, version));
 	if (!err)
 		err = ab_save(ctx, &s);	/* the commit point: factory state ends */
-	return err ? err : reseal_chain(ctx);
+	return err ? err : reseal_chain(ctx, false);
 }

@@ -34,6 +34,7 @@ static void state_init(struct slot_state *s, const char *component)
 	snprintf(s->component, sizeof(s->component), "%s", component);
 	s->pending = -1;
 	s->trying = -1;
+	s->booted = -1;
 }
 
 static int parse_index(const char *v, int allow_none, int *out)
@@ -97,12 +98,16 @@ static int parse_line(struct slot_state *s, char *line)
 		return parse_index(eq, 1, &s->pending);
 	if (!strcmp(line, "trying"))
 		return parse_index(eq, 1, &s->trying);
+	if (!strcmp(line, "booted"))
+		return parse_index(eq, 1, &s->booted);
 	if (!strcmp(line, "verified_boot"))
 		return parse_id(eq, s->verified_boot);
 	if (!strcmp(line, "boot"))
 		return parse_id(eq, s->boot);
 	if (!strcmp(line, "measured_boot"))
 		return parse_id(eq, s->measured_boot);
+	if (!strcmp(line, "failed_boot"))
+		return parse_id(eq, s->failed_boot);
 	if ((!strncmp(line, "slot0.", 6) || !strncmp(line, "slot1.", 6)))
 		return parse_slot_key(&s->slot[line[4] - '0'], line + 6, eq);
 	return -EBADMSG;
@@ -159,9 +164,10 @@ int slot_state_save(const char *state_dir, const struct slot_state *s)
 		if (s->slot[i].has_ticket)
 			fwg_hex_encode(s->slot[i].ticket, 16, tk[i]);
 	}
-	len = snprintf(buf, sizeof(buf), "active=%d\npending=%d\ntrying=%d\nverified_boot=%s\n"
-		       "boot=%s\nmeasured_boot=%s\n", s->active, s->pending, s->trying,
-		       s->verified_boot, s->boot, s->measured_boot);
+	len = snprintf(buf, sizeof(buf), "active=%d\npending=%d\ntrying=%d\nbooted=%d\n"
+		       "verified_boot=%s\nboot=%s\nmeasured_boot=%s\nfailed_boot=%s\n", s->active,
+		       s->pending, s->trying, s->booted, s->verified_boot, s->boot,
+		       s->measured_boot, s->failed_boot);
 	for (i = 0; i < 2; i++)
 		len += snprintf(buf + len, sizeof(buf) - (size_t)len,
 				"slot%d.valid=%d\nslot%d.good=%d\nslot%d.version=%" PRIu64

@@ -30,9 +30,11 @@ struct slot_state {
 	int active;		/* 0 or 1: the last good slot */
 	int pending;		/* slot to try at the next boot, or -1 */
 	int trying;		/* slot on trial this boot, or -1 */
+	int booted;		/* slot the boot @boot runs (chosen at its boot-start), or -1 */
 	char verified_boot[40];	/* boot id whose boot-verify passed, or "" */
 	char boot[40];		/* boot id whose boot-start was applied, or "" */
 	char measured_boot[40];	/* boot id whose PCR holds the measurement, or "" */
+	char failed_boot[40];	/* boot id whose booted slot failed boot-verify, or "" */
 	struct slot_record slot[2];
 };
 
