@@ -63,7 +63,7 @@ LIB_SRCS  := $(sort $(wildcard userspace/lib/*.c userspace/common/*.c tpm/*.c po
 LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_SRCS  := $(sort $(wildcard userspace/cli/*.c))
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
-LIB_LIBS  := -lcrypto -lssl -lcurl -lkeyutils -lkmod \
+LIB_LIBS  := -lcrypto -lssl -lcurl -lkeyutils -lkmod -lubootenv -lz \
              -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr
 
 # Fragments are sorted so the build is the same on every machine.

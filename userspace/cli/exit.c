@@ -84,6 +84,19 @@ static int gate_exit(int err)
 	}
 }
 
+/* The bootloader: a bad setting is usage, a record it cannot trust a refusal. */
+static int boot_exit(int err)
+{
+	switch (err) {
+	case -EINVAL:
+		return UC_EXIT_USAGE;		/* bootloader, paths, a slot name */
+	case -EBADMSG: case -ENODATA:
+		return UC_EXIT_VERIFY;		/* corrupt env, no or two fwguard.slot= */
+	default:
+		return UC_EXIT_IO;		/* env unreadable or unwritable, exec failed */
+	}
+}
+
 int uc_exit_code(enum uc_source source, int err)
 {
 	if (!err)
@@ -101,6 +114,7 @@ int uc_exit_code(enum uc_source source, int err)
 	case UC_SRC_TPM: return tpm_exit(err);
 	case UC_SRC_KERNEL: return UC_EXIT_KERNEL;
 	case UC_SRC_GATE: return gate_exit(err);
+	case UC_SRC_BOOT: return boot_exit(err);
 	}
 	return UC_EXIT_FAILURE;
 }

@@ -11,7 +11,7 @@
 static const struct uc_command *const commands[] = {
 	&uc_cmd_fetch, &uc_cmd_verify, &uc_cmd_install, &uc_cmd_boot_verify,
 	&uc_cmd_mark_good, &uc_cmd_adopt, &uc_cmd_status, &uc_cmd_bundle, &uc_cmd_policy,
-	&uc_cmd_keys, &uc_cmd_tpm, &uc_cmd_attest, NULL,
+	&uc_cmd_keys, &uc_cmd_tpm, &uc_cmd_attest, &uc_cmd_bootloader, NULL,
 };
 
 static const struct uc_command updatectl = {

@@ -20,5 +20,6 @@ extern const struct uc_command uc_cmd_policy;
 extern const struct uc_command uc_cmd_keys;
 extern const struct uc_command uc_cmd_tpm;
 extern const struct uc_command uc_cmd_attest;
+extern const struct uc_command uc_cmd_bootloader;
 
 #endif /* FWGUARD_CLI_UPDATECTL_H */

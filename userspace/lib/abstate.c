@@ -11,6 +11,7 @@
 
 #include "userspace/common/log.h"
 #include "userspace/lib/abstate.h"
+#include "userspace/lib/bootctl.h"
 #include "userspace/lib/ticket_log.h"
 
 static int ab_persist(struct ab_ctx *ctx)
@@ -28,6 +29,34 @@ static int ab_save(struct ab_ctx *ctx, const struct slot_state *s)
 
 	STEP(ctx, FILE, "save-slot-state");
 	return err ? err : slot_state_save(ctx->state_dir, s);
+}
+
+/* The bootloader when it boots @c's slots, else NULL (STATE.md "bootloader"). */
+static const struct bootctl *boot_of(const struct ab_ctx *ctx, const struct pc_component *c)
+{
+	const struct bootctl *bc = ctx->boot;
+
+	return bc && bc->kind != BOOTCTL_NONE && !strcmp(bc->component, c->name) ? bc : NULL;
+}
+
+enum boot_write { BOOT_TRIAL, BOOT_GOOD, BOOT_BAD };
+
+/* One write of the bootloader's record: a persistent write like a save. */
+static int boot_write(struct ab_ctx *ctx, const struct pc_component *c, enum boot_write w,
+		      int slot)
+{
+	const struct bootctl *bc = boot_of(ctx, c);
+	int err;
+
+	if (!bc)
+		return 0;
+	err = ab_persist(ctx);
+	STEP(ctx, BOOT, "write-bootloader");
+	if (err)
+		return err;
+	if (w == BOOT_TRIAL)
+		return bootctl_set_trial(bc, slot, bc->tries);
+	return w == BOOT_GOOD ? bootctl_mark_good(bc, slot) : bootctl_mark_bad(bc, slot);
 }
 
 /* A transient TPM failure the tests inject, else 0. */
@@ -323,6 +352,10 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 {
 	int o = 1 - f, err;
 
+	/* The bootloader first: it never boots what the state gave up. */
+	err = boot_write(ctx, c, BOOT_BAD, f);
+	if (err)
+		return err;
 	s->slot[f].valid = false;
 	s->slot[f].good = false;
 	s->verified_boot[0] = '\0';
@@ -341,6 +374,8 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	s->trying = -1;
 	s->pending = -1;
 	err = ab_save(ctx, s);
+	if (!err)	/* then the bootloader may boot o: confirmed, or a trial */
+		err = boot_write(ctx, c, s->slot[o].good ? BOOT_GOOD : BOOT_TRIAL, o);
 	if (err)
 		return err;
 	fwg_log_error("%s: slot %s failed verification; falling back to slot %s (version %"
@@ -352,12 +387,54 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 }
 
 /* Applied once per boot: an unconfirmed trial ends, a pending slot is tried. */
+/*
+ * The slot the bootloader booted, -1 without one. The state follows it: the
+ * bootloader abandoned a trial (its tries ran out, or the image did not
+ * load) and booted the last good slot; or it booted the other slot, which
+ * is then verified like a trial (a slot below the floor or not valid fails
+ * that verification, whatever the bootloader's record says).
+ */
+static void follow_bootloader(const struct pc_component *c, struct slot_state *s, int booted,
+			      struct uc_boot_component *out)
+{
+	int expected = slot_state_booted(s);
+
+	if (booted < 0 || booted == expected)
+		return;
+	if (booted == s->active) {
+		fwg_log_error("%s: the bootloader booted slot %s, not slot %s on trial (its tries "
+			      "ran out or it did not load): trial abandoned", c->name,
+			      c->slot[booted].name, c->slot[expected].name);
+		s->trying = -1;
+		out->fell_back = true;
+	} else {
+		fwg_log_error("%s: the bootloader booted slot %s, not slot %s: verifying it as a "
+			      "trial", c->name, c->slot[booted].name, c->slot[expected].name);
+		s->trying = booted;
+	}
+}
+
+static int booted_by_bootloader(struct ab_ctx *ctx, const struct pc_component *c, int *booted)
+{
+	const struct bootctl *bc = boot_of(ctx, c);
+
+	*booted = -1;
+	STEP(ctx, BOOT, "booted-slot");
+	return bc ? bootctl_booted(bc, booted) : 0;	/* logs */
+}
+
 static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s,
 		      struct uc_boot_component *out)
 {
+	int booted, err;
+
 	if (!strcmp(s->boot, ctx->boot_id))
 		return 0;
-	if (s->trying >= 0) {
+	err = booted_by_bootloader(ctx, c, &booted);
+	if (err)
+		return err;
+	/* A trial the bootloader boots again is still on trial: it counts. */
+	if (s->trying >= 0 && s->trying != booted) {
 		fwg_log_error("%s: trial of slot %s was never confirmed; back to slot %s",
 			      c->name, c->slot[s->trying].name, c->slot[s->active].name);
 		s->trying = -1;
@@ -367,6 +444,7 @@ static int boot_start(struct ab_ctx *ctx, const struct pc_component *c, struct s
 		s->trying = s->pending;
 		s->pending = -1;
 	}
+	follow_bootloader(c, s, booted, out);
 	s->booted = slot_state_booted(s);
 	snprintf(s->boot, sizeof(s->boot), "%s", ctx->boot_id);
 	s->verified_boot[0] = '\0';
@@ -689,8 +767,12 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	if (err)
 		return err;
 	b = booted_slot(ctx, &s);
-	if (s.trying < 0 && s.slot[b].good)
-		return 0;	/* nothing on trial */
+	if (s.trying < 0 && s.slot[b].good) {
+		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed. */
+		if (!strcmp(s.verified_boot, ctx->boot_id) && !strcmp(s.boot, ctx->boot_id))
+			return boot_write(ctx, c, BOOT_GOOD, b);
+		return 0;
+	}
 	err = check_verified(ctx, c, &s, b);
 	if (!err)
 		err = sealed_version(ctx, c, &s, b, &v);
@@ -718,6 +800,8 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return err;
 	confirm(&s, b, v);
 	err = ab_save(ctx, &s);
+	if (!err)	/* the state first: a cut leaves a trial the bootloader counts */
+		err = boot_write(ctx, c, BOOT_GOOD, b);
 	if (err)
 		return err;
 	out->marked_good = true;
@@ -812,6 +896,10 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 	}
 	if (err)
 		return err;
+	/* The bootloader first: it never boots a slot while it is rewritten. */
+	err = boot_write(ctx, in->comp, BOOT_BAD, in->target);
+	if (err)
+		return err;
 	memset(&s->slot[in->target], 0, sizeof(s->slot[in->target]));
 	if (s->pending == in->target)
 		s->pending = -1;
@@ -837,6 +925,8 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	r->valid = true;
 	s->pending = in->target;
 	err = ab_save(ctx, s);	/* the commit point */
+	if (!err)	/* then the bootloader may try it */
+		err = boot_write(ctx, in->comp, BOOT_TRIAL, in->target);
 	if (!err)
 		err = ab_persist(ctx);
 	STEP(ctx, FILE, "log-ticket");

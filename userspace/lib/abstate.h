@@ -35,8 +35,12 @@ struct ab_ops {
 /* The device's partitions (boot.c). */
 extern const struct ab_ops uc_device_ops;
 
+struct bootctl;
+
 struct ab_ctx {
 	const char *state_dir;
+	/* The bootloader (bootctl.h) of the component it names, or NULL: none. */
+	const struct bootctl *boot;
 	const struct policy_conf *pc;
 	struct fwg_tpm *tpm;
 	const struct ab_ops *ops;

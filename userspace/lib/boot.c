@@ -17,11 +17,13 @@
 #include "userspace/common/log.h"
 #include "userspace/lib/abstate.h"
 #include "userspace/lib/boot.h"
+#include "userspace/lib/bootctl.h"
 #include "userspace/lib/bundle_io.h"
 #include "userspace/lib/slots.h"
 
 struct boot_ctx {
 	const struct uc_config *cfg;
+	struct bootctl bootloader;
 	struct policy_conf pc;
 	struct fwg_tpm *tpm;
 	char boot_id[40];
@@ -68,6 +70,7 @@ static void boot_machine(struct boot_ctx *b, struct ab_ctx *m, struct uc_step *s
 	m->pc = &b->pc;
 	m->tpm = b->tpm;
 	m->ops = &uc_device_ops;
+	m->boot = &b->bootloader;
 	m->step = step;
 	snprintf(m->boot_id, sizeof(m->boot_id), "%s", b->boot_id);
 }
@@ -78,6 +81,10 @@ static int boot_open(struct boot_ctx *b, struct uc_step *step)
 
 	uc_step_enter(step, UC_SRC_USAGE, "read-policy");
 	err = policy_conf_load(b->cfg->policy, &b->pc);
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_BOOT, "bootloader-config");
+	err = bootctl_from_config(&b->bootloader, b->cfg);	/* logs */
 	if (err)
 		return err;
 	uc_step_enter(step, UC_SRC_FILE, "boot-id");

@@ -37,6 +37,8 @@ static const struct config_key keys[] = {
 	NUM_KEY(pcr, KEY_UINT), NUM_KEY(connect_timeout_s, KEY_LONG),
 	NUM_KEY(stall_timeout_s, KEY_LONG), NUM_KEY(fetch_timeout_s, KEY_LONG),
 	NUM_KEY(attempts, KEY_UINT),
+	STR_KEY(bootloader), STR_KEY(boot_component), STR_KEY(grubenv),
+	STR_KEY(uboot_env_config), STR_KEY(bootctl_exec), NUM_KEY(boot_tries, KEY_UINT),
 };
 
 static void uc_config_defaults(struct uc_config *cfg)
@@ -56,6 +58,8 @@ static void uc_config_defaults(struct uc_config *cfg)
 	cfg->stall_timeout_s = 30;
 	cfg->fetch_timeout_s = 3600;
 	cfg->attempts = 4;
+	snprintf(cfg->bootloader, sizeof(cfg->bootloader), "none");
+	cfg->boot_tries = 3;
 }
 
 static char *trim(char *s)

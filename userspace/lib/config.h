@@ -31,6 +31,13 @@ struct uc_config {
 	long stall_timeout_s;
 	long fetch_timeout_s;		/* one fetch in all, every retry included */
 	unsigned int attempts;
+	/* The bootloader (bootctl.h): none, grub, uboot or custom. */
+	char bootloader[16];
+	char boot_component[64];	/* the policy component the bootloader boots */
+	char grubenv[PATH_MAX];		/* GRUB environment block: file or raw device */
+	char uboot_env_config[PATH_MAX];	/* fw_env.config-style location of the env */
+	char bootctl_exec[PATH_MAX];	/* the custom backend's executable */
+	unsigned int boot_tries;	/* boots a trial gets before it is abandoned */
 };
 
 /*

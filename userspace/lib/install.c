@@ -22,6 +22,7 @@
 #include "userspace/lib/bundle_verify.h"
 #include "userspace/lib/fetch_bundle.h"
 #include "userspace/lib/gate.h"
+#include "userspace/lib/bootctl.h"
 #include "userspace/lib/install.h"
 #include "userspace/lib/runtime.h"
 #include "userspace/lib/slots.h"
@@ -33,6 +34,7 @@ struct install {
 	struct policy_conf pc;
 	const struct pc_component *comp;
 	struct ab_ctx machine;
+	struct bootctl bootloader;
 	struct ab_install ab;
 	struct bundle_ticket bt;
 	struct pc_partition target_part;
@@ -125,6 +127,11 @@ static int install_find_component(struct install *in, struct uc_step *step)
 			      in->cfg->policy);
 		return -EACCES;
 	}
+	uc_step_enter(step, UC_SRC_BOOT, "bootloader-config");
+	err = bootctl_from_config(&in->bootloader, in->cfg);	/* logs */
+	if (err)
+		return err;
+	in->machine.boot = &in->bootloader;
 	in->machine.state_dir = in->cfg->state_dir;
 	in->machine.pc = &in->pc;
 	in->machine.tpm = in->tpm;

@@ -23,6 +23,7 @@ enum uc_source {
 	UC_SRC_TPM,	/* the TPM and its sealed records */
 	UC_SRC_KERNEL,	/* fwguard.ko: loading, keyring, partition policy */
 	UC_SRC_GATE,	/* fwguard.ko's update session */
+	UC_SRC_BOOT,	/* the bootloader: its environment, command line, executable */
 };
 
 struct uc_step {
