@@ -48,8 +48,19 @@ int fwg_tpm_rc_errno(TSS2_RC rc)
 
 	if (layer == TSS2_TCTI_RC_LAYER)
 		return FWG_TPM_E_UNAVAILABLE;
-	/* The response HMAC of the salted session did not verify. */
+	/*
+	 * The salted session did not authenticate: ESYS rejected the
+	 * response HMAC, or the TPM rejected the command HMAC (a TPM that
+	 * lacks the SRK's private key derives another session key; an
+	 * interposer altered the command or a name ESYS holds). Our sessions
+	 * carry empty authValues, so no wrong password can cause this.
+	 */
 	if (rc == TSS2_ESYS_RC_RSP_AUTH_FAILED)
+		return FWG_TPM_E_UNTRUSTED;
+	if ((layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) &&
+	    (base & TPM2_RC_FMT1) && (base & TPM2_RC_S) &&
+	    ((base & (TPM2_RC_FMT1 | 0x3f)) == TPM2_RC_AUTH_FAIL ||
+	     (base & (TPM2_RC_FMT1 | 0x3f)) == TPM2_RC_BAD_AUTH))
 		return FWG_TPM_E_UNTRUSTED;
 	if (layer != TSS2_TPM_RC_LAYER && layer != TSS2_RESMGR_TPM_RC_LAYER &&
 	    (base == TSS2_BASE_RC_IO_ERROR || base == TSS2_BASE_RC_NO_CONNECTION))
@@ -62,10 +73,9 @@ int fwg_tpm_fail(const char *what, TSS2_RC rc)
 	int err = fwg_tpm_rc_errno(rc);
 
 	if (err == FWG_TPM_E_UNTRUSTED)
-		fwg_tpm_log("%s: the TPM's answer failed the authentication of the "
-			    "session salted to the SRK: an interposer altered it, or "
-			    "the TPM is not the one holding the SRK (%s)", what,
-			    Tss2_RC_Decode(rc));
+		fwg_tpm_log("%s: the session salted to the SRK did not authenticate "
+			    "(%s): the TPM is not the one holding the SRK, or an "
+			    "interposer altered the exchange", what, Tss2_RC_Decode(rc));
 	else if (err == FWG_TPM_E_UNAVAILABLE)
 		fwg_tpm_log("%s: TPM unavailable: %s", what, Tss2_RC_Decode(rc));
 	else

@@ -86,10 +86,14 @@ static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, enum floor_state *ret
 /* -ENXIO when the index does not exist. */
 static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, enum floor_state *state)
 {
-	ESYS_TR nv = ESYS_TR_NONE;
+	ESYS_TR nv = ESYS_TR_NONE, session;
 	TSS2_RC rc;
 	int err;
 
+	/* The anchor first: a fake TPM is named as such, not as unprovisioned. */
+	err = fwg_tpm_session(tpm, 0, &session);
+	if (err)
+		return err;
 	rc = FWG_TPM_CALL(Esys_TR_FromTPMPublic(tpm->esys, FWG_TPM_FLOOR_NV_INDEX,
 						ESYS_TR_NONE, ESYS_TR_NONE,
 						ESYS_TR_NONE, &nv));

@@ -16,6 +16,8 @@
 static int provision_run(const struct uc_args *a, struct uc_step *step)
 {
 	struct fwg_tpm *tpm = NULL;
+	struct fwg_tpm_srk_pin pin = { 0 };
+	char name[2 * FWG_TPM_NAME_MAX + 1];
 	struct json_writer w;
 	bool created = false;
 	uint64_t floor = 0;
@@ -32,15 +34,21 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	}
 	if (!err)
 		err = fwg_tpm_floor_read(tpm, &floor);
+	if (!err) {
+		uc_step_enter(step, UC_SRC_TPM, "pin-srk");
+		err = fwg_tpm_srk_pin_record(tpm, &pin);
+	}
 	fwg_tpm_close(tpm);
 	if (err)
 		return err;
+	fwg_hex_encode(pin.name, pin.name_size, name);
 	if (a->json) {
 		json_doc_begin(&w, stdout);
 		if (a->opt[TPM_OPT_PERSIST_SRK])
 			json_kv_string(&w, "srk", created ? "created" : "already present");
 		json_kv_u64(&w, "floor_index", FWG_TPM_FLOOR_NV_INDEX);
 		json_kv_u64(&w, "floor", floor);
+		json_kv_string(&w, "srk_pin", name);
 		json_doc_end(&w);
 		return UC_EXIT_OK;
 	}
@@ -48,12 +56,13 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 		printf("SRK at 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
 		       created ? "created" : "already present");
 	printf("version floor NV index 0x%08x: %" PRIu64 "\n", FWG_TPM_FLOOR_NV_INDEX, floor);
+	printf("SRK pinned (%s): %s\n", pin.handle ? "0x81000001" : "transient primary", name);
 	return UC_EXIT_OK;
 }
 
 static const struct uc_command UC_COMMAND(tpm_provision, "provision", "", 0, 0,
 	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, provision_run,
-	"define the version-floor NV counter [--persist-srk]");
+	"define the version-floor NV counter, pin the SRK [--persist-srk]");
 
 static int measure_run(const struct uc_args *a, struct uc_step *step)
 {

@@ -309,7 +309,8 @@ static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
 	STEP(ctx, TPM, "measure");
 	err = fwg_tpm_measure(ctx->tpm, &sub);
 	/* A file error: the PCR was extended, only the event log lags. */
-	return err == FWG_TPM_E_UNAVAILABLE || err == -EIO ? err : 0;
+	return err == FWG_TPM_E_UNAVAILABLE || err == -EIO || err == FWG_TPM_E_UNTRUSTED ?
+	       err : 0;
 }
 
 static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct slot_state *s,
