@@ -8,6 +8,7 @@
  * altered on the way back. Each must be refused as FWG_TPM_E_UNTRUSTED (exit
  * 9), named in the message, with nothing changed in either TPM.
  */
+#define _GNU_SOURCE
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -402,6 +403,41 @@ TEST_F(trust, interposer_altering_a_pcr_read_is_detected)
 TEST_F(trust, interposer_altering_the_unsealed_record_is_detected)
 {
 	tampered(_metadata, self, TPM2_CC_Unseal);
+}
+
+struct sniff {
+	bool unsealed, in_clear;
+};
+
+/* A passive probe on the bus: is the sealed record readable in the answer? */
+static void sniff_hook(void *arg, uint32_t cc, uint8_t *rsp, size_t size)
+{
+	struct sniff *sn = arg;
+
+	if (cc != TPM2_CC_Unseal)
+		return;
+	sn->unsealed = true;
+	sn->in_clear |= memmem(rsp, size, "FWGS", 4) != NULL;
+}
+
+TEST_F(trust, unsealed_record_never_crosses_the_bus_in_clear)
+{
+	struct fwg_tpm_subject s = subject(0x5a), got;
+	struct sniff sn = { 0 };
+	struct fwg_tpm *t = NULL;
+
+	ASSERT_EQ(UC_EXIT_OK, CLI(self, self->real.tcti, "provision"));
+	ASSERT_EQ(0, open_on(self, self->real.tcti, &t));
+	ASSERT_EQ(0, fwg_tpm_seal(t, &s));
+	fwg_tpm_close(t);
+	ASSERT_EQ(0, swtpm_reboot(&self->real));
+	ASSERT_EQ(0, open_on(self, self->real.tcti, &t));
+	ASSERT_EQ(0, fwg_tpm_measure(t, &s));
+	fwg_tpm_set_response_hook(t, sniff_hook, &sn);
+	EXPECT_EQ(0, fwg_tpm_unseal_verify(t, "firmware", "a", s.digest, &got));
+	EXPECT_TRUE(sn.unsealed);
+	EXPECT_FALSE(sn.in_clear);
+	fwg_tpm_close(t);
 }
 
 /* A pin that does not parse trusts no TPM, not even the real one. */
