@@ -113,7 +113,7 @@ const char *uc_exit_name(int code)
 		[UC_EXIT_OK] = "ok", [UC_EXIT_FAILURE] = "failure", [UC_EXIT_USAGE] = "usage",
 		[UC_EXIT_VERIFY] = "verify", [UC_EXIT_TPM] = "tpm", [UC_EXIT_KERNEL] = "kernel",
 		[UC_EXIT_IO] = "io", [UC_EXIT_BUSY] = "busy", [UC_EXIT_FALLBACK] = "fallback",
-		[UC_EXIT_UNTRUSTED] = "untrusted-tpm",
+		[UC_EXIT_UNTRUSTED] = "untrusted",
 	};
 
 	if (code < 0 || code >= (int)(sizeof(names) / sizeof(names[0])) || !names[code])
