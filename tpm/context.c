@@ -48,6 +48,20 @@ int fwg_tpm_rc_errno(TSS2_RC rc)
 
 	if (layer == TSS2_TCTI_RC_LAYER)
 		return FWG_TPM_E_UNAVAILABLE;
+	/*
+	 * The salted session did not authenticate: ESYS rejected the
+	 * response HMAC, or the TPM rejected the command HMAC (a TPM that
+	 * lacks the SRK's private key derives another session key; an
+	 * interposer altered the command or a name ESYS holds). Our sessions
+	 * carry empty authValues, so no wrong password can cause this.
+	 */
+	if (rc == TSS2_ESYS_RC_RSP_AUTH_FAILED)
+		return FWG_TPM_E_UNTRUSTED;
+	if ((layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) &&
+	    (base & TPM2_RC_FMT1) && (base & TPM2_RC_S) &&
+	    ((base & (TPM2_RC_FMT1 | 0x3f)) == TPM2_RC_AUTH_FAIL ||
+	     (base & (TPM2_RC_FMT1 | 0x3f)) == TPM2_RC_BAD_AUTH))
+		return FWG_TPM_E_UNTRUSTED;
 	if (layer != TSS2_TPM_RC_LAYER && layer != TSS2_RESMGR_TPM_RC_LAYER &&
 	    (base == TSS2_BASE_RC_IO_ERROR || base == TSS2_BASE_RC_NO_CONNECTION))
 		return FWG_TPM_E_UNAVAILABLE;
@@ -58,7 +72,11 @@ int fwg_tpm_fail(const char *what, TSS2_RC rc)
 {
 	int err = fwg_tpm_rc_errno(rc);
 
-	if (err == FWG_TPM_E_UNAVAILABLE)
+	if (err == FWG_TPM_E_UNTRUSTED)
+		fwg_tpm_log("%s: the session salted to the SRK did not authenticate "
+			    "(%s): the TPM is not the one holding the SRK, or an "
+			    "interposer altered the exchange", what, Tss2_RC_Decode(rc));
+	else if (err == FWG_TPM_E_UNAVAILABLE)
 		fwg_tpm_log("%s: TPM unavailable: %s", what, Tss2_RC_Decode(rc));
 	else
 		fwg_tpm_log("%s failed: %s", what, Tss2_RC_Decode(rc));
@@ -121,10 +139,11 @@ static TSS2_RC counting_transmit(TSS2_TCTI_CONTEXT *tcti, size_t size,
 	struct fwg_tpm *tpm = from_tcti(tcti);
 
 	/* Header: tag (2), size (4), command code (4), big endian. */
+	if (size >= 10)
+		tpm->last_cc = (uint32_t)command[6] << 24 | (uint32_t)command[7] << 16 |
+			       (uint32_t)command[8] << 8 | command[9];
 	if (size >= 10 && tpm->commands < FWG_TPM_TRACE_MAX)
-		tpm->trace[tpm->commands] = (uint32_t)command[6] << 24 |
-					    (uint32_t)command[7] << 16 |
-					    (uint32_t)command[8] << 8 | command[9];
+		tpm->trace[tpm->commands] = tpm->last_cc;
 	tpm->sent_ns = monotonic_ns();
 	return Tss2_Tcti_Transmit(tpm->tcti, size, command);
 }
@@ -141,6 +160,8 @@ static TSS2_RC counting_receive(TSS2_TCTI_CONTEXT *tcti, size_t *size,
 		return rc;
 	tpm->commands++;
 	tpm->tpm_ns += monotonic_ns() - tpm->sent_ns;
+	if (tpm->rsp_hook && rc == TSS2_RC_SUCCESS)
+		tpm->rsp_hook(tpm->rsp_hook_arg, tpm->last_cc, response, *size);
 	if (tpm->hook)
 		tpm->hook(tpm->hook_arg, tpm->commands);
 	return rc;
@@ -250,6 +271,36 @@ static int context_connect(struct fwg_tpm *tpm, const char *tcti_conf)
 	return 0;
 }
 
+/* A pin that exists but does not parse trusts no TPM (fail closed). */
+static int pin_load(struct fwg_tpm *tpm)
+{
+	int err = fwg_tpm_srk_pin_read(tpm->state_dir, &tpm->pin);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err == -ENOMEM ? err : FWG_TPM_E_UNTRUSTED;
+	tpm->pinned = true;
+	return 0;
+}
+
+/*
+ * Only the kernel's TPM device is expected in production. Any other TCTI
+ * (a socket, a command) is honoured, since the string is no boundary: root
+ * can as well mount a vTPM proxy or CUSE device at /dev/tpmrm0. The SRK pin
+ * is the check; this only flags the setting in status and errors.
+ */
+bool fwg_tpm_tcti_is_foreign(const char *tcti)
+{
+	return strcmp(tcti, "device:/dev/tpmrm0") && strcmp(tcti, "device:/dev/tpm0") &&
+	       strcmp(tcti, "device") && strcmp(tcti, "device:");
+}
+
+const char *fwg_tpm_tcti(const struct fwg_tpm *tpm)
+{
+	return tpm->tcti_conf;
+}
+
 int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 {
 	const char *tcti_conf = opts->tcti;
@@ -269,11 +320,19 @@ int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 	if (!tpm)
 		return -ENOMEM;
 	tpm->pcr = (unsigned int)pcr;
+	tpm->srk = ESYS_TR_NONE;
+	tpm->session = ESYS_TR_NONE;
 	tpm->state_dir = strdup(opts->state_dir ? opts->state_dir :
 				FWG_DEFAULT_STATE_DIR);
-	if (!tpm->state_dir) {
-		free(tpm);
+	tpm->tcti_conf = strdup(tcti_conf);
+	if (!tpm->state_dir || !tpm->tcti_conf) {
+		fwg_tpm_close(tpm);
 		return -ENOMEM;
+	}
+	err = pin_load(tpm);
+	if (err) {
+		fwg_tpm_close(tpm);
+		return err;
 	}
 	quiet_tss_logging();
 	err = context_connect(tpm, tcti_conf);
@@ -289,11 +348,14 @@ void fwg_tpm_close(struct fwg_tpm *tpm)
 {
 	if (!tpm)
 		return;
-	if (tpm->esys)
+	if (tpm->esys) {
+		fwg_tpm_session_close(tpm);
 		Esys_Finalize(&tpm->esys);
+	}
 	if (tpm->tcti)
 		Tss2_TctiLdr_Finalize(&tpm->tcti);
 	free(tpm->state_dir);
+	free(tpm->tcti_conf);
 	free(tpm);
 }
 
@@ -356,6 +418,13 @@ const char *fwg_tpm_command_name(uint32_t code)
 		if (names[i].code == code)
 			return names[i].name;
 	return "other";
+}
+
+void fwg_tpm_set_response_hook(struct fwg_tpm *tpm, fwg_tpm_response_hook hook,
+			       void *arg)
+{
+	tpm->rsp_hook = hook;
+	tpm->rsp_hook_arg = arg;
 }
 
 void fwg_tpm_set_command_hook(struct fwg_tpm *tpm, fwg_tpm_command_hook hook,

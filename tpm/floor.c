@@ -86,10 +86,14 @@ static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, enum floor_state *ret
 /* -ENXIO when the index does not exist. */
 static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, enum floor_state *state)
 {
-	ESYS_TR nv = ESYS_TR_NONE;
+	ESYS_TR nv = ESYS_TR_NONE, session;
 	TSS2_RC rc;
 	int err;
 
+	/* The anchor first: a fake TPM is named as such, not as unprovisioned. */
+	err = fwg_tpm_session(tpm, 0, &session);
+	if (err)
+		return err;
 	rc = FWG_TPM_CALL(Esys_TR_FromTPMPublic(tpm->esys, FWG_TPM_FLOOR_NV_INDEX,
 						ESYS_TR_NONE, ESYS_TR_NONE,
 						ESYS_TR_NONE, &nv));
@@ -110,10 +114,16 @@ static int floor_value(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t *ret)
 {
 	TPM2B_MAX_NV_BUFFER *data = NULL;
 	uint64_t value = 0;
+	ESYS_TR session;
 	TSS2_RC rc;
-	int i;
+	int i, err;
 
-	rc = FWG_TPM_CALL(Esys_NV_Read(tpm->esys, nv, nv, ESYS_TR_PASSWORD,
+	/* In the session the TPM checks the index name ESYS holds (from the
+	 * unauthenticated NV_ReadPublic) and vouches for the value read. */
+	err = fwg_tpm_session(tpm, TPMA_SESSION_ENCRYPT, &session);
+	if (err)
+		return err;
+	rc = FWG_TPM_CALL(Esys_NV_Read(tpm->esys, nv, nv, session,
 				       ESYS_TR_NONE, ESYS_TR_NONE, 8, 0, &data));
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("reading the version floor", rc);
@@ -129,11 +139,24 @@ static int floor_value(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t *ret)
 	return 0;
 }
 
-static int floor_increment(struct fwg_tpm *tpm, ESYS_TR nv)
+/*
+ * @authenticated: in the salted session, so that a dropped or faked
+ * increment shows. Long raises send the steps before the last one with the
+ * plain password session (a salted HMAC costs swtpm and ESYS several times
+ * a bare increment) and confirm the end value with an authenticated read.
+ */
+static int floor_increment(struct fwg_tpm *tpm, ESYS_TR nv, bool authenticated)
 {
+	ESYS_TR session = ESYS_TR_PASSWORD;
 	TSS2_RC rc;
+	int err;
 
-	rc = FWG_TPM_CALL(Esys_NV_Increment(tpm->esys, nv, nv, ESYS_TR_PASSWORD,
+	if (authenticated) {
+		err = fwg_tpm_session(tpm, 0, &session);
+		if (err)
+			return err;
+	}
+	rc = FWG_TPM_CALL(Esys_NV_Increment(tpm->esys, nv, nv, session,
 					    ESYS_TR_NONE, ESYS_TR_NONE));
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("incrementing the version floor", rc);
@@ -144,11 +167,16 @@ static int floor_define(struct fwg_tpm *tpm, ESYS_TR *ret)
 {
 	TPM2B_AUTH auth = { .size = 0 };
 	TPM2B_NV_PUBLIC pub;
+	ESYS_TR session;
 	TSS2_RC rc;
+	int err;
 
+	err = fwg_tpm_session(tpm, TPMA_SESSION_DECRYPT, &session);
+	if (err)
+		return err;
 	floor_public(false, &pub);
 	rc = FWG_TPM_CALL(Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_OWNER,
-					      ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					      session, ESYS_TR_NONE,
 					      ESYS_TR_NONE, &auth, &pub, ret));
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("defining the version floor NV index", rc);
@@ -172,7 +200,7 @@ int fwg_tpm_floor_provision(struct fwg_tpm *tpm)
 	if (err)
 		return err;
 	if (state == FLOOR_UNWRITTEN)
-		err = floor_increment(tpm, nv);
+		err = floor_increment(tpm, nv, true);
 	Esys_TR_Close(tpm->esys, &nv);
 	return err;
 }
@@ -243,8 +271,24 @@ static int floor_step_to(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t current,
 	/* An interruption leaves the floor part-way up: still monotonic, and
 	 * the next raise finishes the job. */
 	while (!err && current < version) {
-		err = floor_increment(tpm, nv);
+		err = floor_increment(tpm, nv, version - current == 1);
 		current++;
+	}
+	return err;
+}
+
+/* After a raise of more than one step: did every increment happen? */
+static int floor_confirm(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t version)
+{
+	uint64_t value = 0;
+	int err;
+
+	err = floor_value(tpm, nv, &value);
+	if (!err && value != version) {
+		fwg_tpm_log("version floor reads %" PRIu64 " after raising it to %" PRIu64
+			    ": increments were lost on the way to the TPM",
+			    value, version);
+		err = FWG_TPM_E_UNTRUSTED;
 	}
 	return err;
 }
@@ -261,6 +305,8 @@ int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret)
 	err = floor_value(tpm, nv, &current);
 	if (!err)
 		err = floor_step_to(tpm, nv, current, version);
+	if (!err && version > current + 1)
+		err = floor_confirm(tpm, nv, version);
 	Esys_TR_Close(tpm->esys, &nv);
 	if (!err)
 		*ret = version;

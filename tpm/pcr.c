@@ -41,11 +41,17 @@ int fwg_tpm_pcr_read(struct fwg_tpm *tpm, uint8_t value[FWG_DIGEST_SIZE])
 	TPML_PCR_SELECTION sel, *sel_out = NULL;
 	TPML_DIGEST *values = NULL;
 	uint32_t update_counter;
+	ESYS_TR session;
 	TSS2_RC rc;
-	int err = 0;
+	int err;
 
+	/* Audit: PCR_Read has no parameter to encrypt, but the session's
+	 * response HMAC still proves the value came from the pinned TPM. */
+	err = fwg_tpm_session(tpm, TPMA_SESSION_AUDIT, &session);
+	if (err)
+		return err;
 	fwg_tpm_pcr_selection(tpm->pcr, &sel);
-	rc = FWG_TPM_CALL(Esys_PCR_Read(tpm->esys, ESYS_TR_NONE, ESYS_TR_NONE,
+	rc = FWG_TPM_CALL(Esys_PCR_Read(tpm->esys, session, ESYS_TR_NONE,
 					ESYS_TR_NONE, &sel, &update_counter,
 					&sel_out, &values));
 	if (rc != TSS2_RC_SUCCESS)
@@ -77,14 +83,21 @@ int fwg_tpm_require_sha256_bank(struct fwg_tpm *tpm)
 static int pcr_extend(struct fwg_tpm *tpm, const uint8_t digest[FWG_DIGEST_SIZE])
 {
 	TPML_DIGEST_VALUES values;
+	ESYS_TR session;
 	TSS2_RC rc;
+	int err;
 
+	/* The session authorises the extend: an interposer can neither alter
+	 * the digest nor drop the command and answer for the TPM. */
+	err = fwg_tpm_session(tpm, 0, &session);
+	if (err)
+		return err;
 	memset(&values, 0, sizeof(values));
 	values.count = 1;
 	values.digests[0].hashAlg = TPM2_ALG_SHA256;
 	memcpy(values.digests[0].digest.sha256, digest, FWG_DIGEST_SIZE);
 	rc = FWG_TPM_CALL(Esys_PCR_Extend(tpm->esys, ESYS_TR_PCR0 + tpm->pcr,
-					  ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					  session, ESYS_TR_NONE,
 					  ESYS_TR_NONE, &values));
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("extending PCR", rc);

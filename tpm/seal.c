@@ -113,7 +113,7 @@ static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE
 	TPM2B_DATA outside_info;
 	TPML_PCR_SELECTION creation_pcr;
 	TPM2B_PUBLIC template;
-	ESYS_TR parent = ESYS_TR_NONE;
+	ESYS_TR parent = ESYS_TR_NONE, session;
 	bool transient = false;
 	TSS2_RC rc;
 	int err;
@@ -129,11 +129,14 @@ static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE
 	if (err)
 		return err;
 	err = parent_name(tpm, parent, info);
+	/* Decrypt: the sensitive payload travels encrypted to the TPM. */
+	if (!err)
+		err = fwg_tpm_session(tpm, TPMA_SESSION_DECRYPT, &session);
 	if (err) {
 		fwg_tpm_release_parent(tpm, &parent, transient);
 		return err;
 	}
-	rc = FWG_TPM_CALL(Esys_Create(tpm->esys, parent, ESYS_TR_PASSWORD,
+	rc = FWG_TPM_CALL(Esys_Create(tpm->esys, parent, session,
 				      ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
 				      &template, &outside_info, &creation_pcr,
 				      priv, pub, NULL, NULL, NULL));
@@ -220,7 +223,7 @@ static int unseal_load(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *in
 		       const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
 		       ESYS_TR *ret)
 {
-	ESYS_TR parent = ESYS_TR_NONE, object = ESYS_TR_NONE;
+	ESYS_TR parent = ESYS_TR_NONE, object = ESYS_TR_NONE, session;
 	TPM2B_NAME want = { .size = info->parent_name_size };
 	bool transient = false;
 	TSS2_RC rc;
@@ -228,9 +231,13 @@ static int unseal_load(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *in
 
 	memcpy(want.name, info->parent_name, sizeof(info->parent_name));
 	err = fwg_tpm_storage_parent_named(tpm, &want, &parent, &transient);
-	if (err)
+	if (!err)
+		err = fwg_tpm_session(tpm, 0, &session);
+	if (err) {
+		fwg_tpm_release_parent(tpm, &parent, transient);
 		return err;
-	rc = FWG_TPM_CALL(Esys_Load(tpm->esys, parent, ESYS_TR_PASSWORD,
+	}
+	rc = FWG_TPM_CALL(Esys_Load(tpm->esys, parent, session,
 				    ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, &object));
 	if (rc != TSS2_RC_SUCCESS) {
 		err = fwg_tpm_rc_errno(rc);
@@ -288,15 +295,22 @@ static int policy_session_start(struct fwg_tpm *tpm, ESYS_TR *ret)
 static int unseal_payload(struct fwg_tpm *tpm, ESYS_TR object,
 			  struct fwg_tpm_subject *ret)
 {
-	ESYS_TR session = ESYS_TR_NONE;
+	ESYS_TR session = ESYS_TR_NONE, salted;
 	TPM2B_SENSITIVE_DATA *out = NULL;
 	TSS2_RC rc;
 	int err;
 
-	err = policy_session_start(tpm, &session);
+	/*
+	 * The policy session authorises; the salted session rides along in
+	 * the second slot to encrypt the unsealed record on the way back and
+	 * to authenticate the answer (the policy session has no key).
+	 */
+	err = fwg_tpm_session(tpm, TPMA_SESSION_ENCRYPT, &salted);
+	if (!err)
+		err = policy_session_start(tpm, &session);
 	if (err)
 		return err;
-	rc = FWG_TPM_CALL(Esys_Unseal(tpm->esys, object, session, ESYS_TR_NONE,
+	rc = FWG_TPM_CALL(Esys_Unseal(tpm->esys, object, session, salted,
 				      ESYS_TR_NONE, &out));
 	if (rc != TSS2_RC_SUCCESS) {
 		/* A failed command leaves the session loaded. */

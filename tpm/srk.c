@@ -36,7 +36,7 @@ static void srk_template(TPM2B_PUBLIC *pub)
 }
 
 /* 0: *ret holds the persistent SRK; -ENOENT: none at that handle. */
-static int srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret)
+int fwg_tpm_srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret)
 {
 	ESYS_TR handle = ESYS_TR_NONE;
 	TSS2_RC rc;
@@ -52,7 +52,7 @@ static int srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret)
 	return 0;
 }
 
-static int srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret)
+int fwg_tpm_srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret)
 {
 	TPM2B_SENSITIVE_CREATE sensitive;
 	TPM2B_DATA outside_info;
@@ -76,24 +76,21 @@ static int srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret)
 	return 0;
 }
 
+/*
+ * The anchor's storage key (session.c): the pinned SRK, or without a pin the
+ * persistent SRK if there is one, else the transient primary. It is owned by
+ * the context; fwg_tpm_release_parent() leaves it alone.
+ */
 int fwg_tpm_storage_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool *transient)
 {
-	ESYS_TR handle = ESYS_TR_NONE;
+	ESYS_TR session;
 	int err;
 
-	err = srk_lookup(tpm, &handle);
-	if (!err) {
-		*parent = handle;
-		*transient = false;
-		return 0;
-	}
-	if (err != -ENOENT)
-		return err;
-	err = srk_create_primary(tpm, &handle);
+	err = fwg_tpm_session(tpm, 0, &session);
 	if (err)
 		return err;
-	*parent = handle;
-	*transient = true;
+	*parent = tpm->srk;
+	*transient = false;
 	return 0;
 }
 
@@ -111,10 +108,11 @@ static bool parent_has_name(struct fwg_tpm *tpm, ESYS_TR parent,
 }
 
 /*
- * The parent a blob was sealed under: the persistent SRK if it is that key,
- * otherwise the transient ECC primary if that is. A persistent SRK made
- * from another template (an RSA SRK provisioned by the platform, say) is
- * not the transient primary, so the name decides, not the handle.
+ * The parent a blob was sealed under. With a pin only the pinned SRK: a blob
+ * wrapped by any other key is not ours. Without one, the anchor's key if it
+ * is that key, otherwise the transient ECC primary if that is: a persistent
+ * SRK made from another template (an RSA SRK provisioned by the platform,
+ * say) is not the transient primary, so the name decides, not the handle.
  */
 int fwg_tpm_storage_parent_named(struct fwg_tpm *tpm, const TPM2B_NAME *want,
 				 ESYS_TR *parent, bool *transient)
@@ -122,17 +120,20 @@ int fwg_tpm_storage_parent_named(struct fwg_tpm *tpm, const TPM2B_NAME *want,
 	ESYS_TR handle = ESYS_TR_NONE;
 	int err;
 
-	err = srk_lookup(tpm, &handle);
-	if (!err && parent_has_name(tpm, handle, want)) {
+	err = fwg_tpm_storage_parent(tpm, &handle, transient);
+	if (err)
+		return err;
+	if (parent_has_name(tpm, handle, want)) {
 		*parent = handle;
-		*transient = false;
 		return 0;
 	}
-	if (!err)
-		Esys_TR_Close(tpm->esys, &handle);
-	else if (err != -ENOENT)
-		return err;
-	err = srk_create_primary(tpm, &handle);
+	if (tpm->pinned || tpm->srk_transient) {
+		fwg_tpm_log("sealed blob belongs to a storage key other than %s (SRK "
+			    "replaced, TPM cleared, or another TPM)",
+			    tpm->pinned ? "the provisioned SRK" : "this TPM's");
+		return FWG_TPM_E_BAD_BLOB;
+	}
+	err = fwg_tpm_srk_create_primary(tpm, &handle);
 	if (err)
 		return err;
 	if (!parent_has_name(tpm, handle, want)) {
@@ -150,6 +151,10 @@ void fwg_tpm_release_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool transient
 {
 	if (*parent == ESYS_TR_NONE)
 		return;
+	if (*parent == tpm->srk) {	/* the anchor's, closed with the context */
+		*parent = ESYS_TR_NONE;
+		return;
+	}
 	if (transient) {
 		fwg_tpm_flush(tpm, parent);
 		return;
@@ -164,7 +169,7 @@ int fwg_tpm_srk_present(struct fwg_tpm *tpm, bool *ret)
 	ESYS_TR handle = ESYS_TR_NONE;
 	int err;
 
-	err = srk_lookup(tpm, &handle);
+	err = fwg_tpm_srk_lookup(tpm, &handle);
 	if (err && err != -ENOENT)
 		return err;
 	if (!err)
@@ -173,33 +178,32 @@ int fwg_tpm_srk_present(struct fwg_tpm *tpm, bool *ret)
 	return 0;
 }
 
+/*
+ * Make the anchor's key persistent at 0x81000001. Without a persistent SRK
+ * the anchor is the transient primary, so that very object is evicted; the
+ * session salted to it stays valid.
+ */
 int fwg_tpm_srk_persist(struct fwg_tpm *tpm, bool *created)
 {
-	ESYS_TR transient = ESYS_TR_NONE, persistent = ESYS_TR_NONE;
+	ESYS_TR persistent = ESYS_TR_NONE, session;
 	TSS2_RC rc;
 	int err;
 
-	err = srk_lookup(tpm, &persistent);
-	if (!err) {
-		Esys_TR_Close(tpm->esys, &persistent);
+	err = fwg_tpm_session(tpm, 0, &session);
+	if (err)
+		return err;
+	if (!tpm->srk_transient) {
 		*created = false;
 		return 0;
 	}
-	if (err != -ENOENT)
-		return err;
-	err = srk_create_primary(tpm, &transient);
-	if (err)
-		return err;
-	rc = FWG_TPM_CALL(Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, transient,
-					    ESYS_TR_PASSWORD, ESYS_TR_NONE,
-					    ESYS_TR_NONE, FWG_TPM_SRK_HANDLE,
-					    &persistent));
+	rc = FWG_TPM_CALL(Esys_EvictControl(tpm->esys, ESYS_TR_RH_OWNER, tpm->srk,
+					    session, ESYS_TR_NONE, ESYS_TR_NONE,
+					    FWG_TPM_SRK_HANDLE, &persistent));
 	if (rc != TSS2_RC_SUCCESS)
-		err = fwg_tpm_fail("persisting the SRK at 0x81000001", rc);
-	else
-		Esys_TR_Close(tpm->esys, &persistent);
-	fwg_tpm_flush(tpm, &transient);
-	if (!err)
-		*created = true;
-	return err;
+		return fwg_tpm_fail("persisting the SRK at 0x81000001", rc);
+	fwg_tpm_flush(tpm, &tpm->srk);
+	tpm->srk = persistent;
+	tpm->srk_transient = false;
+	*created = true;
+	return 0;
 }

@@ -33,6 +33,22 @@ struct fwg_tpm {
 	uint32_t trace[FWG_TPM_TRACE_MAX];	/* command codes, in order */
 	fwg_tpm_command_hook hook;
 	void *hook_arg;
+	uint32_t last_cc;		/* command code of the command in flight */
+	fwg_tpm_response_hook rsp_hook;
+	void *rsp_hook_arg;
+	char *tcti_conf;		/* for messages naming the TPM */
+	/*
+	 * The trust anchor (session.c): the storage key, checked against the
+	 * provisioned pin, and an HMAC session salted to it with AES-128-CFB
+	 * parameter encryption. Every command whose parameters or response
+	 * matter runs in it, so a TPM without that key's private part cannot
+	 * answer them.
+	 */
+	ESYS_TR srk;
+	bool srk_transient;
+	ESYS_TR session;
+	bool pinned;
+	struct fwg_tpm_srk_pin pin;
 };
 
 #define FWG_TPM_RETRIES 4
@@ -65,6 +81,13 @@ int fwg_tpm_storage_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool *transient
 int fwg_tpm_storage_parent_named(struct fwg_tpm *tpm, const TPM2B_NAME *want,
 				 ESYS_TR *parent, bool *transient);
 void fwg_tpm_release_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool transient);
+int fwg_tpm_srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret);
+int fwg_tpm_srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret);
+/* session.c: the salted session with @attrs (TPMA_SESSION_DECRYPT, _ENCRYPT,
+ * _AUDIT) for the next command; the anchor is set up on first use. */
+int fwg_tpm_session(struct fwg_tpm *tpm, TPMA_SESSION attrs, ESYS_TR *ret);
+void fwg_tpm_session_close(struct fwg_tpm *tpm);
+bool fwg_tpm_name_equal(const TPM2B_NAME *a, const uint8_t *name, size_t size);
 int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
 			const struct fwg_tpm_subject *subject,
 			const uint8_t before[FWG_DIGEST_SIZE],

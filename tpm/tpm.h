@@ -41,6 +41,9 @@
 #define FWG_TPM_E_NO_BANK	(-EOPNOTSUPP)	/* SHA-256 PCR bank not allocated */
 #define FWG_TPM_E_STALE		(-ESTALE)	/* floor would move down */
 #define FWG_TPM_E_NOT_PROVISIONED (-ENXIO)	/* floor NV index missing */
+/* Not the provisioned TPM: its SRK is not the pinned one, or a response
+ * failed the salted session's authentication (fake TPM, interposer). */
+#define FWG_TPM_E_UNTRUSTED	(-EBADE)
 
 struct fwg_tpm;
 
@@ -69,11 +72,23 @@ struct fwg_tpm_sealed_info {
 	uint8_t parent_name[2 + FWG_DIGEST_SIZE]; /* storage parent's TPM name */
 };
 
+/* The storage key provisioning recorded (<state-dir>/srk.pin, TPM.md). */
+#define FWG_TPM_NAME_MAX	(2 + 64)
+struct fwg_tpm_srk_pin {
+	uint32_t handle;	/* FWG_TPM_SRK_HANDLE, or 0: the transient ECC primary */
+	uint16_t name_size;
+	uint8_t name[FWG_TPM_NAME_MAX];	/* TPM name: nameAlg || H(public) */
+};
+
 /* Command codes remembered per context (benchmark listing). */
 #define FWG_TPM_TRACE_MAX	64
 
 /* Called after every TPM command the context sends (tests, benchmarks). */
 typedef void (*fwg_tpm_command_hook)(void *arg, unsigned long commands);
+/* Sees (and may alter) every response before ESYS does: fault injection of
+ * a bus interposer in tests. */
+typedef void (*fwg_tpm_response_hook)(void *arg, uint32_t command_code,
+				      uint8_t *response, size_t size);
 
 /* context.c */
 int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret);
@@ -85,6 +100,10 @@ size_t fwg_tpm_command_trace(const struct fwg_tpm *tpm, uint32_t *codes,
 			     size_t max);
 const char *fwg_tpm_command_name(uint32_t code);
 void fwg_tpm_set_command_hook(struct fwg_tpm *tpm, fwg_tpm_command_hook hook, void *arg);
+void fwg_tpm_set_response_hook(struct fwg_tpm *tpm, fwg_tpm_response_hook hook, void *arg);
+const char *fwg_tpm_tcti(const struct fwg_tpm *tpm);
+/* The TCTI is not the kernel's TPM device (flagged in status and errors). */
+bool fwg_tpm_tcti_is_foreign(const char *tcti);
 int fwg_tpm_lockout_counter(struct fwg_tpm *tpm, uint32_t *ret);
 int fwg_tpm_loaded_handles(struct fwg_tpm *tpm, uint32_t *objects,
 			   uint32_t *sessions);
@@ -197,6 +216,16 @@ int fwg_tpm_public_name(const uint8_t *tpm2b_public, size_t len,
 /* srk.c */
 int fwg_tpm_srk_persist(struct fwg_tpm *tpm, bool *created);
 int fwg_tpm_srk_present(struct fwg_tpm *tpm, bool *ret);
+
+/* session.c: the SRK pin. -ENOENT: none recorded. */
+int fwg_tpm_srk_pin_read(const char *state_dir, struct fwg_tpm_srk_pin *ret);
+/* Provisioning: record the storage key this TPM proved (kept if present). */
+int fwg_tpm_srk_pin_record(struct fwg_tpm *tpm, struct fwg_tpm_srk_pin *ret);
+/* The pin this context checks against; false when there is none. */
+bool fwg_tpm_srk_pinned(const struct fwg_tpm *tpm, struct fwg_tpm_srk_pin *ret);
+/* Flush the salted session (and a transient SRK) now rather than at close;
+ * the next command starts a new one. */
+void fwg_tpm_end_session(struct fwg_tpm *tpm);
 
 /* sha256.c */
 int fwg_sha256_file(const char *path, uint8_t digest[FWG_DIGEST_SIZE]);

@@ -138,6 +138,8 @@ static void assert_nothing_loaded(struct __test_metadata *_metadata,
 {
 	uint32_t objects = 99, sessions = 99;
 
+	/* The context's own salted session (and transient SRK) go first. */
+	fwg_tpm_end_session(self->tpm);
 	ASSERT_EQ(0, fwg_tpm_loaded_handles(self->tpm, &objects, &sessions));
 	EXPECT_EQ(0u, objects);
 	EXPECT_EQ(0u, sessions);
@@ -521,7 +523,8 @@ TEST_F(tpm, swtpm_killed_mid_seal_keeps_old_blob)
 	ASSERT_EQ(0, file_bytes(self->blob, before, sizeof(before), &before_len));
 
 	/* Die right after the first command of the next seal (the storage
-	 * parent lookup), before the TPM created anything. */
+	 * parent lookup of a new session), before the TPM created anything. */
+	fwg_tpm_end_session(self->tpm);
 	fwg_tpm_stats(self->tpm, &commands, NULL);
 	k.at = commands + 1;
 	fwg_tpm_set_command_hook(self->tpm, kill_hook, &k);

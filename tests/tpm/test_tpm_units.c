@@ -36,6 +36,16 @@ TEST(rc_errno_tells_unavailable_from_failure)
 	EXPECT_EQ(-EIO, fwg_tpm_rc_errno(TSS2_ESYS_RC_MALFORMED_RESPONSE));
 }
 
+/* A salted session that did not authenticate, either way round. */
+TEST(rc_errno_names_an_untrusted_tpm)
+{
+	EXPECT_EQ(FWG_TPM_E_UNTRUSTED, fwg_tpm_rc_errno(TSS2_ESYS_RC_RSP_AUTH_FAILED));
+	EXPECT_EQ(FWG_TPM_E_UNTRUSTED, fwg_tpm_rc_errno(TPM2_RC_AUTH_FAIL | TPM2_RC_S | TPM2_RC_1));
+	EXPECT_EQ(FWG_TPM_E_UNTRUSTED, fwg_tpm_rc_errno(TPM2_RC_BAD_AUTH | TPM2_RC_S | TPM2_RC_2));
+	EXPECT_EQ(-EIO, fwg_tpm_rc_errno(TPM2_RC_POLICY_FAIL | TPM2_RC_S | TPM2_RC_1));
+	EXPECT_EQ(-EIO, fwg_tpm_rc_errno(TPM2_RC_INTEGRITY | TPM2_RC_P | TPM2_RC_1));
+}
+
 TEST(retry_is_bounded_and_only_for_transient_codes)
 {
 	struct timespec a, b;

@@ -19,6 +19,8 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	uint8_t ak_name[FWG_TPM_NAME_SIZE];
 	char ak_path[4096], ak_hex[2 * FWG_TPM_NAME_SIZE + 1];
 	struct fwg_tpm *tpm = NULL;
+	struct fwg_tpm_srk_pin pin = { 0 };
+	char name[2 * FWG_TPM_NAME_MAX + 1];
 	struct json_writer w;
 	bool created = false;
 	uint64_t floor = 0;
@@ -36,6 +38,10 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	if (!err)
 		err = fwg_tpm_floor_read(tpm, &floor);
 	if (!err) {
+		uc_step_enter(step, UC_SRC_TPM, "pin-srk");
+		err = fwg_tpm_srk_pin_record(tpm, &pin);
+	}
+	if (!err) {
 		/* The attestation key the vendor enrols (TPM.md "Attestation"). */
 		uc_step_enter(step, UC_SRC_FILE, "export-ak");
 		snprintf(ak_path, sizeof(ak_path), "%s/ak.pub", fwg_tpm_state_dir(tpm));
@@ -46,6 +52,7 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	fwg_tpm_close(tpm);
 	if (err)
 		return err;
+	fwg_hex_encode(pin.name, pin.name_size, name);
 	fwg_hex_encode(ak_name, sizeof(ak_name), ak_hex);
 	if (a->json) {
 		json_doc_begin(&w, stdout);
@@ -53,6 +60,7 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 			json_kv_string(&w, "srk", created ? "created" : "already present");
 		json_kv_u64(&w, "floor_index", FWG_TPM_FLOOR_NV_INDEX);
 		json_kv_u64(&w, "floor", floor);
+		json_kv_string(&w, "srk_pin", name);
 		json_kv_string(&w, "ak_public", ak_path);
 		json_kv_string(&w, "ak_name", ak_hex);
 		json_doc_end(&w);
@@ -62,13 +70,14 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 		printf("SRK at 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
 		       created ? "created" : "already present");
 	printf("version floor NV index 0x%08x: %" PRIu64 "\n", FWG_TPM_FLOOR_NV_INDEX, floor);
+	printf("SRK pinned (%s): %s\n", pin.handle ? "0x81000001" : "transient primary", name);
 	printf("attestation key %s: %s\n", ak_hex, ak_path);
 	return UC_EXIT_OK;
 }
 
 static const struct uc_command UC_COMMAND(tpm_provision, "provision", "", 0, 0,
 	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, provision_run,
-	"define the version-floor NV counter, export the AK [--persist-srk]");
+	"define the version-floor NV counter, pin the SRK, export the AK [--persist-srk]");
 
 static int measure_run(const struct uc_args *a, struct uc_step *step)
 {

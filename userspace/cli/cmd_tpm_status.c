@@ -16,8 +16,9 @@ struct status {
 	uint64_t floor;
 	uint32_t lockout;
 	unsigned int pcr, events;
-	bool srk;
-	const char *state_dir;
+	bool srk, pinned;
+	struct fwg_tpm_srk_pin pin;
+	const char *state_dir, *tcti;
 };
 
 static int status_collect(struct fwg_tpm *tpm, struct status *st)
@@ -26,8 +27,11 @@ static int status_collect(struct fwg_tpm *tpm, struct status *st)
 
 	st->pcr = fwg_tpm_pcr_index(tpm);
 	st->state_dir = fwg_tpm_state_dir(tpm);
+	st->tcti = fwg_tpm_tcti(tpm);
+	st->pinned = fwg_tpm_srk_pinned(tpm, &st->pin);
 	st->pcr_err = fwg_tpm_pcr_read(tpm, st->pcr_value);
-	if (st->pcr_err == FWG_TPM_E_UNAVAILABLE)
+	/* Nothing a fake TPM says is worth showing. */
+	if (st->pcr_err == FWG_TPM_E_UNAVAILABLE || st->pcr_err == FWG_TPM_E_UNTRUSTED)
 		return st->pcr_err;
 	st->floor_err = fwg_tpm_floor_read(tpm, &st->floor);
 	err = fwg_tpm_srk_present(tpm, &st->srk);
@@ -89,6 +93,17 @@ static void status_json(const struct status *st)
 	else
 		json_kv_u64(&w, "floor", st->floor);
 	json_kv_bool(&w, "srk_persistent", st->srk);
+	json_kv_string(&w, "tcti", st->tcti);
+	json_kv_bool(&w, "tcti_foreign", fwg_tpm_tcti_is_foreign(st->tcti));
+	if (st->pinned) {
+		json_key(&w, "srk_pin");
+		json_object_begin(&w);
+		json_kv_string(&w, "handle", st->pin.handle ? "0x81000001" : "transient");
+		json_kv_hex(&w, "name", st->pin.name, st->pin.name_size);
+		json_object_end(&w);
+	} else {
+		json_kv_null(&w, "srk_pin");
+	}
 	json_kv_u64(&w, "lockout_counter", st->lockout);
 	json_key(&w, "eventlog");
 	json_object_begin(&w);
@@ -134,6 +149,17 @@ static void status_text(const struct status *st)
 		printf("%" PRIu64 "\n", st->floor);
 	printf("persistent SRK 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
 	       st->srk ? "present" : "absent (transient ECC primary used)");
+	printf("TPM: %s%s\n", st->tcti, fwg_tpm_tcti_is_foreign(st->tcti) ?
+	       " (not the kernel's TPM device)" : "");
+	if (st->pinned) {
+		char name[2 * FWG_TPM_NAME_MAX + 1];
+
+		fwg_hex_encode(st->pin.name, st->pin.name_size, name);
+		printf("SRK pin: %s name %s (this TPM proved it)\n",
+		       st->pin.handle ? "0x81000001" : "transient primary", name);
+	} else {
+		printf("SRK pin: none (run 'updatectl tpm provision')\n");
+	}
 	printf("lockout counter: %" PRIu32 "\n", st->lockout);
 	printf("event log: %u events this boot, %s\n", st->events,
 	       log_matches(st) ? "replays to the PCR" : "does NOT replay to the PCR");

@@ -60,6 +60,8 @@ static int tpm_exit(int err)
 	switch (err) {
 	case -EINVAL: case -EPERM:
 		return UC_EXIT_USAGE;		/* PCR index, names */
+	case FWG_TPM_E_UNTRUSTED:
+		return UC_EXIT_UNTRUSTED;	/* fake TPM, replaced SRK, interposer */
 	case FWG_TPM_E_PCR_MISMATCH: case FWG_TPM_E_DIGEST_MISMATCH:
 	case FWG_TPM_E_STALE: case -E2BIG:
 		return UC_EXIT_VERIFY;
@@ -125,6 +127,7 @@ const char *uc_exit_name(int code)
 		[UC_EXIT_OK] = "ok", [UC_EXIT_FAILURE] = "failure", [UC_EXIT_USAGE] = "usage",
 		[UC_EXIT_VERIFY] = "verify", [UC_EXIT_TPM] = "tpm", [UC_EXIT_KERNEL] = "kernel",
 		[UC_EXIT_IO] = "io", [UC_EXIT_BUSY] = "busy", [UC_EXIT_FALLBACK] = "fallback",
+		[UC_EXIT_UNTRUSTED] = "untrusted",
 	};
 
 	if (code < 0 || code >= (int)(sizeof(names) / sizeof(names[0])) || !names[code])

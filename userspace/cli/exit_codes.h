@@ -16,6 +16,7 @@ enum updatectl_exit {
 	UC_EXIT_IO = 6,		/* file, disk or network I/O failed */
 	UC_EXIT_BUSY = 7,	/* another updatectl holds the lock */
 	UC_EXIT_FALLBACK = 8,	/* boot-verify mismatch: fell back to other slot */
+	UC_EXIT_UNTRUSTED = 9,	/* not the provisioned TPM (SRK pin, session HMAC) */
 };
 
 #endif /* FWGUARD_CLI_EXIT_CODES_H */

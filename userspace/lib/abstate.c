@@ -504,7 +504,8 @@ static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
 		if (!err)
 			err = fwg_tpm_measure(ctx->tpm, &sub);
 		/* A file error: the PCR was extended, only the event log lags. */
-		if (err == FWG_TPM_E_UNAVAILABLE || err == -EIO || err == AB_E_CUT)
+		if (err == FWG_TPM_E_UNAVAILABLE || err == -EIO || err == AB_E_CUT ||
+		    err == FWG_TPM_E_UNTRUSTED)
 			return err;
 	} else if (memcmp(pcr, after, sizeof(pcr))) {
 		fwg_log_error("%s: PCR %u holds neither the value before nor the value after "
