@@ -113,4 +113,15 @@ static inline int last_copy(char *disk, size_t len)
 	return 0;
 }
 
+/*
+ * Each attack loads scsi_debug and rebinds disks; in a TCG guest on a busy
+ * host that takes longer than the harness's default 30 s.
+ */
+FIXTURE(breach) {
+	int unused;
+};
+FIXTURE_SETUP(breach) {}
+FIXTURE_TEARDOWN(breach) {}
+#define BREACH_TEST(name) TEST_F_TIMEOUT(breach, name, 180)
+
 #endif /* FWGUARD_TEST_BREACH_H */

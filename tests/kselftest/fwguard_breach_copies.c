@@ -10,7 +10,7 @@
  * slots; the real disk is unbound; a fourth copy took its (deleted) slot;
  * the real disk, bound again, found no slot: "it is NOT protected".
  */
-TEST(rebind_after_gpt_copies_keeps_protection)
+BREACH_TEST(rebind_after_gpt_copies_keeps_protection)
 {
 	char vdev[64], disk[64], node[80], copy[64];
 	struct fwg_part a, b;

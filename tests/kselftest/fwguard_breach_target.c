@@ -12,7 +12,7 @@
  * was ENOENT, and a BEGIN on the copy's partition opened a session that
  * wrote the image into root's RAM disk.
  */
-TEST(session_targets_the_disk_not_a_gpt_copy)
+BREACH_TEST(session_targets_the_disk_not_a_gpt_copy)
 {
 	char vdev[64], disk[64], copy[64];
 	struct fwg_part a, b, real_b, copy_b;
