@@ -94,15 +94,17 @@ int bootctl_from_config(struct bootctl *bc, const struct uc_config *cfg)
 	return 0;
 }
 
-/* The value of fwguard.slot= in @line (NUL-terminated), or -ENODATA / -EBADMSG. */
+/*
+ * The value of fwguard.slot= in @line (NUL-terminated), or -ENODATA / -EBADMSG.
+ * Every word counts, those after "--" (init's) too: a word put on the line
+ * before the bootloader's own could otherwise hide it behind a "--".
+ */
 static int cmdline_slot(const char *path, char *line, int *slot)
 {
 	char *tok, *save = NULL;
 	int found = -1, s;
 
 	for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
-		if (!strcmp(tok, "--"))
-			break;	/* the rest belongs to init */
 		if (strncmp(tok, SLOT_PARAM, strlen(SLOT_PARAM)))
 			continue;
 		if (bootctl_parse_slot(tok + strlen(SLOT_PARAM), &s) ||
