@@ -14,6 +14,7 @@
 #include "userspace/common/log.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/config.h"
+#include "userspace/lib/policy_conf.h"
 
 /* The kernel's limit is 2048 (x86) to 4096 bytes; more is not a command line. */
 #define CMDLINE_MAX	8192
@@ -92,6 +93,19 @@ int bootctl_from_config(struct bootctl *bc, const struct uc_config *cfg)
 	bc->tries = cfg->boot_tries;
 	bc->cmdline = BOOTCTL_CMDLINE;
 	return 0;
+}
+
+/*
+ * A boot_component that names no component would leave the bootloader's
+ * record unwritten by every event (an install could rewrite the slot it
+ * boots): refused like a bad bootloader setting.
+ */
+int bootctl_check_component(const struct bootctl *bc, const struct policy_conf *pc)
+{
+	if (bc->kind == BOOTCTL_NONE || policy_conf_find(pc, bc->component))
+		return 0;
+	fwg_log_error("boot_component = %s: no such component in the policy", bc->component);
+	return -EINVAL;
 }
 
 /*
