@@ -293,6 +293,40 @@ TEST_F(boot, no_slot_on_cmdline_changes_nothing)
 	free(after);
 }
 
+/*
+ * A grub.cfg that puts an environment variable on the kernel command line
+ * before its own fwguard.slot=: root sets it to "fwguard.slot=b --" and
+ * makes GRUB boot a, below the floor. A "--" does not end the search (the
+ * slot named after it is still on the line): two slots, refused, nothing
+ * changed, instead of verifying b while a runs.
+ */
+TEST_F(boot, slot_hidden_after_double_dash_refused)
+{
+	struct boot_fixture *f = &self->f;
+	uint8_t *before, *after;
+	size_t n1, n2;
+	char path[600];
+	int t;
+
+	ASSERT_EQ(0, grub_device(f, 2));
+	ASSERT_EQ(0, abdev_install(&f->d, 0, 3, &t));
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	ASSERT_EQ(1, grub_boot(f));
+	ASSERT_EQ(0, abdev_verify(&f->d, f->out));
+	ASSERT_EQ(0, abdev_mark_good(&f->d, f->out));	/* floor 3; a holds v2 */
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	snprintf(path, sizeof(path), "%s/slots/comp0", f->d.t.statedir);
+	ASSERT_EQ(0, fwg_read_file(path, 65536, &before, &n1));
+	ASSERT_EQ(0, sh("printf 'BOOT_IMAGE=/vmlinuz fwguard.slot=b -- fwguard.slot=a\\n' >%s",
+			f->cmdline));
+	EXPECT_EQ(-EBADMSG, abdev_verify(&f->d, f->out));
+	EXPECT_FALSE(f->out[0].verified);
+	ASSERT_EQ(0, fwg_read_file(path, 65536, &after, &n2));
+	EXPECT_TRUE(n1 == n2 && !memcmp(before, after, n1));
+	free(before);
+	free(after);
+}
+
 /* GRUB boots the trial again (no mark-good yet): still on trial, counted by GRUB. */
 TEST_F(boot, trial_booted_again_stays_on_trial)
 {

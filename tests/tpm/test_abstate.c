@@ -470,4 +470,81 @@ TEST_F(ab, transient_error_on_first_component_loses_shared_pcr)
 	EXPECT_TRUE(self->out[1].verified);
 }
 
+/*
+ * Slot a (version 2) boots and verifies; b (version 3) is installed and
+ * pending, never booted. The state file is edited to name b as the slot on
+ * trial in this boot (trying=1, booted=1, pending=-1) while the PCR holds
+ * a's measurement: mark-good refuses, the floor stays (finding 5).
+ */
+static void edit_booted(struct __test_metadata *_metadata, struct abdev *d, unsigned int ci,
+			bool trial)
+{
+	struct slot_state s;
+
+	ASSERT_EQ(0, abdev_state(d, ci, &s));
+	s.booted = 1;
+	if (trial) {
+		s.pending = -1;
+		s.trying = 1;
+	}
+	ASSERT_EQ(0, slot_state_save(d->t.statedir, &s));
+}
+
+TEST_F(ab, mark_good_slot_named_booted_by_edited_state)
+{
+	struct slot_state s;
+	uint64_t floor;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(1, t);
+	edit_booted(_metadata, &self->d, 0, true);
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH, abdev_mark_good(&self->d, self->out));
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_EQ(2u, floor);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[1].good);
+	EXPECT_EQ(0, s.active);
+}
+
+/* Only booted= edited: refused, never a saved state with pending == active. */
+TEST_F(ab, mark_good_edited_booted_alone)
+{
+	struct slot_state s;
+	uint64_t floor;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	edit_booted(_metadata, &self->d, 0, false);
+	EXPECT_EQ(-EKEYREJECTED, abdev_mark_good(&self->d, self->out));
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_EQ(2u, floor);
+	EXPECT_EQ(0, abdev_state(&self->d, 0, &s));	/* still loadable */
+}
+
+/* Two components on one PCR: comp1 measured after comp0, comp0's header path. */
+TEST_F(ab, mark_good_edited_booted_shared_pcr)
+{
+	uint64_t floor;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[1], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified && self->out[1].verified);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	edit_booted(_metadata, &self->d, 0, true);
+	EXPECT_NE(0, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_EQ(2u, floor);
+}
+
 TEST_HARNESS_MAIN

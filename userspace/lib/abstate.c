@@ -685,6 +685,42 @@ static int pcr_read(struct ab_ctx *ctx, uint8_t value[FWG_DIGEST_SIZE])
 }
 
 /*
+ * The PCR holds exactly this boot's measurements: the booted slot of every
+ * component measured in this boot, in policy order. Checked before the
+ * record's header is trusted: the state file names the booted slot, and
+ * root can edit it to name a slot that never ran; the PCR cannot be made
+ * to hold that slot's digest.
+ */
+static int pcr_holds_this_boot(struct ab_ctx *ctx, const uint8_t pcr[FWG_DIGEST_SIZE])
+{
+	uint8_t chain[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE], want[FWG_DIGEST_SIZE];
+	struct slot_state s;
+	unsigned int j;
+	size_t n = 0;
+	int err;
+
+	for (j = 0; j < ctx->pc->count; j++) {
+		const struct pc_component *o = &ctx->pc->component[j];
+
+		if (ab_factory(ctx, o))
+			continue;
+		err = slot_state_load(ctx->state_dir, o->name, &s);
+		if (err)
+			return err;
+		if (strcmp(s.boot, ctx->boot_id) || strcmp(s.measured_boot, ctx->boot_id))
+			continue;
+		if (n >= FWG_TPM_EARLIER_MAX)
+			return -E2BIG;
+		memcpy(chain[n++], s.slot[booted_slot(ctx, &s)].digest, FWG_DIGEST_SIZE);
+	}
+	err = n ? fwg_tpm_predict_boot_pcr_after((const uint8_t (*)[FWG_DIGEST_SIZE])chain,
+						 n - 1, chain[n - 1], want) : 0;
+	if (!err && (!n || memcmp(want, pcr, sizeof(want))))
+		err = FWG_TPM_E_PCR_MISMATCH;
+	return err;
+}
+
+/*
  * The version mark-good confirms, from the sealed record of the booted slot
  * @b, not from the state file: unsealed again when the PCR still holds the
  * value the record predicts (the last component measured into it), else
@@ -709,6 +745,13 @@ static int sealed_version(struct ab_ctx *ctx, const struct pc_component *c,
 	sealed = info.subject;
 	if (!memcmp(pcr, info.predicted_pcr, sizeof(pcr)))
 		err = unseal(ctx, c, s, b, &sealed);
+	else if (pcr_holds_this_boot(ctx, pcr)) {
+		fwg_log_error("%s: slot %s: PCR %u does not hold the measurements of the slots "
+			      "booted in this boot; not marked good (run 'updatectl boot-verify' "
+			      "again, or reboot)", c->name, c->slot[b].name,
+			      fwg_tpm_pcr_index(ctx->tpm));
+		return FWG_TPM_E_PCR_MISMATCH;
+	}
 	STEP(ctx, VERIFY, "check-sealed-version");
 	if (err == FWG_TPM_E_DIGEST_MISMATCH || (!err && (sealed.version != r->version ||
 			     memcmp(sealed.digest, r->digest, FWG_DIGEST_SIZE)))) {
@@ -775,6 +818,13 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return 0;
 	}
 	err = check_verified(ctx, c, &s, b);
+	if (!err && b != slot_state_booted(&s)) {
+		/* Only an edit of the state file: boot-start sets booted so. */
+		fwg_log_error("%s: the slot state names slot %s as booted but slot %s as the "
+			      "one running; not marked good", c->name, c->slot[b].name,
+			      c->slot[slot_state_booted(&s)].name);
+		err = -EKEYREJECTED;
+	}
 	if (!err)
 		err = sealed_version(ctx, c, &s, b, &v);
 	if (!err)

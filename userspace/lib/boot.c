@@ -85,6 +85,8 @@ static int boot_open(struct boot_ctx *b, struct uc_step *step)
 		return err;
 	uc_step_enter(step, UC_SRC_BOOT, "bootloader-config");
 	err = bootctl_from_config(&b->bootloader, b->cfg);	/* logs */
+	if (!err)
+		err = bootctl_check_component(&b->bootloader, &b->pc);
 	if (err)
 		return err;
 	uc_step_enter(step, UC_SRC_FILE, "boot-id");

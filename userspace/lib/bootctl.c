@@ -14,6 +14,7 @@
 #include "userspace/common/log.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/config.h"
+#include "userspace/lib/policy_conf.h"
 
 /* The kernel's limit is 2048 (x86) to 4096 bytes; more is not a command line. */
 #define CMDLINE_MAX	8192
@@ -94,15 +95,30 @@ int bootctl_from_config(struct bootctl *bc, const struct uc_config *cfg)
 	return 0;
 }
 
-/* The value of fwguard.slot= in @line (NUL-terminated), or -ENODATA / -EBADMSG. */
+/*
+ * A boot_component that names no component would leave the bootloader's
+ * record unwritten by every event (an install could rewrite the slot it
+ * boots): refused like a bad bootloader setting.
+ */
+int bootctl_check_component(const struct bootctl *bc, const struct policy_conf *pc)
+{
+	if (bc->kind == BOOTCTL_NONE || policy_conf_find(pc, bc->component))
+		return 0;
+	fwg_log_error("boot_component = %s: no such component in the policy", bc->component);
+	return -EINVAL;
+}
+
+/*
+ * The value of fwguard.slot= in @line (NUL-terminated), or -ENODATA / -EBADMSG.
+ * Every word counts, those after "--" (init's) too: a word put on the line
+ * before the bootloader's own could otherwise hide it behind a "--".
+ */
 static int cmdline_slot(const char *path, char *line, int *slot)
 {
 	char *tok, *save = NULL;
 	int found = -1, s;
 
 	for (tok = strtok_r(line, " \t\n", &save); tok; tok = strtok_r(NULL, " \t\n", &save)) {
-		if (!strcmp(tok, "--"))
-			break;	/* the rest belongs to init */
 		if (strncmp(tok, SLOT_PARAM, strlen(SLOT_PARAM)))
 			continue;
 		if (bootctl_parse_slot(tok + strlen(SLOT_PARAM), &s) ||

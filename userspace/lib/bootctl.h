@@ -68,6 +68,10 @@ char bootctl_slot_name(int slot);
 /* The configured backend; -EINVAL (logged) on an unknown name or a missing path. */
 int bootctl_from_config(struct bootctl *bc, const struct uc_config *cfg);
 
+struct policy_conf;
+/* -EINVAL (logged) when a bootloader is set and boot_component names no component of @pc. */
+int bootctl_check_component(const struct bootctl *bc, const struct policy_conf *pc);
+
 /*
  * The slot the bootloader booted: 0 or 1. For `none` -ENOENT (the slot
  * state decides, as before). -ENODATA when the command line names no slot,

@@ -15,42 +15,103 @@
  * 2: bad arguments or an operation it does not know (-EINVAL); anything
  * else, a signal, or for `booted` an output other than "a" or "b": -EIO
  * (-EBADMSG for the output). Every failure is logged with the command.
+ *
+ * Each call has BOOTCTL_EXEC_TIMEOUT_S seconds: then the executable's
+ * process group is killed and the call fails with -ETIMEDOUT (a hung tool
+ * must not hold the updatectl lock for ever). Its output is what it wrote
+ * before it exited: a child it left behind holding standard output is not
+ * waited for.
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "userspace/common/log.h"
 #include "userspace/lib/bootctl.h"
 
 #define BOOTED_MAX	16
+#define BOOTCTL_EXEC_TIMEOUT_S	10
+#define POLL_MS		50
 
 static void child(const char *exe, char *const argv[], int out)
 {
 	int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	if (null < 0 || dup2(null, STDIN_FILENO) < 0 || (out >= 0 && dup2(out, STDOUT_FILENO) < 0))
+	if (setpgid(0, 0) || null < 0 || dup2(null, STDIN_FILENO) < 0 ||
+	    (out >= 0 && dup2(out, STDOUT_FILENO) < 0))
 		_exit(127);
 	execv(exe, argv);
 	_exit(127);
 }
 
-/* Read what the child prints, at most @size - 1 bytes (more is refused). */
-static ssize_t read_output(int fd, char *buf, size_t size)
+static long now_ms(void)
 {
-	size_t used = 0;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Read what is ready on @fd into @buf (at most @size bytes in all); -1: done with it. */
+static int read_ready(int fd, char *buf, size_t size, size_t *used, int wait_ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
 	ssize_t n;
 
-	while ((n = read(fd, buf + used, size - used)) > 0 || (n < 0 && errno == EINTR))
-		if (n > 0 && (used += (size_t)n) == size)
-			break;
+	if (poll(&p, 1, wait_ms) <= 0)
+		return fd;	/* nothing yet (or EINTR): ask again */
+	n = read(fd, buf + *used, size - *used);
 	if (n < 0)
-		return -errno;
-	return (ssize_t)used;
+		return errno == EINTR || errno == EAGAIN ? fd : -1;
+	*used += (size_t)n;
+	return n == 0 || *used == size ? -1 : fd;	/* EOF, or all we take */
+}
+
+/*
+ * Wait for @pid, reading its output from @fd (-1: none) meanwhile; after it
+ * exited, only what it wrote is read. Killed (its group) after the timeout.
+ */
+static int wait_child(const char *what, pid_t pid, int fd, char *out, size_t size,
+		      size_t *used, int *status)
+{
+	long deadline = now_ms() + BOOTCTL_EXEC_TIMEOUT_S * 1000L;
+	bool exited = false;
+	pid_t r;
+
+	for (;;) {
+		r = exited ? pid : waitpid(pid, status, WNOHANG);	/* reaped once */
+		if (r < 0 && errno != EINTR)
+			return -errno;
+		exited = r == pid;
+		if (exited && fd < 0)
+			return 0;
+		if (fd >= 0) {
+			size_t before = *used;
+
+			fd = read_ready(fd, out, size, used, exited ? 0 : POLL_MS);
+			if (exited && fd >= 0 && *used == before)
+				return 0;	/* all it wrote is read */
+		} else {
+			poll(NULL, 0, POLL_MS);
+		}
+		if (!exited && now_ms() > deadline)
+			break;
+	}
+	kill(-pid, SIGKILL);
+	kill(pid, SIGKILL);
+	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
+		;
+	fwg_log_error("bootctl_exec %s: no answer within %d s; killed", what,
+		      BOOTCTL_EXEC_TIMEOUT_S);
+	return -ETIMEDOUT;
 }
 
 static int status_err(const char *what, int status)
@@ -67,7 +128,8 @@ static int status_err(const char *what, int status)
 /* Run @argv; its standard output into @out (when not NULL). */
 static int run(const char *what, char *const argv[], char *out, size_t size, ssize_t *got)
 {
-	int pipefd[2] = { -1, -1 }, status;
+	int pipefd[2] = { -1, -1 }, status = 0, err;
+	size_t used = 0;
 	pid_t pid;
 
 	if (out && pipe2(pipefd, O_CLOEXEC))
@@ -75,8 +137,7 @@ static int run(const char *what, char *const argv[], char *out, size_t size, ssi
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
-		int err = -errno;
-
+		err = -errno;
 		fwg_log_error("bootctl_exec %s: cannot fork: %s", what, strerror(-err));
 		if (out) {
 			close(pipefd[0]);
@@ -86,15 +147,14 @@ static int run(const char *what, char *const argv[], char *out, size_t size, ssi
 	}
 	if (!pid)
 		child(argv[0], argv, pipefd[1]);
-	if (out) {
+	if (out)
 		close(pipefd[1]);
-		*got = read_output(pipefd[0], out, size);
+	err = wait_child(what, pid, pipefd[0], out, size, &used, &status);
+	if (out) {
 		close(pipefd[0]);
+		*got = (ssize_t)used;
 	}
-	while (waitpid(pid, &status, 0) < 0)
-		if (errno != EINTR)
-			return -errno;
-	return status_err(what, status);
+	return err ? err : status_err(what, status);
 }
 
 int bootctl_custom_booted(const char *exe, int *slot)

@@ -129,6 +129,8 @@ static int install_find_component(struct install *in, struct uc_step *step)
 	}
 	uc_step_enter(step, UC_SRC_BOOT, "bootloader-config");
 	err = bootctl_from_config(&in->bootloader, in->cfg);	/* logs */
+	if (!err)
+		err = bootctl_check_component(&in->bootloader, &in->pc);
 	if (err)
 		return err;
 	in->machine.boot = &in->bootloader;
