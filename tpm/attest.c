@@ -26,18 +26,9 @@ static void ak_template(TPM2B_PUBLIC *pub)
 {
 	TPMT_PUBLIC *area = &pub->publicArea;
 
-	memset(pub, 0, sizeof(*pub));
-	area->type = TPM2_ALG_ECC;
-	area->nameAlg = TPM2_ALG_SHA256;
-	area->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
-				 TPMA_OBJECT_SENSITIVEDATAORIGIN |
-				 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
-				 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_SIGN_ENCRYPT;
-	area->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
+	fwg_tpm_ecc_template(pub, TPMA_OBJECT_SIGN_ENCRYPT);
 	area->parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
 	area->parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-	area->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-	area->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
 	area->unique.ecc.x.size = sizeof(ak_label) - 1;
 	memcpy(area->unique.ecc.x.buffer, ak_label, sizeof(ak_label) - 1);
 }
@@ -45,27 +36,11 @@ static void ak_template(TPM2B_PUBLIC *pub)
 /* The AK, loaded as a transient object; flush it with fwg_tpm_flush(). */
 static int ak_create(struct fwg_tpm *tpm, ESYS_TR *ret, TPM2B_PUBLIC **pub)
 {
-	TPM2B_SENSITIVE_CREATE sensitive;
-	TPM2B_DATA outside_info;
-	TPML_PCR_SELECTION creation_pcr;
 	TPM2B_PUBLIC template;
-	ESYS_TR handle = ESYS_TR_NONE;
-	TSS2_RC rc;
 
-	memset(&sensitive, 0, sizeof(sensitive));
-	memset(&outside_info, 0, sizeof(outside_info));
-	memset(&creation_pcr, 0, sizeof(creation_pcr));
 	ak_template(&template);
-	rc = FWG_TPM_CALL(Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_ENDORSEMENT,
-					     ESYS_TR_PASSWORD, ESYS_TR_NONE,
-					     ESYS_TR_NONE, &sensitive, &template,
-					     &outside_info, &creation_pcr,
-					     &handle, pub, NULL, NULL, NULL));
-	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("deriving the attestation key (endorsement "
-				    "hierarchy)", rc);
-	*ret = handle;
-	return 0;
+	return fwg_tpm_create_primary(tpm, ESYS_TR_RH_ENDORSEMENT, &template, ret, pub,
+				      "deriving the attestation key (endorsement hierarchy)");
 }
 
 static int public_marshal(const TPM2B_PUBLIC *pub, uint8_t *buf, size_t cap,

@@ -18,6 +18,23 @@
  */
 static void srk_template(TPM2B_PUBLIC *pub)
 {
+	TPMS_ECC_PARMS *ecc = &pub->publicArea.parameters.eccDetail;
+
+	fwg_tpm_ecc_template(pub, TPMA_OBJECT_DECRYPT);
+	ecc->symmetric.algorithm = TPM2_ALG_AES;
+	ecc->symmetric.keyBits.aes = 128;
+	ecc->symmetric.mode.aes = TPM2_ALG_CFB;
+}
+
+/**
+ * fwg_tpm_ecc_template() - the shape of fwguard's primaries
+ * @pub: filled in: a restricted NIST P-256 key, nameAlg SHA-256, fixedTPM,
+ *       fixedParent, sensitiveDataOrigin, userWithAuth, noDA, no symmetric
+ *       algorithm, no scheme, empty unique
+ * @use: TPMA_OBJECT_DECRYPT (a storage key) or TPMA_OBJECT_SIGN_ENCRYPT
+ */
+void fwg_tpm_ecc_template(TPM2B_PUBLIC *pub, TPMA_OBJECT use)
+{
 	TPMT_PUBLIC *area = &pub->publicArea;
 
 	memset(pub, 0, sizeof(*pub));
@@ -26,10 +43,8 @@ static void srk_template(TPM2B_PUBLIC *pub)
 	area->objectAttributes = TPMA_OBJECT_FIXEDTPM | TPMA_OBJECT_FIXEDPARENT |
 				 TPMA_OBJECT_SENSITIVEDATAORIGIN |
 				 TPMA_OBJECT_USERWITHAUTH | TPMA_OBJECT_NODA |
-				 TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_DECRYPT;
-	area->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_AES;
-	area->parameters.eccDetail.symmetric.keyBits.aes = 128;
-	area->parameters.eccDetail.symmetric.mode.aes = TPM2_ALG_CFB;
+				 TPMA_OBJECT_RESTRICTED | use;
+	area->parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
 	area->parameters.eccDetail.scheme.scheme = TPM2_ALG_NULL;
 	area->parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
 	area->parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
@@ -52,28 +67,46 @@ int fwg_tpm_srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret)
 	return 0;
 }
 
-int fwg_tpm_srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret)
+/**
+ * fwg_tpm_create_primary() - derive a primary key from a hierarchy's seed
+ * @tpm: context
+ * @hierarchy: ESYS_TR_RH_OWNER or ESYS_TR_RH_ENDORSEMENT (empty auth)
+ * @template: the key's public template
+ * @ret: the loaded transient object; flush it with fwg_tpm_flush()
+ * @pub: if not NULL, the public area (free with Esys_Free)
+ * @what: what is derived, for the error message
+ */
+int fwg_tpm_create_primary(struct fwg_tpm *tpm, ESYS_TR hierarchy,
+			   const TPM2B_PUBLIC *template, ESYS_TR *ret,
+			   TPM2B_PUBLIC **pub, const char *what)
 {
 	TPM2B_SENSITIVE_CREATE sensitive;
 	TPM2B_DATA outside_info;
 	TPML_PCR_SELECTION creation_pcr;
-	TPM2B_PUBLIC template;
 	ESYS_TR handle = ESYS_TR_NONE;
 	TSS2_RC rc;
 
 	memset(&sensitive, 0, sizeof(sensitive));
 	memset(&outside_info, 0, sizeof(outside_info));
 	memset(&creation_pcr, 0, sizeof(creation_pcr));
-	srk_template(&template);
-	rc = FWG_TPM_CALL(Esys_CreatePrimary(tpm->esys, ESYS_TR_RH_OWNER,
+	rc = FWG_TPM_CALL(Esys_CreatePrimary(tpm->esys, hierarchy,
 					     ESYS_TR_PASSWORD, ESYS_TR_NONE,
-					     ESYS_TR_NONE, &sensitive, &template,
+					     ESYS_TR_NONE, &sensitive, template,
 					     &outside_info, &creation_pcr,
-					     &handle, NULL, NULL, NULL, NULL));
+					     &handle, pub, NULL, NULL, NULL));
 	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("creating the ECC storage primary", rc);
+		return fwg_tpm_fail(what, rc);
 	*ret = handle;
 	return 0;
+}
+
+int fwg_tpm_srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret)
+{
+	TPM2B_PUBLIC template;
+
+	srk_template(&template);
+	return fwg_tpm_create_primary(tpm, ESYS_TR_RH_OWNER, &template, ret, NULL,
+				      "creating the ECC storage primary");
 }
 
 /*

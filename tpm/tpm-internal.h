@@ -82,6 +82,10 @@ int fwg_tpm_storage_parent_named(struct fwg_tpm *tpm, const TPM2B_NAME *want,
 				 ESYS_TR *parent, bool *transient);
 void fwg_tpm_release_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool transient);
 int fwg_tpm_srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret);
+void fwg_tpm_ecc_template(TPM2B_PUBLIC *pub, TPMA_OBJECT use);
+int fwg_tpm_create_primary(struct fwg_tpm *tpm, ESYS_TR hierarchy,
+			   const TPM2B_PUBLIC *template, ESYS_TR *ret,
+			   TPM2B_PUBLIC **pub, const char *what);
 int fwg_tpm_srk_create_primary(struct fwg_tpm *tpm, ESYS_TR *ret);
 /* session.c: the salted session with @attrs (TPMA_SESSION_DECRYPT, _ENCRYPT,
  * _AUDIT) for the next command; the anchor is set up on first use. */

@@ -47,6 +47,18 @@ static int open_tpm(const struct swtpm *sw, struct fwg_tpm **ret)
 	return fwg_tpm_open(&opts, ret);
 }
 
+/* Close a measured sequence: the closing flush counts too. */
+static int sequence_end(struct fwg_tpm *tpm, struct figures *f, uint64_t start, int err)
+{
+	if (tpm)
+		fwg_tpm_end_session(tpm);
+	f->wall_ns = now_ns() - start;
+	if (tpm)
+		figures_take(tpm, f);
+	fwg_tpm_close(tpm);
+	return err;
+}
+
 /* One context per sequence, as one updatectl invocation would have. */
 static int install_sequence(const struct swtpm *sw,
 			    const struct fwg_tpm_subject *s, struct figures *f)
@@ -62,13 +74,7 @@ static int install_sequence(const struct swtpm *sw,
 		err = fwg_tpm_seal(tpm, s);
 	if (!err)
 		err = fwg_tpm_floor_raise(tpm, s->version, &floor);
-	if (tpm)	/* the closing flush counts too */
-		fwg_tpm_end_session(tpm);
-	f->wall_ns = now_ns() - start;
-	if (tpm)
-		figures_take(tpm, f);
-	fwg_tpm_close(tpm);
-	return err;
+	return sequence_end(tpm, f, start, err);
 }
 
 static int boot_sequence(const struct swtpm *sw, const struct fwg_tpm_subject *s,
@@ -85,13 +91,7 @@ static int boot_sequence(const struct swtpm *sw, const struct fwg_tpm_subject *s
 	if (!err)
 		err = fwg_tpm_unseal_verify(tpm, s->component, s->slot, s->digest,
 					    &got);
-	if (tpm)	/* the closing flush counts too */
-		fwg_tpm_end_session(tpm);
-	f->wall_ns = now_ns() - start;
-	if (tpm)
-		figures_take(tpm, f);
-	fwg_tpm_close(tpm);
-	return err;
+	return sequence_end(tpm, f, start, err);
 }
 
 /* What `updatectl attest` sends: the AK is derived, quotes, is flushed. */

@@ -123,32 +123,6 @@ static int next_boot_slot(const struct slot_state *s)
 	return s->pending >= 0 ? s->pending : s->active;
 }
 
-/* The digests boot-verify extends into the PCR before component @k. */
-static int chain_before(struct ab_ctx *ctx, int k, uint8_t (*earlier)[FWG_DIGEST_SIZE],
-			size_t *n)
-{
-	struct slot_state s;
-	int j, err, nb;
-
-	*n = 0;
-	for (j = 0; j < k; j++) {
-		const struct pc_component *c = &ctx->pc->component[j];
-
-		if (ab_factory(ctx, c))
-			continue;
-		err = slot_state_load(ctx->state_dir, c->name, &s);
-		if (err)
-			return err;
-		nb = next_boot_slot(&s);
-		if (!s.slot[nb].valid)
-			continue;
-		if (*n >= FWG_TPM_EARLIER_MAX)
-			return -E2BIG;
-		memcpy(earlier[(*n)++], s.slot[nb].digest, FWG_DIGEST_SIZE);
-	}
-	return 0;
-}
-
 /*
  * The slot that runs in this boot: the one its boot-start chose. A fallback
  * changes what the next boot runs, never what this one runs. The one place
@@ -168,19 +142,22 @@ static bool boot_settled(const struct ab_ctx *ctx, const struct slot_state *s)
 						  !strcmp(s->failed_boot, ctx->boot_id));
 }
 
+/* An earlier component's slot that adds nothing to the PCR chain. */
+#define CHAIN_SKIP	2
+
 /*
- * The digests extended into the PCR before component @k in this boot, in
- * policy order: the booted slot of every earlier component measured in this
- * boot, or (not yet settled) still to be measured. @strict, for the extend
- * itself: an earlier component not settled in this boot holds @k back
- * (-EAGAIN, logged), since extending now would leave its unseal no PCR
- * state to succeed in (finding 4).
+ * Which slot of the earlier component @o (state @s) is in the PCR chain
+ * before component @k: a slot index, CHAIN_SKIP, or a negative errno.
  */
-static int boot_chain(struct ab_ctx *ctx, int k, bool strict,
-		      uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t *n)
+typedef int (*chain_pick)(struct ab_ctx *ctx, int k, const struct pc_component *o,
+			  const struct slot_state *s, bool strict);
+
+/* The digests of the chain before component @k, in policy order. */
+static int chain_collect(struct ab_ctx *ctx, int k, chain_pick pick, bool strict,
+			 uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t *n)
 {
 	struct slot_state s;
-	int j, err, b;
+	int j, idx;
 
 	*n = 0;
 	for (j = 0; j < k; j++) {
@@ -188,24 +165,64 @@ static int boot_chain(struct ab_ctx *ctx, int k, bool strict,
 
 		if (ab_factory(ctx, o))
 			continue;
-		err = slot_state_load(ctx->state_dir, o->name, &s);
-		if (err)
-			return err;
-		b = booted_slot(ctx, &s);
-		if (strict && !boot_settled(ctx, &s)) {
-			fwg_log_error("%s: not measured: %s, measured before it into the PCR, has "
-				      "not completed boot-verify in this boot; run boot-verify "
-				      "again", ctx->pc->component[k].name, o->name);
-			return -EAGAIN;
-		}
-		if (strcmp(s.measured_boot, ctx->boot_id) &&
-		    (boot_settled(ctx, &s) || !s.slot[b].valid))
+		idx = slot_state_load(ctx->state_dir, o->name, &s);
+		if (!idx)
+			idx = pick(ctx, k, o, &s, strict);
+		if (idx < 0)
+			return idx;
+		if (idx == CHAIN_SKIP)
 			continue;
 		if (*n >= FWG_TPM_EARLIER_MAX)
 			return -E2BIG;
-		memcpy(earlier[(*n)++], s.slot[b].digest, FWG_DIGEST_SIZE);
+		memcpy(earlier[(*n)++], s.slot[idx].digest, FWG_DIGEST_SIZE);
 	}
 	return 0;
+}
+
+/* At the next boot: the slot it runs, if valid. */
+static int pick_next_boot(struct ab_ctx *ctx, int k, const struct pc_component *o,
+			  const struct slot_state *s, bool strict)
+{
+	int nb = next_boot_slot(s);
+
+	return s->slot[nb].valid ? nb : CHAIN_SKIP;
+}
+
+/*
+ * In this boot: the booted slot of a component measured in this boot, or
+ * (not yet settled) still to be measured. @strict, for the extend itself:
+ * a component not settled in this boot holds @k back (-EAGAIN, logged),
+ * since extending now would leave its unseal no PCR state to succeed in
+ * (finding 4).
+ */
+static int pick_this_boot(struct ab_ctx *ctx, int k, const struct pc_component *o,
+			  const struct slot_state *s, bool strict)
+{
+	int b = booted_slot(ctx, s);
+
+	if (strict && !boot_settled(ctx, s)) {
+		fwg_log_error("%s: not measured: %s, measured before it into the PCR, has "
+			      "not completed boot-verify in this boot; run boot-verify "
+			      "again", ctx->pc->component[k].name, o->name);
+		return -EAGAIN;
+	}
+	if (strcmp(s->measured_boot, ctx->boot_id) && (boot_settled(ctx, s) || !s->slot[b].valid))
+		return CHAIN_SKIP;
+	return b;
+}
+
+/* The digests boot-verify extends into the PCR before component @k. */
+static int chain_before(struct ab_ctx *ctx, int k, uint8_t (*earlier)[FWG_DIGEST_SIZE],
+			size_t *n)
+{
+	return chain_collect(ctx, k, pick_next_boot, false, earlier, n);
+}
+
+/* The digests extended into the PCR before component @k in this boot. */
+static int boot_chain(struct ab_ctx *ctx, int k, bool strict,
+		      uint8_t (*earlier)[FWG_DIGEST_SIZE], size_t *n)
+{
+	return chain_collect(ctx, k, pick_this_boot, strict, earlier, n);
 }
 
 static void subject_of(const struct pc_component *c, const struct slot_state *s, int idx,
