@@ -22,7 +22,7 @@ export FWGUARD_LOCK=$work/lock
 unset FWGUARD_TCTI
 dead_tcti=swtpm:host=127.0.0.1,port=9
 
-tap_plan 43
+tap_plan 45
 
 # ---- the table ----
 man_table=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /s/^\.BR \([0-9]*\) " (\([a-z]*\))"$/\2=\1/p' \
@@ -168,4 +168,11 @@ expect_exit "status with a corrupt slot state still reports" ok run corrupt \
 tap_check "... as valid JSON" is_json "$work/corrupt.out"
 tap_check "... naming the corrupt component and listing the other" sh -c \
 	"python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))[\"components\"]; sys.exit(not (c[0][\"state\"] == \"corrupt\" and len(c[1][\"slots\"]) == 2))' '$work/corrupt.out'"
+# A TPM other than the one provisioning pinned: its SRK has another name.
+cp "$work/state/srk.pin" "$work/srk.pin.good"
+sed -E "s/name=[0-9a-f]+/name=000b$(printf '%064d' 0)/" "$work/srk.pin.good" >"$work/state/srk.pin"
+expect_exit "untrusted: the TPM's SRK is not the pinned one" untrusted run untr \
+	"$uc" tpm floor "${conf[@]}" --tcti "$live" --json
+tap_check "... JSON error object named untrusted" error_is untr untrusted
+cp "$work/srk.pin.good" "$work/state/srk.pin"
 tap_done
