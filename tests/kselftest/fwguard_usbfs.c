@@ -281,6 +281,10 @@ FIXTURE_SETUP(usb)
 		SKIP(return, "unbinds the USB disk; run by tests/host/fwguard_usbfs.sh");
 	fwg_write_file("/proc/sys/kernel/printk_ratelimit", "0");
 	ASSERT_EQ(0, fwg_sh("modprobe xhci_pci && modprobe usb_storage && modprobe sd_mod"));
+	/* A test that failed may have left the storage interface unbound. */
+	fwg_sh("for i in /sys/bus/usb/devices/*:*; do [ -e $i/driver ] ||"
+	       " [ \"$(cat $i/bInterfaceClass)\" != 08 ] || echo ${i##*/} >" USB_DRV "/bind;"
+	       " done 2>/dev/null");
 	fwg_read_u64(FWG_SYSFS "/locked", &locked);
 	if (!locked)
 		ASSERT_EQ(0, fwg_setup(&a, &b));
