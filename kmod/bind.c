@@ -12,9 +12,11 @@
  * every device in its parent chain that sits on a bus and has a driver is
  * recorded with that driver: for virtio-blk the virtio device (virtio_blk)
  * and the PCI function (virtio-pci); for NVMe the PCI function (nvme); for
- * SCSI the scsi_device (sd), the HBA's device and its PCI function; PCI
- * bridges above (pcieport) too. The bus's probe of any other driver for a
- * recorded device is refused with EPERM before the driver's probe runs.
+ * SCSI the scsi_device (sd), the HBA's device and its PCI function; for
+ * USB mass storage the scsi_device (sd), the interface (usb-storage), the
+ * USB device and hubs (usb) and the host controller's PCI function
+ * (xhci_hcd); PCI bridges above (pcieport) too. Binding any other driver
+ * to a recorded device is refused with EPERM before the driver runs.
  *
  * A recorded device is known by its place, the sysfs path of its kobject,
  * not by its struct device: a PCI function removed and rescanned is a new
@@ -26,7 +28,7 @@
  * the driver module is reloaded).
  *
  * The hook is really_probe() in drivers/base/dd.c, the one function every
- * bind passes on 6.1 and 6.12, whatever started it: the sysfs bind file,
+ * probe passes on 6.1 and 6.12, whatever started it: the sysfs bind file,
  * driver_override with drivers_probe, new_id, a bus rescan or hotplug, a
  * driver module being loaded, deferred and asynchronous probing. It is
  * static but not inlined on both kernels, so ftrace can hook it; it gets
@@ -38,12 +40,29 @@
  * (drivers_probe, hotplug, driver_attach) go on as after any failed probe,
  * leaving the device unbound.
  *
+ * A bind without a probe passes device_bind_driver() (exported, same file)
+ * instead, with dev->driver already set by its caller: above all
+ * usb_driver_claim_interface(), by which usbfs (USBDEVFS_CLAIMINTERFACE,
+ * USBDEVFS_DISCONNECT_CLAIM, or the first URB on an unclaimed interface)
+ * takes a USB mass-storage interface from usb-storage and lets root speak
+ * Bulk-Only Transport to the medium, past every block-layer check. An
+ * interface claimed before it was registered is bound later by
+ * device_add() through __device_attach(), which calls device_bind_driver()
+ * too. So it is hooked as well: a refused bind runs
+ * fwguard_refuse_bind_driver(), which returns -EPERM as a failed
+ * driver_sysfs_add() would, before anything was linked; its callers then
+ * clear dev->driver themselves (usbfs's ioctl fails with EPERM). Other
+ * callers (PHY drivers attaching genphy, a few bus drivers) are refused
+ * only for a recorded device and another driver, as a probe would be.
+ *
  * Locking: the records of each protected disk are one array published with
  * RCU; they are built and replaced under fwguard_policy_lock (disk.c holds
- * it; the old array is freed after synchronize_rcu()), and read by the ftrace callback, which runs with preemption
- * disabled and must not sleep, under rcu_read_lock(). kobject names of the
- * device being probed and of its parents are stable there: the driver core
- * holds the device's lock and a reference to each parent.
+ * it; the old array is freed after synchronize_rcu()), and read by the
+ * ftrace callbacks, which run with preemption disabled and must not sleep,
+ * under rcu_read_lock(). kobject names of the device being bound and of
+ * its parents are stable there: the driver core (or, for a USB interface,
+ * the USB core under the USB device's lock) holds the device and a
+ * reference to each parent.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -229,13 +248,8 @@ static void fwguard_audit_bind(const struct device *dev,
 	audit_log_end(ab);
 }
 
-/*
- * Runs instead of really_probe() for a refused bind, in its context (the
- * device locked, may sleep). Nothing of the driver ran and dev->driver was
- * never set, so there is nothing to undo. The positive errno is how
- * really_probe() reports a driver's failed probe to its callers.
- */
-static int fwguard_refuse_probe(struct device *dev,
+/* Count, log and audit a refused bind of @dev to @drv. Process context. */
+static void fwguard_report_bind(struct device *dev,
 				const struct device_driver *drv)
 {
 	char want[FWGUARD_BIND_NAME_LEN] = "?";
@@ -246,6 +260,18 @@ static int fwguard_refuse_probe(struct device *dev,
 			    dev->bus->name, dev_name(dev), drv->name, want,
 			    task_pid_nr(current), current->comm);
 	fwguard_audit_bind(dev, drv, want);
+}
+
+/*
+ * Runs instead of really_probe() for a refused bind, in its context (the
+ * device locked, may sleep). Nothing of the driver ran and dev->driver was
+ * never set, so there is nothing to undo. The positive errno is how
+ * really_probe() reports a driver's failed probe to its callers.
+ */
+static int fwguard_refuse_probe(struct device *dev,
+				const struct device_driver *drv)
+{
+	fwguard_report_bind(dev, drv);
 	return EPERM;
 }
 
@@ -258,6 +284,39 @@ void notrace fwguard_probe_hook(unsigned long ip, unsigned long parent_ip,
 				  (struct device_driver *)fwguard_hook_arg(fregs, 1),
 				  NULL, 0))
 		fwguard_hook_redirect(fregs, fwguard_refuse_probe);
+}
+
+/*
+ * Runs instead of device_bind_driver() for a refused bind, in its caller's
+ * context (may sleep). Nothing was linked in sysfs and no notifier ran;
+ * the caller set dev->driver and clears it again on the negative errno.
+ */
+static int fwguard_refuse_bind_driver(struct device *dev)
+{
+	const struct device_driver *drv = READ_ONCE(dev->driver);
+
+	if (drv)
+		fwguard_report_bind(dev, drv);
+	return -EPERM;
+}
+
+/*
+ * ftrace callback on device_bind_driver(dev), the driver already in
+ * dev->driver; see the comment at the top. Without a driver there is
+ * nothing to bind, and nothing to refuse.
+ */
+void notrace fwguard_bind_driver_hook(unsigned long ip, unsigned long parent_ip,
+				      struct ftrace_ops *ops,
+				      struct ftrace_regs *fregs)
+{
+	struct device *dev = (struct device *)fwguard_hook_arg(fregs, 0);
+	const struct device_driver *drv;
+
+	if (!fwguard_range_count())
+		return;
+	drv = READ_ONCE(dev->driver);
+	if (drv && fwguard_bind_mismatch(dev, drv, NULL, 0))
+		fwguard_hook_redirect(fregs, fwguard_refuse_bind_driver);
 }
 
 /**

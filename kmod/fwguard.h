@@ -5,9 +5,10 @@
  * module's own GPT reader (gpt.c), re-appearing disks (disk.c), the policy
  * lock, identity, floor and consumed tickets (policy.c), the entry-point
  * hooks (hook.c), the request gate (gate.c) and its passthrough allowlists
- * (passthru.c), the driver-bind guard (bind.c), the lock-in of forced unload and kexec (lockin.c), the
- * keyring (keyring.c), update sessions (session.c) and the user ABI
- * (uapi.c). Each declaration sits under the file that defines it.
+ * (passthru.c), the driver-bind guard and its hooks on really_probe() and
+ * device_bind_driver() (bind.c), the lock-in of forced unload and kexec
+ * (lockin.c), the keyring (keyring.c), update sessions (session.c) and
+ * the user ABI (uapi.c). Each declaration sits under the file that defines it.
  */
 #ifndef FWGUARD_H
 #define FWGUARD_H
@@ -251,6 +252,8 @@ struct ftrace_regs;
 int fwguard_bind_record(unsigned int slot, struct gendisk *disk);
 void fwguard_probe_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *ops, struct ftrace_regs *fregs);
+void fwguard_bind_driver_hook(unsigned long ip, unsigned long parent_ip,
+			      struct ftrace_ops *ops, struct ftrace_regs *fregs);
 ssize_t fwguard_bind_show(char *buf, size_t size);
 void fwguard_bind_exit(void);
 

@@ -42,6 +42,12 @@
  * (fwguard_policy_claim_disk()); a disk that carries a protected identity
  * but cannot be protected is not added.
  *
+ * Two hooks live in bind.c, the driver-bind guard: really_probe(), which
+ * every probe of a driver passes, and device_bind_driver(), by which a
+ * driver is bound without a probe (usbfs claiming a USB interface). They
+ * refuse a driver other than the one recorded for a device under a
+ * protected disk.
+ *
  * All hooks only act once a range is protected. Ranges pin the module, so
  * no task can be inside a redirected function while the module goes away.
  */
@@ -539,8 +545,9 @@ static struct fwguard_hook {
 	FWGUARD_HOOK("blkdev_ioctl", fwguard_ioctl_hook),
 	FWGUARD_HOOK("compat_blkdev_ioctl", fwguard_compat_ioctl_hook),
 	FWGUARD_HOOK("device_add_disk", fwguard_disk_hook),
-	/* Every driver bind; bind.c says why this function. */
+	/* Every driver bind, with a probe or without; bind.c says why these. */
 	FWGUARD_HOOK("really_probe", fwguard_probe_hook),
+	FWGUARD_HOOK("device_bind_driver", fwguard_bind_driver_hook),
 };
 
 static int fwguard_hook_attach(struct ftrace_ops *ops, const char *symbol)

@@ -31,7 +31,8 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
                  $(BUILD)/tests/kselftest/fwguard_breach_nvme \
                  $(BUILD)/tests/kselftest/fwguard_nvme_reset \
                  $(BUILD)/tests/kselftest/fwguard_breach_gate_full \
-                 $(BUILD)/tests/kselftest/fwguard_bindguard
+                 $(BUILD)/tests/kselftest/fwguard_bindguard \
+                 $(BUILD)/tests/kselftest/fwguard_usbfs
 
 HOST_TESTS  += $(UNIT_BINS) $(sort $(wildcard $(CURDIR)/tests/host/*.sh))
 # In the shared guest: the module load test first (it must unload the

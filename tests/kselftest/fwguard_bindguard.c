@@ -23,7 +23,6 @@
 #define _GNU_SOURCE
 #include <libgen.h>
 #include <limits.h>
-#include <sys/klog.h>
 
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
@@ -126,29 +125,6 @@ static int pci_ids(const char *bdf, char *ids, size_t len)
 	fclose(f);
 	snprintf(ids, len, "%04" PRIx64 " %04" PRIx64, v, d);
 	return ok ? 0 : -EINVAL;
-}
-
-/* Does the kernel log hold @needle within a few seconds? */
-static int dmesg_wait(const char *needle)
-{
-	int i, len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), found = 0;
-	char *buf;
-
-	if (len <= 0)
-		return -1;
-	buf = calloc(1, len + 1);
-	if (!buf)
-		return -1;
-	for (i = 0; i < 30 && !found; i++) {
-		int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
-
-		buf[n > 0 ? n : 0] = 0;
-		found = n > 0 && strstr(buf, needle);
-		if (!found)
-			usleep(100000);
-	}
-	free(buf);
-	return found;
 }
 
 enum bind_path { BY_BIND_FILE, BY_DRIVERS_PROBE, BY_NEW_ID, BY_MODULE_LOAD };
@@ -270,11 +246,11 @@ static void expect_refused(struct __test_metadata *_metadata, const char *bdf,
 	EXPECT_LT(before, fwg_counter("refused_binds")) TH_LOG("%s via %s", drv, path_name[how]);
 	snprintf(needle, sizeof(needle), "reason=driver-bind bus=pci dev=%s driver=%s recorded=%s",
 		 bdf, drv, recorded);
-	EXPECT_EQ(1, dmesg_wait(needle)) TH_LOG("no audit record '%s'", needle);
+	EXPECT_EQ(1, fwg_dmesg_wait(needle)) TH_LOG("no audit record '%s'", needle);
 	/* The log line: looked for once per driver, after the pause above. */
 	snprintf(needle, sizeof(needle), "refused binding pci %s to driver %s", bdf, drv);
 	if (how == BY_BIND_FILE)
-		EXPECT_EQ(1, dmesg_wait(needle)) TH_LOG("no log line '%s'", needle);
+		EXPECT_EQ(1, fwg_dmesg_wait(needle)) TH_LOG("no log line '%s'", needle);
 	pci_write(bdf, "driver_override", "\n");
 }
 

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -497,6 +498,29 @@ static inline int fwg_write_direct(const char *node, uint64_t off, int byte, siz
 	close(fd);
 	free(buf);
 	return err;
+}
+
+/* Does the kernel log hold @needle within a few seconds? */
+static inline int fwg_dmesg_wait(const char *needle)
+{
+	int i, len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0), found = 0;
+	char *buf;
+
+	if (len <= 0)
+		return -1;
+	buf = calloc(1, len + 1);
+	if (!buf)
+		return -1;
+	for (i = 0; i < 30 && !found; i++) {
+		int n = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+
+		buf[n > 0 ? n : 0] = 0;
+		found = n > 0 && strstr(buf, needle);
+		if (!found)
+			usleep(100000);
+	}
+	free(buf);
+	return found;
 }
 
 #endif /* FWGUARD_TEST_UTIL_H */
