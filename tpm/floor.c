@@ -349,8 +349,12 @@ int fwg_tpm_floor_provision(struct fwg_tpm *tpm)
 	return fwg_tpm_floor_provision_report(tpm, NULL);
 }
 
-/* @quiet: an undefined index is not logged (factory state asks first). */
-static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet)
+/*
+ * @quiet: an undefined index is not logged (factory state asks first).
+ * @platform (may be NULL): set when the index is the platform-created form.
+ */
+static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet,
+			      bool *platform)
 {
 	struct floor_kind kind;
 	ESYS_TR nv = ESYS_TR_NONE;
@@ -371,31 +375,41 @@ static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet)
 			    "run 'updatectl tpm provision'", FWG_TPM_FLOOR_NV_INDEX);
 		return FWG_TPM_E_NOT_PROVISIONED;
 	}
+	if (platform)
+		*platform = kind.form == FLOOR_FORM_PLATFORM;
 	*ret = nv;
 	return 0;
 }
 
-static int floor_read(struct fwg_tpm *tpm, uint64_t *ret, bool quiet)
+static int floor_read(struct fwg_tpm *tpm, uint64_t *ret, bool quiet, bool *platform)
 {
 	ESYS_TR nv = ESYS_TR_NONE;
+	bool created = false;
 	int err;
 
-	err = floor_open_written(tpm, &nv, quiet);
+	err = floor_open_written(tpm, &nv, quiet, &created);
 	if (err)
 		return err;
 	err = floor_value(tpm, nv, ret);
 	Esys_TR_Close(tpm->esys, &nv);
+	if (!err && platform)
+		*platform = created;
 	return err;
 }
 
 int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret)
 {
-	return floor_read(tpm, ret, false);
+	return floor_read(tpm, ret, false, NULL);
+}
+
+int fwg_tpm_floor_read_report(struct fwg_tpm *tpm, uint64_t *ret, bool *platform)
+{
+	return floor_read(tpm, ret, false, platform);
 }
 
 int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret)
 {
-	return floor_read(tpm, ret, true);
+	return floor_read(tpm, ret, true, NULL);
 }
 
 static int floor_step_to(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t current,
@@ -445,7 +459,7 @@ int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret)
 	uint64_t current = 0;
 	int err;
 
-	err = floor_open_written(tpm, &nv, false);
+	err = floor_open_written(tpm, &nv, false, NULL);
 	if (err)
 		return err;
 	err = floor_value(tpm, nv, &current);

@@ -158,6 +158,8 @@ int fwg_tpm_floor_provision(struct fwg_tpm *tpm);
  */
 int fwg_tpm_floor_provision_report(struct fwg_tpm *tpm, bool *platform);
 int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret);
+/* As fwg_tpm_floor_read(); @platform: the index is the platform-created form. */
+int fwg_tpm_floor_read_report(struct fwg_tpm *tpm, uint64_t *ret, bool *platform);
 /* As fwg_tpm_floor_read(), but an undefined index is returned unlogged. */
 int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret);
 int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);

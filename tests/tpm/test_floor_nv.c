@@ -337,6 +337,25 @@ static bool out_has(FIXTURE_DATA(floornv) *self, const char *needle)
 	return strstr(buf, needle) != NULL;
 }
 
+/* What an operator at the factory checks: which form provisioning made. */
+TEST_F(floornv, provision_and_status_name_the_hierarchy)
+{
+	EXPECT_EQ(UC_EXIT_OK, cli(self, "provision", "--json"));
+	EXPECT_TRUE(out_has(self, "\"floor_hierarchy\":\"platform\""));
+	EXPECT_EQ(UC_EXIT_OK, cli(self, "status", "--json"));
+	EXPECT_TRUE(out_has(self, "\"floor_hierarchy\":\"platform\""));
+}
+
+TEST_F(floornv, status_names_the_owner_fallback)
+{
+	ASSERT_EQ(TSS2_RC_SUCCESS, close_platform(self->esys));
+	EXPECT_EQ(UC_EXIT_OK, cli(self, "provision", NULL));
+	EXPECT_TRUE(out_has(self, "owner hierarchy: root can undefine it"));
+	EXPECT_TRUE(out_has(self, "the platform hierarchy is closed"));
+	EXPECT_EQ(UC_EXIT_OK, cli(self, "status", "--json"));
+	EXPECT_TRUE(out_has(self, "\"floor_hierarchy\":\"owner\""));
+}
+
 /* The owner-created index earlier provisionings defined. */
 TEST_F(floornv, index_of_an_earlier_provisioning_is_refused_with_advice)
 {
