@@ -7,8 +7,11 @@
  * redefine (a new counter starts at or above the largest value any counter
  * on this TPM has held), so root with owner authorization cannot lower it.
  * TPM.md "Version floor" explains the choice against ordinary and bit-field
- * indices. Every access first checks the index's name, which covers its type
- * and attributes, so an impostor index at our handle is refused.
+ * indices. Provisioning defines it in the platform hierarchy so that root,
+ * once firmware has closed that hierarchy, cannot undefine or redefine it
+ * (TPM.md "Version floor"). Every access first checks the index's name,
+ * which covers its type, attributes and policy, so an impostor index at
+ * our handle is refused, and so is the index of earlier provisionings.
  */
 #include <inttypes.h>
 #include <string.h>
@@ -17,30 +20,86 @@
 
 #include "tpm/tpm-internal.h"
 
-#define FLOOR_ATTRIBUTES (((TPMA_NV)TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) | \
-			  TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | \
-			  TPMA_NV_OWNERREAD | TPMA_NV_NO_DA)
+/*
+ * Every form of the index shares these: a counter anyone may read and (with
+ * the empty authValue) increment, that never takes part in DA lockout.
+ * There is no OWNERWRITE, no WRITEDEFINE and no WRITE_STCLEAR, so neither
+ * the owner nor anyone else can write-lock it.
+ */
+#define FLOOR_COMMON (((TPMA_NV)TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) | \
+		      TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | \
+		      TPMA_NV_OWNERREAD | TPMA_NV_NO_DA)
+/*
+ * The factory form: defined with platform authorisation (PLATFORMCREATE),
+ * so the owner can neither undefine it nor TPM2_Clear it away, and with
+ * POLICY_DELETE, so that NV_UndefineSpace refuses it outright and only
+ * NV_UndefineSpaceSpecial, which needs platform authorisation and the
+ * delete policy together, removes it. Firmware closes the platform
+ * hierarchy before the OS runs, and with it every way to delete the index.
+ */
+#define FLOOR_PLATFORM	(FLOOR_COMMON | TPMA_NV_PLATFORMCREATE | TPMA_NV_POLICY_DELETE)
 
+/*
+ * FLOOR_FORM_OWNER: defined by the owner because the platform hierarchy
+ * was already closed; root can undefine it. FLOOR_FORM_LEGACY: the index
+ * of earlier provisionings (no authPolicy), refused until re-provisioned.
+ */
+enum floor_form { FLOOR_FORM_PLATFORM, FLOOR_FORM_OWNER, FLOOR_FORM_LEGACY };
 enum floor_state { FLOOR_WRITTEN, FLOOR_UNWRITTEN };
 
-static void floor_public(bool written, TPM2B_NV_PUBLIC *pub)
+struct floor_kind {
+	enum floor_form form;
+	enum floor_state state;
+};
+
+/*
+ * authPolicy of the platform and owner forms:
+ * SHA-256(0^32 || TPM_CC_PolicyCommandCode || TPM_CC_NV_UndefineSpaceSpecial).
+ * It serves only NV_UndefineSpaceSpecial (no POLICYREAD, no POLICYWRITE);
+ * NV_ChangeAuth, the other ADMIN command, cannot satisfy it.
+ */
+static int floor_delete_policy(TPM2B_DIGEST *policy)
 {
+	const uint8_t zero[FWG_DIGEST_SIZE] = { 0 };
+	const uint8_t cc[8] = {
+		TPM2_CC_PolicyCommandCode >> 24, (TPM2_CC_PolicyCommandCode >> 16) & 0xff,
+		(TPM2_CC_PolicyCommandCode >> 8) & 0xff, TPM2_CC_PolicyCommandCode & 0xff,
+		TPM2_CC_NV_UndefineSpaceSpecial >> 24,
+		(TPM2_CC_NV_UndefineSpaceSpecial >> 16) & 0xff,
+		(TPM2_CC_NV_UndefineSpaceSpecial >> 8) & 0xff,
+		TPM2_CC_NV_UndefineSpaceSpecial & 0xff,
+	};
+
+	policy->size = FWG_DIGEST_SIZE;
+	return fwg_sha256(zero, sizeof(zero), cc, sizeof(cc), policy->buffer);
+}
+
+static int floor_public(enum floor_form form, bool written, TPM2B_NV_PUBLIC *pub)
+{
+	TPMA_NV attrs = form == FLOOR_FORM_PLATFORM ? FLOOR_PLATFORM : FLOOR_COMMON;
+
 	memset(pub, 0, sizeof(*pub));
 	pub->nvPublic.nvIndex = FWG_TPM_FLOOR_NV_INDEX;
 	pub->nvPublic.nameAlg = TPM2_ALG_SHA256;
-	pub->nvPublic.attributes = FLOOR_ATTRIBUTES | (written ? TPMA_NV_WRITTEN : 0);
+	pub->nvPublic.attributes = attrs | (written ? TPMA_NV_WRITTEN : 0);
 	pub->nvPublic.dataSize = 8;
+	if (form == FLOOR_FORM_LEGACY)
+		return 0;
+	return floor_delete_policy(&pub->nvPublic.authPolicy);
 }
 
 /* Name of an NV index = nameAlg || H(TPMS_NV_PUBLIC) (TPM 2.0 Part 1, 16). */
-static int floor_name(bool written, TPM2B_NAME *name)
+static int floor_name(enum floor_form form, bool written, TPM2B_NAME *name)
 {
 	uint8_t buf[sizeof(TPMS_NV_PUBLIC)];
 	TPM2B_NV_PUBLIC pub;
 	size_t off = 0;
 	TSS2_RC rc;
+	int err;
 
-	floor_public(written, &pub);
+	err = floor_public(form, written, &pub);
+	if (err)
+		return err;
 	rc = Tss2_MU_TPMS_NV_PUBLIC_Marshal(&pub.nvPublic, buf, sizeof(buf), &off);
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("marshalling the floor index public area", rc);
@@ -55,28 +114,43 @@ static bool name_is(const TPM2B_NAME *a, const TPM2B_NAME *b)
 	return a->size == b->size && !memcmp(a->name, b->name, a->size);
 }
 
-static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, enum floor_state *ret)
+/* Which of our forms @actual names; -EEXIST for none (an impostor). */
+static int floor_kind_of(const TPM2B_NAME *actual, struct floor_kind *ret)
 {
-	TPM2B_NAME written, unwritten, *actual = NULL;
+	static const enum floor_form forms[] = {
+		FLOOR_FORM_PLATFORM, FLOOR_FORM_OWNER, FLOOR_FORM_LEGACY,
+	};
+	TPM2B_NAME want;
+	size_t i;
+	int w, err;
+
+	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		for (w = 0; w < 2; w++) {
+			err = floor_name(forms[i], w, &want);
+			if (err)
+				return err;
+			if (name_is(actual, &want)) {
+				ret->form = forms[i];
+				ret->state = w ? FLOOR_WRITTEN : FLOOR_UNWRITTEN;
+				return 0;
+			}
+		}
+	}
+	return -EEXIST;
+}
+
+static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, struct floor_kind *ret)
+{
+	TPM2B_NAME *actual = NULL;
 	TSS2_RC rc;
 	int err;
 
-	err = floor_name(true, &written);
-	if (!err)
-		err = floor_name(false, &unwritten);
-	if (err)
-		return err;
 	rc = Esys_TR_GetName(tpm->esys, nv, &actual);
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("reading the floor index name", rc);
-	if (name_is(actual, &written))
-		*ret = FLOOR_WRITTEN;
-	else if (name_is(actual, &unwritten))
-		*ret = FLOOR_UNWRITTEN;
-	else
-		err = -EEXIST;
+	err = floor_kind_of(actual, ret);
 	Esys_Free(actual);
-	if (err)
+	if (err == -EEXIST)
 		fwg_tpm_log("NV index 0x%08x exists but is not fwguard's version "
 			    "counter (type or attributes differ)",
 			    FWG_TPM_FLOOR_NV_INDEX);
@@ -84,7 +158,7 @@ static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, enum floor_state *ret
 }
 
 /* -ENXIO when the index does not exist. */
-static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, enum floor_state *state)
+static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, struct floor_kind *kind)
 {
 	ESYS_TR nv = ESYS_TR_NONE, session;
 	TSS2_RC rc;
@@ -101,7 +175,7 @@ static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, enum floor_state *state
 		return FWG_TPM_E_NOT_PROVISIONED;
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("looking up the floor NV index", rc);
-	err = floor_classify(tpm, nv, state);
+	err = floor_classify(tpm, nv, kind);
 	if (err) {
 		Esys_TR_Close(tpm->esys, &nv);
 		return err;
@@ -163,7 +237,36 @@ static int floor_increment(struct fwg_tpm *tpm, ESYS_TR nv, bool authenticated)
 	return 0;
 }
 
-static int floor_define(struct fwg_tpm *tpm, ESYS_TR *ret)
+/*
+ * Platform first. The command goes with the password session: the TPM
+ * answers TPM_RC_HIERARCHY or BAD_AUTH when firmware has disabled the
+ * platform hierarchy or set its authorisation, which tells "closed" from
+ * a failed HMAC (a fake TPM); nothing secret travels, and a public area an
+ * interposer altered is refused by the name check of every later access.
+ */
+static int floor_define_platform(struct fwg_tpm *tpm, ESYS_TR *ret)
+{
+	TPM2B_AUTH auth = { .size = 0 };
+	TPM2B_NV_PUBLIC pub;
+	TSS2_RC rc, base;
+	int err;
+
+	err = floor_public(FLOOR_FORM_PLATFORM, false, &pub);
+	if (err)
+		return err;
+	rc = FWG_TPM_CALL(Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_PLATFORM,
+					      ESYS_TR_PASSWORD, ESYS_TR_NONE,
+					      ESYS_TR_NONE, &auth, &pub, ret));
+	base = fwg_tpm_rc_base(rc);
+	if (base == TPM2_RC_HIERARCHY || base == TPM2_RC_BAD_AUTH ||
+	    base == TPM2_RC_AUTH_FAIL)
+		return -EACCES;
+	if (rc != TSS2_RC_SUCCESS)
+		return fwg_tpm_fail("defining the version floor NV index (platform)", rc);
+	return 0;
+}
+
+static int floor_define_owner(struct fwg_tpm *tpm, ESYS_TR *ret)
 {
 	TPM2B_AUTH auth = { .size = 0 };
 	TPM2B_NV_PUBLIC pub;
@@ -171,10 +274,11 @@ static int floor_define(struct fwg_tpm *tpm, ESYS_TR *ret)
 	TSS2_RC rc;
 	int err;
 
-	err = fwg_tpm_session(tpm, TPMA_SESSION_DECRYPT, &session);
+	err = floor_public(FLOOR_FORM_OWNER, false, &pub);
+	if (!err)
+		err = fwg_tpm_session(tpm, TPMA_SESSION_DECRYPT, &session);
 	if (err)
 		return err;
-	floor_public(false, &pub);
 	rc = FWG_TPM_CALL(Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_OWNER,
 					      session, ESYS_TR_NONE,
 					      ESYS_TR_NONE, &auth, &pub, ret));
@@ -183,73 +287,129 @@ static int floor_define(struct fwg_tpm *tpm, ESYS_TR *ret)
 	return 0;
 }
 
+static int floor_define(struct fwg_tpm *tpm, ESYS_TR *ret, struct floor_kind *kind)
+{
+	int err;
+
+	err = floor_define_platform(tpm, ret);
+	kind->form = FLOOR_FORM_PLATFORM;
+	kind->state = FLOOR_UNWRITTEN;
+	if (err != -EACCES)
+		return err;
+	fwg_tpm_log("the platform hierarchy is closed (firmware): defining the version "
+		    "floor in the owner hierarchy, where root can undefine it; define it "
+		    "at the factory while the platform hierarchy is open");
+	kind->form = FLOOR_FORM_OWNER;
+	return floor_define_owner(tpm, ret);
+}
+
+/*
+ * The owner-created index of earlier provisionings, with no authPolicy. It
+ * is ours, but root can undefine it, so it is refused until it is replaced.
+ * Not automatically: the TPM starts a redefined counter one above the
+ * old value, which would put the running version below the floor.
+ */
+static int floor_legacy(struct fwg_tpm *tpm, ESYS_TR *nv)
+{
+	Esys_TR_Close(tpm->esys, nv);
+	fwg_tpm_log("version floor NV index 0x%08x is of an earlier provisioning, "
+		    "which root can undefine; re-provision: 'tpm2_nvundefine 0x%08x "
+		    "-C o', then 'updatectl tpm provision' (floor becomes old + 1)",
+		    FWG_TPM_FLOOR_NV_INDEX, FWG_TPM_FLOOR_NV_INDEX);
+	return -EEXIST;
+}
+
 /*
  * Define the index and increment it once: an unwritten counter cannot be
  * read, and leaving it unwritten would make "undefine, redefine" look like
  * a fresh device with no floor at all.
  */
-int fwg_tpm_floor_provision(struct fwg_tpm *tpm)
+int fwg_tpm_floor_provision_report(struct fwg_tpm *tpm, bool *platform)
 {
-	enum floor_state state = FLOOR_UNWRITTEN;
+	struct floor_kind kind = { FLOOR_FORM_PLATFORM, FLOOR_UNWRITTEN };
 	ESYS_TR nv = ESYS_TR_NONE;
 	int err;
 
-	err = floor_open(tpm, &nv, &state);
+	err = floor_open(tpm, &nv, &kind);
 	if (err == FWG_TPM_E_NOT_PROVISIONED)
-		err = floor_define(tpm, &nv);
-	if (err)
-		return err;
-	if (state == FLOOR_UNWRITTEN)
+		err = floor_define(tpm, &nv, &kind);
+	else if (!err && kind.form == FLOOR_FORM_LEGACY)
+		err = floor_legacy(tpm, &nv);
+	if (!err && kind.state == FLOOR_UNWRITTEN)
 		err = floor_increment(tpm, nv, true);
-	Esys_TR_Close(tpm->esys, &nv);
+	if (nv != ESYS_TR_NONE)
+		Esys_TR_Close(tpm->esys, &nv);
+	if (!err && platform)
+		*platform = kind.form == FLOOR_FORM_PLATFORM;
 	return err;
 }
 
-/* @quiet: an undefined index is not logged (factory state asks first). */
-static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet)
+int fwg_tpm_floor_provision(struct fwg_tpm *tpm)
 {
-	enum floor_state state;
+	return fwg_tpm_floor_provision_report(tpm, NULL);
+}
+
+/*
+ * @quiet: an undefined index is not logged (factory state asks first).
+ * @platform (may be NULL): set when the index is the platform-created form.
+ */
+static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet,
+			      bool *platform)
+{
+	struct floor_kind kind;
 	ESYS_TR nv = ESYS_TR_NONE;
 	int err;
 
-	err = floor_open(tpm, &nv, &state);
+	err = floor_open(tpm, &nv, &kind);
 	if (err == FWG_TPM_E_NOT_PROVISIONED && !quiet)
 		fwg_tpm_log("version floor NV index 0x%08x is not defined; run "
 			    "'updatectl tpm provision'", FWG_TPM_FLOOR_NV_INDEX);
 	if (err)
 		return err;
-	if (state != FLOOR_WRITTEN) {
+	if (kind.form == FLOOR_FORM_LEGACY)
+		return floor_legacy(tpm, &nv);
+	if (kind.state != FLOOR_WRITTEN) {
 		/* Fail closed: an unwritten counter has no floor to offer. */
 		Esys_TR_Close(tpm->esys, &nv);
 		fwg_tpm_log("version floor NV index 0x%08x was never initialised; "
 			    "run 'updatectl tpm provision'", FWG_TPM_FLOOR_NV_INDEX);
 		return FWG_TPM_E_NOT_PROVISIONED;
 	}
+	if (platform)
+		*platform = kind.form == FLOOR_FORM_PLATFORM;
 	*ret = nv;
 	return 0;
 }
 
-static int floor_read(struct fwg_tpm *tpm, uint64_t *ret, bool quiet)
+static int floor_read(struct fwg_tpm *tpm, uint64_t *ret, bool quiet, bool *platform)
 {
 	ESYS_TR nv = ESYS_TR_NONE;
+	bool created = false;
 	int err;
 
-	err = floor_open_written(tpm, &nv, quiet);
+	err = floor_open_written(tpm, &nv, quiet, &created);
 	if (err)
 		return err;
 	err = floor_value(tpm, nv, ret);
 	Esys_TR_Close(tpm->esys, &nv);
+	if (!err && platform)
+		*platform = created;
 	return err;
 }
 
 int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret)
 {
-	return floor_read(tpm, ret, false);
+	return floor_read(tpm, ret, false, NULL);
+}
+
+int fwg_tpm_floor_read_report(struct fwg_tpm *tpm, uint64_t *ret, bool *platform)
+{
+	return floor_read(tpm, ret, false, platform);
 }
 
 int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret)
 {
-	return floor_read(tpm, ret, true);
+	return floor_read(tpm, ret, true, NULL);
 }
 
 static int floor_step_to(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t current,
@@ -299,7 +459,7 @@ int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret)
 	uint64_t current = 0;
 	int err;
 
-	err = floor_open_written(tpm, &nv, false);
+	err = floor_open_written(tpm, &nv, false, NULL);
 	if (err)
 		return err;
 	err = floor_value(tpm, nv, &current);

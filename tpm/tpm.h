@@ -150,7 +150,16 @@ int fwg_sealed_list(const char *state_dir, fwg_sealed_record_fn fn, void *ctx);
 
 /* floor.c */
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm);
+/*
+ * As fwg_tpm_floor_provision(); @platform (may be NULL) tells whether the
+ * index is the platform-created one root cannot undefine (TPM.md "Version
+ * floor"), or the owner-created one defined when the platform hierarchy
+ * was already closed. The index of an earlier provisioning is -EEXIST.
+ */
+int fwg_tpm_floor_provision_report(struct fwg_tpm *tpm, bool *platform);
 int fwg_tpm_floor_read(struct fwg_tpm *tpm, uint64_t *ret);
+/* As fwg_tpm_floor_read(); @platform: the index is the platform-created form. */
+int fwg_tpm_floor_read_report(struct fwg_tpm *tpm, uint64_t *ret, bool *platform);
 /* As fwg_tpm_floor_read(), but an undefined index is returned unlogged. */
 int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret);
 int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);

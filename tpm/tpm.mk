@@ -23,3 +23,4 @@ bench: bench-tpm
 # The command-line tests in tests/tpm/test_tpm.c run the built updatectl.
 $(BUILD)/tests/tpm/test_tpm: | $(BUILD)/bin/updatectl
 $(BUILD)/tests/tpm/test_tpm_trust: | $(BUILD)/bin/updatectl
+$(BUILD)/tests/tpm/test_floor_nv: | $(BUILD)/bin/updatectl

@@ -22,7 +22,7 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	struct fwg_tpm_srk_pin pin = { 0 };
 	char name[2 * FWG_TPM_NAME_MAX + 1];
 	struct json_writer w;
-	bool created = false;
+	bool created = false, platform = false;
 	uint64_t floor = 0;
 	int err;
 
@@ -33,7 +33,7 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	}
 	if (!err) {
 		uc_step_enter(step, UC_SRC_TPM, "provision-floor");
-		err = fwg_tpm_floor_provision(tpm);
+		err = fwg_tpm_floor_provision_report(tpm, &platform);
 	}
 	if (!err)
 		err = fwg_tpm_floor_read(tpm, &floor);
@@ -60,6 +60,7 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 			json_kv_string(&w, "srk", created ? "created" : "already present");
 		json_kv_u64(&w, "floor_index", FWG_TPM_FLOOR_NV_INDEX);
 		json_kv_u64(&w, "floor", floor);
+		json_kv_string(&w, "floor_hierarchy", platform ? "platform" : "owner");
 		json_kv_string(&w, "srk_pin", name);
 		json_kv_string(&w, "ak_public", ak_path);
 		json_kv_string(&w, "ak_name", ak_hex);
@@ -69,7 +70,9 @@ static int provision_run(const struct uc_args *a, struct uc_step *step)
 	if (a->opt[TPM_OPT_PERSIST_SRK])
 		printf("SRK at 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
 		       created ? "created" : "already present");
-	printf("version floor NV index 0x%08x: %" PRIu64 "\n", FWG_TPM_FLOOR_NV_INDEX, floor);
+	printf("version floor NV index 0x%08x: %" PRIu64 " (%s)\n", FWG_TPM_FLOOR_NV_INDEX, floor,
+	       platform ? "platform hierarchy: root cannot undefine it" :
+			  "owner hierarchy: root can undefine it");
 	printf("SRK pinned (%s): %s\n", pin.handle ? "0x81000001" : "transient primary", name);
 	printf("attestation key %s: %s\n", ak_hex, ak_path);
 	return UC_EXIT_OK;

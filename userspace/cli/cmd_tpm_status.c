@@ -14,6 +14,7 @@ struct status {
 	uint8_t pcr_value[FWG_DIGEST_SIZE], replayed[FWG_DIGEST_SIZE];
 	int pcr_err, floor_err, replay_err;
 	uint64_t floor;
+	bool floor_platform;
 	uint32_t lockout;
 	unsigned int pcr, events;
 	bool srk, pinned;
@@ -33,7 +34,7 @@ static int status_collect(struct fwg_tpm *tpm, struct status *st)
 	/* Nothing a fake TPM says is worth showing. */
 	if (st->pcr_err == FWG_TPM_E_UNAVAILABLE || st->pcr_err == FWG_TPM_E_UNTRUSTED)
 		return st->pcr_err;
-	st->floor_err = fwg_tpm_floor_read(tpm, &st->floor);
+	st->floor_err = fwg_tpm_floor_read_report(tpm, &st->floor, &st->floor_platform);
 	err = fwg_tpm_srk_present(tpm, &st->srk);
 	if (!err)
 		err = fwg_tpm_lockout_counter(tpm, &st->lockout);
@@ -88,10 +89,13 @@ static void status_json(const struct status *st)
 		json_kv_hex(&w, "pcr_value", st->pcr_value, FWG_DIGEST_SIZE);
 	json_kv_string(&w, "floor_index", index);
 	json_kv_string(&w, "floor_state", floor_state(st->floor_err));
-	if (st->floor_err)
+	if (st->floor_err) {
 		json_kv_null(&w, "floor");
-	else
+		json_kv_null(&w, "floor_hierarchy");
+	} else {
 		json_kv_u64(&w, "floor", st->floor);
+		json_kv_string(&w, "floor_hierarchy", st->floor_platform ? "platform" : "owner");
+	}
 	json_kv_bool(&w, "srk_persistent", st->srk);
 	json_kv_string(&w, "tcti", st->tcti);
 	json_kv_bool(&w, "tcti_foreign", fwg_tpm_tcti_is_foreign(st->tcti));
@@ -146,7 +150,8 @@ static void status_text(const struct status *st)
 	if (st->floor_err)
 		printf("%s\n", floor_state(st->floor_err));
 	else
-		printf("%" PRIu64 "\n", st->floor);
+		printf("%" PRIu64 " (%s hierarchy)\n", st->floor,
+		       st->floor_platform ? "platform" : "owner");
 	printf("persistent SRK 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
 	       st->srk ? "present" : "absent (transient ECC primary used)");
 	printf("TPM: %s%s\n", st->tcti, fwg_tpm_tcti_is_foreign(st->tcti) ?
