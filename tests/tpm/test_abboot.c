@@ -351,6 +351,49 @@ TEST_F(boot, trial_booted_again_stays_on_trial)
 	EXPECT_TRUE(f->out[0].marked_good);
 }
 
+/*
+ * Factory adoption on the disk as it leaves the factory: both slots ok,
+ * order "a b". Adopting the running slot takes it as the only verified
+ * one, so the bootloader must give the other up: nothing ever measured
+ * or sealed it. When the adopted slot then fails verification, GRUB
+ * halts (the safe state) instead of booting the unverified one.
+ */
+TEST_F(boot, adopt_gives_the_other_slot_up)
+{
+	struct boot_fixture *f = &self->f;
+	struct bootctl_state st;
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		if (s)	/* a device adopting b: a fresh state, same env */
+			ASSERT_EQ(0, sh("rm -f %s/slots/comp0", f->d.t.statedir));
+		snprintf(f->env, sizeof(f->env), "%s/grubenv", f->d.t.dir);
+		snprintf(f->cmdline, sizeof(f->cmdline), "%s/cmdline", f->d.t.dir);
+		f->bc.kind = BOOTCTL_GRUB;
+		snprintf(f->bc.path, sizeof(f->bc.path), "%s", f->env);
+		snprintf(f->bc.component, sizeof(f->bc.component), "comp0");
+		f->bc.tries = 3;
+		f->bc.cmdline = f->cmdline;
+		f->d.m.boot = &f->bc;
+		ASSERT_EQ(0, sh("grub-editenv %s create && grub-editenv %s set fwg_order='a b' "
+				"fwg_a_ok=1 fwg_b_ok=1", f->env, f->env));
+		ASSERT_EQ(0, ab_adopt(&f->d.m, &f->d.pc.component[0], s, 2, 0));
+		ASSERT_EQ(0, env_state(f, &st));
+		EXPECT_EQ(s, st.order[0]) TH_LOG("adopted %c", bootctl_slot_name(s));
+		EXPECT_TRUE(st.ok[s]);
+		EXPECT_EQ(BOOTCTL_CONFIRMED, st.left[s]);
+		EXPECT_FALSE(st.ok[1 - s]) TH_LOG("adopted %c: the other slot still bootable",
+						  bootctl_slot_name(s));
+	}
+	/* Slot b adopted and booted; its bytes change: fallback finds nothing, GRUB halts. */
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	ASSERT_EQ(1, grub_boot(f));
+	ASSERT_EQ(0, abdev_fill(f->d.img[0][1], 77, 100));
+	EXPECT_EQ(-EKEYREJECTED, abdev_verify(&f->d, f->out));
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	EXPECT_EQ(-1, grub_boot(f));
+}
+
 /* Both slots bad: GRUB halts (the documented safe state), never boots either. */
 TEST_F(boot, both_slots_bad_halts)
 {

@@ -1051,7 +1051,16 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 	err = seal_slot(ctx, c, &s, idx);
 	if (!err)
 		err = floor_raise(ctx, floor_target(ctx, c, version));
+	/*
+	 * Nothing measured or sealed the other slot: the bootloader must
+	 * never fall back to it (before the save: it makes a slot less
+	 * bootable). The adopted slot is confirmed after the save.
+	 */
+	if (!err)
+		err = boot_write(ctx, c, BOOT_BAD, 1 - idx);
 	if (!err)
 		err = ab_save(ctx, &s);	/* the commit point: factory state ends */
+	if (!err)
+		err = boot_write(ctx, c, BOOT_GOOD, idx);
 	return err ? err : reseal_chain(ctx, false);
 }
