@@ -17,11 +17,38 @@ e2e_policy_conf() {
 	echo "component bootfw fw_a=PARTLABEL=fw_a fw_b=PARTLABEL=fw_b" >"$1"
 }
 
-# Flip one byte (4096 bytes in) of partition PARTNUM of a powered-off disk image.
+# Flip one byte (OFFSET bytes in, default 4096) of partition PARTNUM of a
+# powered-off disk image.
 e2e_tamper() {
-	local disk=$1 partnum=$2 start
+	local disk=$1 partnum=$2 offset=${3:-4096} start
 	start=$(sgdisk -i "$partnum" "$disk" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
-	printf '\x5a' | dd of="$disk" bs=1 seek=$((start * 512 + 4096)) conv=notrunc status=none
+	printf '\x5a' | dd of="$disk" bs=1 seek=$((start * 512 + offset)) conv=notrunc status=none
+}
+
+# expect BOOT STEP CODE DESCRIPTION [GREP-PATTERN]: CODE is an updatectl
+# exit code by name, or a number for other programs.
+expect() {
+	local dir=$work/boots/$1 rc want=$3
+	case $want in [0-9]*) ;; *) want=$(uc_exit "$want") ;; esac
+	rc=$(cat "$dir/$2.rc" 2>/dev/null || echo missing)
+	if [ "$rc" = "$want" ] && { [ -z "${5:-}" ] || grep -qE "$5" "$dir/$2.out"; }; then
+		tap_ok "$4"
+	else
+		tap_fail "$4" "step $2 exited $rc, expected $want ($3)${5:+ with /$5/}"
+		sed 's/^/#   /' "$dir/$2.out" 2>/dev/null | tail -n 8
+	fi
+}
+
+# json_is BOOT STEP DESCRIPTION EXPR: the step's stdout is JSON and EXPR
+# (Python, over the document j) holds. Steps capture stderr too, so only
+# the last line, the JSON document, is parsed.
+json_is() {
+	if tail -n 1 "$work/boots/$1/$2.out" | python3 -c \
+		"import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($4) else 1)" 2>/dev/null; then
+		tap_ok "$3"
+	else
+		tap_fail "$3" "$(tail -n 1 "$work/boots/$1/$2.out" 2>/dev/null)"
+	fi
 }
 
 # e2e_boot NAME FILE FUNCTION [ARGS...] [-- HARNESS-OPTIONS...]: boot the

@@ -205,32 +205,6 @@ attempts = 2
 CONF
 }
 
-# expect BOOT STEP CODE DESCRIPTION [GREP-PATTERN]: CODE is an updatectl
-# exit code by name, or a number for other programs.
-expect() {
-	local dir=$work/boots/$1 rc want=$3
-	case $want in [0-9]*) ;; *) want=$(uc_exit "$want") ;; esac
-	rc=$(cat "$dir/$2.rc" 2>/dev/null || echo missing)
-	if [ "$rc" = "$want" ] && { [ -z "${5:-}" ] || grep -qE "$5" "$dir/$2.out"; }; then
-		tap_ok "$4"
-	else
-		tap_fail "$4" "step $2 exited $rc, expected $want ($3)${5:+ with /$5/}"
-		sed 's/^/#   /' "$dir/$2.out" 2>/dev/null | tail -n 8
-	fi
-}
-
-# json_is BOOT STEP DESCRIPTION EXPR: the step's stdout is JSON and EXPR
-# (Python, over the document j) holds. Steps capture stderr too, so only
-# the last line, the JSON document, is parsed.
-json_is() {
-	if tail -n 1 "$work/boots/$1/$2.out" | python3 -c \
-		"import json,sys; j=json.load(sys.stdin); sys.exit(0 if ($4) else 1)" 2>/dev/null; then
-		tap_ok "$3"
-	else
-		tap_fail "$3" "$(tail -n 1 "$work/boots/$1/$2.out" 2>/dev/null)"
-	fi
-}
-
 # status_is BOOT DESCRIPTION PATTERN: status --json parses, and the
 # compact document matches PATTERN.
 status_is() {

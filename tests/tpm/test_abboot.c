@@ -91,6 +91,8 @@ static int grub_device(struct boot_fixture *f, uint64_t v)
 	err = sh("grub-editenv %s create && grub-editenv %s set fwg_order='a b' fwg_a_ok=1 "
 		 "fwg_b_ok=0", f->env, f->env);
 	if (!err)
+		err = set_cmdline(f, "a");	/* the factory boot */
+	if (!err)
 		err = ab_adopt(&f->d.m, &f->d.pc.component[0], 0, v, 0);
 	if (!err)
 		err = abdev_reboot(&f->d);
@@ -349,6 +351,85 @@ TEST_F(boot, trial_booted_again_stays_on_trial)
 	EXPECT_EQ(1, st.left[1]);
 	ASSERT_EQ(0, abdev_mark_good(&f->d, f->out));
 	EXPECT_TRUE(f->out[0].marked_good);
+}
+
+/*
+ * Factory adoption on the disk as it leaves the factory: both slots ok,
+ * order "a b". Adopting the running slot takes it as the only verified
+ * one, so the bootloader must give the other up: nothing ever measured
+ * or sealed it. When the adopted slot then fails verification, GRUB
+ * halts (the safe state) instead of booting the unverified one.
+ */
+TEST_F(boot, adopt_gives_the_other_slot_up)
+{
+	struct boot_fixture *f = &self->f;
+	struct bootctl_state st;
+	int s;
+
+	for (s = 0; s < 2; s++) {
+		if (s)	/* a device adopting b: a fresh state, same env */
+			ASSERT_EQ(0, sh("rm -f %s/slots/comp0", f->d.t.statedir));
+		snprintf(f->env, sizeof(f->env), "%s/grubenv", f->d.t.dir);
+		snprintf(f->cmdline, sizeof(f->cmdline), "%s/cmdline", f->d.t.dir);
+		f->bc.kind = BOOTCTL_GRUB;
+		snprintf(f->bc.path, sizeof(f->bc.path), "%s", f->env);
+		snprintf(f->bc.component, sizeof(f->bc.component), "comp0");
+		f->bc.tries = 3;
+		f->bc.cmdline = f->cmdline;
+		f->d.m.boot = &f->bc;
+		ASSERT_EQ(0, sh("grub-editenv %s create && grub-editenv %s set fwg_order='a b' "
+				"fwg_a_ok=1 fwg_b_ok=1", f->env, f->env));
+		ASSERT_EQ(0, set_cmdline(f, s ? "b" : "a"));
+		ASSERT_EQ(0, ab_adopt(&f->d.m, &f->d.pc.component[0], s, 2, 0));
+		ASSERT_EQ(0, env_state(f, &st));
+		EXPECT_EQ(s, st.order[0]) TH_LOG("adopted %c", bootctl_slot_name(s));
+		EXPECT_TRUE(st.ok[s]);
+		EXPECT_EQ(BOOTCTL_CONFIRMED, st.left[s]);
+		EXPECT_FALSE(st.ok[1 - s]) TH_LOG("adopted %c: the other slot still bootable",
+						  bootctl_slot_name(s));
+	}
+	/* Slot b adopted and booted; its bytes change: fallback finds nothing, GRUB halts. */
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	ASSERT_EQ(1, grub_boot(f));
+	ASSERT_EQ(0, abdev_fill(f->d.img[0][1], 77, 100));
+	EXPECT_EQ(-EKEYREJECTED, abdev_verify(&f->d, f->out));
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	EXPECT_EQ(-1, grub_boot(f));
+}
+
+/*
+ * Adoption gives the other slot up, so it takes only the slot the
+ * bootloader booted: adopting the other would leave GRUB nothing but an
+ * image nobody saw boot. Refused, nothing changed: still factory state,
+ * the env as it was; no fwguard.slot= on the line is refused too.
+ */
+TEST_F(boot, adopt_refuses_a_slot_not_booted)
+{
+	struct boot_fixture *f = &self->f;
+	struct bootctl_state st;
+
+	snprintf(f->env, sizeof(f->env), "%s/grubenv", f->d.t.dir);
+	snprintf(f->cmdline, sizeof(f->cmdline), "%s/cmdline", f->d.t.dir);
+	f->bc.kind = BOOTCTL_GRUB;
+	snprintf(f->bc.path, sizeof(f->bc.path), "%s", f->env);
+	snprintf(f->bc.component, sizeof(f->bc.component), "comp0");
+	f->bc.tries = 3;
+	f->bc.cmdline = f->cmdline;
+	f->d.m.boot = &f->bc;
+	ASSERT_EQ(0, sh("grub-editenv %s create && grub-editenv %s set fwg_order='a b' "
+			"fwg_a_ok=1 fwg_b_ok=1", f->env, f->env));
+	ASSERT_EQ(0, set_cmdline(f, "a"));
+	EXPECT_EQ(-EINVAL, ab_adopt(&f->d.m, &f->d.pc.component[0], 1, 2, 0));
+	ASSERT_EQ(0, set_cmdline(f, ""));
+	EXPECT_EQ(-ENODATA, ab_adopt(&f->d.m, &f->d.pc.component[0], 0, 2, 0));
+	EXPECT_TRUE(ab_factory(&f->d.m, &f->d.pc.component[0]));
+	ASSERT_EQ(0, env_state(f, &st));
+	EXPECT_EQ(0, st.order[0]);
+	EXPECT_TRUE(st.ok[0] && st.ok[1]);
+	EXPECT_EQ(BOOTCTL_CONFIRMED, st.left[0]);
+	EXPECT_EQ(BOOTCTL_CONFIRMED, st.left[1]);
+	ASSERT_EQ(0, set_cmdline(f, "a"));
+	EXPECT_EQ(0, ab_adopt(&f->d.m, &f->d.pc.component[0], 0, 2, 0));
 }
 
 /* Both slots bad: GRUB halts (the documented safe state), never boots either. */

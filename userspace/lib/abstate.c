@@ -1012,6 +1012,27 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	return err ? err : reseal_chain(ctx, false);
 }
 
+/*
+ * With a bootloader, adoption gives the other slot up: only the slot the
+ * bootloader says is running may be adopted. Adopting the other one would
+ * leave the bootloader nothing but an image no one has seen boot.
+ */
+static int adopt_booted_only(struct ab_ctx *ctx, const struct pc_component *c, int idx)
+{
+	int booted, err;
+
+	if (!boot_of(ctx, c))
+		return 0;
+	err = booted_by_bootloader(ctx, c, &booted);	/* logs */
+	if (err || booted == idx)
+		return err;
+	STEP(ctx, USAGE, "check-booted-slot");
+	fwg_log_error("%s: the bootloader booted slot %s, not %s: adopt the running slot "
+		      "(adoption gives the other one up)", c->name, c->slot[booted].name,
+		      c->slot[idx].name);
+	return -EINVAL;
+}
+
 int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,
 	     uint64_t length)
 {
@@ -1026,7 +1047,9 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 			      "factory state only", c->name);
 		return -EEXIST;
 	}
-	err = load_state(ctx, c, &s);
+	err = adopt_booted_only(ctx, c, idx);
+	if (!err)
+		err = load_state(ctx, c, &s);
 	if (!err)
 		err = floor_read(ctx, &floor);
 	if (err)
@@ -1051,7 +1074,16 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 	err = seal_slot(ctx, c, &s, idx);
 	if (!err)
 		err = floor_raise(ctx, floor_target(ctx, c, version));
+	/*
+	 * Nothing measured or sealed the other slot: the bootloader must
+	 * never fall back to it (before the save: it makes a slot less
+	 * bootable). The adopted slot is confirmed after the save.
+	 */
+	if (!err)
+		err = boot_write(ctx, c, BOOT_BAD, 1 - idx);
 	if (!err)
 		err = ab_save(ctx, &s);	/* the commit point: factory state ends */
+	if (!err)
+		err = boot_write(ctx, c, BOOT_GOOD, idx);
 	return err ? err : reseal_chain(ctx, false);
 }

@@ -1,0 +1,263 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# The whole update path through real GRUB boots (tests/vm/run --boot grub):
+# one tests/vm/mkbootdisk disk and one swtpm state across every boot,
+# updatectl configured with `bootloader = grub` on the environment block
+# GRUB itself reads (bootenv, /dev/vda4, mounted at /run/bootenv). Each
+# boot's steps run in the guest (tests/e2e/device runs the function); the
+# host then checks what updatectl said and exited with, what GRUB put on
+# /proc/cmdline and what the environment block on the disk holds.
+#
+#   boot 1 (factory)  GRUB boots a; TPM provisioned, a adopted (b given up
+#                     in the env), raw write refused, a signed slot image
+#                     installed into b through the kernel gate: env trial b
+#   boot 2            GRUB counts b's trial down and boots it; boot-verify
+#                     verifies b from fwguard.slot=b; mark-good confirms it
+#   boot 3            b boots confirmed, uncounted, and verifies
+#   (host)            one byte of b changed on the disk image
+#   boot 4            GRUB boots b; boot-verify fails, marks b bad in the env
+#   boot 5            GRUB skips b, boots a, which verifies; a new update
+#                     into b (trial with two tries)
+#   boots 6, 7        b's trial boots, verifies, never reaches mark-good
+#   boot 8            b has no tries left: GRUB boots a; boot-verify says the
+#                     trial was abandoned (exit 8) and verifies a
+scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+
+# ---- guest side -------------------------------------------------------------
+# The GRUB environment block's filesystem, and what GRUB told the kernel.
+bootenv_up() {
+	mkdir -p /run/bootenv
+	mount -t ext2 /dev/vda4 /run/bootenv || return 1
+	cat /proc/cmdline >"$out/cmdline"
+}
+bootenv_down() {
+	step bootloader-status updatectl bootloader status
+	umount /run/bootenv
+}
+
+boot1_factory() {
+	bootenv_up || return 1
+	step tpm-provision updatectl tpm provision
+	step boot-verify updatectl boot-verify
+	security_up
+	step adopt-other updatectl adopt bootfw fw_b --version 2
+	step adopt updatectl adopt bootfw fw_a --version 2
+	step bootloader-adopted updatectl bootloader status
+	step dd-partition dd if=/dev/zero of=/dev/vda2 bs=4096 count=1 oflag=direct conv=notrunc
+	step install-v2 updatectl install "$work/srv/v2.fwb"
+	bootenv_down
+}
+
+# boot-verify, policy load, the health check (none here), mark-good.
+boot_verify_confirm() {
+	bootenv_up || return 1
+	step boot-verify updatectl boot-verify --json
+	security_up
+	step mark-good updatectl mark-good --json
+	bootenv_down
+}
+
+boot_verify_only() {
+	bootenv_up || return 1
+	step boot-verify updatectl boot-verify
+	bootenv_down
+}
+
+boot5_verify_install() {
+	bootenv_up || return 1
+	step boot-verify updatectl boot-verify
+	security_up
+	step mark-good updatectl mark-good
+	step install-v3 updatectl install "$work/srv/v3.fwb"
+	bootenv_down
+}
+
+# The trial is never confirmed: boot-verify runs, mark-good never does.
+boot_trial_no_confirm() {
+	bootenv_up || return 1
+	step boot-verify updatectl boot-verify --json
+	bootenv_down
+}
+
+boot8_abandoned() {
+	bootenv_up || return 1
+	step boot-verify updatectl boot-verify
+	step boot-verify-again updatectl boot-verify
+	step status updatectl status --json
+	bootenv_down
+}
+
+# ---- host side --------------------------------------------------------------
+# booted BOOT SLOT DESCRIPTION: GRUB put fwguard.slot=SLOT on that boot's line.
+booted() {
+	if grep -qw "fwguard.slot=$2" "$work/boots/$1/cmdline" 2>/dev/null; then
+		tap_ok "$3"
+	else
+		tap_fail "$3" "cmdline: $(cat "$work/boots/$1/cmdline" 2>/dev/null || echo none)"
+		sed 's/^/#   /' "$work/boots/$1.log" | tail -n 15
+	fi
+}
+# env_is DESCRIPTION NAME=VALUE|NAME=... : the disk's env holds exactly these
+# (NAME= alone: NAME is unset).
+env_is() {
+	local desc=$1 kv got bad=
+	shift
+	for kv in "$@"; do
+		got=$("$genv" "$work/disk.img" get "${kv%%=*}" 2>/dev/null) || got="(unset)"
+		[ -n "${kv#*=}" ] || kv="${kv%%=*}=(unset)"
+		[ "$got" = "${kv#*=}" ] || bad+=" ${kv%%=*}=$got"
+	done
+	if [ -z "$bad" ]; then tap_ok "$desc"; else tap_fail "$desc" "env:$bad"; fi
+}
+# console BOOT PATTERN DESCRIPTION: GRUB (or the kernel) said PATTERN.
+console() {
+	if grep -aqE "$2" "$work/boots/$1/console.log" 2>/dev/null; then tap_ok "$3"; else
+		tap_fail "$3" "no /$2/ on boot $1's console"; fi
+}
+ran() { # BOOT STATUS
+	[ "$2" -eq 0 ] && return
+	tap_fail "boot $1 completed" "harness exited $2"
+	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
+}
+
+device_conf() {
+	cat <<CONF
+server_url = https://localhost:8443
+server_ca = $pki/root-ca.crt
+client_cert = $pki/device-client.crt
+client_key = $pki/device-client.key
+trust = $pki/root-ca.crt
+device_class = infusion-pump
+state_dir = /var/lib/fwguard
+download_dir = /var/lib/fwguard/downloads
+policy = /etc/fwguard/policy.conf
+bootloader = grub
+boot_component = bootfw
+grubenv = /run/bootenv/grubenv
+boot_tries = 2
+CONF
+}
+
+# Two updates, each a bootable slot image (mkslot: the guest kernel and the
+# harness's initramfs), signed with the test PKI's signer. The factory image
+# is adopted at version 2 and the first update is version 2 too: confirming
+# it leaves the floor at 2, so slot a stays a legitimate fallback.
+vendor_bundles() {
+	local v
+	for v in 2 3; do
+		"$top/tests/vm/mkslot" --kernel "$kver" "$work/v$v.img" || return 1
+		"$uc" bundle create --image "$work/v$v.img" --component bootfw \
+			--device-class infusion-pump --security-version "$v" \
+			--key "$pki/signer.key" --cert "$pki/signer.crt" \
+			--output "$work/srv/v$v.fwb" >/dev/null || return 1
+	done
+}
+
+# slot_holds PARTNUM IMAGE: the partition starts with IMAGE's bytes.
+slot_holds() {
+	local start
+	start=$(sgdisk -i "$1" "$work/disk.img" | sed -n 's/^First sector: \([0-9]*\).*/\1/p')
+	cmp -s -n "$(stat -c %s "$2")" "$2" <(dd if="$work/disk.img" bs=512 skip="$start" \
+		count=$(( ($(stat -c %s "$2") + 511) / 512 )) status=none)
+}
+
+boot() { # NUMBER FUNCTION
+	e2e_boot "$1" "$scenario" "$2" -- --boot grub --timeout 600
+}
+
+main() {
+	top=$(cd "$(dirname "$scenario")/../.." && pwd)
+	. "$top/tests/lib/tap.sh"
+	. "$top/tests/lib/exit_codes.sh"
+	build=${BUILD:-$top/build}
+	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
+	. "$top/tests/e2e/lib.sh"
+	uc=$build/bin/updatectl
+	pki=$build/pki
+	genv=$top/tests/vm/grubenv
+	work=$(mktemp -d "$build/grub-update.XXXXXX")
+	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
+	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+
+	tap_plan 37
+	if ! vendor_bundles >"$work/setup.log" 2>&1 ||
+		! "$top/tests/vm/mkbootdisk" --kernel "$kver" "$work/disk.img" >>"$work/setup.log" 2>&1; then
+		sed 's/^/# /' "$work/setup.log"
+		tap_fail "boot disk and signed slot images are built"
+		tap_done; exit
+	fi
+	device_conf >"$work/etc/updatectl.conf"
+	e2e_policy_conf "$work/etc/policy.conf"
+	e2e_install_module
+
+	boot 1 boot1_factory; ran 1 $?
+	booted 1 a "factory: GRUB boots slot a (fwguard.slot=a)"
+	expect 1 boot-verify ok "factory: boot-verify reports the factory state" "factory state"
+	expect 1 adopt-other usage "factory: adopting fw_b while GRUB booted a is refused" \
+		"adopt the running slot"
+	expect 1 adopt ok "factory: slot a adopted as the good slot" "adopted as the good slot"
+	expect 1 bootloader-adopted ok "adoption gives slot b up in the env (order a b, b bad)" \
+		"order: a b"
+	expect 1 bootloader-adopted ok "... slot a confirmed, b bad" "slot b: bad"
+	expect 1 dd-partition 1 "raw dd to fw_b is refused (dd exits 1)" "Operation not permitted"
+	expect 1 install-v2 ok "signed update installed through the kernel gate into fw_b" \
+		"into slot fw_b"
+	env_is "install set the GRUB trial: order b a, b ok with 2 tries, a confirmed" \
+		"fwg_order=b a" fwg_b_ok=1 fwg_b_left=2 fwg_a_ok=1 fwg_a_left=
+
+	boot 2 boot_verify_confirm; ran 2 $?
+	booted 2 b "reboot: GRUB boots the trial slot b (fwguard.slot=b)"
+	console 2 "fwguard: slot b: trial boot, 1 left after this one" "... counting the trial down"
+	expect 2 boot-verify ok "boot-verify verifies b from the bootloader's word"
+	json_is 2 boot-verify "... reported as fw_b, verified, on trial" \
+		"j['components'][0]['slot'] == 'fw_b' and j['components'][0]['verified'] and j['components'][0]['trial']"
+	expect 2 mark-good ok "mark-good confirms b"
+	env_is "mark-good: env order b a, no counter left" "fwg_order=b a" fwg_b_ok=1 \
+		fwg_b_left= fwg_a_left=
+	tap_check "fw_b holds the update's bytes" slot_holds 2 "$work/v2.img"
+
+	boot 3 boot_verify_only; ran 3 $?
+	booted 3 b "reboot: GRUB boots b again"
+	if grep -aq "trial boot" "$work/boots/3/console.log"; then
+		tap_fail "... confirmed: GRUB counts nothing"; else tap_ok "... confirmed: GRUB counts nothing"; fi
+	expect 3 boot-verify ok "boot-verify verifies the confirmed b" "fw_b verified \(version 2\)$"
+	env_is "env unchanged: order b a, no counter" "fwg_order=b a" fwg_b_left= fwg_a_left=
+
+	# The attacker with the disk: a byte inside the image that GRUB does not
+	# read (the slot filesystem's free last block), so GRUB still boots it.
+	e2e_tamper "$work/disk.img" 2 $(( $(stat -c %s "$work/v2.img") - 1 ))
+	boot 4 boot_verify_only; ran 4 $?
+	booted 4 b "tampered b: GRUB still boots it"
+	expect 4 boot-verify fallback "boot-verify catches the tampered b and falls back" \
+		"falling back to slot fw_a"
+	env_is "b is marked bad in the env, a first and confirmed" "fwg_order=a b" fwg_b_ok=0 \
+		fwg_a_ok=1 fwg_a_left=
+
+	boot 5 boot5_verify_install; ran 5 $?
+	booted 5 a "next boot: GRUB takes slot a"
+	expect 5 boot-verify ok "boot-verify verifies a" "fw_a verified"
+	expect 5 install-v3 ok "a second update into fw_b" "into slot fw_b"
+	env_is "... trial b with 2 tries" "fwg_order=b a" fwg_b_ok=1 fwg_b_left=2
+
+	boot 6 boot_trial_no_confirm; ran 6 $?
+	booted 6 b "trial b boots (1 of 2)"
+	json_is 6 boot-verify "... verifies on trial; the device never reaches mark-good" \
+		"j['components'][0]['slot'] == 'fw_b' and j['components'][0]['trial']"
+	boot 7 boot_trial_no_confirm; ran 7 $?
+	booted 7 b "trial b boots again (2 of 2), still on trial"
+	json_is 7 boot-verify "... verifies on trial, not confirmed" \
+		"j['components'][0]['trial'] and not j['components'][0]['fell_back']"
+	env_is "b's tries have run out" fwg_b_left=0
+
+	boot 8 boot8_abandoned; ran 8 $?
+	booted 8 a "tries exhausted: GRUB falls through to the last good slot a"
+	console 8 "fwguard: slot b has no trial boots left" "... saying b has no trial boots left"
+	expect 8 boot-verify fallback "boot-verify reports the abandoned trial, back to a" \
+		"trial of slot fw_b was never confirmed; back to slot fw_a"
+	expect 8 boot-verify-again ok "... and a verifies" "fw_a verified"
+	json_is 8 status "a is the active slot" \
+		"j['components'][0]['slots'][0]['name'] == 'fw_a' and j['components'][0]['slots'][0]['role'] == 'active'"
+	tap_done
+}
+
+[ -n "${E2E_DEVICE:-}" ] || main "$@"
