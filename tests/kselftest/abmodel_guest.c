@@ -39,10 +39,15 @@
 #define ABM_HEAD	(1024 * 1024)	/* bytes of a slot compared before and after */
 #define ABM_OUT_MAX	8192
 
-/* Events of the guest: the host's adopt needs a factory image of its own. */
+/*
+ * Events of the guest: the host's adopt needs a factory image of its own.
+ * A boot costs a guest boot, so the events that end one are rare, and
+ * mark-good is frequent: a trial is confirmed (and the floor raised) only
+ * by a mark-good in the boot that verified it.
+ */
 static const unsigned int guest_weights[ABM_EVENTS] = {
-	[ABM_INSTALL] = 32, [ABM_REBOOT] = 10, [ABM_VERIFY_AGAIN] = 6,
-	[ABM_MARK_GOOD] = 18, [ABM_TAMPER] = 4, [ABM_RAW_WRITE] = 8, [ABM_POWER_CUT] = 4,
+	[ABM_INSTALL] = 28, [ABM_REBOOT] = 12, [ABM_VERIFY_AGAIN] = 4,
+	[ABM_MARK_GOOD] = 30, [ABM_TAMPER] = 4, [ABM_RAW_WRITE] = 6, [ABM_POWER_CUT] = 4,
 };
 
 struct guest {
