@@ -32,7 +32,8 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
                  $(BUILD)/tests/kselftest/fwguard_nvme_reset \
                  $(BUILD)/tests/kselftest/fwguard_breach_gate_full \
                  $(BUILD)/tests/kselftest/fwguard_bindguard \
-                 $(BUILD)/tests/kselftest/fwguard_usbfs
+                 $(BUILD)/tests/kselftest/fwguard_usbfs \
+                 $(BUILD)/tests/kselftest/abmodel_guest
 
 HOST_TESTS  += $(UNIT_BINS) $(sort $(wildcard $(CURDIR)/tests/host/*.sh))
 # In the shared guest: the module load test first (it must unload the
@@ -60,3 +61,10 @@ check-open: all $(OPEN_BINS)
 .PHONY: model-long
 model-long: $(BUILD)/tests/tpm/test_abmodel
 	$(BUILD)/tests/tpm/test_abmodel $(or $(SEED),$(shell date +%s)) $(or $(N),200) $(or $(STEPS),80)
+
+# The same model on a device (guests with fwguard.ko, one disk and one swtpm
+# across boots), long: make model-guest SEED=.. N=.. STEPS=..
+.PHONY: model-guest
+model-guest: all
+	KVER=$(KVER) $(CURDIR)/tests/host/abmodel_guest.sh $(or $(SEED),$(shell date +%s)) \
+		$(or $(N),10) $(or $(STEPS),40)

@@ -22,7 +22,7 @@ export FWGUARD_LOCK=$work/lock
 unset FWGUARD_TCTI
 dead_tcti=swtpm:host=127.0.0.1,port=9
 
-tap_plan 45
+tap_plan 47
 
 # ---- the table ----
 man_table=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /s/^\.BR \([0-9]*\) " (\([a-z]*\))"$/\2=\1/p' \
@@ -168,6 +168,15 @@ expect_exit "status with a corrupt slot state still reports" ok run corrupt \
 tap_check "... as valid JSON" is_json "$work/corrupt.out"
 tap_check "... naming the corrupt component and listing the other" sh -c \
 	"python3 -c 'import json,sys; c=json.load(open(sys.argv[1]))[\"components\"]; sys.exit(not (c[0][\"state\"] == \"corrupt\" and len(c[1][\"slots\"]) == 2))' '$work/corrupt.out'"
+# An install the state machine refuses before the kernel is involved: the
+# last good slot is not valid, so the other one holds the only bootable
+# image. A policy refusal, like a downgrade: verify, not an I/O failure.
+printf 'active=0\npending=1\nslot1.valid=1\nslot1.version=3\n' >"$work/state/slots/bootfw"
+expect_exit "verify: install refused to overwrite the only bootable slot" verify run onlyslot \
+	"$uc" install "${conf[@]}" --tcti "$live" --json "$work/good.fwb"
+tap_check "... JSON error object named verify, step check-slots" sh -c \
+	"python3 -c 'import json,sys; e=json.load(open(sys.argv[1]))[\"error\"]; sys.exit(not (e[\"name\"] == \"verify\" and e[\"step\"] == \"check-slots\"))' '$work/onlyslot.out'"
+rm -f "$work/state/slots/bootfw"
 # A TPM other than the one provisioning pinned: its SRK has another name.
 cp "$work/state/srk.pin" "$work/srk.pin.good"
 sed -E "s/name=[0-9a-f]+/name=000b$(printf '%064d' 0)/" "$work/srk.pin.good" >"$work/state/srk.pin"

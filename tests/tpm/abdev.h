@@ -19,6 +19,7 @@
 
 #include <openssl/sha.h>
 
+#include "tests/tpm/abmodel.h"
 #include "tests/tpm/swtpm.h"
 #include "tpm/tpm.h"
 #include "userspace/lib/abstate.h"
@@ -261,42 +262,22 @@ static inline int abdev_floor(struct abdev *d, uint64_t *floor)
 /* Slot @i of component @ci is verified-bootable (STATE.md). */
 static inline bool abdev_slot_ok(struct abdev *d, unsigned int ci, int i)
 {
-	const struct pc_component *c = &d->pc.component[ci];
-	struct fwg_tpm_sealed_info info;
-	uint8_t digest[FWG_DIGEST_SIZE];
-	struct slot_state s;
 	uint64_t floor;
-	const struct slot_record *r = &s.slot[i];
 
-	if (abdev_state(d, ci, &s) || abdev_floor(d, &floor))
-		return false;
-	return r->valid && r->version >= floor && !abdev_hash(d, c, i, r->length, digest) &&
-	       !memcmp(digest, r->digest, sizeof(digest)) &&
-	       !fwg_sealed_info_read(d->t.statedir, c->name, c->slot[i].name, &info) &&
-	       !memcmp(info.subject.digest, r->digest, sizeof(digest)) &&
-	       info.subject.version == r->version;
+	return !abdev_floor(d, &floor) &&
+	       abm_slot_ok(d->t.statedir, &d->ops, &d->pc.component[ci], i, floor);
 }
 
 /* P1 for component @ci: factory state, or a verified-bootable slot. */
 static inline bool abdev_p1(struct abdev *d, unsigned int ci, char *why, size_t n)
 {
-	const struct pc_component *c = &d->pc.component[ci];
-	struct slot_state s;
 	uint64_t floor;
 
-	if (!slot_state_exists(d->t.statedir, c->name))
-		return true;
-	if (abdev_state(d, ci, &s) || abdev_floor(d, &floor)) {
-		snprintf(why, n, "%s: state or floor unreadable", c->name);
+	if (abdev_floor(d, &floor)) {
+		snprintf(why, n, "%s: floor unreadable", d->pc.component[ci].name);
 		return false;
 	}
-	if (abdev_slot_ok(d, ci, 0) || abdev_slot_ok(d, ci, 1))
-		return true;
-	snprintf(why, n, "%s: no verified-bootable slot (active %d pending %d trying %d, "
-		 "valid %d/%d, versions %" PRIu64 "/%" PRIu64 ", floor %" PRIu64 ")", c->name,
-		 s.active, s.pending, s.trying, s.slot[0].valid, s.slot[1].valid,
-		 s.slot[0].version, s.slot[1].version, floor);
-	return false;
+	return abm_p1(d->t.statedir, &d->ops, &d->pc.component[ci], floor, why, n);
 }
 
 #endif /* FWGUARD_TESTS_ABDEV_H */

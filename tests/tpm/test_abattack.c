@@ -53,4 +53,32 @@ TEST_F(abattack, truncated_ticket_log_replays_a_ticket)
 	EXPECT_NE(0, abdev_install_ticket(&self->d, 0, 3, t1, false, false, &t));
 }
 
+/*
+ * Found by the guest model (tests/host/abmodel_guest.sh): on a device in
+ * factory state, boot-verify reports "factory state" and records no boot;
+ * an install then writes the other slot; a second boot-verify in the same
+ * boot applies boot-start, takes the slot just written as booted and on
+ * trial, and verifies it although this boot runs the factory image, and
+ * mark-good confirms it and raises the floor to its version: a slot that
+ * never booted becomes the last good one (STATE.md: boot-verify verifies
+ * the slot the boot runs; a second run in a boot skips boot-start).
+ */
+TEST_F(abattack, install_in_factory_boot_is_confirmed_without_booting)
+{
+	struct slot_state s;
+	uint64_t floor;
+	int t = -1;
+
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));	/* factory state */
+	ASSERT_TRUE(self->out[0].factory);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 2, &t));
+	abdev_verify(&self->d, self->out);			/* the same boot */
+	EXPECT_FALSE(self->out[0].verified);
+	abdev_mark_good(&self->d, self->out);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[t].good);
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_LT(floor, (uint64_t)2);
+}
+
 TEST_HARNESS_MAIN

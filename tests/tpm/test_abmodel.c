@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
- * Model-based test of the A/B state machine (userspace/lib/STATE.md):
+ * Model-based test of the A/B state machine (userspace/lib/STATE.md), the
+ * model shared with the guest test in tests/tpm/abmodel.h:
  * random sequences of events (install, power cut at any persistent write
  * or in the middle of the image write, reboot, boot-verify, mark-good,
  * tampered slot, transient TPM errors, factory adoption) against the
@@ -22,17 +23,20 @@
 
 struct model {
 	struct abdev d;
-	unsigned int seed;
-	uint64_t floor;		/* the highest floor seen */
-	unsigned long steps;
+	struct abm a;		/* the shared model: seed, floor seen, checks */
 	unsigned long faulted;	/* boots checked for P4 */
 	unsigned long stale;	/* faulted boots whose fault-free run had a TPM error */
-	char why[400];
+};
+
+/* The host's events: the guest's raw writes and power cuts are the gate's. */
+static const unsigned int host_weights[ABM_EVENTS] = {
+	[ABM_INSTALL] = 25, [ABM_REBOOT] = 20, [ABM_VERIFY_AGAIN] = 7,
+	[ABM_MARK_GOOD] = 16, [ABM_TAMPER] = 8, [ABM_ADOPT] = 14,
 };
 
 static unsigned int pick(struct model *m, unsigned int n)
 {
-	return (unsigned int)rand_r(&m->seed) % n;
+	return abm_pick(&m->a, n);
 }
 
 /* A cut at a random persistent write of the next event, one time in @n. */
@@ -112,7 +116,7 @@ static int p4_compare(struct model *m, const struct outcome *want, const struct 
 		if (w->verified == g->verified && (w->verified || w->fell_back == g->fell_back) &&
 		    w->factory == g->factory && !strcmp(w->slot, g->slot) && w->err == g->err)
 			continue;
-		snprintf(m->why, sizeof(m->why), "P4: comp%u %s: verified %d fell_back %d slot '%s' "
+		snprintf(m->a.why, sizeof(m->a.why), "P4: comp%u %s: verified %d fell_back %d slot '%s' "
 			 "err %d; expected verified %d fell_back %d slot '%s' err %d", i, run,
 			 g->verified, g->fell_back, g->slot, g->err, w->verified, w->fell_back,
 			 w->slot, w->err);
@@ -196,11 +200,9 @@ static int boot_and_verify(struct model *m, const char **what)
 	if (abdev_floor(&m->d, &floor))
 		return -EIO;
 	for (i = 0; i < m->d.pc.count; i++)
-		if (out[i].verified && out[i].version < floor) {
-			snprintf(m->why, sizeof(m->why), "P2: %s verified at version %" PRIu64
-				 " below the floor %" PRIu64, out[i].name, out[i].version, floor);
+		if (out[i].verified &&
+		    !abm_check_not_below(&m->a, "verified", out[i].name, out[i].version, floor))
 			return -EPROTO;
-		}
 	return 0;
 }
 
@@ -208,17 +210,14 @@ static int ev_install(struct model *m, const char **what)
 {
 	unsigned int ci = pick(m, m->d.pc.count);
 	bool raise = pick(m, 8) == 0, cut_write = pick(m, 10) == 0;
+	enum abm_version kind;
 	uint8_t ticket[16];
 	uint64_t v, floor;
 	int err, t;
 
 	if (abdev_floor(&m->d, &floor))
 		return -EIO;
-	v = floor + pick(m, 3);
-	if (pick(m, 8) == 0)
-		v = floor - 1;		/* refused */
-	else if (pick(m, 60) == 0)
-		v = floor + 1100;	/* a jump over one raise step */
+	v = abm_install_version(&m->a, floor, &kind);
 	abdev_ticket(&m->d, ticket);
 	maybe_cut(m, 3);
 	*what = "install";
@@ -227,11 +226,8 @@ static int ev_install(struct model *m, const char **what)
 		*what = "install cut by power loss";
 		return boot_and_verify(m, what);
 	}
-	if (!err && v < floor) {
-		snprintf(m->why, sizeof(m->why), "P2: version %" PRIu64 " installed below the "
-			 "floor %" PRIu64, v, floor);
+	if (!err && !abm_check_not_below(&m->a, "installed", m->d.pc.component[ci].name, v, floor))
 		return -EPROTO;
-	}
 	return 0;
 }
 
@@ -290,48 +286,36 @@ static int ev_adopt(struct model *m, const char **what)
 
 static int step(struct model *m, const char **what)
 {
-	unsigned int r = pick(m, 100);
-
-	if (r < 10) {
+	if (pick(m, 10) == 0)
 		m->d.m.fault_eio = 1 + (int)pick(m, 4);	/* then any event */
-		r = pick(m, 90) + 10;
-	}
-	if (r < 35)
+	switch (abm_next_event(&m->a, host_weights)) {
+	case ABM_INSTALL:
 		return ev_install(m, what);
-	if (r < 55) {
+	case ABM_REBOOT:
 		*what = "reboot";
 		return boot_and_verify(m, what);
-	}
-	if (r < 62)
+	case ABM_VERIFY_AGAIN:
 		return ev_verify_again(m, what);
-	if (r < 78)
+	case ABM_MARK_GOOD:
 		return ev_mark_good(m, what);
-	if (r < 86)
+	case ABM_TAMPER:
 		return ev_tamper(m, what);
-	return ev_adopt(m, what);
+	default:
+		return ev_adopt(m, what);
+	}
 }
 
 static int check(struct model *m)
 {
 	uint64_t floor;
-	unsigned int i;
 
 	m->d.m.cut_at = 0;
 	m->d.m.fault_eio = 0;
 	if (abdev_floor(&m->d, &floor)) {
-		snprintf(m->why, sizeof(m->why), "floor unreadable");
+		snprintf(m->a.why, sizeof(m->a.why), "floor unreadable");
 		return -EIO;
 	}
-	if (floor < m->floor) {
-		snprintf(m->why, sizeof(m->why), "P2: floor fell from %" PRIu64 " to %" PRIu64,
-			 m->floor, floor);
-		return -EPROTO;
-	}
-	m->floor = floor;
-	for (i = 0; i < m->d.pc.count; i++)
-		if (!abdev_p1(&m->d, i, m->why, sizeof(m->why)))
-			return -EPROTO;
-	return 0;
+	return abm_check(&m->a, m->d.t.statedir, &m->d.ops, &m->d.pc, floor) ? 0 : -EPROTO;
 }
 
 static int sequence(struct model *m, unsigned int steps)
@@ -342,15 +326,15 @@ static int sequence(struct model *m, unsigned int steps)
 
 	err = abdev_setup(&m->d, 1 + pick(m, 2));
 	if (err) {
-		snprintf(m->why, sizeof(m->why), "setup failed: %s", strerror(-err));
+		snprintf(m->a.why, sizeof(m->a.why), "setup failed: %s", strerror(-err));
 		return err;
 	}
-	m->floor = 0;
+	m->a.floor = 0;
 	for (i = 0; i < steps; i++) {
 		err = step(m, &what);
 		if (!err)
 			err = check(m);
-		m->steps++;
+		m->a.steps++;
 		if (getenv("MODEL_TRACE")) {
 			struct slot_state st;
 			unsigned int c;
@@ -362,10 +346,10 @@ static int sequence(struct model *m, unsigned int steps)
 						what, c, st.active, st.pending, st.trying,
 						st.slot[0].valid, st.slot[1].valid, st.slot[0].good,
 						st.slot[1].good, st.slot[0].version,
-						st.slot[1].version, m->floor);
+						st.slot[1].version, m->a.floor);
 		}
 		if (err) {
-			fprintf(stderr, "# step %u (%s): %s\n", i + 1, what, m->why);
+			fprintf(stderr, "# step %u (%s): %s\n", i + 1, what, m->a.why);
 			break;
 		}
 	}
@@ -378,7 +362,7 @@ int main(int argc, char **argv)
 	unsigned int seed = argc > 1 ? (unsigned int)strtoul(argv[1], NULL, 0) : 20261202;
 	unsigned int n = argc > 2 ? (unsigned int)strtoul(argv[2], NULL, 0) : 6;
 	unsigned int steps = argc > 3 ? (unsigned int)strtoul(argv[3], NULL, 0) : 30;
-	struct model m = { .seed = seed };
+	struct model m = { .a.seed = seed };
 	unsigned int i;
 	int err = 0;
 
@@ -390,9 +374,9 @@ int main(int argc, char **argv)
 			fprintf(stderr, "# sequence %u of seed %u failed\n", i + 1, seed);
 	}
 	printf("# model: seed %u, %u sequences, %lu steps, %lu boots with transient faults "
-	       "checked (P4), %lu not (the fault-free run failed too)\n", seed, i, m.steps,
+	       "checked (P4), %lu not (the fault-free run failed too)\n", seed, i, m.a.steps,
 	       m.faulted, m.stale);
 	printf("%sok 1 A/B state machine model: P1, P2 after every step, P4 in faulted boots "
-	       "(seed %u, %u sequences, %lu steps)\n", err ? "not " : "", seed, i, m.steps);
+	       "(seed %u, %u sequences, %lu steps)\n", err ? "not " : "", seed, i, m.a.steps);
 	return err ? 1 : 0;
 }

@@ -910,7 +910,7 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
 		return -EALREADY;
 	}
-	STEP(ctx, STATE, "check-slots");
+	STEP(ctx, VERIFY, "check-slots");
 	if (in->state.trying == in->target) {
 		fwg_log_error("%s: slot %s is on trial in this boot; confirm it with 'updatectl "
 			      "mark-good' or reboot before installing", c->name,
@@ -923,7 +923,7 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 	in->factory = ab_factory(ctx, c);
 	if (!in->factory && (!in->state.slot[in->state.active].valid ||
 			     in->state.slot[in->state.active].version < floor)) {
-		STEP(ctx, STATE, "check-slots");
+		STEP(ctx, VERIFY, "check-slots");
 		fwg_log_error("%s: slot %s holds the only bootable image; boot it and run "
 			      "'updatectl mark-good' before installing", c->name,
 			      c->slot[in->target].name);
@@ -939,7 +939,7 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 	 * holds its image: it would leave nothing to boot. */
 	err = in->factory ? 0 : image_rejected(ctx, c, &in->state, in->state.active, floor);
 	if (err > 0) {
-		STEP(ctx, STATE, "check-slots");
+		STEP(ctx, VERIFY, "check-slots");
 		fwg_log_error("%s: not installing into slot %s: slot %s, the last good one, "
 			      "could not boot", c->name, c->slot[in->target].name,
 			      c->slot[in->state.active].name);
