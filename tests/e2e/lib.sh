@@ -60,6 +60,7 @@ e2e_boot() {
 	shift 3
 	while [ $# -gt 0 ] && [ "$1" != -- ]; do args+=("$1"); shift; done
 	[ $# -gt 0 ] && shift && opts=("$@")
+	local start=$SECONDS rc
 	mkdir -p "$work/boots/$name"
 	if [ -n "${E2E_SHOW:-}" ]; then
 		"$top/tests/vm/run" --kernel "$kver" --disk "$work/disk.img" --tpm-state "$work/tpm" \
@@ -71,6 +72,9 @@ e2e_boot() {
 			"$top/tests/e2e/device" "$work" "$work/boots/$name" "$file" "$fn" "${args[@]}" \
 			>"$work/boots/$name.log" 2>&1
 	fi
+	rc=$?
+	echo "# boot $name ($fn): $((SECONDS - start)) s, status $rc"
+	return $rc
 }
 
 # ---- guest side ----

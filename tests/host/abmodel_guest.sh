@@ -79,7 +79,7 @@ main() {
 	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
 	pki=$build/pki
-	seed=${1:-20261203} runs=${2:-2} steps=${3:-16}
+	seed=${1:-20261203} runs=${2:-1} steps=${3:-16}
 	base=$(mktemp -d "$build/abmodel.XXXXXX")
 	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$base"' EXIT
 	e2e_install_module
