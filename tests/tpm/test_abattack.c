@@ -5,6 +5,7 @@
  * the partitions (tests/tpm/abdev.h). Each test fails while its hole exists.
  */
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "kselftest_harness.h"
@@ -79,6 +80,56 @@ TEST_F(abattack, install_in_factory_boot_is_confirmed_without_booting)
 	EXPECT_FALSE(s.slot[t].good);
 	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
 	EXPECT_LT(floor, (uint64_t)2);
+}
+
+/*
+ * Factory state is "no slot state file" (STATE.md), and the file is root's
+ * to delete. With it gone, adopt takes whatever a slot holds at any version
+ * not below the floor: the v2 image of slot a, left behind below the floor
+ * 3 by a confirmed update, is sealed as version 3 and reported verified at
+ * the next boot (P2: nothing below the floor is booted and reported
+ * verified), and a version above any the vendor signed (200 here) raises the
+ * floor so that no update ever installs again.
+ */
+TEST_F(abattack, deleted_state_readopts_a_slot_below_the_floor)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	char path[600];
+	uint64_t floor;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, c, 0, 2, 0));		/* a: v2 */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));		/* b: v3 */
+	ASSERT_EQ(1, t);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	ASSERT_EQ((uint64_t)3, floor);
+
+	snprintf(path, sizeof(path), "%s/slots/%s", self->d.t.statedir, c->name);
+	ASSERT_EQ(0, unlink(path));				/* root */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	abdev_verify(&self->d, self->out);
+	EXPECT_FALSE(self->out[0].factory);
+	if (ab_adopt(&self->d.m, c, 0, 3, 0) == 0) {		/* a's v2 bytes as v3 */
+		ASSERT_EQ(0, abdev_reboot(&self->d));
+		abdev_verify(&self->d, self->out);
+		EXPECT_FALSE(self->out[0].verified &&
+			     !strcmp(self->out[0].slot, c->slot[0].name)) {
+			TH_LOG("slot a (the v2 image) reported verified as version %llu",
+			       (unsigned long long)self->out[0].version);
+		}
+	}
+	ASSERT_EQ(0, unlink(path));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	abdev_verify(&self->d, self->out);
+	EXPECT_NE(0, ab_adopt(&self->d.m, c, 1, 200, 0));	/* the floor, for good */
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_LT(floor, (uint64_t)200);
 }
 
 TEST_HARNESS_MAIN
