@@ -15,7 +15,7 @@ kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 work=$(mktemp -d "${BUILD:-$top/build}/grub-boot.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-tap_plan 12
+tap_plan 13
 
 if ! "$top/tests/vm/mkbootdisk" --kernel "$kver" "$work/base.img" >"$work/mk.log" 2>&1 ||
 	! "$top/tests/vm/mkslot" --kernel "$kver" --bad "$work/bad.img" >>"$work/mk.log" 2>&1; then
@@ -43,6 +43,16 @@ if [ "$status" -eq 0 ] && slot_is plain a; then
 else
 	tap_fail "fresh disk boots slot a with fwguard.slot=a on the command line" "status $status"
 	show plain
+fi
+# 1b. GRUB's slot word is the first argument, before any word the
+# environment block supplies: the kernel cuts an over-long line from its
+# end, so words put there by root cannot push it off.
+read -ra words <"$work/plain/cmdline" 2>/dev/null
+if [ "${words[0]:-}" != "${words[0]#BOOT_IMAGE=}" ] && [ "${words[1]:-}" = fwguard.slot=a ]; then
+	tap_ok "fwguard.slot= comes first, before the environment's kernel arguments"
+else
+	tap_fail "fwguard.slot= comes first, before the environment's kernel arguments" \
+		"cmdline: ${words[*]:0:3}"
 fi
 tap_check "a confirmed boot writes no counter" \
 	sh -c "! '$env' '$work/plain.img' list | grep -q _left="

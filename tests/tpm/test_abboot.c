@@ -329,6 +329,56 @@ TEST_F(boot, slot_hidden_after_double_dash_refused)
 	free(after);
 }
 
+/* write_cmdline_of(f, LEN, SLOT): a LEN-byte line that ends in fwguard.slot=SLOT. */
+static int write_cmdline_of(struct boot_fixture *f, size_t len, const char *slot)
+{
+	char line[4096];
+	size_t tail = strlen("fwguard.slot=") + strlen(slot);
+	FILE *fp;
+	int err;
+
+	if (len >= sizeof(line) || len < tail + 1)
+		return -1;
+	memset(line, 'x', len - tail - 1);
+	line[len - tail - 1] = ' ';
+	snprintf(line + len - tail, sizeof(line) - (len - tail), "fwguard.slot=%s", slot);
+	fp = fopen(f->cmdline, "w");
+	if (!fp)
+		return -1;
+	err = fprintf(fp, "%s\n", line) < 0;
+	return fclose(fp) || err ? -1 : 0;
+}
+
+/*
+ * Words put before the bootloader's own (GRUB expands globs in an
+ * environment variable on its linux line) can make the line longer than
+ * the kernel keeps and push GRUB's fwguard.slot= off its end, leaving a
+ * slot word of root's choosing. A line as long as the kernel's limit is
+ * refused, nothing changed; one byte shorter is read.
+ */
+TEST_F(boot, cmdline_at_the_kernel_limit_refused)
+{
+	struct boot_fixture *f = &self->f;
+	uint8_t *before, *after;
+	size_t n1, n2;
+	char path[600];
+
+	ASSERT_EQ(0, grub_device(f, 2));
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	snprintf(path, sizeof(path), "%s/slots/comp0", f->d.t.statedir);
+	ASSERT_EQ(0, fwg_read_file(path, 65536, &before, &n1));
+	ASSERT_EQ(0, write_cmdline_of(f, 2047, "a"));
+	EXPECT_EQ(-EBADMSG, abdev_verify(&f->d, f->out));
+	EXPECT_FALSE(f->out[0].verified);
+	ASSERT_EQ(0, fwg_read_file(path, 65536, &after, &n2));
+	EXPECT_TRUE(n1 == n2 && !memcmp(before, after, n1));
+	ASSERT_EQ(0, write_cmdline_of(f, 2046, "a"));
+	EXPECT_EQ(0, abdev_verify(&f->d, f->out));
+	EXPECT_TRUE(f->out[0].verified);
+	free(before);
+	free(after);
+}
+
 /* GRUB boots the trial again (no mark-good yet): still on trial, counted by GRUB. */
 TEST_F(boot, trial_booted_again_stays_on_trial)
 {

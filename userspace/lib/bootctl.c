@@ -20,6 +20,20 @@
 #define CMDLINE_MAX	8192
 #define SLOT_PARAM	"fwguard.slot="
 
+/*
+ * The kernel's COMMAND_LINE_SIZE: it keeps at most one byte less of the
+ * line the bootloader passed, and bootloaders (GRUB among them) drop the
+ * words past it. A line that long may have lost its end, and with it the
+ * bootloader's fwguard.slot=, to words root put before it.
+ */
+#if defined(__x86_64__) || defined(__i386__) || defined(__aarch64__) || defined(__powerpc__)
+#define KERNEL_CMDLINE_SIZE	2048
+#elif defined(__arm__) || defined(__riscv)
+#define KERNEL_CMDLINE_SIZE	1024
+#else
+#define KERNEL_CMDLINE_SIZE	512
+#endif
+
 static const char *const kind_names[] = {
 	[BOOTCTL_NONE] = "none", [BOOTCTL_GRUB] = "grub", [BOOTCTL_UBOOT] = "uboot",
 	[BOOTCTL_CUSTOM] = "custom",
@@ -154,6 +168,11 @@ static int booted_from_cmdline(const char *path, int *slot)
 	line[len] = '\0';	/* fwg_read_file() leaves room for it */
 	if (memchr(line, '\0', len)) {
 		fwg_log_error("%s: a NUL byte in the kernel command line", path);
+		err = -EBADMSG;
+	} else if (strcspn(line, "\n") >= KERNEL_CMDLINE_SIZE - 1) {
+		fwg_log_error("%s: the kernel command line fills the kernel's %d bytes: its end, "
+			      "where a bootloader's " SLOT_PARAM " may have been, can be cut off",
+			      path, KERNEL_CMDLINE_SIZE - 1);
 		err = -EBADMSG;
 	} else {
 		err = cmdline_slot(path, line, slot);
