@@ -322,6 +322,10 @@ int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 	tpm->pcr = (unsigned int)pcr;
 	tpm->srk = ESYS_TR_NONE;
 	tpm->session = ESYS_TR_NONE;
+	if (opts->vendor_key) {
+		tpm->has_vendor_key = true;
+		tpm->vendor_key = *opts->vendor_key;
+	}
 	tpm->state_dir = strdup(opts->state_dir ? opts->state_dir :
 				FWG_DEFAULT_STATE_DIR);
 	tpm->tcti_conf = strdup(tcti_conf);

@@ -49,6 +49,8 @@ struct fwg_tpm {
 	ESYS_TR session;
 	bool pinned;
 	struct fwg_tpm_srk_pin pin;
+	bool has_vendor_key;		/* records must be vendor-authorised */
+	struct fwg_vendor_key vendor_key;
 };
 
 #define FWG_TPM_RETRIES 4
@@ -96,6 +98,8 @@ int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
 			const struct fwg_tpm_subject *subject,
 			const uint8_t before[FWG_DIGEST_SIZE],
 			const uint8_t after[FWG_DIGEST_SIZE]);
+/* approval.c: the public area LoadExternal gives the TPM for the key. */
+void fwg_vendor_key_public(const struct fwg_vendor_key *key, TPM2B_PUBLIC *pub);
 /* sealed_format.c: the blob file and the sealed payload. */
 size_t fwg_sealed_payload_build(const struct fwg_tpm_subject *s, uint8_t *buf, size_t size);
 int fwg_sealed_payload_parse(const uint8_t *buf, size_t len, struct fwg_tpm_subject *s);

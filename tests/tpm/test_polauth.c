@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * Vendor-authorised sealing against swtpm (tpm/TPM.md "Vendor-authorised
+ * sealing"). The vendor signs, on its build host, the PolicyPCR digest
+ * predicted for a release; the device seals under PolicyAuthorize against
+ * the vendor key and the TPM checks the signature at every unseal. Root on
+ * the running device holds the TPM and every file: it reseals the slot's
+ * record for a tampered image in each way it can, and the next boot must
+ * refuse every one of them.
+ */
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/sha.h>
+
+#include "kselftest_harness.h"
+
+#include "tests/tpm/swtpm.h"
+#include "tpm/tpm.h"
+
+#define PCR 8
+/* Blob header offsets (TPM.md "Blob file"). */
+#define BLOB_OFF_PREDICTED	24
+#define BLOB_OFF_DIGEST		56
+
+static struct fwg_tpm_subject subject_make(uint8_t seed, uint64_t version)
+{
+	struct fwg_tpm_subject s;
+	int i;
+
+	memset(&s, 0, sizeof(s));
+	strcpy(s.component, "firmware");
+	strcpy(s.slot, "b");
+	s.version = version;
+	for (i = 0; i < FWG_DIGEST_SIZE; i++)
+		s.digest[i] = (uint8_t)(seed + i * 7);
+	return s;
+}
+
+static int write_ec_key(const char *path)
+{
+	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+	FILE *f = fopen(path, "w");
+	int ok = pkey && f && PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL);
+
+	if (f)
+		fclose(f);
+	EVP_PKEY_free(pkey);
+	return ok ? 0 : -EIO;
+}
+
+FIXTURE(polauth) {
+	struct swtpm sw;
+	struct fwg_tpm *tpm;		/* the device's updatectl, vendor key set */
+	struct fwg_vendor_key vendor;
+	char vendor_pem[300], root_pem[300], blob[512];
+};
+
+static int open_ctx(FIXTURE_DATA(polauth) *self, const struct fwg_vendor_key *key,
+		    struct fwg_tpm **ret)
+{
+	struct fwg_tpm_options opts = {
+		.tcti = self->sw.tcti, .state_dir = self->sw.statedir, .pcr = PCR,
+		.vendor_key = key,
+	};
+
+	return fwg_tpm_open(&opts, ret);
+}
+
+static int device_connect(FIXTURE_DATA(polauth) *self)
+{
+	fwg_tpm_close(self->tpm);
+	self->tpm = NULL;
+	return open_ctx(self, &self->vendor, &self->tpm);
+}
+
+/* The next boot: PCRs reset, boot-verify measures what the slot holds. */
+static int boot_measuring(FIXTURE_DATA(polauth) *self, const struct fwg_tpm_subject *slot)
+{
+	int err;
+
+	fwg_tpm_close(self->tpm);
+	self->tpm = NULL;
+	err = swtpm_reboot(&self->sw);
+	if (!err)
+		err = device_connect(self);
+	return err ? err : fwg_tpm_measure(self->tpm, slot);
+}
+
+FIXTURE_SETUP(polauth)
+{
+	setenv("TSS2_LOG", "all+NONE", 1);
+	self->tpm = NULL;
+	ASSERT_EQ(0, swtpm_setup_fresh(&self->sw, false));
+	snprintf(self->vendor_pem, sizeof(self->vendor_pem), "%s/vendor.pem", self->sw.dir);
+	snprintf(self->root_pem, sizeof(self->root_pem), "%s/root.pem", self->sw.dir);
+	snprintf(self->blob, sizeof(self->blob), "%s/sealed/firmware@b.seal",
+		 self->sw.statedir);
+	ASSERT_EQ(0, write_ec_key(self->vendor_pem));
+	ASSERT_EQ(0, write_ec_key(self->root_pem));
+	ASSERT_EQ(0, fwg_vendor_key_read(self->vendor_pem, &self->vendor));
+	ASSERT_EQ(0, device_connect(self));
+}
+
+FIXTURE_TEARDOWN(polauth)
+{
+	fwg_tpm_close(self->tpm);
+	swtpm_teardown(&self->sw);
+}
+
+static void assert_nothing_loaded(struct __test_metadata *_metadata,
+				  FIXTURE_DATA(polauth) *self)
+{
+	uint32_t objects = 99, sessions = 99;
+
+	fwg_tpm_end_session(self->tpm);
+	ASSERT_EQ(0, fwg_tpm_loaded_handles(self->tpm, &objects, &sessions));
+	EXPECT_EQ(0u, objects);
+	EXPECT_EQ(0u, sessions);
+}
+
+/* Install of a genuine release: the vendor's approval, then the seal. */
+static int install_genuine(FIXTURE_DATA(polauth) *self, const struct fwg_tpm_subject *s)
+{
+	struct fwg_tpm_approval a;
+	int err = fwg_approval_sign(self->vendor_pem, PCR, s, &a);
+
+	if (!err)
+		err = fwg_tpm_measure(self->tpm, s);
+	return err ? err : fwg_tpm_seal_approved(self->tpm, s, &a);
+}
+
+static int blob_edit(const char *path, size_t off, const uint8_t *bytes, size_t n)
+{
+	uint8_t buf[4096];
+	size_t len;
+	FILE *f = fopen(path, "r+b");
+
+	if (!f)
+		return -errno;
+	len = fread(buf, 1, sizeof(buf), f);
+	if (len < off + n + SHA256_DIGEST_LENGTH) {
+		fclose(f);
+		return -EINVAL;
+	}
+	memcpy(buf + off, bytes, n);
+	/* Root recomputes the torn-file checksum: it is no protection. */
+	SHA256(buf, len - SHA256_DIGEST_LENGTH, buf + len - SHA256_DIGEST_LENGTH);
+	rewind(f);
+	fwrite(buf, 1, len, f);
+	fclose(f);
+	return 0;
+}
+
+TEST_F(polauth, approved_record_unseals_in_the_next_boot)
+{
+	struct fwg_tpm_subject s = subject_make(1, 3), got;
+	struct fwg_tpm_sealed_info info;
+
+	ASSERT_EQ(0, install_genuine(self, &s));
+	ASSERT_EQ(0, fwg_sealed_info_read(self->sw.statedir, "firmware", "b", &info));
+	EXPECT_TRUE(info.authorized);
+	ASSERT_EQ(0, boot_measuring(self, &s));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
+	EXPECT_EQ(3u, got.version);
+	EXPECT_EQ(0, memcmp(got.digest, s.digest, FWG_DIGEST_SIZE));
+	assert_nothing_loaded(_metadata, self);
+}
+
+TEST_F(polauth, approval_of_another_image_or_key_is_not_sealed)
+{
+	struct fwg_tpm_subject s = subject_make(1, 3), other = subject_make(2, 3);
+	struct fwg_tpm_approval a;
+
+	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &other, &a));
+	EXPECT_EQ(-EKEYREJECTED, fwg_tpm_seal_approved(self->tpm, &s, &a));
+	other = s;
+	other.version = 4;	/* the same image, another version */
+	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &other, &a));
+	EXPECT_EQ(-EKEYREJECTED, fwg_tpm_seal_approved(self->tpm, &s, &a));
+	ASSERT_EQ(0, fwg_approval_sign(self->root_pem, PCR, &s, &a));
+	EXPECT_EQ(-ENOKEY, fwg_tpm_seal_approved(self->tpm, &s, &a));
+	/* Without an approval there is nothing to seal. */
+	EXPECT_EQ(-ENOKEY, fwg_tpm_seal(self->tpm, &s));
+	EXPECT_NE(0, access(self->blob, F_OK));
+}
+
+/* Root seals a PolicyPCR-only record for its image (the old format). */
+TEST_F(polauth, root_reseal_without_approval_is_refused)
+{
+	struct fwg_tpm_subject genuine = subject_make(1, 3), tampered = subject_make(9, 3), got;
+	struct fwg_tpm *root = NULL;
+
+	ASSERT_EQ(0, install_genuine(self, &genuine));
+	ASSERT_EQ(0, open_ctx(self, NULL, &root));
+	ASSERT_EQ(0, fwg_tpm_seal(root, &tampered));
+	fwg_tpm_close(root);
+	ASSERT_EQ(0, boot_measuring(self, &tampered));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+/* Root signs an approval for its image with a key of its own. */
+TEST_F(polauth, root_reseal_with_its_own_key_is_refused)
+{
+	struct fwg_tpm_subject genuine = subject_make(1, 3), tampered = subject_make(9, 3), got;
+	struct fwg_vendor_key root_key;
+	struct fwg_tpm_approval a;
+	struct fwg_tpm *root = NULL;
+
+	ASSERT_EQ(0, install_genuine(self, &genuine));
+	ASSERT_EQ(0, fwg_vendor_key_read(self->root_pem, &root_key));
+	ASSERT_EQ(0, fwg_approval_sign(self->root_pem, PCR, &tampered, &a));
+	ASSERT_EQ(0, open_ctx(self, &root_key, &root));
+	ASSERT_EQ(0, fwg_tpm_seal_approved(root, &tampered, &a));
+	fwg_tpm_close(root);
+	ASSERT_EQ(0, boot_measuring(self, &tampered));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+/*
+ * Root keeps the genuine record (the vendor's PolicyAuthorize, the vendor's
+ * signature) and rewrites its header to claim the tampered image, so that
+ * every software check agrees: the TPM's VerifySignature is what refuses.
+ */
+TEST_F(polauth, root_rewrites_the_approved_record_the_tpm_refuses)
+{
+	struct fwg_tpm_subject genuine = subject_make(1, 3), tampered = subject_make(9, 3), got;
+	uint8_t predicted[FWG_DIGEST_SIZE];
+
+	ASSERT_EQ(0, install_genuine(self, &genuine));
+	ASSERT_EQ(0, fwg_tpm_predict_boot_pcr(tampered.digest, predicted));
+	ASSERT_EQ(0, blob_edit(self->blob, BLOB_OFF_DIGEST, tampered.digest, FWG_DIGEST_SIZE));
+	ASSERT_EQ(0, blob_edit(self->blob, BLOB_OFF_PREDICTED, predicted, FWG_DIGEST_SIZE));
+	ASSERT_EQ(0, boot_measuring(self, &tampered));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+/* The genuine record, a tampered slot: the PCR is not what was approved. */
+TEST_F(polauth, tampered_slot_under_the_genuine_record_is_a_pcr_mismatch)
+{
+	struct fwg_tpm_subject genuine = subject_make(1, 3), tampered = subject_make(9, 3), got;
+
+	ASSERT_EQ(0, install_genuine(self, &genuine));
+	ASSERT_EQ(0, boot_measuring(self, &tampered));
+	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+/* An old-format record on a device that now has a vendor key. */
+TEST_F(polauth, old_format_record_is_refused_until_resealed_with_approval)
+{
+	struct fwg_tpm_subject s = subject_make(1, 3), got;
+	struct fwg_tpm_approval a;
+	struct fwg_tpm *old = NULL;
+
+	ASSERT_EQ(0, open_ctx(self, NULL, &old));
+	ASSERT_EQ(0, fwg_tpm_measure(old, &s));
+	ASSERT_EQ(0, fwg_tpm_seal(old, &s));
+	fwg_tpm_close(old);
+	ASSERT_EQ(0, boot_measuring(self, &s));
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
+	/* Migration: the vendor's approval of the release that runs. */
+	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &s, &a));
+	ASSERT_EQ(0, fwg_tpm_seal_approved(self->tpm, &s, &a));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+TEST(approval_file_round_trip_and_refusals)
+{
+	struct fwg_tpm_approval a = { .pcr = 8 }, b;
+	uint8_t buf[FWG_APPROVAL_FILE_SIZE];
+
+	a.key_name[0] = 0x00;
+	a.key_name[1] = 0x0b;
+	memset(a.sig_r, 0x11, 32);
+	memset(a.sig_s, 0x22, 32);
+	fwg_approval_encode(&a, buf);
+	ASSERT_EQ(0, fwg_approval_decode(buf, sizeof(buf), &b));
+	EXPECT_EQ(a.pcr, b.pcr);
+	EXPECT_EQ(0, memcmp(a.key_name, b.key_name, sizeof(a.key_name)));
+	EXPECT_EQ(0, memcmp(a.sig_r, b.sig_r, 32));
+	EXPECT_EQ(0, memcmp(a.sig_s, b.sig_s, 32));
+	EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, sizeof(buf) - 1, &b));
+	buf[7] = 24;	/* no such PCR */
+	EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, sizeof(buf), &b));
+}
+
+TEST_HARNESS_MAIN
