@@ -8,7 +8,9 @@
  * record for a tampered image in each way it can, and the next boot must
  * refuse every one of them.
  */
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -19,6 +21,7 @@
 
 #include "tests/tpm/swtpm.h"
 #include "tpm/tpm.h"
+#include "userspace/cli/exit_codes.h"
 
 #define PCR 8
 /* Blob header offsets (TPM.md "Blob file"). */
@@ -39,14 +42,21 @@ static struct fwg_tpm_subject subject_make(uint8_t seed, uint64_t version)
 	return s;
 }
 
+/* A P-256 key pair: PATH (private, PEM) and PATH.pub (public, PEM). */
 static int write_ec_key(const char *path)
 {
 	EVP_PKEY *pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
-	FILE *f = fopen(path, "w");
+	char pub[320];
+	FILE *f = fopen(path, "w"), *g;
 	int ok = pkey && f && PEM_write_PrivateKey(f, pkey, NULL, NULL, 0, NULL, NULL);
 
 	if (f)
 		fclose(f);
+	snprintf(pub, sizeof(pub), "%s.pub", path);
+	g = fopen(pub, "w");
+	ok = ok && g && PEM_write_PUBKEY(g, pkey);
+	if (g)
+		fclose(g);
 	EVP_PKEY_free(pkey);
 	return ok ? 0 : -EIO;
 }
@@ -274,6 +284,91 @@ TEST_F(polauth, old_format_record_is_refused_until_resealed_with_approval)
 	ASSERT_EQ(0, fwg_tpm_seal_approved(self->tpm, &s, &a));
 	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
 	assert_nothing_loaded(_metadata, self);
+}
+
+/* `updatectl --config CONF tpm ARGS... --tcti T --state-dir D`: its exit status. */
+static int run_cli(FIXTURE_DATA(polauth) *self, const char *conf, const char *const *args)
+{
+	char *argv[32];
+	int argc = 0, status, fd;
+	pid_t pid;
+
+	argv[argc++] = FWGUARD_BUILD "/bin/updatectl";
+	argv[argc++] = "tpm";
+	while (*args && argc < 24)
+		argv[argc++] = (char *)*args++;
+	argv[argc++] = "--config";
+	argv[argc++] = (char *)conf;
+	if (strcmp(argv[2], "approve")) {	/* the build host has no TPM */
+		argv[argc++] = "--tcti";
+		argv[argc++] = self->sw.tcti;
+		argv[argc++] = "--state-dir";
+		argv[argc++] = self->sw.statedir;
+	}
+	argv[argc] = NULL;
+	fflush(stdout);
+	pid = fork();
+	if (pid == 0) {
+		fd = open("/dev/null", O_WRONLY);
+		if (fd < 0 || dup2(fd, 1) < 0)
+			_exit(127);
+		execv(argv[0], argv);
+		_exit(127);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status))
+		return -1;
+	return WEXITSTATUS(status);
+}
+
+#define DIGEST_A "1111111111111111111111111111111111111111111111111111111111111111"
+#define DIGEST_X "9999999999999999999999999999999999999999999999999999999999999999"
+
+/* The build host approves with `tpm approve`; the device seals with it. */
+TEST_F(polauth, cli_approve_seal_and_unseal)
+{
+	char conf[320], none[320], approval[320], record[320];
+	FILE *f;
+
+	snprintf(record, sizeof(record), "%s/sealed/fw@a.seal", self->sw.statedir);
+	snprintf(conf, sizeof(conf), "%s/updatectl.conf", self->sw.dir);
+	snprintf(none, sizeof(none), "%s/plain.conf", self->sw.dir);
+	snprintf(approval, sizeof(approval), "%s/fw-3.approval", self->sw.dir);
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "policy_key = %s.pub\n", self->vendor_pem);
+	fclose(f);
+	f = fopen(none, "w");
+	ASSERT_NE(NULL, f);
+	fclose(f);
+	{
+		const char *approve[] = { "approve", "--key", self->vendor_pem, "--component",
+					  "fw", "--version", "3", "--digest=" DIGEST_A,
+					  "--out", approval, NULL };
+		const char *measure[] = { "measure", "--component", "fw", "--slot", "a",
+					  "--version", "3", "--digest=" DIGEST_A, NULL };
+		const char *seal_plain[] = { "seal", "--component", "fw", "--slot", "a",
+					     "--version", "3", "--digest=" DIGEST_A, NULL };
+		const char *seal_other[] = { "seal", "--component", "fw", "--slot", "a",
+					     "--version", "3", "--digest=" DIGEST_X,
+					     "--approval", approval, NULL };
+		const char *seal[] = { "seal", "--component", "fw", "--slot", "a",
+				       "--version", "3", "--digest=" DIGEST_A,
+				       "--approval", approval, NULL };
+		const char *unseal[] = { "unseal-verify", "--component", "fw", "--slot", "a",
+					 "--digest=" DIGEST_A, NULL };
+
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, none, approve));
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, conf, measure));
+		EXPECT_EQ(UC_EXIT_VERIFY, run_cli(self, conf, seal_plain));
+		EXPECT_EQ(UC_EXIT_VERIFY, run_cli(self, conf, seal_other));
+		EXPECT_NE(0, access(record, F_OK));	/* refusals seal nothing */
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, conf, seal));
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, conf, unseal));
+		/* Root's PolicyPCR-only record, made with a configuration of
+		 * its own, over the same slot. */
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, none, seal_plain));
+		EXPECT_EQ(UC_EXIT_IO, run_cli(self, conf, unseal));
+	}
 }
 
 TEST(approval_file_round_trip_and_refusals)
