@@ -301,6 +301,11 @@ const char *fwg_tpm_tcti(const struct fwg_tpm *tpm)
 	return tpm->tcti_conf;
 }
 
+const struct fwg_vendor_key *fwg_tpm_vendor_key(const struct fwg_tpm *tpm)
+{
+	return tpm->has_vendor_key ? &tpm->vendor_key : NULL;
+}
+
 int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 {
 	const char *tcti_conf = opts->tcti;

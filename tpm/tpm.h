@@ -194,6 +194,8 @@ int fwg_sealed_list(const char *state_dir, fwg_sealed_record_fn fn, void *ctx);
  */
 int fwg_tpm_seal_approved(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject,
 			  const struct fwg_tpm_approval *approval);
+/* The context's vendor key, or NULL: records are not vendor-authorised. */
+const struct fwg_vendor_key *fwg_tpm_vendor_key(const struct fwg_tpm *tpm);
 
 /* approval.c: no TPM commands. */
 #define FWG_APPROVAL_FILE_SIZE	(8 + FWG_TPM_NAME_SIZE + 64)

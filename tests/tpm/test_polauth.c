@@ -19,7 +19,7 @@
 
 #include "kselftest_harness.h"
 
-#include "tests/tpm/swtpm.h"
+#include "tests/tpm/abdev.h"
 #include "tpm/tpm.h"
 #include "userspace/cli/exit_codes.h"
 
@@ -369,6 +369,165 @@ TEST_F(polauth, cli_approve_seal_and_unseal)
 		EXPECT_EQ(UC_EXIT_OK, run_cli(self, none, seal_plain));
 		EXPECT_EQ(UC_EXIT_IO, run_cli(self, conf, unseal));
 	}
+}
+
+/*
+ * The same attack through the A/B state machine (userspace/lib/STATE.md),
+ * on image files standing in for the slots (tests/tpm/abdev.h): root
+ * writes a tampered image into the slot that verified, reseals its record
+ * for that image and edits the slot state to match. boot-verify must not
+ * verify it, and mark-good must not confirm it.
+ */
+FIXTURE(abvendor) {
+	struct abdev d;
+	struct fwg_vendor_key key;
+	char pem[400];
+	struct uc_boot_component out[PC_MAX_COMPONENTS];
+};
+
+static int abvendor_open(FIXTURE_DATA(abvendor) *self)
+{
+	struct fwg_tpm_options o = { .tcti = self->d.t.tcti, .state_dir = self->d.t.statedir,
+				     .pcr = AB_PCR, .vendor_key = &self->key };
+
+	fwg_tpm_close(self->d.tpm);
+	self->d.tpm = NULL;
+	self->d.m.tpm = NULL;
+	if (fwg_tpm_open(&o, &self->d.tpm))
+		return -EIO;
+	self->d.m.tpm = self->d.tpm;
+	return 0;
+}
+
+static int abvendor_reboot(FIXTURE_DATA(abvendor) *self)
+{
+	int err = abdev_reboot(&self->d);
+
+	return err ? err : abvendor_open(self);
+}
+
+/* The vendor's approval of what slot @idx of component 0 holds now. */
+static int abvendor_approve(FIXTURE_DATA(abvendor) *self, int idx, uint64_t len, uint64_t v,
+			    struct fwg_tpm_approval *a)
+{
+	struct fwg_tpm_subject rel;
+	int err;
+
+	memset(&rel, 0, sizeof(rel));
+	strcpy(rel.component, self->d.pc.component[0].name);
+	rel.version = v;
+	err = abdev_hash(&self->d, &self->d.pc.component[0], idx, len, rel.digest);
+	return err ? err : fwg_approval_sign(self->pem, AB_PCR, &rel, a);
+}
+
+FIXTURE_SETUP(abvendor)
+{
+	struct fwg_tpm_approval a;
+
+	ASSERT_EQ(0, abdev_setup(&self->d, 1));
+	snprintf(self->pem, sizeof(self->pem), "%s/vendor.pem", self->d.t.dir);
+	ASSERT_EQ(0, write_ec_key(self->pem));
+	ASSERT_EQ(0, fwg_vendor_key_read(self->pem, &self->key));
+	ASSERT_EQ(0, abvendor_open(self));
+	/* Factory: the running slot adopted with the vendor's approval. */
+	ASSERT_EQ(0, abvendor_approve(self, 0, AB_SLOT_SIZE, 1, &a));
+	self->d.m.approval = &a;
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 1, 0));
+	self->d.m.approval = NULL;
+}
+
+FIXTURE_TEARDOWN(abvendor)
+{
+	abdev_teardown(&self->d);
+}
+
+/* Install version 2 as install.c does, with its approval; the slot written. */
+static int abvendor_install(FIXTURE_DATA(abvendor) *self, int *target)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	uint8_t ticket[16], digest[FWG_DIGEST_SIZE];
+	struct fwg_tpm_approval a;
+	struct ab_install in;
+	uint64_t len = AB_SLOT_SIZE / 2;
+	int err;
+
+	abdev_ticket(&self->d, ticket);
+	err = ab_install_plan(&self->d.m, c, 2, ticket, false, &in);
+	if (!err)
+		err = ab_install_start(&self->d.m, &in);
+	if (!err)
+		err = abdev_fill(self->d.img[0][in.target], 77, (size_t)len);
+	if (!err)
+		err = abdev_hash(&self->d, c, in.target, len, digest);
+	if (!err)
+		err = abvendor_approve(self, in.target, len, 2, &a);
+	self->d.m.approval = &a;
+	if (!err)
+		err = ab_install_commit(&self->d.m, &in, len, digest);
+	self->d.m.approval = NULL;
+	*target = in.target;
+	return err;
+}
+
+TEST_F(abvendor, boot_verify_refuses_roots_record_for_a_tampered_slot)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	struct fwg_tpm_subject tampered;
+	struct fwg_tpm_options plain = { .tcti = self->d.t.tcti,
+					 .state_dir = self->d.t.statedir, .pcr = AB_PCR };
+	struct fwg_tpm *root = NULL;
+	struct slot_state s;
+	int t = -1;
+
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	ASSERT_EQ(0, abvendor_install(self, &t));
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));	/* the trial verifies */
+	ASSERT_TRUE(self->out[0].verified);
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+
+	/* Root: a tampered image in the good slot, a record and a state to match. */
+	ASSERT_EQ(0, abdev_fill(self->d.img[0][t], 666, AB_SLOT_SIZE / 2));
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	memset(&tampered, 0, sizeof(tampered));
+	strcpy(tampered.component, c->name);
+	strcpy(tampered.slot, c->slot[t].name);
+	tampered.version = s.slot[t].version;
+	ASSERT_EQ(0, abdev_hash(&self->d, c, t, s.slot[t].length, tampered.digest));
+	memcpy(s.slot[t].digest, tampered.digest, FWG_DIGEST_SIZE);
+	ASSERT_EQ(0, slot_state_save(self->d.t.statedir, &s));
+	ASSERT_EQ(0, fwg_tpm_open(&plain, &root));
+	ASSERT_EQ(0, fwg_tpm_seal(root, &tampered));
+	fwg_tpm_close(root);
+
+	ASSERT_EQ(0, abvendor_reboot(self));
+	EXPECT_NE(0, abdev_verify(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].verified);
+	EXPECT_EQ(FWG_TPM_E_BAD_BLOB, self->out[0].err);
+	abdev_mark_good(&self->d, self->out);
+	EXPECT_FALSE(self->out[0].marked_good);
+}
+
+/* An install without the vendor's approval seals nothing. */
+TEST_F(abvendor, install_without_approval_is_refused)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	uint8_t ticket[16], digest[FWG_DIGEST_SIZE];
+	struct ab_install in;
+	struct slot_state s;
+
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	abdev_ticket(&self->d, ticket);
+	ASSERT_EQ(0, ab_install_plan(&self->d.m, c, 2, ticket, false, &in));
+	ASSERT_EQ(0, ab_install_start(&self->d.m, &in));
+	ASSERT_EQ(0, abdev_hash(&self->d, c, in.target, AB_SLOT_SIZE, digest));
+	EXPECT_EQ(-ENOKEY, ab_install_commit(&self->d.m, &in, AB_SLOT_SIZE, digest));
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[in.target].valid);
+	EXPECT_EQ(-1, s.pending);
 }
 
 TEST(approval_file_round_trip_and_refusals)
