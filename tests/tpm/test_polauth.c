@@ -286,7 +286,7 @@ TEST_F(polauth, old_format_record_is_refused_until_resealed_with_approval)
 	assert_nothing_loaded(_metadata, self);
 }
 
-/* `updatectl --config CONF tpm ARGS... --tcti T --state-dir D`: its exit status. */
+/* `updatectl ARGS... [--config CONF [--tcti T --state-dir D]]`: its exit status. */
 static int run_cli(FIXTURE_DATA(polauth) *self, const char *conf, const char *const *args)
 {
 	char *argv[32];
@@ -294,12 +294,13 @@ static int run_cli(FIXTURE_DATA(polauth) *self, const char *conf, const char *co
 	pid_t pid;
 
 	argv[argc++] = FWGUARD_BUILD "/bin/updatectl";
-	argv[argc++] = "tpm";
 	while (*args && argc < 24)
 		argv[argc++] = (char *)*args++;
-	argv[argc++] = "--config";
-	argv[argc++] = (char *)conf;
-	if (strcmp(argv[2], "approve")) {	/* the build host has no TPM */
+	if (!strcmp(argv[1], "tpm")) {	/* bundle create reads no configuration */
+		argv[argc++] = "--config";
+		argv[argc++] = (char *)conf;
+	}
+	if (!strcmp(argv[1], "tpm") && strcmp(argv[2], "approve")) {	/* TPM commands */
 		argv[argc++] = "--tcti";
 		argv[argc++] = self->sw.tcti;
 		argv[argc++] = "--state-dir";
@@ -341,20 +342,20 @@ TEST_F(polauth, cli_approve_seal_and_unseal)
 	ASSERT_NE(NULL, f);
 	fclose(f);
 	{
-		const char *approve[] = { "approve", "--key", self->vendor_pem, "--component",
+		const char *approve[] = { "tpm", "approve", "--key", self->vendor_pem, "--component",
 					  "fw", "--version", "3", "--digest=" DIGEST_A,
 					  "--out", approval, NULL };
-		const char *measure[] = { "measure", "--component", "fw", "--slot", "a",
+		const char *measure[] = { "tpm", "measure", "--component", "fw", "--slot", "a",
 					  "--version", "3", "--digest=" DIGEST_A, NULL };
-		const char *seal_plain[] = { "seal", "--component", "fw", "--slot", "a",
+		const char *seal_plain[] = { "tpm", "seal", "--component", "fw", "--slot", "a",
 					     "--version", "3", "--digest=" DIGEST_A, NULL };
-		const char *seal_other[] = { "seal", "--component", "fw", "--slot", "a",
+		const char *seal_other[] = { "tpm", "seal", "--component", "fw", "--slot", "a",
 					     "--version", "3", "--digest=" DIGEST_X,
 					     "--approval", approval, NULL };
-		const char *seal[] = { "seal", "--component", "fw", "--slot", "a",
+		const char *seal[] = { "tpm", "seal", "--component", "fw", "--slot", "a",
 				       "--version", "3", "--digest=" DIGEST_A,
 				       "--approval", approval, NULL };
-		const char *unseal[] = { "unseal-verify", "--component", "fw", "--slot", "a",
+		const char *unseal[] = { "tpm", "unseal-verify", "--component", "fw", "--slot", "a",
 					 "--digest=" DIGEST_A, NULL };
 
 		EXPECT_EQ(UC_EXIT_OK, run_cli(self, none, approve));
@@ -528,6 +529,62 @@ TEST_F(abvendor, install_without_approval_is_refused)
 	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
 	EXPECT_FALSE(s.slot[in.target].valid);
 	EXPECT_EQ(-1, s.pending);
+}
+
+/* bundle create --policy-key: the approval beside the bundle seals its image. */
+TEST_F(polauth, cli_bundle_create_writes_the_approval)
+{
+	char conf[320], image[320], bundle[320], approval[340], digest[80];
+	uint8_t bytes[4096], d[SHA256_DIGEST_LENGTH];
+	FILE *f;
+	int i;
+
+	snprintf(conf, sizeof(conf), "%s/updatectl.conf", self->sw.dir);
+	snprintf(image, sizeof(image), "%s/fw.img", self->sw.dir);
+	snprintf(bundle, sizeof(bundle), "%s/fw.fwb", self->sw.dir);
+	snprintf(approval, sizeof(approval), "%s/fw.fwb.approval", self->sw.dir);
+	f = fopen(conf, "w");
+	ASSERT_NE(NULL, f);
+	fprintf(f, "policy_key = %s.pub\n", self->vendor_pem);
+	fclose(f);
+	for (i = 0; i < (int)sizeof(bytes); i++)
+		bytes[i] = (uint8_t)(i * 31);
+	f = fopen(image, "wb");
+	ASSERT_NE(NULL, f);
+	fwrite(bytes, 1, sizeof(bytes), f);
+	fclose(f);
+	SHA256(bytes, sizeof(bytes), d);
+	strcpy(digest, "--digest=");
+	for (i = 0; i < SHA256_DIGEST_LENGTH; i++)
+		sprintf(digest + 9 + 2 * i, "%02x", d[i]);
+	{
+		const char *create_bad[] = { "bundle", "create", "--image", image, "--component",
+					     "fw", "--device-class", "demo", "--security-version",
+					     "4", "--key", FWGUARD_BUILD "/pki/signer.key",
+					     "--cert", FWGUARD_BUILD "/pki/signer.crt", "--output",
+					     bundle, "--policy-key", FWGUARD_BUILD "/pki/signer.key",
+					     NULL };
+		const char *create[] = { "bundle", "create", "--image", image, "--component",
+					 "fw", "--device-class", "demo", "--security-version", "4",
+					 "--key", FWGUARD_BUILD "/pki/signer.key", "--cert",
+					 FWGUARD_BUILD "/pki/signer.crt", "--output", bundle,
+					 "--policy-key", self->vendor_pem, NULL };
+		const char *measure[] = { "tpm", "measure", "--component", "fw", "--slot", "b",
+					  "--version", "4", digest, NULL };
+		const char *seal[] = { "tpm", "seal", "--component", "fw", "--slot", "b",
+				       "--version", "4", digest, "--approval", approval, NULL };
+		const char *unseal[] = { "tpm", "unseal-verify", "--component", "fw", "--slot",
+					 "b", digest, NULL };
+
+		/* An RSA key is no policy key: nothing is written. */
+		EXPECT_EQ(UC_EXIT_USAGE, run_cli(self, conf, create_bad));
+		EXPECT_NE(0, access(bundle, F_OK));
+		ASSERT_EQ(UC_EXIT_OK, run_cli(self, conf, create));
+		ASSERT_EQ(0, access(approval, F_OK));
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, conf, measure));
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, conf, seal));
+		EXPECT_EQ(UC_EXIT_OK, run_cli(self, conf, unseal));
+	}
 }
 
 TEST(approval_file_round_trip_and_refusals)
