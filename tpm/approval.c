@@ -212,11 +212,12 @@ int fwg_vendor_key_read(const char *path, struct fwg_vendor_key *ret)
 	EVP_PKEY *pkey = pkey_read(path, false);
 	int err;
 
+	/* A configuration error, never mistaken for a refused approval. */
 	if (!pkey) {
 		fwg_tpm_log("cannot read the vendor policy key %s (PEM public key)", path);
-		return -ENOKEY;
+		return -EINVAL;
 	}
-	err = vendor_key_from_pkey(pkey, ret);
+	err = vendor_key_from_pkey(pkey, ret) ? -EINVAL : 0;
 	if (err)
 		fwg_tpm_log("vendor policy key %s is not an ECC NIST P-256 key", path);
 	EVP_PKEY_free(pkey);

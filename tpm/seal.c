@@ -4,8 +4,11 @@
  * the PCR value the next boot will produce, and unsealing it at boot to
  * compare with a fresh measurement. The sealed object is a keyed-hash
  * object under the storage parent with fixedTPM|fixedParent, no
- * userWithAuth and a PolicyPCR authPolicy computed in software (no trial
- * session: four fewer TPM commands). One blob per (component, slot), so
+ * userWithAuth and an authPolicy computed in software (no trial session:
+ * four fewer TPM commands): PolicyPCR over the predicted value, or, on a
+ * device with a vendor policy key, PolicyAuthorize against that key, which
+ * the TPM satisfies only with the vendor's signed approval of the PolicyPCR
+ * digest (TPM.md "Vendor-authorised sealing"). One blob per (component, slot), so
  * sealing the slot being installed leaves the other slot's record for a
  * fallback boot. The blob file and the sealed payload are written and read
  * by sealed_format.c; this file holds the TPM operations.
@@ -216,10 +219,10 @@ int fwg_tpm_seal_approved(struct fwg_tpm *tpm, const struct fwg_tpm_subject *sub
 }
 
 /*
- * Load only objects of exactly the shape fwg_tpm_seal() makes: a blob with
- * userWithAuth or another policy would unseal without the PCR check.
- * (Root can still seal a well-formed object to a value of its choosing;
- * closing that needs PolicyAuthorize with a vendor key, DESIGN.md 5.)
+ * Load only objects of exactly the shape the seal functions make: a blob
+ * with userWithAuth or another policy would unseal without the PCR check.
+ * (Without a vendor key, root can still seal a well-formed object to a
+ * value of its choosing; check_record_authority() closes that.)
  */
 /* The authPolicy a record of this header must carry. */
 static int record_policy(const struct fwg_tpm_sealed_info *info,

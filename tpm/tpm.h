@@ -206,7 +206,7 @@ int fwg_approval_digests(unsigned int pcr, const struct fwg_tpm_subject *s,
 int fwg_approval_auth_policy(const uint8_t key_name[FWG_TPM_NAME_SIZE],
 			     const uint8_t ref[FWG_DIGEST_SIZE],
 			     uint8_t policy[FWG_DIGEST_SIZE]);
-/* A PEM public (or private) key file; -ENOPKG unless ECC NIST P-256. */
+/* A PEM public (or private) key file; -EINVAL: unreadable, or not ECC NIST P-256. */
 int fwg_vendor_key_read(const char *path, struct fwg_vendor_key *ret);
 int fwg_vendor_key_name(const struct fwg_vendor_key *key, uint8_t name[FWG_TPM_NAME_SIZE]);
 /* Build host: sign (component, version, digest) for @pcr with a PEM key. */
