@@ -161,6 +161,39 @@ int fwg_approval_auth_policy(const uint8_t key_name[FWG_TPM_NAME_SIZE],
 	return 0;
 }
 
+/*
+ * PolicyNV (Part 3, 23.9): args = H(operandB || offset (u16) || operation
+ * (u16)), policy = H(policy || TPM_CC_PolicyNV || args || nvIndex name).
+ * operandB is the version as the counter holds it (u64 BE) and the
+ * operation TPM_EO_UNSIGNED_LE: the index's value <= operandB.
+ */
+int fwg_policy_nv_floor(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version,
+			const TPM2B_NAME *nv_name)
+{
+	uint8_t args_in[8 + 2 + 2], buf[FWG_DIGEST_SIZE + 4 + FWG_DIGEST_SIZE + sizeof(nv_name->name)];
+	size_t off = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		args_in[i] = (uint8_t)(version >> (56 - 8 * i));
+	args_in[8] = 0;
+	args_in[9] = 0;
+	args_in[10] = TPM2_EO_UNSIGNED_LE >> 8;
+	args_in[11] = TPM2_EO_UNSIGNED_LE & 0xff;
+	if (nv_name->size > sizeof(nv_name->name))
+		return -EINVAL;
+	memcpy(buf, policy, FWG_DIGEST_SIZE);
+	off = FWG_DIGEST_SIZE;
+	put_u32be(buf + off, TPM2_CC_PolicyNV);
+	off += 4;
+	if (fwg_sha256(args_in, sizeof(args_in), NULL, 0, buf + off))
+		return -ENOMEM;
+	off += FWG_DIGEST_SIZE;
+	memcpy(buf + off, nv_name->name, nv_name->size);
+	off += nv_name->size;
+	return fwg_sha256(buf, off, NULL, 0, policy);
+}
+
 static int bn_to_32(const BIGNUM *bn, uint8_t out[32])
 {
 	return BN_bn2binpad(bn, out, 32) == 32 ? 0 : -EINVAL;

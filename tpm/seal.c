@@ -27,6 +27,16 @@
 
 #include "tpm/tpm-internal.h"
 
+/*
+ * What a vendor-authorised record's policy session needs: the floor index
+ * its PolicyNV names, and the TPM's ticket for the vendor's signature.
+ */
+struct record_auth {
+	ESYS_TR nv;
+	TPM2B_NAME name;
+	TPMT_TK_VERIFIED *ticket;
+};
+
 static void sealed_template(const uint8_t policy[FWG_DIGEST_SIZE],
 			    TPM2B_PUBLIC *pub)
 {
@@ -182,6 +192,7 @@ int fwg_tpm_seal_approved(struct fwg_tpm *tpm, const struct fwg_tpm_subject *sub
 	struct fwg_tpm_sealed_info info = { .authorized = true };
 	struct fwg_approval_digests d;
 	uint8_t policy[FWG_DIGEST_SIZE];
+	struct record_auth fl;
 	int err;
 
 	if (!tpm->has_vendor_key) {
@@ -210,6 +221,13 @@ int fwg_tpm_seal_approved(struct fwg_tpm *tpm, const struct fwg_tpm_subject *sub
 		err = fwg_approval_digests(tpm->pcr, subject, &d);
 	if (!err)
 		err = fwg_approval_auth_policy(approval->key_name, d.policy_ref, policy);
+	if (!err)
+		err = fwg_tpm_floor_nv(tpm, &fl.nv, &fl.name);
+	if (err)
+		return err;
+	Esys_TR_Close(tpm->esys, &fl.nv);
+	/* Revocation: the record unseals only while floor <= its version. */
+	err = fwg_policy_nv_floor(policy, subject->version, &fl.name);
 	if (err)
 		return err;
 	memcpy(info.predicted_pcr, d.predicted, FWG_DIGEST_SIZE);
@@ -224,9 +242,9 @@ int fwg_tpm_seal_approved(struct fwg_tpm *tpm, const struct fwg_tpm_subject *sub
  * (Without a vendor key, root can still seal a well-formed object to a
  * value of its choosing; check_record_authority() closes that.)
  */
-/* The authPolicy a record of this header must carry. */
+/* The authPolicy a record of this header must carry (@fl: authorised only). */
 static int record_policy(const struct fwg_tpm_sealed_info *info,
-			 uint8_t policy[FWG_DIGEST_SIZE])
+			 const struct record_auth *fl, uint8_t policy[FWG_DIGEST_SIZE])
 {
 	struct fwg_approval_digests d;
 	int err;
@@ -238,17 +256,18 @@ static int record_policy(const struct fwg_tpm_sealed_info *info,
 		return err;
 	if (memcmp(d.predicted, info->predicted_pcr, FWG_DIGEST_SIZE))
 		return FWG_TPM_E_BAD_BLOB;
-	return fwg_approval_auth_policy(info->approval.key_name, d.policy_ref, policy);
+	err = fwg_approval_auth_policy(info->approval.key_name, d.policy_ref, policy);
+	return err ? err : fwg_policy_nv_floor(policy, info->subject.version, &fl->name);
 }
 
 static int check_sealed_public(const struct fwg_tpm_sealed_info *info,
-			       const TPM2B_PUBLIC *pub)
+			       const struct record_auth *fl, const TPM2B_PUBLIC *pub)
 {
 	uint8_t policy[FWG_DIGEST_SIZE];
 	TPM2B_PUBLIC expect;
 	int err;
 
-	err = record_policy(info, policy);
+	err = record_policy(info, fl, policy);
 	if (err && err != FWG_TPM_E_BAD_BLOB)
 		return err;
 	sealed_template(policy, &expect);
@@ -261,7 +280,8 @@ static int check_sealed_public(const struct fwg_tpm_sealed_info *info,
 	    memcmp(pub->publicArea.authPolicy.buffer, policy, FWG_DIGEST_SIZE)) {
 		fwg_tpm_log("sealed object for '%s' is not bound to %s; refusing it",
 			    info->subject.component, info->authorized ?
-			    "PolicyAuthorize by its recorded vendor key, component and version" :
+			    "PolicyAuthorize by its recorded vendor key, component and "
+			    "version, and PolicyNV on the floor" :
 			    "PolicyPCR over its recorded prediction");
 		return FWG_TPM_E_BAD_BLOB;
 	}
@@ -379,32 +399,45 @@ static int verify_approval(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info
  * vendor approved. A PCR that holds another value than predicted (another
  * image was measured) fails here, on approvedPolicy.
  */
-static int policy_authorize(struct fwg_tpm *tpm, ESYS_TR session,
-			    const struct fwg_tpm_sealed_info *info)
+/*
+ * The ticket first, before the sealed object is loaded, so that no more than
+ * two objects are loaded at once (a transient SRK and one more): TPMs have
+ * as few as three slots, and the salted session's SRK may hold one.
+ */
+static int approval_ticket(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *info,
+			   struct record_auth *auth)
 {
 	TPM2B_DIGEST ahash = { .size = FWG_DIGEST_SIZE };
-	TPM2B_DIGEST approved = { .size = FWG_DIGEST_SIZE };
-	TPM2B_NONCE ref = { .size = FWG_DIGEST_SIZE };
-	TPM2B_NAME name = { .size = FWG_TPM_NAME_SIZE };
 	struct fwg_approval_digests d;
-	TPMT_TK_VERIFIED *ticket = NULL;
-	TSS2_RC rc;
 	int err;
 
 	err = fwg_approval_digests(info->pcr, &info->subject, &d);
 	if (err)
 		return err;
 	memcpy(ahash.buffer, d.ahash, FWG_DIGEST_SIZE);
+	return verify_approval(tpm, info, &ahash, &auth->ticket);
+}
+
+static int policy_authorize(struct fwg_tpm *tpm, ESYS_TR session,
+			    const struct fwg_tpm_sealed_info *info,
+			    const struct record_auth *auth)
+{
+	TPM2B_DIGEST approved = { .size = FWG_DIGEST_SIZE };
+	TPM2B_NONCE ref = { .size = FWG_DIGEST_SIZE };
+	TPM2B_NAME name = { .size = FWG_TPM_NAME_SIZE };
+	struct fwg_approval_digests d;
+	TSS2_RC rc;
+	int err;
+
+	err = fwg_approval_digests(info->pcr, &info->subject, &d);
+	if (err)
+		return err;
 	memcpy(approved.buffer, d.approved, FWG_DIGEST_SIZE);
 	memcpy(ref.buffer, d.policy_ref, FWG_DIGEST_SIZE);
 	memcpy(name.name, info->approval.key_name, FWG_TPM_NAME_SIZE);
-	err = verify_approval(tpm, info, &ahash, &ticket);
-	if (err)
-		return err;
 	rc = FWG_TPM_CALL(Esys_PolicyAuthorize(tpm->esys, session, ESYS_TR_NONE,
 					       ESYS_TR_NONE, ESYS_TR_NONE, &approved,
-					       &ref, &name, ticket));
-	Esys_Free(ticket);
+					       &ref, &name, auth->ticket));
 	if (rc == TSS2_RC_SUCCESS)
 		return 0;
 	if (fwg_tpm_rc_base(rc) == TPM2_RC_VALUE) {
@@ -418,8 +451,36 @@ static int policy_authorize(struct fwg_tpm *tpm, ESYS_TR session,
 	return fwg_tpm_fail("PolicyAuthorize", rc);
 }
 
+/*
+ * PolicyNV "floor <= version" against the counter: a record of a release the
+ * floor has passed (revoked) fails here, in the TPM.
+ */
+static int policy_floor(struct fwg_tpm *tpm, ESYS_TR session,
+			const struct fwg_tpm_sealed_info *info, const struct record_auth *fl)
+{
+	TPM2B_OPERAND operand = { .size = 8 };
+	TSS2_RC rc;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		operand.buffer[i] = (uint8_t)(info->subject.version >> (56 - 8 * i));
+	rc = FWG_TPM_CALL(Esys_PolicyNV(tpm->esys, fl->nv, fl->nv, session,
+					ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,
+					&operand, 0, TPM2_EO_UNSIGNED_LE));
+	if (rc == TSS2_RC_SUCCESS)
+		return 0;
+	if (fwg_tpm_rc_base(rc) == TPM2_RC_POLICY) {
+		fwg_tpm_log("'%s' slot %s: version %" PRIu64 " is below the version "
+			    "floor; the TPM no longer unseals its record (revoked)",
+			    info->subject.component, info->subject.slot,
+			    info->subject.version);
+		return FWG_TPM_E_STALE;
+	}
+	return fwg_tpm_fail("PolicyNV on the version floor", rc);
+}
+
 static int policy_session_start(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *info,
-				ESYS_TR *ret)
+				const struct record_auth *fl, ESYS_TR *ret)
 {
 	TPMT_SYM_DEF symmetric = { .algorithm = TPM2_ALG_NULL };
 	TPML_PCR_SELECTION sel;
@@ -447,8 +508,10 @@ static int policy_session_start(struct fwg_tpm *tpm, const struct fwg_tpm_sealed
 		return fwg_tpm_fail("PolicyPCR", rc);
 	}
 	if (info->authorized) {
-		int err = policy_authorize(tpm, session, info);
+		int err = policy_authorize(tpm, session, info, fl);
 
+		if (!err)
+			err = policy_floor(tpm, session, info, fl);
 		if (err) {
 			fwg_tpm_flush(tpm, &session);
 			return err;
@@ -463,7 +526,7 @@ static int policy_session_start(struct fwg_tpm *tpm, const struct fwg_tpm_sealed
 
 static int unseal_payload(struct fwg_tpm *tpm, ESYS_TR object,
 			  const struct fwg_tpm_sealed_info *info,
-			  struct fwg_tpm_subject *ret)
+			  const struct record_auth *fl, struct fwg_tpm_subject *ret)
 {
 	ESYS_TR session = ESYS_TR_NONE, salted;
 	TPM2B_SENSITIVE_DATA *out = NULL;
@@ -477,7 +540,7 @@ static int unseal_payload(struct fwg_tpm *tpm, ESYS_TR object,
 	 */
 	err = fwg_tpm_session(tpm, TPMA_SESSION_ENCRYPT, &salted);
 	if (!err)
-		err = policy_session_start(tpm, info, &session);
+		err = policy_session_start(tpm, info, fl, &session);
 	if (err)
 		return err;
 	rc = FWG_TPM_CALL(Esys_Unseal(tpm->esys, object, session, salted,
@@ -513,6 +576,32 @@ static bool subject_equal(const struct fwg_tpm_subject *a,
 	       !memcmp(a->digest, b->digest, FWG_DIGEST_SIZE);
 }
 
+/* Check the object's policy, load it and unseal it (the floor for PolicyNV). */
+static int unseal_record(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *info,
+			 const TPM2B_PUBLIC *pub, const TPM2B_PRIVATE *priv,
+			 struct fwg_tpm_subject *sealed)
+{
+	struct record_auth fl = { .nv = ESYS_TR_NONE };
+	ESYS_TR object = ESYS_TR_NONE;
+	int err = 0;
+
+	if (info->authorized)
+		err = fwg_tpm_floor_nv(tpm, &fl.nv, &fl.name);
+	if (!err)
+		err = check_sealed_public(info, &fl, pub);
+	if (!err && info->authorized)
+		err = approval_ticket(tpm, info, &fl);
+	if (!err)
+		err = unseal_load(tpm, info, pub, priv, &object);
+	if (!err)
+		err = unseal_payload(tpm, object, info, &fl, sealed);
+	fwg_tpm_flush(tpm, &object);
+	if (fl.nv != ESYS_TR_NONE)
+		Esys_TR_Close(tpm->esys, &fl.nv);
+	Esys_Free(fl.ticket);
+	return err;
+}
+
 int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 			  const char *slot, const uint8_t measured[FWG_DIGEST_SIZE],
 			  struct fwg_tpm_subject *ret)
@@ -521,7 +610,6 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 	struct fwg_tpm_subject sealed;
 	TPM2B_PUBLIC pub;
 	TPM2B_PRIVATE priv;
-	ESYS_TR object = ESYS_TR_NONE;
 	int err;
 
 	if (!fwg_tpm_subject_name_valid(component, FWG_COMPONENT_MAX) ||
@@ -537,13 +625,7 @@ int fwg_tpm_unseal_verify(struct fwg_tpm *tpm, const char *component,
 	}
 	err = check_record_authority(tpm, &info);
 	if (!err)
-		err = check_sealed_public(&info, &pub);
-	if (!err)
-		err = unseal_load(tpm, &info, &pub, &priv, &object);
-	if (err)
-		return err;
-	err = unseal_payload(tpm, object, &info, &sealed);
-	fwg_tpm_flush(tpm, &object);
+		err = unseal_record(tpm, &info, &pub, &priv, &sealed);
 	if (err)
 		return err;
 	/* The clear-text header must agree with what the TPM guarded. */

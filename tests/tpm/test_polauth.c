@@ -112,6 +112,7 @@ FIXTURE_SETUP(polauth)
 	ASSERT_EQ(0, write_ec_key(self->root_pem));
 	ASSERT_EQ(0, fwg_vendor_key_read(self->vendor_pem, &self->vendor));
 	ASSERT_EQ(0, device_connect(self));
+	ASSERT_EQ(0, fwg_tpm_floor_provision(self->tpm));	/* the factory: floor 1 */
 }
 
 FIXTURE_TEARDOWN(polauth)
@@ -262,6 +263,36 @@ TEST_F(polauth, tampered_slot_under_the_genuine_record_is_a_pcr_mismatch)
 	ASSERT_EQ(0, boot_measuring(self, &tampered));
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
+	assert_nothing_loaded(_metadata, self);
+}
+
+/*
+ * Revocation: the vendor raises the floor past an approved release; its
+ * record, genuine image and genuine approval and all, no longer unseals,
+ * and root cannot lower the floor (the counter only counts up).
+ */
+TEST_F(polauth, approved_record_below_the_floor_is_refused_by_the_tpm)
+{
+	struct fwg_tpm_subject s = subject_make(1, 3), got;
+	uint64_t floor = 0;
+
+	ASSERT_EQ(0, install_genuine(self, &s));
+	ASSERT_EQ(0, boot_measuring(self, &s));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
+	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 3, &floor));
+	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
+	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 4, &floor));
+	EXPECT_EQ(FWG_TPM_E_STALE,
+		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
+	/* Resealing the same approval gives the same policy: still refused. */
+	{
+		struct fwg_tpm_approval a;
+
+		ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &s, &a));
+		ASSERT_EQ(0, fwg_tpm_seal_approved(self->tpm, &s, &a));
+		EXPECT_EQ(FWG_TPM_E_STALE,
+			  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
+	}
 	assert_nothing_loaded(_metadata, self);
 }
 
