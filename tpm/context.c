@@ -414,6 +414,7 @@ const char *fwg_tpm_command_name(uint32_t code)
 		{ TPM2_CC_LoadExternal, "LoadExternal" },
 		{ TPM2_CC_VerifySignature, "VerifySignature" },
 		{ TPM2_CC_PolicyAuthorize, "PolicyAuthorize" },
+		{ TPM2_CC_PolicyNV, "PolicyNV" },
 		{ TPM2_CC_Unseal, "Unseal" },
 		{ TPM2_CC_FlushContext, "FlushContext" },
 		{ TPM2_CC_NV_ReadPublic, "NV_ReadPublic" },
