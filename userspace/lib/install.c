@@ -148,6 +148,11 @@ static int install_approval(struct install *in, struct uc_step *step)
 	snprintf(release.component, sizeof(release.component), "%s", in->bt.ticket.component);
 	release.version = in->bt.ticket.security_version;
 	memcpy(release.digest, in->bt.ticket.image_sha256, FWG_DIGEST_SIZE);
+	if (in->approval.pcr != fwg_tpm_pcr_index(in->tpm)) {
+		fwg_log_error("%s: %s approves PCR %u, this device measures into PCR %u",
+			      in->path, path, in->approval.pcr, fwg_tpm_pcr_index(in->tpm));
+		return -EKEYREJECTED;
+	}
 	err = fwg_approval_check(key, &in->approval, &release);
 	if (err) {
 		fwg_log_error("%s: %s is %s", in->path, path, err == -ENOKEY ?
