@@ -301,6 +301,11 @@ const char *fwg_tpm_tcti(const struct fwg_tpm *tpm)
 	return tpm->tcti_conf;
 }
 
+const struct fwg_vendor_key *fwg_tpm_vendor_key(const struct fwg_tpm *tpm)
+{
+	return tpm->has_vendor_key ? &tpm->vendor_key : NULL;
+}
+
 int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 {
 	const char *tcti_conf = opts->tcti;
@@ -322,6 +327,10 @@ int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 	tpm->pcr = (unsigned int)pcr;
 	tpm->srk = ESYS_TR_NONE;
 	tpm->session = ESYS_TR_NONE;
+	if (opts->vendor_key) {
+		tpm->has_vendor_key = true;
+		tpm->vendor_key = *opts->vendor_key;
+	}
 	tpm->state_dir = strdup(opts->state_dir ? opts->state_dir :
 				FWG_DEFAULT_STATE_DIR);
 	tpm->tcti_conf = strdup(tcti_conf);
@@ -402,6 +411,10 @@ const char *fwg_tpm_command_name(uint32_t code)
 		{ TPM2_CC_Load, "Load" },
 		{ TPM2_CC_StartAuthSession, "StartAuthSession" },
 		{ TPM2_CC_PolicyPCR, "PolicyPCR" },
+		{ TPM2_CC_LoadExternal, "LoadExternal" },
+		{ TPM2_CC_VerifySignature, "VerifySignature" },
+		{ TPM2_CC_PolicyAuthorize, "PolicyAuthorize" },
+		{ TPM2_CC_PolicyNV, "PolicyNV" },
 		{ TPM2_CC_Unseal, "Unseal" },
 		{ TPM2_CC_FlushContext, "FlushContext" },
 		{ TPM2_CC_NV_ReadPublic, "NV_ReadPublic" },

@@ -381,6 +381,27 @@ static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet,
 	return 0;
 }
 
+int fwg_tpm_floor_nv(struct fwg_tpm *tpm, ESYS_TR *nv, TPM2B_NAME *name)
+{
+	TPM2B_NAME *got = NULL;
+	ESYS_TR index = ESYS_TR_NONE;
+	TSS2_RC rc;
+	int err;
+
+	err = floor_open_written(tpm, &index, false, NULL);
+	if (err)
+		return err;
+	rc = Esys_TR_GetName(tpm->esys, index, &got);
+	if (rc != TSS2_RC_SUCCESS) {
+		Esys_TR_Close(tpm->esys, &index);
+		return fwg_tpm_fail("reading the floor index name", rc);
+	}
+	*name = *got;
+	Esys_Free(got);
+	*nv = index;
+	return 0;
+}
+
 static int floor_read(struct fwg_tpm *tpm, uint64_t *ret, bool quiet, bool *platform)
 {
 	ESYS_TR nv = ESYS_TR_NONE;

@@ -22,8 +22,10 @@
 
 #define SEALED_DIR		"sealed"
 #define BLOB_MAGIC		"FWGSEAL1"
-#define BLOB_FORMAT		1
+#define BLOB_FORMAT		1	/* PolicyPCR alone */
+#define BLOB_FORMAT_AUTHORIZED	2	/* PolicyAuthorize + the vendor's approval */
 #define BLOB_HEADER_SIZE	182
+#define BLOB_APPROVAL_SIZE	128	/* key x, y; signature r, s */
 #define BLOB_MAX		4096
 #define PAYLOAD_MAGIC		"FWGS"
 #define PAYLOAD_FORMAT		1
@@ -172,7 +174,7 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 	TSS2_RC rc;
 
 	put_bytes(&c, BLOB_MAGIC, 8);
-	put_be(&c, BLOB_FORMAT, 2);
+	put_be(&c, info->authorized ? BLOB_FORMAT_AUTHORIZED : BLOB_FORMAT, 2);
 	put_be(&c, info->pcr, 2);
 	put_be(&c, TPM2_ALG_SHA256, 2);
 	put_be(&c, 0, 2);
@@ -184,19 +186,43 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 	put_name(&c, info->subject.component, FWG_COMPONENT_MAX);
 	put_be(&c, info->parent_name_size, 2);
 	put_bytes(&c, info->parent_name, sizeof(info->parent_name));
+	if (info->authorized) {
+		put_bytes(&c, info->vendor_key.x, 32);
+		put_bytes(&c, info->vendor_key.y, 32);
+		put_bytes(&c, info->approval.sig_r, 32);
+		put_bytes(&c, info->approval.sig_s, 32);
+	}
 
 	/* TPM2B_* marshal with their own 16-bit size prefix. */
 	pub_at = off = c.pos;
 	rc = Tss2_MU_TPM2B_PUBLIC_Marshal(pub, buf, size, &off);
 	if (rc == TSS2_RC_SUCCESS)
 		rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, size, &off);
-	if (rc != TSS2_RC_SUCCESS || c.overflow || pub_at != BLOB_HEADER_SIZE ||
+	if (rc != TSS2_RC_SUCCESS || c.overflow ||
+	    pub_at != BLOB_HEADER_SIZE + (info->authorized ? BLOB_APPROVAL_SIZE : 0) ||
 	    size - off < FWG_DIGEST_SIZE)
 		return -EOVERFLOW;
 	if (fwg_sha256(buf, off, NULL, 0, buf + off))
 		return -ENOMEM;
 	*len = off + FWG_DIGEST_SIZE;
 	return 0;
+}
+
+/* Format 2: the vendor key and its signature, after the common header. */
+static int blob_parse_approval(struct cursor *c, struct fwg_tpm_sealed_info *info)
+{
+	memset(&info->vendor_key, 0, sizeof(info->vendor_key));
+	memset(&info->approval, 0, sizeof(info->approval));
+	if (!info->authorized)
+		return 0;
+	get_bytes(c, info->vendor_key.x, 32);
+	get_bytes(c, info->vendor_key.y, 32);
+	get_bytes(c, info->approval.sig_r, 32);
+	get_bytes(c, info->approval.sig_s, 32);
+	info->approval.pcr = info->pcr;
+	if (c->overflow)
+		return FWG_TPM_E_BAD_BLOB;
+	return fwg_vendor_key_name(&info->vendor_key, info->approval.key_name);
 }
 
 static int blob_parse(const uint8_t *buf, size_t len,
@@ -207,6 +233,7 @@ static int blob_parse(const uint8_t *buf, size_t len,
 	uint8_t check[FWG_DIGEST_SIZE];
 	char magic[8];
 	size_t off, body;
+	uint64_t format;
 
 	/* Checksum first: parse nothing a torn or edited file would feed us. */
 	if (len < BLOB_HEADER_SIZE + FWG_DIGEST_SIZE)
@@ -218,8 +245,11 @@ static int blob_parse(const uint8_t *buf, size_t len,
 		return FWG_TPM_E_BAD_BLOB;
 
 	get_bytes(&c, magic, 8);
-	if (memcmp(magic, BLOB_MAGIC, 8) || get_be(&c, 2) != BLOB_FORMAT)
+	format = get_be(&c, 2);
+	if (memcmp(magic, BLOB_MAGIC, 8) ||
+	    (format != BLOB_FORMAT && format != BLOB_FORMAT_AUTHORIZED))
 		return FWG_TPM_E_BAD_BLOB;
+	info->authorized = format == BLOB_FORMAT_AUTHORIZED;
 	info->pcr = (unsigned int)get_be(&c, 2);
 	if (get_be(&c, 2) != TPM2_ALG_SHA256 || get_be(&c, 2) != 0 || info->pcr > 23)
 		return FWG_TPM_E_BAD_BLOB;
@@ -234,6 +264,8 @@ static int blob_parse(const uint8_t *buf, size_t len,
 	get_bytes(&c, info->parent_name, sizeof(info->parent_name));
 	if (c.pos != BLOB_HEADER_SIZE ||
 	    info->parent_name_size != sizeof(info->parent_name))
+		return FWG_TPM_E_BAD_BLOB;
+	if (blob_parse_approval(&c, info))
 		return FWG_TPM_E_BAD_BLOB;
 
 	off = c.pos;

@@ -49,6 +49,8 @@ struct fwg_tpm {
 	ESYS_TR session;
 	bool pinned;
 	struct fwg_tpm_srk_pin pin;
+	bool has_vendor_key;		/* records must be vendor-authorised */
+	struct fwg_vendor_key vendor_key;
 };
 
 #define FWG_TPM_RETRIES 4
@@ -96,6 +98,17 @@ int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
 			const struct fwg_tpm_subject *subject,
 			const uint8_t before[FWG_DIGEST_SIZE],
 			const uint8_t after[FWG_DIGEST_SIZE]);
+/*
+ * floor.c: the floor index, checked to be fwguard's written counter, and
+ * its TPM name (for PolicyNV). Close @nv with Esys_TR_Close().
+ */
+int fwg_tpm_floor_nv(struct fwg_tpm *tpm, ESYS_TR *nv, TPM2B_NAME *name);
+/* approval.c: H(@policy || TPM_CC_PolicyNV || H(version BE || 0 || UNSIGNED_LE)
+ * || @nv_name), in place: "floor <= version", checked by the TPM. */
+int fwg_policy_nv_floor(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version,
+			const TPM2B_NAME *nv_name);
+/* approval.c: the public area LoadExternal gives the TPM for the key. */
+void fwg_vendor_key_public(const struct fwg_vendor_key *key, TPM2B_PUBLIC *pub);
 /* sealed_format.c: the blob file and the sealed payload. */
 size_t fwg_sealed_payload_build(const struct fwg_tpm_subject *s, uint8_t *buf, size_t size);
 int fwg_sealed_payload_parse(const uint8_t *buf, size_t len, struct fwg_tpm_subject *s);

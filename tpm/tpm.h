@@ -47,8 +47,19 @@
 
 struct fwg_tpm;
 
+/* The vendor's ECC NIST P-256 policy key (public part): x and y, big endian. */
+struct fwg_vendor_key {
+	uint8_t x[32], y[32];
+};
+
 struct fwg_tpm_options {
 	const char *tcti;	/* NULL or "": $FWGUARD_TCTI, else FWG_DEFAULT_TCTI */
+	/*
+	 * Set: every record is vendor-authorised (TPM.md "Vendor-authorised
+	 * sealing"): sealing needs the vendor's approval, and records sealed
+	 * without one, or against another key, are refused at unseal.
+	 */
+	const struct fwg_vendor_key *vendor_key;
 	const char *state_dir;	/* NULL: FWG_DEFAULT_STATE_DIR */
 	int pcr;		/* < 0: FWG_DEFAULT_PCR */
 	bool allow_resettable_pcr; /* tests only: permit PCR 16 and 23 */
@@ -62,9 +73,36 @@ struct fwg_tpm_subject {
 	uint8_t digest[FWG_DIGEST_SIZE];	/* SHA-256 of the image */
 };
 
+#define FWG_TPM_NAME_SIZE	(2 + FWG_DIGEST_SIZE)
+
+/*
+ * The vendor's approval of one release's measurement state: an ECDSA
+ * P-256 signature by the vendor's policy key over
+ * aHash = H(approvedPolicy || policyRef), where approvedPolicy is PolicyPCR
+ * over the PCR value predicted after the release's extend and policyRef
+ * names its component and security version (TPM.md).
+ */
+struct fwg_tpm_approval {
+	unsigned int pcr;
+	uint8_t key_name[FWG_TPM_NAME_SIZE];	/* TPM name of the signing key */
+	uint8_t sig_r[32], sig_s[32];
+};
+
+/* What the vendor signs, derived from (PCR, component, version, digest). */
+struct fwg_approval_digests {
+	uint8_t predicted[FWG_DIGEST_SIZE];	/* PCR after the extend, from zero */
+	uint8_t approved[FWG_DIGEST_SIZE];	/* PolicyPCR over it */
+	uint8_t policy_ref[FWG_DIGEST_SIZE];
+	uint8_t ahash[FWG_DIGEST_SIZE];		/* H(approved || policy_ref): signed */
+};
+
 /* A sealed record as stored in the state directory (no TPM needed). */
 struct fwg_tpm_sealed_info {
 	struct fwg_tpm_subject subject;
+	/* Format 2: sealed under PolicyAuthorize with the vendor's approval. */
+	bool authorized;
+	struct fwg_vendor_key vendor_key;
+	struct fwg_tpm_approval approval;
 	unsigned int pcr;
 	uint8_t predicted_pcr[FWG_DIGEST_SIZE];
 	uint64_t sealed_at;	/* seconds since the epoch */
@@ -148,6 +186,38 @@ typedef void (*fwg_sealed_record_fn)(void *ctx, const char *component, const cha
 /* Every record in the state directory, sorted by file name. 0 or -errno. */
 int fwg_sealed_list(const char *state_dir, fwg_sealed_record_fn fn, void *ctx);
 
+/*
+ * Vendor-authorised sealing: the record's authPolicy is PolicyAuthorize
+ * against the context's vendor key, and @approval (checked in software
+ * first: -EKEYREJECTED, -ENOKEY for another key) is kept in the blob for
+ * the TPM to check at every unseal. -ENOKEY: no vendor key configured.
+ */
+int fwg_tpm_seal_approved(struct fwg_tpm *tpm, const struct fwg_tpm_subject *subject,
+			  const struct fwg_tpm_approval *approval);
+/* The context's vendor key, or NULL: records are not vendor-authorised. */
+const struct fwg_vendor_key *fwg_tpm_vendor_key(const struct fwg_tpm *tpm);
+
+/* approval.c: no TPM commands. */
+#define FWG_APPROVAL_FILE_SIZE	(8 + FWG_TPM_NAME_SIZE + 64)
+int fwg_tpm_policy_pcr(unsigned int pcr, const uint8_t predicted[FWG_DIGEST_SIZE],
+		       uint8_t policy[FWG_DIGEST_SIZE]);
+int fwg_approval_digests(unsigned int pcr, const struct fwg_tpm_subject *s,
+			 struct fwg_approval_digests *ret);
+int fwg_approval_auth_policy(const uint8_t key_name[FWG_TPM_NAME_SIZE],
+			     const uint8_t ref[FWG_DIGEST_SIZE],
+			     uint8_t policy[FWG_DIGEST_SIZE]);
+/* A PEM public (or private) key file; -EINVAL: unreadable, or not ECC NIST P-256. */
+int fwg_vendor_key_read(const char *path, struct fwg_vendor_key *ret);
+int fwg_vendor_key_name(const struct fwg_vendor_key *key, uint8_t name[FWG_TPM_NAME_SIZE]);
+/* Build host: sign (component, version, digest) for @pcr with a PEM key. */
+int fwg_approval_sign(const char *key_path, unsigned int pcr,
+		      const struct fwg_tpm_subject *s, struct fwg_tpm_approval *ret);
+/* 0, -ENOKEY (signed by another key) or -EKEYREJECTED (not for @s). */
+int fwg_approval_check(const struct fwg_vendor_key *key, const struct fwg_tpm_approval *a,
+		       const struct fwg_tpm_subject *s);
+void fwg_approval_encode(const struct fwg_tpm_approval *a, uint8_t buf[FWG_APPROVAL_FILE_SIZE]);
+int fwg_approval_decode(const uint8_t *buf, size_t len, struct fwg_tpm_approval *ret);
+
 /* floor.c */
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm);
 /*
@@ -217,7 +287,6 @@ int fwg_tpm_quote(struct fwg_tpm *tpm, const uint8_t *nonce, size_t nonce_len,
 int fwg_quote_encode(const struct fwg_quote *q, uint8_t **buf, size_t *len);
 int fwg_quote_decode(const uint8_t *buf, size_t len, struct fwg_quote *ret);
 void fwg_quote_release(struct fwg_quote *q);
-#define FWG_TPM_NAME_SIZE	(2 + FWG_DIGEST_SIZE)
 /* The TPM name of a TPM2B_PUBLIC with nameAlg SHA-256. 0 or -EBADMSG. */
 int fwg_tpm_public_name(const uint8_t *tpm2b_public, size_t len,
 			uint8_t name[FWG_TPM_NAME_SIZE]);

@@ -139,7 +139,7 @@ static inline int abdev_setup(struct abdev *d, unsigned int components)
 
 		snprintf(c->name, sizeof(c->name), "comp%u", i);
 		for (s = 0; s < 2; s++) {
-			snprintf(c->slot[s].name, sizeof(c->slot[s].name), "%s_%c", c->name,
+			snprintf(c->slot[s].name, sizeof(c->slot[s].name), "%.16s_%c", c->name,
 				 'a' + s);
 			snprintf(d->img[i][s], sizeof(d->img[i][s]), "%s/%s.img", d->t.dir,
 				 c->slot[s].name);

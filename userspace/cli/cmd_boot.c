@@ -101,10 +101,12 @@ const struct uc_command UC_COMMAND(uc_cmd_mark_good, "mark-good", "", 0, 0, BOOT
 static const struct uc_option adopt_options[] = {
 	{ "version", "N", "security version of the factory image (required)", false },
 	{ "length", "BYTES", "bytes of the image to measure (default: the whole partition)", false },
+	{ "approval", "FILE", "the vendor's approval of the image (a device with policy_key)",
+	  false },
 	{ NULL },
 };
 
-/* updatectl adopt COMPONENT SLOT --version N [--length BYTES] */
+/* updatectl adopt COMPONENT SLOT --version N [--length BYTES] [--approval FILE] */
 static int run_adopt(const struct uc_args *a, struct uc_step *step)
 {
 	uint64_t version, length = 0;
@@ -120,7 +122,8 @@ static int run_adopt(const struct uc_args *a, struct uc_step *step)
 		err = uc_parse_u64("--length", a->opt[1], &length);
 	if (err)
 		return err;
-	err = uc_adopt(&a->cfg, a->operands[0], a->operands[1], version, length, step);
+	err = uc_adopt(&a->cfg, a->operands[0], a->operands[1], version, length, a->opt[2],
+		       step);
 	if (err)
 		return err;
 	if (!a->quiet)

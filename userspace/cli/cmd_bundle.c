@@ -13,6 +13,7 @@
 #include "ticket.h"
 #include "userspace/cli/updatectl.h"
 #include "userspace/common/hex.h"
+#include "userspace/common/defaults.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/bundle_create.h"
 #include "userspace/lib/bundle_inspect.h"
@@ -38,7 +39,8 @@ static int parse_time(const char *opt, const char *s, uint64_t *out)
 }
 
 enum { OPT_IMAGE, OPT_COMPONENT, OPT_CLASS, OPT_VERSION, OPT_KEY, OPT_CERT, OPT_OUTPUT,
-       OPT_SERIAL, OPT_NOT_BEFORE, OPT_NOT_AFTER, OPT_RAISE_FLOOR, OPT_TEST_ONLY };
+       OPT_SERIAL, OPT_NOT_BEFORE, OPT_NOT_AFTER, OPT_RAISE_FLOOR, OPT_TEST_ONLY,
+       OPT_POLICY_KEY, OPT_PCR };
 
 static const struct uc_option create_options[] = {
 	[OPT_IMAGE] = { "image", "FILE", "the firmware image (required)" },
@@ -53,6 +55,9 @@ static const struct uc_option create_options[] = {
 	[OPT_NOT_AFTER] = { "not-after", "T", "valid until T" },
 	[OPT_RAISE_FLOOR] = { "raise-floor", NULL, "raise the version floor on install" },
 	[OPT_TEST_ONLY] = { "test-only", NULL, "for development devices only" },
+	[OPT_POLICY_KEY] = { "policy-key", "KEY.pem", "also write BUNDLE.approval, signed with "
+			     "this ECC P-256 key" },
+	[OPT_PCR] = { "pcr", "N", "the devices' measurement PCR the approval is for (default 8)" },
 	{ NULL },
 };
 
@@ -75,6 +80,17 @@ static int create_request(const struct uc_args *a, struct bundle_create_request 
 		.flags = (a->opt[OPT_RAISE_FLOOR] ? FWGUARD_TICKET_F_RAISE_FLOOR : 0) |
 			 (a->opt[OPT_TEST_ONLY] ? FWGUARD_TICKET_F_TEST_ONLY : 0),
 	};
+	r->policy_key = a->opt[OPT_POLICY_KEY];
+	r->pcr = FWG_DEFAULT_PCR;
+	if (a->opt[OPT_PCR]) {
+		uint64_t pcr;
+
+		if (uc_parse_u64("--pcr", a->opt[OPT_PCR], &pcr) || pcr > 23) {
+			fwg_log_error("--pcr must be a PCR index 0..23");
+			return -EINVAL;
+		}
+		r->pcr = (unsigned int)pcr;
+	}
 	if (uc_parse_u64("--security-version", a->opt[OPT_VERSION], &r->security_version) ||
 	    (a->opt[OPT_NOT_BEFORE] &&
 	     parse_time("--not-before", a->opt[OPT_NOT_BEFORE], &r->not_before)) ||

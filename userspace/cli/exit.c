@@ -64,6 +64,7 @@ static int tpm_exit(int err)
 		return UC_EXIT_UNTRUSTED;	/* fake TPM, replaced SRK, interposer */
 	case FWG_TPM_E_PCR_MISMATCH: case FWG_TPM_E_DIGEST_MISMATCH:
 	case FWG_TPM_E_STALE: case -E2BIG:
+	case -ENOKEY:	/* no vendor approval, or one by another key */
 		return UC_EXIT_VERIFY;
 	case FWG_TPM_E_NO_BLOB: case FWG_TPM_E_BAD_BLOB: case -EACCES:
 	case -ENOSPC: case -EROFS: case -ENAMETOOLONG:

@@ -6,6 +6,7 @@
 #include "userspace/cli/tpm_options.h"
 
 extern const struct uc_command uc_cmd_tpm_seal;
+extern const struct uc_command uc_cmd_tpm_approve;
 extern const struct uc_command uc_cmd_tpm_unseal_verify;
 extern const struct uc_command uc_cmd_tpm_status;
 extern const struct uc_command uc_cmd_tpm_replay;

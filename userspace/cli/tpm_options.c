@@ -20,7 +20,9 @@ const struct uc_option uc_tpm_options[] = {
 			    .repeatable = true },
 	[TPM_OPT_PERSIST_SRK] = { "persist-srk", NULL, "provision: make the SRK persistent" },
 	[TPM_OPT_NONCE] = { "nonce", "HEX", "attest: the verifier's nonce, 16-32 bytes" },
-	[TPM_OPT_OUT] = { "out", "FILE", "attest, ak-public: write the result to FILE" },
+	[TPM_OPT_OUT] = { "out", "FILE", "attest, ak-public, approve: write the result to FILE" },
+	[TPM_OPT_APPROVAL] = { "approval", "FILE", "seal: the vendor's approval of the release" },
+	[TPM_OPT_KEY] = { "key", "FILE", "approve: the vendor's ECC P-256 policy signing key" },
 	{ NULL },
 };
 
@@ -44,10 +46,15 @@ int uc_tpm_context_options(const struct uc_args *a, struct fwg_tpm_options *opts
 int uc_tpm_context_open(const struct uc_args *a, struct fwg_tpm **tpm, struct uc_step *step)
 {
 	struct fwg_tpm_options opts;
+	struct fwg_vendor_key key;
 	int err;
 
 	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
 	err = uc_tpm_context_options(a, &opts);
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_FILE, "read-policy-key");
+	err = uc_config_vendor_key(&a->cfg, &key, &opts);
 	if (err)
 		return err;
 	uc_step_enter(step, UC_SRC_TPM, "tpm-open");
@@ -87,8 +94,8 @@ static int subject_digest(const struct uc_args *a, struct fwg_tpm_subject *s,
 	return err;
 }
 
-int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_subject *subject,
-		   struct uc_step *step)
+static int subject_parse(const struct uc_args *a, bool need_slot, bool need_version,
+			 struct fwg_tpm_subject *subject, struct uc_step *step)
 {
 	struct fwg_tpm_subject s;
 	int err;
@@ -96,7 +103,7 @@ int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_su
 	memset(&s, 0, sizeof(s));
 	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
 	err = subject_name("component", a->opt[TPM_OPT_COMPONENT], FWG_COMPONENT_MAX, s.component);
-	if (!err)
+	if (!err && need_slot)
 		err = subject_name("slot", a->opt[TPM_OPT_SLOT], FWG_SLOT_MAX, s.slot);
 	if (!err && need_version && !a->opt[TPM_OPT_VERSION]) {
 		fwg_log_error("--version must be a decimal security version");
@@ -109,6 +116,18 @@ int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_su
 	if (!err)
 		*subject = s;
 	return err;
+}
+
+int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_subject *subject,
+		   struct uc_step *step)
+{
+	return subject_parse(a, true, need_version, subject, step);
+}
+
+int uc_tpm_release(const struct uc_args *a, struct fwg_tpm_subject *subject,
+		   struct uc_step *step)
+{
+	return subject_parse(a, false, true, subject, step);
 }
 
 int uc_tpm_subject_open(const struct uc_args *a, bool need_version,

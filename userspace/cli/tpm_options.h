@@ -15,7 +15,7 @@
 enum {
 	TPM_OPT_STATE_DIR, TPM_OPT_PCR, TPM_OPT_TEST_PCR, TPM_OPT_COMPONENT, TPM_OPT_SLOT,
 	TPM_OPT_VERSION, TPM_OPT_DIGEST, TPM_OPT_FILE, TPM_OPT_RAISE, TPM_OPT_AFTER,
-	TPM_OPT_PERSIST_SRK, TPM_OPT_NONCE, TPM_OPT_OUT,
+	TPM_OPT_PERSIST_SRK, TPM_OPT_NONCE, TPM_OPT_OUT, TPM_OPT_APPROVAL, TPM_OPT_KEY,
 };
 
 extern const struct uc_option uc_tpm_options[];
@@ -32,6 +32,10 @@ int uc_tpm_subject_open(const struct uc_args *a, bool need_version,
 
 /* Component, slot and digest always; the version where one is recorded. */
 int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_subject *subject,
+		   struct uc_step *step);
+
+/* Component, version and digest: a release, on no slot yet (approve). */
+int uc_tpm_release(const struct uc_args *a, struct fwg_tpm_subject *subject,
 		   struct uc_step *step);
 
 /* "component", "slot" and "version" members of a JSON report. */

@@ -235,11 +235,37 @@ static void subject_of(const struct pc_component *c, const struct slot_state *s,
 	memcpy(sub->digest, s->slot[idx].digest, FWG_DIGEST_SIZE);
 }
 
+/*
+ * The vendor's approval for @sub (tpm/TPM.md "Vendor-authorised sealing"):
+ * the one given with this install or adoption, else the one the slot's
+ * record holds when it is for the same release (a reseal). NULL: none,
+ * or the device takes no approvals; sealing then refuses in vendor mode.
+ */
+static const struct fwg_tpm_approval *slot_approval(struct ab_ctx *ctx,
+						    const struct fwg_tpm_subject *sub,
+						    struct fwg_tpm_approval *kept)
+{
+	const struct fwg_vendor_key *key = fwg_tpm_vendor_key(ctx->tpm);
+	struct fwg_tpm_sealed_info info;
+
+	if (!key)
+		return NULL;
+	if (ctx->approval && !fwg_approval_check(key, ctx->approval, sub))
+		return ctx->approval;
+	if (fwg_sealed_info_read(ctx->state_dir, sub->component, sub->slot, &info) ||
+	    !info.authorized || fwg_approval_check(key, &info.approval, sub))
+		return NULL;
+	*kept = info.approval;
+	return kept;
+}
+
 /* Seal slot @idx's record, predicting the PCR after the earlier components. */
 static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
 		     const struct slot_state *s, int idx)
 {
 	uint8_t earlier[FWG_TPM_EARLIER_MAX][FWG_DIGEST_SIZE];
+	const struct fwg_tpm_approval *approval;
+	struct fwg_tpm_approval kept;
 	struct fwg_tpm_subject sub;
 	size_t n;
 	int err, i;
@@ -248,10 +274,19 @@ static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
 	if (!err)
 		err = ab_persist(ctx);
 	subject_of(c, s, idx, &sub);
+	approval = slot_approval(ctx, &sub, &kept);
+	if (!err && approval && n) {
+		/* The vendor predicts from a PCR at zero: first component only. */
+		fwg_log_error("%s: a vendor-approved record needs the component measured "
+			      "first into its PCR (give it a PCR of its own)", c->name);
+		err = -EOPNOTSUPP;
+	}
 	STEP(ctx, TPM, "seal");
 	for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
 		err = ab_fault(ctx);
-		if (!err)
+		if (!err && approval)
+			err = fwg_tpm_seal_approved(ctx->tpm, &sub, approval);
+		else if (!err)
 			err = fwg_tpm_seal_after(ctx->tpm, &sub,
 						 (const uint8_t (*)[FWG_DIGEST_SIZE])earlier, n);
 		if (err != -EIO)

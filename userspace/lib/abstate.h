@@ -46,6 +46,12 @@ struct ab_ctx {
 	const struct ab_ops *ops;
 	char boot_id[40];
 	struct uc_step *step;	/* the step an error comes from */
+	/*
+	 * The vendor's approval of the image being installed or adopted, or
+	 * NULL. With a vendor key in @tpm, every record is sealed to an
+	 * approval: this one, or the one the slot's record already holds.
+	 */
+	const struct fwg_tpm_approval *approval;
 	/* Tests only: fail the next @fault_eio TPM operations with -EIO, and
 	 * stop (AB_E_CUT) before the @cut_at-th persistent write (0: never). */
 	int fault_eio;

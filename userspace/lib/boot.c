@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "tpm/tpm.h"
+#include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/abstate.h"
 #include "userspace/lib/boot.h"
@@ -143,14 +144,37 @@ int uc_mark_good(const struct uc_config *cfg, struct uc_boot_report *r, struct u
 	return for_each_component(cfg, ab_mark_good, r, step);
 }
 
+static int approval_load(const char *path, struct fwg_tpm_approval *ret)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	err = fwg_read_file(path, FWG_APPROVAL_FILE_SIZE, &buf, &len);
+	if (!err)
+		err = fwg_approval_decode(buf, len, ret);
+	free(buf);
+	if (err)
+		fwg_log_error("%s: not a readable approval file", path);
+	return err ? -EINVAL : 0;
+}
+
 int uc_adopt(const struct uc_config *cfg, const char *component, const char *slot,
-	     uint64_t version, uint64_t length, struct uc_step *step)
+	     uint64_t version, uint64_t length, const char *approval_path,
+	     struct uc_step *step)
 {
 	struct boot_ctx b = { .cfg = cfg };
+	struct fwg_tpm_approval approval;
 	const struct pc_component *c;
 	struct ab_ctx m;
 	int err, idx;
 
+	if (approval_path) {
+		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
+		err = approval_load(approval_path, &approval);
+		if (err)
+			return err;
+	}
 	err = boot_open(&b, step);
 	if (err)
 		goto out;
@@ -164,6 +188,7 @@ int uc_adopt(const struct uc_config *cfg, const char *component, const char *slo
 		goto out;
 	}
 	boot_machine(&b, &m, step);
+	m.approval = approval_path ? &approval : NULL;
 	err = ab_adopt(&m, c, idx, version, length);
 out:
 	fwg_tpm_close(b.tpm);

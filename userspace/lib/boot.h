@@ -59,9 +59,12 @@ int uc_mark_good(const struct uc_config *cfg, struct uc_boot_report *r, struct u
 /*
  * Factory adoption: record the image in @slot of @component (its first
  * @length bytes, 0: the whole partition) as the good slot at @version, for
- * a component in factory state (no slot state). 0 or -errno with @step.
+ * a component in factory state (no slot state). @approval_path (NULL:
+ * none): the vendor's approval of the factory image, which a device with a
+ * vendor policy key needs (tpm/TPM.md). 0 or -errno with @step.
  */
 int uc_adopt(const struct uc_config *cfg, const char *component, const char *slot,
-	     uint64_t version, uint64_t length, struct uc_step *step);
+	     uint64_t version, uint64_t length, const char *approval_path,
+	     struct uc_step *step);
 
 #endif /* FWGUARD_LIB_BOOT_H */

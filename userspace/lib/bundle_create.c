@@ -5,6 +5,7 @@
  * the payload the shared ticket parser's.
  */
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,7 +16,9 @@
 #include <openssl/rand.h>
 
 #include "ticket.h"
+#include "tpm/tpm.h"
 #include "userspace/common/cleanup.h"
+#include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/bundle_create.h"
 #include "userspace/lib/bundle_format.h"
@@ -149,8 +152,41 @@ static void signer_freep(struct cms_signer **signer)
 	cms_signer_free(*signer);
 }
 
+/* The image's approval, signed now that its digest is known. */
+static int approve(const struct bundle_create_request *req, const struct fwguard_ticket *t,
+		   struct fwg_tpm_approval *a, struct uc_step *step)
+{
+	struct fwg_tpm_subject release;
+
+	memset(&release, 0, sizeof(release));
+	snprintf(release.component, sizeof(release.component), "%s", t->component);
+	release.version = t->security_version;
+	memcpy(release.digest, t->image_sha256, FWG_DIGEST_SIZE);
+	uc_step_enter(step, UC_SRC_INPUT, "sign-approval");
+	return fwg_approval_sign(req->policy_key, req->pcr, &release, a);
+}
+
+static int write_approval(const struct bundle_create_request *req,
+			  const struct fwg_tpm_approval *a, struct uc_step *step)
+{
+	uint8_t buf[FWG_APPROVAL_FILE_SIZE];
+	char path[PATH_MAX];
+	int err;
+
+	uc_step_enter(step, UC_SRC_FILE, "write-approval");
+	if ((size_t)snprintf(path, sizeof(path), "%s.approval", req->output) >= sizeof(path))
+		return -ENAMETOOLONG;
+	fwg_approval_encode(a, buf);
+	err = fwg_write_file_atomic(path, buf, sizeof(buf));
+	if (err)
+		fwg_log_error("cannot write %s: %s", path, strerror(-err));
+	return err;
+}
+
 int bundle_create(const struct bundle_create_request *req, struct uc_step *step)
 {
+	struct fwg_tpm_approval approval;
+	struct fwg_vendor_key policy_key;
 	_cleanup_(signer_freep) struct cms_signer *signer = NULL;
 	struct bundle_out out = { .fd = -1 };
 	_cleanup_close_ int image_fd = -1;
@@ -160,6 +196,8 @@ int bundle_create(const struct bundle_create_request *req, struct uc_step *step)
 
 	uc_step_enter(step, UC_SRC_INPUT, "load-signer");
 	err = cms_signer_load(req->key, req->cert, &signer);
+	if (!err && req->policy_key)	/* refuse a wrong key before any work */
+		err = fwg_vendor_key_read(req->policy_key, &policy_key);
 	if (err)
 		return err;
 	uc_step_enter(step, UC_SRC_INPUT, "open-image");
@@ -172,11 +210,15 @@ int bundle_create(const struct bundle_create_request *req, struct uc_step *step)
 	err = bundle_out_open(req->output, &out);
 	if (!err)
 		err = write_bundle(signer, &t, image_fd, &out, step);
+	if (!err && req->policy_key)
+		err = approve(req, &t, &approval, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_FILE, "commit-output");
 		err = bundle_out_commit(&out);
 	} else {
 		bundle_out_abort(&out);
 	}
+	if (!err && req->policy_key)
+		err = write_approval(req, &approval, step);
 	return err;
 }

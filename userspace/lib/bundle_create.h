@@ -20,6 +20,13 @@ struct bundle_create_request {
 	const char *component, *device_class, *serial;	/* serial: NULL for any */
 	uint64_t security_version, not_before, not_after;
 	uint32_t flags;					/* FWGUARD_TICKET_F_* */
+	/*
+	 * The vendor's ECC P-256 policy key, or NULL: with it, the approval
+	 * of the predicted PCR state is written to <output>.approval
+	 * (tpm/TPM.md "Vendor-authorised sealing"), for @pcr.
+	 */
+	const char *policy_key;
+	unsigned int pcr;
 };
 
 /* 0, or -errno with the failing step in @step (logged). */

@@ -33,7 +33,7 @@ static const struct config_key keys[] = {
 	STR_KEY(server_url), STR_KEY(server_ca), STR_KEY(client_cert),
 	STR_KEY(client_key), STR_KEY(trust), STR_KEY(device_class),
 	STR_KEY(serial), STR_KEY(state_dir), STR_KEY(download_dir),
-	STR_KEY(policy), STR_KEY(tcti),
+	STR_KEY(policy), STR_KEY(tcti), STR_KEY(policy_key),
 	NUM_KEY(pcr, KEY_UINT), NUM_KEY(connect_timeout_s, KEY_LONG),
 	NUM_KEY(stall_timeout_s, KEY_LONG), NUM_KEY(fetch_timeout_s, KEY_LONG),
 	NUM_KEY(attempts, KEY_UINT),
@@ -173,6 +173,19 @@ int uc_config_read(struct uc_config *cfg, const char *path)
 	return err;
 }
 
+int uc_config_vendor_key(const struct uc_config *cfg, struct fwg_vendor_key *key,
+			 struct fwg_tpm_options *opts)
+{
+	int err;
+
+	if (!cfg->policy_key[0])
+		return 0;
+	err = fwg_vendor_key_read(cfg->policy_key, key);
+	if (!err)
+		opts->vendor_key = key;
+	return err;
+}
+
 int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm)
 {
 	struct fwg_tpm_options opts = {
@@ -180,6 +193,8 @@ int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm)
 		.state_dir = cfg->state_dir,
 		.pcr = (int)cfg->pcr,
 	};
+	struct fwg_vendor_key key;
+	int err = uc_config_vendor_key(cfg, &key, &opts);
 
-	return fwg_tpm_open(&opts, tpm);
+	return err ? err : fwg_tpm_open(&opts, tpm);
 }

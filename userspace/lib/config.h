@@ -26,6 +26,9 @@ struct uc_config {
 	char download_dir[PATH_MAX];
 	char policy[PATH_MAX];		/* partition policy for the kernel module */
 	char tcti[256];			/* "": $FWGUARD_TCTI, else FWG_DEFAULT_TCTI */
+	/* The vendor's ECC P-256 policy key (PEM); "": records are not
+	 * vendor-authorised (tpm/TPM.md "Vendor-authorised sealing"). */
+	char policy_key[PATH_MAX];
 	unsigned int pcr;
 	long connect_timeout_s;
 	long stall_timeout_s;
@@ -49,6 +52,14 @@ struct uc_config {
 int uc_config_read(struct uc_config *cfg, const char *path);
 
 struct fwg_tpm;
+struct fwg_tpm_options;
+struct fwg_vendor_key;
+/*
+ * The configured vendor policy key into @key and @opts->vendor_key (left
+ * NULL when none is configured). 0, -ENOKEY or -ENOPKG (logged).
+ */
+int uc_config_vendor_key(const struct uc_config *cfg, struct fwg_vendor_key *key,
+			 struct fwg_tpm_options *opts);
 /*
  * Open the TPM with the configured TCTI, state directory and PCR. Returns
  * 0 or a tpm/ error (FWG_TPM_E_UNAVAILABLE when it cannot be reached).

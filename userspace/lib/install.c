@@ -8,6 +8,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -16,6 +18,7 @@
 
 #include "tpm/tpm.h"
 #include "userspace/common/cleanup.h"
+#include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/abstate.h"
 #include "userspace/lib/bundle_io.h"
@@ -37,6 +40,7 @@ struct install {
 	struct bootctl bootloader;
 	struct ab_install ab;
 	struct bundle_ticket bt;
+	struct fwg_tpm_approval approval;	/* the release's, in vendor mode */
 	struct pc_partition target_part;
 	struct fwg_tpm *tpm;
 	const char *path;
@@ -109,6 +113,55 @@ static int install_verify(struct install *in, struct uc_step *step)
 		return err;
 	uc_step_enter(step, UC_SRC_VERIFY, "check-replay");
 	return ticket_log_check(in->cfg->state_dir, in->bt.ticket.id);
+}
+
+/*
+ * On a device with a vendor policy key, the release's approval (the file
+ * BUNDLE.approval that `bundle create --policy-key` writes beside it) must
+ * verify for the ticket's component, version and image before anything is
+ * written: the record sealed at the end would otherwise never unseal.
+ */
+static int install_approval(struct install *in, struct uc_step *step)
+{
+	const struct fwg_vendor_key *key = fwg_tpm_vendor_key(in->tpm);
+	struct fwg_tpm_subject release;
+	_cleanup_free_ uint8_t *buf = NULL;
+	char path[PATH_MAX];
+	size_t len = 0;
+	int err;
+
+	if (!key)
+		return 0;
+	uc_step_enter(step, UC_SRC_VERIFY, "check-approval");
+	if ((size_t)snprintf(path, sizeof(path), "%s.approval", in->path) >= sizeof(path))
+		return -ENAMETOOLONG;
+	err = fwg_read_file(path, FWG_APPROVAL_FILE_SIZE, &buf, &len);
+	if (!err)
+		err = fwg_approval_decode(buf, len, &in->approval);
+	if (err) {
+		fwg_log_error("%s: this device installs only vendor-approved releases, and "
+			      "%s is %s", in->path, path, err == -ENOENT ? "missing" :
+			      "not an approval file");
+		return -ENOKEY;
+	}
+	memset(&release, 0, sizeof(release));
+	snprintf(release.component, sizeof(release.component), "%s", in->bt.ticket.component);
+	release.version = in->bt.ticket.security_version;
+	memcpy(release.digest, in->bt.ticket.image_sha256, FWG_DIGEST_SIZE);
+	if (in->approval.pcr != fwg_tpm_pcr_index(in->tpm)) {
+		fwg_log_error("%s: %s approves PCR %u, this device measures into PCR %u",
+			      in->path, path, in->approval.pcr, fwg_tpm_pcr_index(in->tpm));
+		return -EKEYREJECTED;
+	}
+	err = fwg_approval_check(key, &in->approval, &release);
+	if (err) {
+		fwg_log_error("%s: %s is %s", in->path, path, err == -ENOKEY ?
+			      "signed by another key than the vendor policy key" :
+			      "not the vendor's approval of this release");
+		return err == -ENOKEY ? -ENOKEY : -EKEYREJECTED;
+	}
+	in->machine.approval = &in->approval;
+	return 0;
 }
 
 static int install_find_component(struct install *in, struct uc_step *step)
@@ -217,6 +270,8 @@ static int install_run(struct install *in, bool progress, struct uc_install_resu
 	if (!err)
 		err = install_verify(in, step);
 	if (!err)
+		err = install_approval(in, step);
+	if (!err)
 		err = install_choose_slot(in, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_KERNEL, "load-module");
@@ -276,6 +331,8 @@ int uc_verify(const struct uc_config *cfg, const char *path, struct uc_verify_re
 		err = install_read_floor(&in, step);
 	if (!err)
 		err = install_verify(&in, step);
+	if (!err)
+		err = install_approval(&in, step);
 	if (!err)
 		err = verify_image(&in, step);
 	if (err)
