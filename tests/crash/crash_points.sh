@@ -152,12 +152,12 @@ def doc(step):
         return None
 bad = []
 bv, st, after = doc("boot-verify"), doc("status"), doc("status-after")
-c = bv["components"][0] if bv else None
+c = (bv.get("components") or [None])[0] if bv else None
 # Exit 8 with the running slot verified: a trial the crash cut short was
 # abandoned and the last good slot runs, verified (STATE.md, boot-start).
 if rc("boot-verify") not in (0, 8) or not c or not c["verified"] or c["factory"]:
     bad.append(f"P1: boot-verify exited {rc('boot-verify')}: {c}")
-if rc("status") != 0 or not st or any("state" in x for x in st["components"]):
+if rc("status") != 0 or not st or any("state" in x for x in st.get("components", [{}])):
     bad.append(f"state: status exited {rc('status')}")
 elif c:
     floor = st["floor"]
@@ -166,7 +166,7 @@ elif c:
 if rc("install") != 0 or not after:
     bad.append(f"next: install exited {rc('install')}")
 else:
-    slots = after["components"][0]["slots"]
+    slots = (after.get("components") or [{}])[0].get("slots", [])
     if not any(s["role"] == "pending" and s["version"] == 3 and s["valid"] for s in slots):
         bad.append(f"next: no pending v3 after the install: {slots}")
 if bad:
@@ -248,7 +248,7 @@ check_boot() {
 # nearest the end of the operation).
 check_points() {
 	local op=$1 log=$2 base=$3 tpm=$4 from=$5 to=$6 floor0=$7
-	local kind pbase upto seed n=0 bad=0 img=$work/crash.img sig verdict name i first
+	local kind pbase upto seed n=0 at bad=0 img=$work/crash.img sig verdict name i first
 	local -a states=()
 	declare -A seen=()
 	while read -r kind pbase upto seed; do
@@ -274,20 +274,20 @@ check_points() {
 		first=$((${#states[@]} - CRASH_LAST))
 	fi
 	for ((i = first; i < ${#states[@]}; i++)); do
-		read -r n kind pbase upto seed <<<"${states[$i]}"
+		read -r at kind pbase upto seed <<<"${states[$i]}"
 		cp --sparse=always "$base" "$img"
 		"$replay" apply "$log" "$img" "$kind" "$pbase" "$upto" "$seed" || return 1
-		name=$op-$n
+		name=$op-$at
 		if ! check_boot "$name" "$img" "$tpm"; then
-			tap_fail "$op point $n ($kind $pbase $upto): the crash image boots" \
+			tap_fail "$op point $at ($kind $pbase $upto): the crash image boots" \
 				"harness exit; see $work/boots/$name.log"
 			tail -n 12 "$work/boots/$name.log" | sed 's/^/#   /'
 			continue
 		fi
 		verdict=$(check_image "$op" "$name" "$floor0")
 		case $verdict in
-		ok*) tap_ok "$op point $n ($kind $pbase $upto) booted: P1 P2 state next (${verdict#ok })" ;;
-		*) tap_fail "$op point $n ($kind $pbase $upto) booted: P1 P2 state next" "${verdict#fail }"
+		ok*) tap_ok "$op point $at ($kind $pbase $upto) booted: P1 P2 state next (${verdict#ok })" ;;
+		*) tap_fail "$op point $at ($kind $pbase $upto) booted: P1 P2 state next" "${verdict#fail }"
 			sed 's/^/#   /' "$work/boots/$name/boot-verify.out" | tail -n 4 ;;
 		esac
 	done
