@@ -101,8 +101,11 @@ demo: all
 	@KVER=$(KVER) $(CURDIR)/tests/e2e/demo
 
 bench: bench-install
-.PHONY: bench-install
-bench-install: all
+.PHONY: bench-install bench-deps
+# The peers the install benchmark compares with, from Debian (idempotent).
+bench-deps: $(KVER_FILE)
+	@$(CURDIR)/tests/deps --bench $(BUILD) $(KVER)
+bench-install: all bench-deps
 	@KVER=$(KVER) $(CURDIR)/tests/e2e/bench
 
 # What kbuild leaves in the tree, removed without asking for a kernel.

@@ -740,9 +740,9 @@ long fwguard_session_begin(const void __user *arg)
 		err = fd;
 		goto out_free;
 	}
-	pr_info("session on %s for component %s version %llu, %llu bytes\n",
+	pr_info("session on %s for component %s version %llu, %llu bytes, hash %s\n",
 		r->name, s->ticket.component, s->ticket.security_version,
-		s->ticket.image_len);
+		s->ticket.image_len, crypto_shash_driver_name(s->tfm));
 	return fd;
 
 out_free:

@@ -130,6 +130,7 @@ static int for_each_component(const struct uc_config *cfg, component_fn fn,
 		first = -EIO;	/* logged */
 		*step = here;
 	}
+	uc_tpm_report_timing(b.tpm);
 	fwg_tpm_close(b.tpm);
 	return err ? err : first;
 }

@@ -80,6 +80,15 @@ static int stream_chunks(EVP_MD_CTX *md, uint8_t *buf, int in_fd, uint64_t in_of
 		err = bundle_pread_exact(in_fd, buf, n, in_off + done);
 		if (err)
 			return err;
+		/*
+		 * Start reading the next chunk while this one is hashed: a
+		 * chunk is larger than the readahead window, so without this
+		 * every read from a cold partition waits, and reading and
+		 * hashing take turns instead of overlapping.
+		 */
+		if (done + n < len)
+			posix_fadvise(in_fd, (off_t)(in_off + done + n), BUNDLE_IO_CHUNK,
+				      POSIX_FADV_WILLNEED);
 		if (!EVP_DigestUpdate(md, buf, n)) {
 			ssl_log_error("SHA-256 failed");
 			return -EIO;

@@ -198,3 +198,15 @@ int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm)
 
 	return err ? err : fwg_tpm_open(&opts, tpm);
 }
+
+void uc_tpm_report_timing(const struct fwg_tpm *tpm)
+{
+	unsigned long commands;
+	uint64_t ns;
+
+	if (!tpm || !getenv("FWGUARD_TIMING"))
+		return;
+	fwg_tpm_stats(tpm, &commands, &ns);
+	fprintf(stderr, "updatectl: timing: tpm %.3f s, %lu commands\n", (double)ns / 1e9,
+		commands);
+}

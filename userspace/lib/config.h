@@ -65,5 +65,11 @@ int uc_config_vendor_key(const struct uc_config *cfg, struct fwg_vendor_key *key
  * 0 or a tpm/ error (FWG_TPM_E_UNAVAILABLE when it cannot be reached).
  */
 int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm);
+/*
+ * With FWGUARD_TIMING set in the environment, the time this run waited for
+ * the TPM and its command count go to stderr, so that a benchmark can set
+ * them apart from hashing and writing. Nothing when @tpm is NULL.
+ */
+void uc_tpm_report_timing(const struct fwg_tpm *tpm);
 
 #endif /* FWGUARD_CONFIG_H */

@@ -53,6 +53,7 @@ struct install {
 static void install_release(struct install *in)
 {
 	bundle_ticket_release(&in->bt);
+	uc_tpm_report_timing(in->tpm);
 	fwg_tpm_close(in->tpm);
 	if (in->fd >= 0)
 		close(in->fd);

@@ -31,11 +31,15 @@ struct uc_step {
 	const char *name;	/* short, stable: "open-bundle", "tpm-open", ... */
 };
 
+/* With FWGUARD_TIMING set: @name and a timestamp on stderr (step.c). */
+void uc_step_trace(const char *name);
+
 /* Record that @step is now in the step @name talking to @source. */
 static inline void uc_step_enter(struct uc_step *step, enum uc_source source, const char *name)
 {
 	step->source = source;
 	step->name = name;
+	uc_step_trace(name);
 }
 
 #endif /* FWGUARD_LIB_STEP_H */
