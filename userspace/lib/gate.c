@@ -12,8 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -74,86 +72,30 @@ int gate_begin(dev_t devt, const void *cms, size_t cms_len)
 	return err;
 }
 
-/*
- * The next @want bytes at @off of @in_fd, mapped (pages already in memory)
- * so that the kernel copies them straight from the page cache: one copy
- * of every byte instead of two, which counts where copies are slow
- * (emulated CPUs). NULL when @in_fd cannot be mapped; *@base and *@maplen
- * are what munmap() takes.
- */
-static const char *map_chunk(int in_fd, uint64_t off, size_t want, void **base, size_t *maplen)
-{
-	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), start = off & ~(page - 1);
-	void *p;
-
-	*maplen = (size_t)(off - start) + want;
-	p = mmap(NULL, *maplen, PROT_READ, MAP_SHARED | MAP_POPULATE, in_fd, (off_t)start);
-	if (p == MAP_FAILED)
-		return NULL;
-	*base = p;
-	return (const char *)p + (off - start);
-}
-
-/*
- * Feed up to @want bytes at @off of @in_fd to @session, from a mapping if it
- * can (*@mappable cleared for good when it cannot), else through @buf.
- * Returns the bytes fed, or -errno: a read error is logged here, a write
- * error (the kernel's refusal) by the caller.
- */
-static int feed_chunk(int session, int in_fd, uint64_t off, size_t want, char *buf,
-		      int *mappable, int *read_err)
-{
-	const char *src = NULL;
-	size_t maplen = 0;
-	void *base = NULL;
-	ssize_t n;
-	int err;
-
-	if (*mappable)
-		src = map_chunk(in_fd, off, want, &base, &maplen);
-	if (!src) {
-		*mappable = 0;
-		n = pread(in_fd, buf, want, (off_t)off);
-		if (n <= 0) {
-			err = n < 0 ? -errno : -EIO;
-			fwg_log_error("cannot read the image: %s",
-				n < 0 ? strerror(errno) : "bundle is truncated");
-			*read_err = 1;
-			return err;
-		}
-		if ((size_t)n < want)
-			want = (size_t)n;
-		src = buf;
-	}
-	err = write_all(session, src, want);
-	if (base)
-		munmap(base, maplen);
-	return err ? err : (int)want;
-}
-
 static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int progress)
 {
 	struct progress bar = { .label = "writing" };
 	uint64_t done = 0;
-	int n, err = 0, mappable, read_err = 0;
-	struct stat st;
 	char *buf;
+	int err = 0;
 
-	/* Only a regular file that holds the whole image is mapped. */
-	mappable = !fstat(in_fd, &st) && S_ISREG(st.st_mode) &&
-		   (uint64_t)st.st_size >= in_off + len;
 	buf = malloc(GATE_CHUNK);
 	if (!buf)
 		return -ENOMEM;
 	while (done < len) {
 		size_t want = len - done < GATE_CHUNK ? (size_t)(len - done) : GATE_CHUNK;
+		ssize_t n = pread(in_fd, buf, want, (off_t)(in_off + done));
 
-		n = feed_chunk(session, in_fd, in_off + done, want, buf, &mappable, &read_err);
-		if (n < 0) {
-			err = n;
-			if (!read_err)
-				fwg_log_error("kernel refused image bytes at offset %llu: %s",
-					(unsigned long long)done, gate_strerror(err, 0));
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			fwg_log_error("cannot read the image: %s",
+				n < 0 ? strerror(errno) : "bundle is truncated");
+			break;
+		}
+		err = write_all(session, buf, (size_t)n);
+		if (err) {
+			fwg_log_error("kernel refused image bytes at offset %llu: %s",
+				(unsigned long long)done, gate_strerror(err, 0));
 			break;
 		}
 		done += (uint64_t)n;
