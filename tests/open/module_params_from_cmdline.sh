@@ -3,7 +3,7 @@
 # Open finding: the kernel command line sets fwguard's parameters, over the
 # device's own /etc/modprobe.d options. On a GRUB device the command line
 # is fwg_args from the root-writable environment block
-# (tests/open/grub_slot_truncated.sh shows it reaching the kernel verbatim),
+# (tests/host/grub_slot_spoof.sh shows it reaching the kernel verbatim),
 # so root chooses for the next boot keyring_mode=provision (root's own keys
 # sign tickets), production=0 (test-only tickets accepted) and floor=0,
 # even when the module and its options come from a protected slot's

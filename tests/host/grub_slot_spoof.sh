@@ -1,32 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Open finding: root makes boot-verify believe a slot that did not boot.
+# Root cannot make boot-verify believe a slot that did not boot by
+# lengthening the kernel command line.
 #
 # boot-verify takes the booted slot from the one fwguard.slot= word on
-# /proc/cmdline, which GRUB appends after fwg_args. fwg_args is in the
-# root-writable environment block and GRUB expands it unquoted, so a word
-# like (hd0,gpt4)/* is globbed over the bootenv filesystem (root's too).
-# With long file names there, the command line outgrows the kernel's limit
-# (2048 bytes on x86), GRUB drops the trailing arguments, its own
-# fwguard.slot=a with them, and only root's fwguard.slot=b (put earlier in
-# fwg_args) reaches the kernel.
+# /proc/cmdline. fwg_args is in the root-writable environment block and
+# GRUB expands it unquoted, so a word like (hd0,gpt4)/* is globbed over the
+# bootenv filesystem (root's files too). With long file names there the
+# line outgrows the kernel's limit (2048 bytes on x86) and GRUB drops the
+# trailing arguments. When GRUB put its own fwguard.slot=a after fwg_args,
+# only root's fwguard.slot=b (earlier in fwg_args) reached the kernel, and
+# boot-verify verified fw_b (v3) while fw_a's v2 ran: mark-good confirmed
+# it and raised the floor to 3. GRUB now puts its slot word first, so it
+# always reaches the kernel and root's word makes two, which is refused.
 #
 #   boot 1 (factory)  a adopted at version 2, a signed v3 installed into b
 #                     (trial b). Root: long file names on bootenv, order
 #                     "a b" in the environment.
 #   boot 2            root's fwg_args end with "fwguard.slot=b (hd0,gpt4)/*".
-#                     GRUB boots slot a (v2); the kernel's line says slot b.
-#                     boot-verify verifies fw_b (v3), mark-good confirms it
-#                     and raises the floor to 3, while the v2 image of fw_a
-#                     runs: below the floor, reported verified as fw_b.
-#
-# Broken: "boot-verify only reports verified for the slot that booted",
-# "mark-good confirms only the slot verified in this boot" and P2 (an image
-# below the floor runs while the device reports the floor's image
-# verified). The last three checks fail until the booted slot is told to
-# updatectl in a way fwg_args cannot forge or drop.
-scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
-
+#                     GRUB boots slot a (v2); boot-verify must not verify
+#                     fw_b, mark-good must not confirm it, the floor stays 2.
 # ---- guest side -------------------------------------------------------------
 bootenv_up() {
 	mkdir -p /run/bootenv
@@ -127,14 +120,14 @@ main() {
 	else
 		tap_fail "GRUB boots slot a (order a b)"
 	fi
-	if ! grep -qw "fwguard.slot=a" "$work/boots/2/cmdline" 2>/dev/null &&
-		grep -qw "fwguard.slot=b" "$work/boots/2/cmdline"; then
-		tap_ok "GRUB's fwguard.slot=a did not reach the kernel, root's slot=b did"
+	read -ra words <"$work/boots/2/cmdline" 2>/dev/null
+	if [ "${words[1]:-}" = fwguard.slot=a ] && [ "${#words[@]}" -gt 10 ]; then
+		tap_ok "GRUB's fwguard.slot=a is the kernel's first argument, whatever fwg_args holds"
 	else
-		tap_fail "GRUB's fwguard.slot=a did not reach the kernel, root's slot=b did" \
-			"cmdline: $(cat "$work/boots/2/cmdline" 2>/dev/null || echo none)"
+		tap_fail "GRUB's fwguard.slot=a is the kernel's first argument, whatever fwg_args holds" \
+			"cmdline: $(cut -c1-300 "$work/boots/2/cmdline" 2>/dev/null || echo none)"
 	fi
-	# The promises; they fail today.
+	# The promises.
 	json_is 2 boot-verify "boot-verify does not report fw_b verified while slot a runs" \
 		"not any(c['slot'] == 'fw_b' and c['verified'] for c in j.get('components', []))"
 	json_is 2 mark-good "mark-good does not confirm fw_b, which did not boot" \
