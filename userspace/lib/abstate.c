@@ -14,8 +14,45 @@
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/ticket_log.h"
 
-static int ab_persist(struct ab_ctx *ctx)
+#ifdef FWGUARD_TEST_CUT
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/*
+ * Test builds only (build/tests/e2e/updatectl-cut; build/bin/updatectl is
+ * compiled without FWGUARD_TEST_CUT and holds none of this): a real power
+ * cut before this process's persistent write number $FWGUARD_TEST_CUT.
+ * Every earlier write reached the disk (each is fsynced); this one never
+ * starts. The file $FWGUARD_TEST_CUT_FILE (on the guest's result share) is
+ * created, the harness (tests/vm/run --kill-when) kills QEMU on seeing it,
+ * and meanwhile the process waits, so nothing after the cut point runs.
+ */
+static void test_cut(const char *what)
 {
+	static int writes;
+	const char *at = getenv("FWGUARD_TEST_CUT"), *file = getenv("FWGUARD_TEST_CUT_FILE");
+	int fd, i;
+
+	if (!at || !file || ++writes != atoi(at))
+		return;
+	fwg_log_error("test power cut before persistent write %d (%s)", writes, what);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 120; i++)
+		sleep(1);
+	fwg_log_error("test power cut: still running 120 s after the cut");
+	_exit(125);
+}
+#endif
+
+/* Every persistent write of the state machine comes here first; @what names it. */
+static int ab_persist(struct ab_ctx *ctx, const char *what)
+{
+#ifdef FWGUARD_TEST_CUT
+	test_cut(what);
+#endif
 	if (ctx->cut_at && ++ctx->persists >= ctx->cut_at)
 		return AB_E_CUT;
 	return 0;
@@ -25,7 +62,7 @@ static int ab_persist(struct ab_ctx *ctx)
 
 static int ab_save(struct ab_ctx *ctx, const struct slot_state *s)
 {
-	int err = ab_persist(ctx);
+	int err = ab_persist(ctx, "save-slot-state");
 
 	STEP(ctx, FILE, "save-slot-state");
 	return err ? err : slot_state_save(ctx->state_dir, s);
@@ -50,7 +87,7 @@ static int boot_write(struct ab_ctx *ctx, const struct pc_component *c, enum boo
 
 	if (!bc)
 		return 0;
-	err = ab_persist(ctx);
+	err = ab_persist(ctx, "write-bootloader");
 	STEP(ctx, BOOT, "write-bootloader");
 	if (err)
 		return err;
@@ -92,7 +129,7 @@ static int floor_raise(struct ab_ctx *ctx, uint64_t version)
 	while (!err && cur < version) {
 		step = version - cur > FWG_TPM_FLOOR_MAX_STEP ? cur + FWG_TPM_FLOOR_MAX_STEP :
 								  version;
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "raise-floor");
 		STEP(ctx, TPM, "raise-floor");
 		for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
 			err = ab_fault(ctx);
@@ -246,7 +283,7 @@ static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
 
 	err = chain_before(ctx, comp_index(ctx, c), earlier, &n);
 	if (!err)
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "seal");
 	subject_of(c, s, idx, &sub);
 	STEP(ctx, TPM, "seal");
 	for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
@@ -513,7 +550,7 @@ static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
 	if (err)
 		return err;
 	if (!memcmp(pcr, before, sizeof(pcr))) {
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "measure");
 		if (!err)
 			err = ab_fault(ctx);
 		subject_of(c, s, idx, &sub);
@@ -958,7 +995,7 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 	for (i = 0; !err && i < 2; i++) {
 		if (!s->slot[i].has_ticket || ticket_log_has(ctx->state_dir, s->slot[i].ticket))
 			continue;
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "log-ticket");
 		if (!err)
 			err = ticket_log_add(ctx->state_dir, s->slot[i].ticket);
 	}
@@ -996,7 +1033,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	if (!err)	/* then the bootloader may try it */
 		err = boot_write(ctx, in->comp, BOOT_TRIAL, in->target);
 	if (!err)
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "log-ticket");
 	STEP(ctx, FILE, "log-ticket");
 	if (!err)
 		err = ticket_log_add(ctx->state_dir, in->ticket);
