@@ -96,6 +96,19 @@ static int boot_write(struct ab_ctx *ctx, const struct pc_component *c, enum boo
 	return w == BOOT_GOOD ? bootctl_mark_good(bc, slot) : bootctl_mark_bad(bc, slot);
 }
 
+/* The fallback from @f to the other slot, one write of the bootloader's record. */
+static int boot_fall_back(struct ab_ctx *ctx, const struct pc_component *c, int f, bool good)
+{
+	const struct bootctl *bc = boot_of(ctx, c);
+	int err;
+
+	if (!bc)
+		return 0;
+	err = ab_persist(ctx, "write-bootloader");
+	STEP(ctx, BOOT, "write-bootloader");
+	return err ? err : bootctl_fall_back(bc, f, good);
+}
+
 /* A transient TPM failure the tests inject, else 0. */
 static int ab_fault(struct ab_ctx *ctx)
 {
@@ -404,17 +417,25 @@ static int image_rejected(struct ab_ctx *ctx, const struct pc_component *c,
 static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s,
 		     int f, uint64_t floor, struct uc_boot_component *out)
 {
-	int o = 1 - f, err;
+	int o = 1 - f, err, rejected;
 
-	/* The bootloader first: it never boots what the state gave up. */
-	err = boot_write(ctx, c, BOOT_BAD, f);
+	/*
+	 * The bootloader first: it never boots what the state gave up. When
+	 * o can boot, the same write puts it first, confirmed or as a trial:
+	 * o is valid in the state already, and a cut before the save must
+	 * not leave a record that lets the bootloader boot neither slot (o's
+	 * trial may have run out of tries; grub_powercut.sh, boot 4).
+	 */
+	rejected = image_rejected(ctx, c, s, o, floor);
+	err = rejected ? boot_write(ctx, c, BOOT_BAD, f) :
+			 boot_fall_back(ctx, c, f, s->slot[o].good);
 	if (err)
 		return err;
 	s->slot[f].valid = false;
 	s->slot[f].good = false;
 	s->verified_boot[0] = '\0';
 	snprintf(s->failed_boot, sizeof(s->failed_boot), "%s", ctx->boot_id);
-	if (image_rejected(ctx, c, s, o, floor)) {
+	if (rejected) {
 		if (s->trying == f)
 			s->trying = -1;
 		err = ab_save(ctx, s);
@@ -428,8 +449,6 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	s->trying = -1;
 	s->pending = -1;
 	err = ab_save(ctx, s);
-	if (!err)	/* then the bootloader may boot o: confirmed, or a trial */
-		err = boot_write(ctx, c, s->slot[o].good ? BOOT_GOOD : BOOT_TRIAL, o);
 	if (err)
 		return err;
 	fwg_log_error("%s: slot %s failed verification; falling back to slot %s (version %"
