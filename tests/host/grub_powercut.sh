@@ -351,13 +351,13 @@ all_scenario() {
 	save_device confirmed
 	save_device tampered	# b's image is changed as each case loads it
 
+	cut_case fallback- tampered boot_cut_verify boot-verify v3
+	cut_case mark-good- trial boot_cut_mark_good mark-good v3
 	load_device trial
 	boot grubcount boot_userspace -- --kill-on-console "fwguard: booting slot b"
 	cut_boot grubcount "grub-count: power cut after GRUB's counter write"
 	recover grub-count v3
 	cut_case boot-verify- trial boot_cut_verify boot-verify v3
-	cut_case mark-good- trial boot_cut_mark_good mark-good v3
-	cut_case fallback- tampered boot_cut_verify boot-verify v3
 	cut_case install- confirmed boot_cut_install install v4
 }
 
