@@ -77,6 +77,35 @@ e2e_boot() {
 	return $rc
 }
 
+# The GRUB scenarios ($genv: tests/vm/grubenv; each boot saved its
+# /proc/cmdline as cmdline in its result directory).
+# booted BOOT SLOT DESCRIPTION: GRUB put fwguard.slot=SLOT on that boot's line.
+booted() {
+	if grep -qw "fwguard.slot=$2" "$work/boots/$1/cmdline" 2>/dev/null; then
+		tap_ok "$3"
+	else
+		tap_fail "$3" "cmdline: $(cat "$work/boots/$1/cmdline" 2>/dev/null || echo none)"
+		sed 's/^/#   /' "$work/boots/$1.log" | tail -n 15
+	fi
+}
+# env_is DESCRIPTION NAME=VALUE|NAME=... : the disk's env holds exactly these
+# (NAME= alone: NAME is unset).
+env_is() {
+	local desc=$1 kv got bad=
+	shift
+	for kv in "$@"; do
+		got=$("$genv" "$work/disk.img" get "${kv%%=*}" 2>/dev/null) || got="(unset)"
+		[ -n "${kv#*=}" ] || kv="${kv%%=*}=(unset)"
+		[ "$got" = "${kv#*=}" ] || bad+=" ${kv%%=*}=$got"
+	done
+	if [ -z "$bad" ]; then tap_ok "$desc"; else tap_fail "$desc" "env:$bad"; fi
+}
+# console BOOT PATTERN DESCRIPTION: GRUB (or the kernel) said PATTERN.
+console() {
+	if grep -aqE "$2" "$work/boots/$1/console.log" 2>/dev/null; then tap_ok "$3"; else
+		tap_fail "$3" "no /$2/ on boot $1's console"; fi
+}
+
 # ---- guest side ----
 
 # step NAME CMD...: run one step; its output and exit status go to the

@@ -529,6 +529,44 @@ TEST_F(boot, power_cut_at_each_write_boots_only_valid_slots)
 	EXPECT_GE(cuts, 4);
 }
 
+/*
+ * A fallback cut between its env write and its save, to a slot whose trial
+ * ran out of tries: the env must still let GRUB boot that slot. (With
+ * bad(f) written alone first, GRUB found both slots unbootable and halted
+ * for good, while b was valid at the floor.) Mark-good of b is cut after
+ * the floor raise, before its save; a, below the floor, then falls back.
+ */
+TEST_F(boot, fallback_cut_keeps_the_other_slot_bootable)
+{
+	struct boot_fixture *f = &self->f;
+	int i, t;
+
+	ASSERT_EQ(0, grub_device(f, 1));
+	ASSERT_EQ(0, abdev_install(&f->d, 0, 2, &t));
+	for (i = 0; i < 3; i++) {	/* b's three tries, never confirmed */
+		ASSERT_EQ(0, abdev_reboot(&f->d));
+		ASSERT_EQ(1, grub_boot(f));
+		ASSERT_EQ(0, abdev_verify(&f->d, f->out));
+		EXPECT_TRUE(f->out[0].verified);
+	}
+	f->d.m.cut_at = 2;		/* floor raised to 2, state not saved */
+	f->d.m.persists = 0;
+	ASSERT_EQ(AB_E_CUT, abdev_mark_good(&f->d, f->out));
+	f->d.m.cut_at = 0;
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	ASSERT_EQ(0, grub_boot(f));	/* no tries left for b: a, below the floor */
+	f->d.m.cut_at = 3;		/* boot-start saved, env written, not the fallback's save */
+	f->d.m.persists = 0;
+	ASSERT_EQ(AB_E_CUT, abdev_verify(&f->d, f->out));
+	f->d.m.cut_at = 0;
+	ASSERT_EQ(0, abdev_reboot(&f->d));
+	ASSERT_EQ(1, grub_boot(f)) TH_LOG("GRUB must boot b, valid at the floor, not halt");
+	ASSERT_EQ(0, abdev_verify(&f->d, f->out));
+	EXPECT_TRUE(f->out[0].verified);
+	EXPECT_STREQ("comp0_b", f->out[0].slot);
+	ASSERT_EQ(0, abdev_mark_good(&f->d, f->out));
+}
+
 /* The custom backend: every call boot-verify, install and mark-good make. */
 TEST_F(boot, custom_backend_calls_in_order)
 {

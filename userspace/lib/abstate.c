@@ -14,8 +14,45 @@
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/ticket_log.h"
 
-static int ab_persist(struct ab_ctx *ctx)
+#ifdef FWGUARD_TEST_CUT
+#include <fcntl.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/*
+ * Test builds only (build/tests/e2e/updatectl-cut; build/bin/updatectl is
+ * compiled without FWGUARD_TEST_CUT and holds none of this): a real power
+ * cut before this process's persistent write number $FWGUARD_TEST_CUT.
+ * Every earlier write reached the disk (each is fsynced); this one never
+ * starts. The file $FWGUARD_TEST_CUT_FILE (on the guest's result share) is
+ * created, the harness (tests/vm/run --kill-when) kills QEMU on seeing it,
+ * and meanwhile the process waits, so nothing after the cut point runs.
+ */
+static void test_cut(const char *what)
 {
+	static int writes;
+	const char *at = getenv("FWGUARD_TEST_CUT"), *file = getenv("FWGUARD_TEST_CUT_FILE");
+	int fd, i;
+
+	if (!at || !file || ++writes != atoi(at))
+		return;
+	fwg_log_error("test power cut before persistent write %d (%s)", writes, what);
+	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+	if (fd >= 0)
+		close(fd);
+	for (i = 0; i < 120; i++)
+		sleep(1);
+	fwg_log_error("test power cut: still running 120 s after the cut");
+	_exit(125);
+}
+#endif
+
+/* Every persistent write of the state machine comes here first; @what names it. */
+static int ab_persist(struct ab_ctx *ctx, const char *what)
+{
+#ifdef FWGUARD_TEST_CUT
+	test_cut(what);
+#endif
 	if (ctx->cut_at && ++ctx->persists >= ctx->cut_at)
 		return AB_E_CUT;
 	return 0;
@@ -25,7 +62,7 @@ static int ab_persist(struct ab_ctx *ctx)
 
 static int ab_save(struct ab_ctx *ctx, const struct slot_state *s)
 {
-	int err = ab_persist(ctx);
+	int err = ab_persist(ctx, "save-slot-state");
 
 	STEP(ctx, FILE, "save-slot-state");
 	return err ? err : slot_state_save(ctx->state_dir, s);
@@ -50,13 +87,26 @@ static int boot_write(struct ab_ctx *ctx, const struct pc_component *c, enum boo
 
 	if (!bc)
 		return 0;
-	err = ab_persist(ctx);
+	err = ab_persist(ctx, "write-bootloader");
 	STEP(ctx, BOOT, "write-bootloader");
 	if (err)
 		return err;
 	if (w == BOOT_TRIAL)
 		return bootctl_set_trial(bc, slot, bc->tries);
 	return w == BOOT_GOOD ? bootctl_mark_good(bc, slot) : bootctl_mark_bad(bc, slot);
+}
+
+/* The fallback from @f to the other slot, one write of the bootloader's record. */
+static int boot_fall_back(struct ab_ctx *ctx, const struct pc_component *c, int f, bool good)
+{
+	const struct bootctl *bc = boot_of(ctx, c);
+	int err;
+
+	if (!bc)
+		return 0;
+	err = ab_persist(ctx, "write-bootloader");
+	STEP(ctx, BOOT, "write-bootloader");
+	return err ? err : bootctl_fall_back(bc, f, good);
 }
 
 /* A transient TPM failure the tests inject, else 0. */
@@ -92,7 +142,7 @@ static int floor_raise(struct ab_ctx *ctx, uint64_t version)
 	while (!err && cur < version) {
 		step = version - cur > FWG_TPM_FLOOR_MAX_STEP ? cur + FWG_TPM_FLOOR_MAX_STEP :
 								  version;
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "raise-floor");
 		STEP(ctx, TPM, "raise-floor");
 		for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
 			err = ab_fault(ctx);
@@ -272,7 +322,7 @@ static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
 
 	err = chain_before(ctx, comp_index(ctx, c), earlier, &n);
 	if (!err)
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "seal");
 	subject_of(c, s, idx, &sub);
 	approval = slot_approval(ctx, &sub, &kept);
 	if (!err && approval && n) {
@@ -402,17 +452,25 @@ static int image_rejected(struct ab_ctx *ctx, const struct pc_component *c,
 static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct slot_state *s,
 		     int f, uint64_t floor, struct uc_boot_component *out)
 {
-	int o = 1 - f, err;
+	int o = 1 - f, err, rejected;
 
-	/* The bootloader first: it never boots what the state gave up. */
-	err = boot_write(ctx, c, BOOT_BAD, f);
+	/*
+	 * The bootloader first: it never boots what the state gave up. When
+	 * o can boot, the same write puts it first, confirmed or as a trial:
+	 * o is valid in the state already, and a cut before the save must
+	 * not leave a record that lets the bootloader boot neither slot (o's
+	 * trial may have run out of tries; grub_powercut.sh, boot 4).
+	 */
+	rejected = image_rejected(ctx, c, s, o, floor);
+	err = rejected ? boot_write(ctx, c, BOOT_BAD, f) :
+			 boot_fall_back(ctx, c, f, s->slot[o].good);
 	if (err)
 		return err;
 	s->slot[f].valid = false;
 	s->slot[f].good = false;
 	s->verified_boot[0] = '\0';
 	snprintf(s->failed_boot, sizeof(s->failed_boot), "%s", ctx->boot_id);
-	if (image_rejected(ctx, c, s, o, floor)) {
+	if (rejected) {
 		if (s->trying == f)
 			s->trying = -1;
 		err = ab_save(ctx, s);
@@ -426,8 +484,6 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	s->trying = -1;
 	s->pending = -1;
 	err = ab_save(ctx, s);
-	if (!err)	/* then the bootloader may boot o: confirmed, or a trial */
-		err = boot_write(ctx, c, s->slot[o].good ? BOOT_GOOD : BOOT_TRIAL, o);
 	if (err)
 		return err;
 	fwg_log_error("%s: slot %s failed verification; falling back to slot %s (version %"
@@ -548,7 +604,7 @@ static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
 	if (err)
 		return err;
 	if (!memcmp(pcr, before, sizeof(pcr))) {
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "measure");
 		if (!err)
 			err = ab_fault(ctx);
 		subject_of(c, s, idx, &sub);
@@ -993,7 +1049,7 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 	for (i = 0; !err && i < 2; i++) {
 		if (!s->slot[i].has_ticket || ticket_log_has(ctx->state_dir, s->slot[i].ticket))
 			continue;
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "log-ticket");
 		if (!err)
 			err = ticket_log_add(ctx->state_dir, s->slot[i].ticket);
 	}
@@ -1031,7 +1087,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	if (!err)	/* then the bootloader may try it */
 		err = boot_write(ctx, in->comp, BOOT_TRIAL, in->target);
 	if (!err)
-		err = ab_persist(ctx);
+		err = ab_persist(ctx, "log-ticket");
 	STEP(ctx, FILE, "log-ticket");
 	if (!err)
 		err = ticket_log_add(ctx->state_dir, in->ticket);

@@ -254,27 +254,46 @@ static bool same_state(const struct bootctl_state *x, const struct bootctl_state
 enum transition { TO_TRIAL, TO_GOOD, TO_BAD };
 static const char *const verbs[] = { "set-trial", "mark-good", "mark-bad" };
 
-/* Read, apply, write back only when the record changes. */
-static int transition(const struct bootctl *bc, enum transition t, int slot,
+/* One change of the record: @t of @slot. */
+struct change {
+	enum transition t;
+	int slot;
+};
+
+static void apply(struct bootctl_state *st, const struct change *ch, unsigned int tries)
+{
+	if (ch->t == TO_TRIAL)
+		bootctl_apply_trial(st, ch->slot, tries);
+	else if (ch->t == TO_GOOD)
+		bootctl_apply_good(st, ch->slot);
+	else
+		bootctl_apply_bad(st, ch->slot);
+}
+
+/*
+ * Read, apply the @n changes in turn, write back once, only when the record
+ * changes: the changes reach the bootloader together or not at all. The
+ * custom backend gets one call per change.
+ */
+static int transition(const struct bootctl *bc, const struct change *ch, int n,
 		      unsigned int tries)
 {
 	struct bootctl_state st, next;
-	int err;
+	int err = 0, i;
 
 	if (bc->kind == BOOTCTL_NONE)
 		return 0;
-	if (bc->kind == BOOTCTL_CUSTOM)
-		return bootctl_custom_call(bc->path, verbs[t], slot, tries);
+	if (bc->kind == BOOTCTL_CUSTOM) {
+		for (i = 0; i < n && !err; i++)
+			err = bootctl_custom_call(bc->path, verbs[ch[i].t], ch[i].slot, tries);
+		return err;
+	}
 	err = bootctl_read(bc, &st);
 	if (err)
 		return err;
 	next = st;
-	if (t == TO_TRIAL)
-		bootctl_apply_trial(&next, slot, tries);
-	else if (t == TO_GOOD)
-		bootctl_apply_good(&next, slot);
-	else
-		bootctl_apply_bad(&next, slot);
+	for (i = 0; i < n; i++)
+		apply(&next, &ch[i], tries);
 	if (bc->kind == BOOTCTL_UBOOT)
 		uboot_counts(&next, bc->tries);
 	if (same_state(&st, &next))
@@ -284,21 +303,38 @@ static int transition(const struct bootctl *bc, enum transition t, int slot,
 	return bootctl_uboot_write(bc->path, bc->tries, &next);
 }
 
+static int check_tries(unsigned int tries)
+{
+	if (tries >= 1 && tries <= BOOTCTL_TRIES_MAX)
+		return 0;
+	fwg_log_error("set-trial: %u tries: must be 1 to %d", tries, BOOTCTL_TRIES_MAX);
+	return -EINVAL;
+}
+
 int bootctl_set_trial(const struct bootctl *bc, int slot, unsigned int tries)
 {
-	if (tries < 1 || tries > BOOTCTL_TRIES_MAX) {
-		fwg_log_error("set-trial: %u tries: must be 1 to %d", tries, BOOTCTL_TRIES_MAX);
-		return -EINVAL;
-	}
-	return transition(bc, TO_TRIAL, slot, tries);
+	const struct change ch = { TO_TRIAL, slot };
+
+	return check_tries(tries) ? -EINVAL : transition(bc, &ch, 1, tries);
 }
 
 int bootctl_mark_good(const struct bootctl *bc, int slot)
 {
-	return transition(bc, TO_GOOD, slot, 0);
+	const struct change ch = { TO_GOOD, slot };
+
+	return transition(bc, &ch, 1, 0);
 }
 
 int bootctl_mark_bad(const struct bootctl *bc, int slot)
 {
-	return transition(bc, TO_BAD, slot, 0);
+	const struct change ch = { TO_BAD, slot };
+
+	return transition(bc, &ch, 1, 0);
+}
+
+int bootctl_fall_back(const struct bootctl *bc, int bad, bool good)
+{
+	const struct change ch[2] = { { TO_BAD, bad }, { good ? TO_GOOD : TO_TRIAL, 1 - bad } };
+
+	return check_tries(bc->tries) ? -EINVAL : transition(bc, ch, 2, bc->tries);
 }

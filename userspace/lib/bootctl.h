@@ -85,6 +85,12 @@ int bootctl_set_trial(const struct bootctl *bc, int slot, unsigned int tries);
 int bootctl_mark_good(const struct bootctl *bc, int slot);
 /* @slot is never booted again (until a set-trial); the other goes first. */
 int bootctl_mark_bad(const struct bootctl *bc, int slot);
+/*
+ * The fallback from @bad to the other slot, in one write of the record:
+ * @bad as by mark-bad, then the other as by mark-good when @good, else as
+ * by set-trial with the configured tries (the custom backend: two calls).
+ */
+int bootctl_fall_back(const struct bootctl *bc, int bad, bool good);
 
 /* The bootloader's record (-ENOENT for `none`, -EOPNOTSUPP for `custom`). */
 int bootctl_read(const struct bootctl *bc, struct bootctl_state *st);

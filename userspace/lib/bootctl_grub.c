@@ -5,11 +5,16 @@
  * "name=value" (a backslash escapes a backslash or a newline in a value);
  * comment lines starting with '#' may come before the first variable; after
  * the last one '#' padding to the end. It is
- * either a file of exactly 1024 bytes (grub-editenv's form; replaced
- * atomically: written beside it, fsync, rename, fsync of the directory) or
- * the first 1024 bytes of a raw partition or of a larger image file
- * (written in place, all 1024 bytes in one write, O_DIRECT when the device
- * takes it, then fsync).
+ * either a file of exactly 1024 bytes (grub-editenv's form) or the first
+ * 1024 bytes of a raw partition or of a larger image file. Both are
+ * written in place, as GRUB's save_env writes them: all 1024 bytes in one
+ * write, O_DIRECT when the device takes it, then fsync. The file is never
+ * replaced by a rename: on a filesystem without a journal (ext2, vfat,
+ * where grubenv lives) a power cut after the rename leaves the
+ * allocation bitmaps behind the directory, and the next file created
+ * there fails ("doubly allocated" inode, then ENOSPC: no later write of
+ * the block, mark-good or install, could succeed; grub_powercut.sh, boot
+ * 5). Overwriting the file's own block changes no metadata.
  *
  * A block is refused whole (-EBADMSG, nothing written) when anything in it
  * is out of place: no header, a NUL byte, a line that is neither comment
@@ -20,11 +25,11 @@
  *
  * Power cut: the format has no checksum, so a torn in-place write must
  * not be able to look valid. Disks write a 512-byte sector whole or not
- * at all; a raw block is therefore only rewritten when nothing but its
- * first sector changes (our variables are written first, right after the
- * comments, so they stay in it), else refused with -EFBIG. A cut leaves
- * the old or the new first sector, each a whole block with the unchanged
- * padding after it. The file form is never torn (rename).
+ * at all; a block (raw, or the file's: filesystem blocks are sector
+ * aligned) is therefore only rewritten when nothing but its first sector
+ * changes (our variables are written first, right after the comments, so
+ * they stay in it), else refused with -EFBIG. A cut leaves the old or the
+ * new first sector, each a whole block with the unchanged padding after it.
  */
 #define _GNU_SOURCE
 #include <ctype.h>
@@ -39,7 +44,6 @@
 #include <unistd.h>
 
 #include "userspace/common/cleanup.h"
-#include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/bootctl.h"
 
@@ -56,7 +60,6 @@ struct env_line {
 
 struct grubenv {
 	const char *path;
-	bool device;		/* raw form: rewritten in place */
 	char raw[ENV_SIZE];
 	struct env_line line[ENV_LINES_MAX];
 	unsigned int n;
@@ -189,11 +192,7 @@ static int env_form(struct grubenv *e, int fd)
 
 	if (fstat(fd, &st))
 		return -errno;
-	if (S_ISBLK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size > ENV_SIZE)) {
-		e->device = true;
-		return 0;
-	}
-	if (S_ISREG(st.st_mode) && st.st_size == ENV_SIZE)
+	if (S_ISBLK(st.st_mode) || (S_ISREG(st.st_mode) && st.st_size >= ENV_SIZE))
 		return 0;
 	if (S_ISREG(st.st_mode))
 		return corrupt(e, (size_t)st.st_size, "shorter than 1024 bytes");
@@ -391,15 +390,14 @@ int bootctl_grub_write(const char *path, const struct bootctl_state *st)
 		err = env_build(&e, st, next);
 	if (err)
 		return err;
-	if (e.device && memcmp(e.raw + ENV_SECTOR, next + ENV_SECTOR, ENV_SIZE - ENV_SECTOR)) {
+	if (memcmp(e.raw + ENV_SECTOR, next + ENV_SECTOR, ENV_SIZE - ENV_SECTOR)) {
 		fwg_log_error("grubenv %s: the change reaches past the first 512-byte sector, "
 			      "which a power cut could tear; nothing changed (keep the other "
 			      "variables short)", path);
 		return -EFBIG;
 	}
-	err = e.device ? write_in_place(path, next) :
-			 fwg_write_file_atomic(path, next, ENV_SIZE);
-	if (err && e.device)
+	err = write_in_place(path, next);
+	if (err)
 		fwg_log_error("cannot write grubenv %s: %s", path, strerror(-err));
 	return err;
 }

@@ -1,0 +1,25 @@
+# SPDX-License-Identifier: GPL-2.0-only
+# updatectl with the test-only power-cut hook (FWGUARD_TEST_CUT in
+# userspace/lib/abstate.c): the objects of build/bin/updatectl, but
+# abstate.c compiled again with the hook. Only the power-cut scenarios run
+# it (tests/host/grub_powercut.sh); build/bin/updatectl, the one installed,
+# is built without the macro and carries no trace of the hook.
+CUT_ABSTATE := $(BUILD)/obj-cut/userspace/lib/abstate.o
+CUT_UPDATECTL := $(BUILD)/tests/e2e/updatectl-cut
+
+$(CUT_ABSTATE): userspace/lib/abstate.c | deps
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -DFWGUARD_TEST_CUT -c -o $@ $<
+
+$(CUT_UPDATECTL): $(CLI_OBJS) $(filter-out $(BUILD)/obj/userspace/lib/abstate.o,$(LIB_OBJS)) \
+		  $(CUT_ABSTATE)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LIB_LIBS)
+
+userspace: $(CUT_UPDATECTL)
+
+# Every boot-protocol step cut in turn (longer than make check allows).
+.PHONY: powercut-grub
+powercut-grub: all
+	@KVER=$(KVER) GRUB_POWERCUT=all $(CURDIR)/tests/lib/tap-run \
+		$(CURDIR)/tests/host/grub_powercut.sh
