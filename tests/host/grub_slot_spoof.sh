@@ -20,6 +20,8 @@
 #   boot 2            root's fwg_args end with "fwguard.slot=b (hd0,gpt4)/*".
 #                     GRUB boots slot a (v2); boot-verify must not verify
 #                     fw_b, mark-good must not confirm it, the floor stays 2.
+scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+
 # ---- guest side -------------------------------------------------------------
 bootenv_up() {
 	mkdir -p /run/bootenv
@@ -89,7 +91,7 @@ main() {
 	. "$top/tests/e2e/lib.sh"
 	uc=$build/bin/updatectl
 	pki=$build/pki
-	work=$(mktemp -d "$build/grub-slot-truncated.XXXXXX")
+	work=$(mktemp -d "$build/grub-slot-spoof.XXXXXX")
 	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
 	mkdir -p "$work/srv" "$work/etc" "$work/boots"
 
