@@ -77,6 +77,37 @@ e2e_boot() {
 	return $rc
 }
 
+# The GRUB scenarios' device configuration: updatectl with `bootloader =
+# grub` on the environment block GRUB reads (e2e_bootenv_up mounts it).
+e2e_grub_conf() {
+	cat <<CONF
+server_url = https://localhost:8443
+server_ca = $pki/root-ca.crt
+client_cert = $pki/device-client.crt
+client_key = $pki/device-client.key
+trust = $pki/root-ca.crt
+device_class = infusion-pump
+state_dir = /var/lib/fwguard
+download_dir = /var/lib/fwguard/downloads
+policy = /etc/fwguard/policy.conf
+bootloader = grub
+boot_component = bootfw
+grubenv = /run/bootenv/grubenv
+boot_tries = 2
+CONF
+}
+
+# e2e_slot_bundle V: a bootable slot image (mkslot: the guest kernel and
+# the harness's initramfs) as $work/vV.img, signed with the test PKI's
+# signer as security version V into $work/srv/vV.fwb.
+e2e_slot_bundle() {
+	"$top/tests/vm/mkslot" --kernel "$kver" "$work/v$1.img" &&
+	"$build/bin/updatectl" bundle create --image "$work/v$1.img" --component bootfw \
+		--device-class infusion-pump --security-version "$1" \
+		--key "$pki/signer.key" --cert "$pki/signer.crt" \
+		--output "$work/srv/v$1.fwb" >/dev/null
+}
+
 # The GRUB scenarios ($genv: tests/vm/grubenv; each boot saved its
 # /proc/cmdline as cmdline in its result directory).
 # booted BOOT SLOT DESCRIPTION: GRUB put fwguard.slot=SLOT on that boot's line.
@@ -107,6 +138,15 @@ console() {
 }
 
 # ---- guest side ----
+
+# The GRUB environment block's filesystem (bootenv, /dev/vda4), mounted
+# where the GRUB scenarios' configuration names it, and what GRUB told the
+# kernel, saved for the host's checks.
+e2e_bootenv_up() {
+	mkdir -p /run/bootenv
+	mount -t ext2 /dev/vda4 /run/bootenv || return 1
+	cat /proc/cmdline >"$out/cmdline"
+}
 
 # step NAME CMD...: run one step; its output and exit status go to the
 # boot's result directory for the host's checks.

@@ -29,14 +29,9 @@
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 # ---- guest side -------------------------------------------------------------
-bootenv_up() {
-	mkdir -p /run/bootenv
-	mount -t ext2 /dev/vda4 /run/bootenv || return 1
-	cat /proc/cmdline >"$out/cmdline"
-}
 # What parses after a cut: the environment block and the slot state.
 parsed_up() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step bootloader-status updatectl bootloader status
 	step status-before updatectl status --json
 }
@@ -51,7 +46,7 @@ cut_step() {
 }
 
 boot_factory() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step tpm-provision updatectl tpm provision
 	step boot-verify updatectl boot-verify
 	security_up
@@ -196,30 +191,8 @@ sys.exit(1 if any(c['verified'] and c['version'] < $f for c in j['components']) 
 vendor_bundles() {
 	local v
 	for v in 2 3 ${GRUB_POWERCUT:+4}; do
-		"$top/tests/vm/mkslot" --kernel "$kver" "$work/v$v.img" || return 1
-		"$uc" bundle create --image "$work/v$v.img" --component bootfw \
-			--device-class infusion-pump --security-version "$v" \
-			--key "$pki/signer.key" --cert "$pki/signer.crt" \
-			--output "$work/srv/v$v.fwb" >/dev/null || return 1
+		e2e_slot_bundle "$v" || return 1
 	done
-}
-
-device_conf() {
-	cat <<CONF
-server_url = https://localhost:8443
-server_ca = $pki/root-ca.crt
-client_cert = $pki/device-client.crt
-client_key = $pki/device-client.key
-trust = $pki/root-ca.crt
-device_class = infusion-pump
-state_dir = /var/lib/fwguard
-download_dir = /var/lib/fwguard/downloads
-policy = /etc/fwguard/policy.conf
-bootloader = grub
-boot_component = bootfw
-grubenv = /run/bootenv/grubenv
-boot_tries = 2
-CONF
 }
 
 # The scenario of the header (make check).
@@ -387,7 +360,7 @@ main() {
 		tap_fail "boot disk and signed slot images are built"
 		tap_done; exit
 	fi
-	device_conf >"$work/etc/updatectl.conf"
+	e2e_grub_conf >"$work/etc/updatectl.conf"
 	e2e_policy_conf "$work/etc/policy.conf"
 	e2e_install_module
 	if [ "${GRUB_POWERCUT:-}" = all ]; then

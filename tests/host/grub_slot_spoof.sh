@@ -23,15 +23,9 @@
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 # ---- guest side -------------------------------------------------------------
-bootenv_up() {
-	mkdir -p /run/bootenv
-	mount -t ext2 /dev/vda4 /run/bootenv || return 1
-	cat /proc/cmdline >"$out/cmdline"
-}
-
 boot1_factory_attack() {
 	local i name
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step tpm-provision updatectl tpm provision
 	step boot-verify updatectl boot-verify
 	security_up
@@ -49,7 +43,7 @@ boot1_factory_attack() {
 }
 
 boot2_spoofed() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step boot-verify updatectl boot-verify --json
 	security_up
 	step mark-good updatectl mark-good --json
@@ -58,24 +52,6 @@ boot2_spoofed() {
 }
 
 # ---- host side --------------------------------------------------------------
-device_conf() {
-	cat <<CONF
-server_url = https://localhost:8443
-server_ca = $pki/root-ca.crt
-client_cert = $pki/device-client.crt
-client_key = $pki/device-client.key
-trust = $pki/root-ca.crt
-device_class = infusion-pump
-state_dir = /var/lib/fwguard
-download_dir = /var/lib/fwguard/downloads
-policy = /etc/fwguard/policy.conf
-bootloader = grub
-boot_component = bootfw
-grubenv = /run/bootenv/grubenv
-boot_tries = 2
-CONF
-}
-
 ran() { # BOOT STATUS
 	[ "$2" -eq 0 ] && return
 	tap_fail "boot $1 completed" "harness exited $2"
@@ -96,18 +72,14 @@ main() {
 	mkdir -p "$work/srv" "$work/etc" "$work/boots"
 
 	tap_plan 8
-	if ! { "$top/tests/vm/mkslot" --kernel "$kver" "$work/v3.img" &&
-		"$uc" bundle create --image "$work/v3.img" --component bootfw \
-			--device-class infusion-pump --security-version 3 \
-			--key "$pki/signer.key" --cert "$pki/signer.crt" \
-			--output "$work/srv/v3.fwb" &&
+	if ! { e2e_slot_bundle 3 &&
 		"$top/tests/vm/mkbootdisk" --kernel "$kver" "$work/disk.img"; } \
 		>"$work/setup.log" 2>&1; then
 		sed 's/^/# /' "$work/setup.log"
 		tap_fail "boot disk and signed slot image are built"
 		tap_done; exit
 	fi
-	device_conf >"$work/etc/updatectl.conf"
+	e2e_grub_conf >"$work/etc/updatectl.conf"
 	e2e_policy_conf "$work/etc/policy.conf"
 	e2e_install_module
 

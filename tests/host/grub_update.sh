@@ -24,19 +24,13 @@
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 # ---- guest side -------------------------------------------------------------
-# The GRUB environment block's filesystem, and what GRUB told the kernel.
-bootenv_up() {
-	mkdir -p /run/bootenv
-	mount -t ext2 /dev/vda4 /run/bootenv || return 1
-	cat /proc/cmdline >"$out/cmdline"
-}
 bootenv_down() {
 	step bootloader-status updatectl bootloader status
 	umount /run/bootenv
 }
 
 boot1_factory() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step tpm-provision updatectl tpm provision
 	step boot-verify updatectl boot-verify
 	security_up
@@ -50,7 +44,7 @@ boot1_factory() {
 
 # boot-verify, policy load, the health check (none here), mark-good.
 boot_verify_confirm() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step boot-verify updatectl boot-verify --json
 	security_up
 	step mark-good updatectl mark-good --json
@@ -58,13 +52,13 @@ boot_verify_confirm() {
 }
 
 boot_verify_only() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step boot-verify updatectl boot-verify
 	bootenv_down
 }
 
 boot5_verify_install() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step boot-verify updatectl boot-verify
 	security_up
 	step mark-good updatectl mark-good
@@ -74,13 +68,13 @@ boot5_verify_install() {
 
 # The trial is never confirmed: boot-verify runs, mark-good never does.
 boot_trial_no_confirm() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step boot-verify updatectl boot-verify --json
 	bootenv_down
 }
 
 boot8_abandoned() {
-	bootenv_up || return 1
+	e2e_bootenv_up || return 1
 	step boot-verify updatectl boot-verify
 	step boot-verify-again updatectl boot-verify
 	step status updatectl status --json
@@ -94,24 +88,6 @@ ran() { # BOOT STATUS
 	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
 }
 
-device_conf() {
-	cat <<CONF
-server_url = https://localhost:8443
-server_ca = $pki/root-ca.crt
-client_cert = $pki/device-client.crt
-client_key = $pki/device-client.key
-trust = $pki/root-ca.crt
-device_class = infusion-pump
-state_dir = /var/lib/fwguard
-download_dir = /var/lib/fwguard/downloads
-policy = /etc/fwguard/policy.conf
-bootloader = grub
-boot_component = bootfw
-grubenv = /run/bootenv/grubenv
-boot_tries = 2
-CONF
-}
-
 # Two updates, each a bootable slot image (mkslot: the guest kernel and the
 # harness's initramfs), signed with the test PKI's signer. The factory image
 # is adopted at version 2 and the first update is version 2 too: confirming
@@ -119,11 +95,7 @@ CONF
 vendor_bundles() {
 	local v
 	for v in 2 3; do
-		"$top/tests/vm/mkslot" --kernel "$kver" "$work/v$v.img" || return 1
-		"$uc" bundle create --image "$work/v$v.img" --component bootfw \
-			--device-class infusion-pump --security-version "$v" \
-			--key "$pki/signer.key" --cert "$pki/signer.crt" \
-			--output "$work/srv/v$v.fwb" >/dev/null || return 1
+		e2e_slot_bundle "$v" || return 1
 	done
 }
 
@@ -160,7 +132,7 @@ main() {
 		tap_fail "boot disk and signed slot images are built"
 		tap_done; exit
 	fi
-	device_conf >"$work/etc/updatectl.conf"
+	e2e_grub_conf >"$work/etc/updatectl.conf"
 	e2e_policy_conf "$work/etc/policy.conf"
 	e2e_install_module
 
