@@ -30,6 +30,8 @@ KDIR    ?= /usr/src/linux-headers-$(KVER)
 KMOD    := $(BUILD)/kmod/$(KVER)/fwguard.ko
 KSFT    := $(BUILD)/kselftest
 V       ?= 0
+# Host test programs make check runs at once (1: one after the other).
+CHECK_JOBS ?= 2
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -91,7 +93,8 @@ userspace: $(BINS) $(HOST_TESTS) $(GUEST_TESTS) $(BENCHES)
 
 check: all
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
-	-@KVER=$(KVER) $(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/host.tally $(HOST_TESTS)
+	-@KVER=$(KVER) $(CURDIR)/tests/lib/tap-run -j $(CHECK_JOBS) --tally $(BUILD)/results/host.tally \
+		$(HOST_TESTS)
 	-@$(CURDIR)/tests/vm/run --kernel $(KVER) --out $(BUILD)/results/guest -- \
 		$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/guest/guest.tally \
 		$(GUEST_TESTS)

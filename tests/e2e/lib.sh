@@ -6,10 +6,20 @@
 
 # Install fwguard.ko into the guest's module tree the way a package would,
 # so that modprobe and libkmod find it with its /etc/modprobe.d options.
+# Scenarios run side by side share the tree: the module is replaced by a
+# rename and depmod runs under a lock, only when the module changed, so
+# that a guest booting meanwhile never reads a half-written file.
 e2e_install_module() {
 	local kdir=$build/kernel/$kver
-	install -D -m 0644 "$build/kmod/$kver/fwguard.ko" "$kdir/lib/modules/$kver/updates/fwguard.ko"
-	depmod -b "$kdir" "$kver"
+	local ko=$kdir/lib/modules/$kver/updates/fwguard.ko
+	mkdir -p "${ko%/*}"
+	(
+		flock 9
+		cmp -s "$build/kmod/$kver/fwguard.ko" "$ko" && [ -e "$kdir/lib/modules/$kver/modules.dep" ] &&
+			grep -q 'updates/fwguard.ko' "$kdir/lib/modules/$kver/modules.dep" && exit 0
+		install -m 0644 "$build/kmod/$kver/fwguard.ko" "$ko.$$.tmp" &&
+			mv "$ko.$$.tmp" "$ko" && depmod -b "$kdir" "$kver"
+	) 9>"$kdir/.fwguard-module.lock"
 }
 
 # The A/B policy every scenario uses: component bootfw on fw_a and fw_b.
