@@ -1,0 +1,106 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0-only
+# Open finding: root takes a slot out of the next boot's protection by
+# giving a partition on any other disk the slot's PARTLABEL. policy.conf
+# names slots by PARTLABEL (or PARTUUID, which root can copy just as well);
+# a spec that matches several partitions is "left out" (updatectl(8)), so
+# policy load protects the other slot only, locks the policy and exits
+# non-zero, and the left-out slot is writable by root for the whole boot.
+# The protected disk's GPT is guarded; the other disk's is not (a second
+# disk of the device, a USB stick, an SD card). Two boots on one device
+# disk and one NVMe disk:
+#
+#   boot 1  policy load protects fw_a and fw_b; root writes a GPT with one
+#           partition named fw_b on the NVMe disk (allowed: not protected)
+#   boot 2  policy load: PARTLABEL=fw_b matches two partitions; fw_b is
+#           left out, and root's dd into /dev/vda2 goes through
+#
+# The checks of boot 2 fail until an ambiguous slot fails closed (e.g. the
+# spec is resolved on the protected disk only, or the whole disk where the
+# other slot lives is locked against writes).
+scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
+
+# ---- guest side -------------------------------------------------------------
+nvme_up() {
+	local i
+	modprobe nvme || return 1
+	for i in $(seq 100); do [ -b /dev/nvme0n1 ] && return 0; sleep 0.2; done
+	return 1
+}
+
+boot1_label() {
+	nvme_up || return 1
+	step policy-load updatectl policy load
+	cat /sys/class/misc/fwguard/policy >"$out/policy.out"
+	step label sgdisk -o -n 1:2048:+1M -c 1:fw_b /dev/nvme0n1
+}
+
+boot2_attack() {
+	nvme_up || return 1
+	step policy-load updatectl policy load
+	cat /sys/class/misc/fwguard/policy >"$out/policy.out"
+	step dd-fw_b dd if=/dev/zero of=/dev/vda2 bs=4096 count=16 oflag=direct conv=notrunc
+}
+
+# ---- host side --------------------------------------------------------------
+ran() { # BOOT STATUS
+	[ "$2" -eq 0 ] && return
+	tap_fail "boot $1 completed" "harness exited $2"
+	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
+}
+
+# policy_has BOOT PART DESCRIPTION: the kernel's policy lists a range on PART.
+policy_has() {
+	if grep -qw "$2" "$work/boots/$1/policy.out" 2>/dev/null; then tap_ok "$3"; else
+		tap_fail "$3" "kernel policy: $(grep -v '^bind' "$work/boots/$1/policy.out" 2>/dev/null | tr '\n' ';' | head -c 400)"
+	fi
+}
+
+fw_b_bytes() {
+	dd if="$work/disk.img" bs=1M skip=$((1 + 64)) count=1 status=none | sha256sum
+}
+
+boot() { # NUMBER FUNCTION
+	e2e_boot "$1" "$scenario" "$2" -- --nvme "$work/nvme.img" --timeout 600
+}
+
+main() {
+	top=$(cd "$(dirname "$scenario")/../.." && pwd)
+	. "$top/tests/lib/tap.sh"
+	. "$top/tests/lib/exit_codes.sh"
+	build=${BUILD:-$top/build}
+	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
+	. "$top/tests/e2e/lib.sh"
+	pki=$build/pki
+	work=$(mktemp -d "$build/label-dup.XXXXXX")
+	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
+	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+
+	tap_plan 5
+	"$top/tests/vm/mkdisk" "$work/disk.img"
+	truncate -s 16M "$work/nvme.img"
+	# Something to lose in fw_b (sector 2048 + 64 MiB: the second slot).
+	head -c 1M /dev/urandom | dd of="$work/disk.img" bs=1M seek=$((1 + 64)) conv=notrunc status=none
+	cat >"$work/etc/updatectl.conf" <<CONF
+trust = $pki/root-ca.crt
+device_class = infusion-pump
+state_dir = /var/lib/fwguard
+policy = /etc/fwguard/policy.conf
+CONF
+	e2e_policy_conf "$work/etc/policy.conf"
+	e2e_install_module
+	before=$(fw_b_bytes)
+
+	boot 1 boot1_label; ran 1 $?
+	policy_has 1 vda2 "boot 1: policy load protects fw_b (vda2)"
+	expect 1 label 0 "boot 1: root writes a GPT naming a partition fw_b on the NVMe disk"
+
+	boot 2 boot2_attack; ran 2 $?
+	policy_has 2 vda2 "boot 2: policy load still protects fw_b (vda2)"
+	expect 2 dd-fw_b 1 "boot 2: root's dd into fw_b is refused" "Operation not permitted"
+	if [ "$(fw_b_bytes)" = "$before" ]; then tap_ok "fw_b's bytes are unchanged"; else
+		tap_fail "fw_b's bytes are unchanged" "root's dd zeroed its first 64 KiB"; fi
+	tap_done
+}
+
+[ -n "${E2E_DEVICE:-}" ] || main "$@"
