@@ -23,3 +23,9 @@ userspace: $(CUT_UPDATECTL)
 powercut-grub: all
 	@KVER=$(KVER) GRUB_POWERCUT=all $(CURDIR)/tests/lib/tap-run \
 		$(CURDIR)/tests/host/grub_powercut.sh
+
+# A device in vendor mode across three boots (tests/e2e/vendor; a few
+# minutes under TCG, longer than make check allows).
+.PHONY: e2e-vendor
+e2e-vendor: all
+	@KVER=$(KVER) $(CURDIR)/tests/lib/tap-run $(CURDIR)/tests/e2e/vendor

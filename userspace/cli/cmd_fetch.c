@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <unistd.h>
 
@@ -20,11 +21,18 @@ static const struct uc_option options[] = {
 
 static void report(const struct uc_args *a, const char *path, const struct fwguard_ticket *t)
 {
+	bool approved = a->cfg.policy_key[0];
+	char approval[PATH_MAX + 16];
 	struct json_writer w;
 
+	snprintf(approval, sizeof(approval), "%s.approval", path);
 	if (a->json) {
 		json_doc_begin(&w, stdout);
 		json_kv_string(&w, "path", path);
+		if (approved)
+			json_kv_string(&w, "approval", approval);
+		else
+			json_kv_null(&w, "approval");
 		json_kv_string(&w, "component", t->component);
 		json_kv_u64(&w, "security_version", t->security_version);
 		json_kv_u64(&w, "image_length", t->image_len);
@@ -32,6 +40,8 @@ static void report(const struct uc_args *a, const char *path, const struct fwgua
 	} else if (!a->quiet) {
 		printf("fetched %s: %s version %" PRIu64 ", %" PRIu64 " bytes\n", path,
 		       t->component, t->security_version, t->image_len);
+		if (approved)
+			printf("fetched %s: the vendor's approval of it\n", approval);
 	}
 }
 
@@ -56,4 +66,4 @@ static int run(const struct uc_args *a, struct uc_step *step)
 
 const struct uc_command UC_COMMAND(uc_cmd_fetch, "fetch", "URL|NAME", 1, 1,
 	UC_CMD_CONFIG | UC_CMD_JSON | UC_CMD_QUIET | UC_CMD_LOCK, options, run,
-	"download a bundle over mutual TLS, verifying its ticket first");
+	"download a bundle over mutual TLS, verifying its ticket first (and its approval, with policy_key)");

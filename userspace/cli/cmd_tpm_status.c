@@ -70,6 +70,8 @@ static void sealed_json(void *ctx, const char *component, const char *slot, int 
 		json_kv_u64(w, "sealed_at", info->sealed_at);
 		json_kv_hex(w, "digest", info->subject.digest, FWG_DIGEST_SIZE);
 		json_kv_hex(w, "predicted_pcr", info->predicted_pcr, FWG_DIGEST_SIZE);
+		/* Format 2: PolicyAuthorize against the vendor key, PolicyNV floor. */
+		json_kv_bool(w, "vendor_approved", info->authorized);
 	}
 	json_object_end(w);
 }

@@ -61,6 +61,7 @@ void fetch_opts_default(struct fetch_opts *opts)
 	opts->total_timeout_s = 3600;
 	opts->attempts = 4;
 	opts->progress = isatty(STDERR_FILENO);
+	opts->conn = NULL;
 }
 
 /* Hash the file's bytes from t->hashed up to @end. */
@@ -412,14 +413,46 @@ static int transfer_range(CURL *curl, struct transfer *t, struct curl_slist **hd
 	return 0;
 }
 
-static CURL *transfer_handle(const struct fetch_tls *tls, const struct fetch_opts *opts,
-			     long timeout_s, struct transfer *t, char *errbuf)
+struct fetch_conn {
+	CURLSH *share;
+};
+
+int fetch_conn_new(struct fetch_conn **ret)
+{
+	struct fetch_conn *conn = calloc(1, sizeof(*conn));
+
+	if (!conn)
+		return -ENOMEM;
+	conn->share = curl_share_init();
+	/* One thread: the share needs no lock callbacks. */
+	if (!conn->share ||
+	    curl_share_setopt(conn->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT) != CURLSHE_OK ||
+	    curl_share_setopt(conn->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION) != CURLSHE_OK) {
+		fetch_conn_free(conn);
+		return -ENOMEM;
+	}
+	*ret = conn;
+	return 0;
+}
+
+void fetch_conn_free(struct fetch_conn *conn)
+{
+	if (!conn)
+		return;
+	if (conn->share)
+		curl_share_cleanup(conn->share);
+	free(conn);
+}
+
+/* What every request sets: https only, no redirects, the pinned TLS, the bounds. */
+static CURL *request_handle(const char *url, const struct fetch_tls *tls,
+			    const struct fetch_opts *opts, long timeout_s, char *errbuf)
 {
 	CURL *curl = curl_easy_init();
 
 	if (!curl)
 		return NULL;
-	curl_easy_setopt(curl, CURLOPT_URL, t->url);
+	curl_easy_setopt(curl, CURLOPT_URL, url);
 	curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "https");
 	curl_easy_setopt(curl, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -430,6 +463,18 @@ static CURL *transfer_handle(const struct fetch_tls *tls, const struct fetch_opt
 	curl_easy_setopt(curl, CURLOPT_TIMEOUT, timeout_s);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);
 	curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, opts->stall_timeout_s);
+	if (opts->conn)
+		curl_easy_setopt(curl, CURLOPT_SHARE, opts->conn->share);
+	return curl;
+}
+
+static CURL *transfer_handle(const struct fetch_tls *tls, const struct fetch_opts *opts,
+			     long timeout_s, struct transfer *t, char *errbuf)
+{
+	CURL *curl = request_handle(t->url, tls, opts, timeout_s, errbuf);
+
+	if (!curl)
+		return NULL;
 	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(curl, CURLOPT_HEADERDATA, t);
 	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
@@ -438,6 +483,16 @@ static CURL *transfer_handle(const struct fetch_tls *tls, const struct fetch_opt
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, t);
 	return curl;
+}
+
+/* What nginx and others answer when mutual TLS fails, named as such. */
+static bool client_cert_refused(const char *url, CURLcode rc, long http)
+{
+	if (rc != CURLE_HTTP_RETURNED_ERROR || (http != 400 && http != 495 && http != 496))
+		return false;
+	fwg_log_error("fetch: %s: server refused the device's client certificate (HTTP %ld)",
+		      url, http);
+	return true;
 }
 
 /* What a finished request's failure means; *transient when a retry may help. */
@@ -459,12 +514,8 @@ static int transfer_failed(struct transfer *t, CURLcode rc, long http, const cha
 		*transient = true;
 		return partial_restart(t) ?: -EAGAIN;
 	}
-	if (rc == CURLE_HTTP_RETURNED_ERROR && (http == 400 || http == 495 || http == 496)) {
-		/* What nginx and others answer when mutual TLS fails. */
-		fwg_log_error("fetch: %s: server refused the device's client certificate (HTTP %ld)",
-			      t->url, http);
+	if (client_cert_refused(t->url, rc, http))
 		return -EPROTO;
-	}
 	err = curl_errno(rc, http, transient);
 	fwg_log_error("fetch: %s: %s%s", t->url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
 		      *transient ? " (will retry)" : "");
@@ -660,5 +711,95 @@ int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls
 	hash_reset(&t);
 	if (t.fd >= 0)
 		close(t.fd);
+	return err;
+}
+
+/* A small file fetched whole into memory (fetch_to_memory). */
+struct memory_transfer {
+	CURL *curl;
+	uint8_t *buf;
+	size_t max, len;
+	bool too_long;
+};
+
+static size_t memory_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct memory_transfer *m = userdata;
+	size_t len = size * nmemb;
+	long status = 0;
+
+	curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200)
+		return len;	/* the body of a redirect: judged by its status */
+	if (len > m->max - m->len) {
+		m->too_long = true;
+		return 0;
+	}
+	memcpy(m->buf + m->len, ptr, len);
+	m->len += len;
+	return len;
+}
+
+/* One GET of @url into @m; *transient when a retry may help. */
+static int memory_once(const char *url, const struct fetch_tls *tls,
+		       const struct fetch_opts *opts, struct memory_transfer *m, bool *transient)
+{
+	char errbuf[CURL_ERROR_SIZE] = "";
+	long http = 0;
+	CURLcode rc;
+	int err;
+
+	*transient = false;
+	m->len = 0;
+	m->too_long = false;
+	m->curl = request_handle(url, tls, opts, opts->total_timeout_s, errbuf);
+	if (!m->curl)
+		return -ENOMEM;
+	curl_easy_setopt(m->curl, CURLOPT_WRITEFUNCTION, memory_body);
+	curl_easy_setopt(m->curl, CURLOPT_WRITEDATA, m);
+	rc = curl_easy_perform(m->curl);
+	curl_easy_getinfo(m->curl, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_cleanup(m->curl);
+	m->curl = NULL;
+	if (rc == CURLE_WRITE_ERROR && m->too_long) {
+		fwg_log_error("fetch: %s: longer than the %zu bytes it may have", url, m->max);
+		return -EFBIG;
+	}
+	if (rc == CURLE_HTTP_RETURNED_ERROR && http == 404)
+		return -ENOENT;
+	if (client_cert_refused(url, rc, http))
+		return -EPROTO;
+	if (rc == CURLE_OK && http >= 300 && http < 400) {
+		fwg_log_error("fetch: %s: the server redirects (HTTP %ld); redirects are not followed",
+			      url, http);
+		return -EPROTO;
+	}
+	if (rc == CURLE_OK)
+		return http == 200 ? 0 : -EPROTO;
+	err = curl_errno(rc, http, transient);
+	fwg_log_error("fetch: %s: %s%s", url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+		      *transient ? " (will retry)" : "");
+	return err;
+}
+
+int fetch_to_memory(const char *url, const struct fetch_tls *tls,
+		    const struct fetch_opts *opts, uint8_t *buf, size_t max, size_t *len)
+{
+	struct memory_transfer m = { .buf = buf, .max = max };
+	unsigned int attempt;
+	bool transient = true;
+	int err = -EIO;
+
+	if (strncmp(url, "https://", 8)) {
+		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
+		return -EINVAL;
+	}
+	for (attempt = 1; attempt <= opts->attempts && transient; attempt++) {
+		if (attempt > 1)
+			sleep(attempt - 1);
+		err = memory_once(url, tls, opts, &m, &transient);
+	}
+	if (!err)
+		*len = m.len;
 	return err;
 }

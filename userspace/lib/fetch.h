@@ -17,12 +17,21 @@ struct fetch_tls {
 	const char *client_key;		/* its private key (PEM) */
 };
 
+/*
+ * One connection to the update server kept open across downloads (libcurl's
+ * shared connection cache and TLS sessions): a bundle and the files that go
+ * with it come over the same mutually authenticated TLS connection while
+ * the server keeps it alive.
+ */
+struct fetch_conn;
+
 struct fetch_opts {
 	long connect_timeout_s;		/* TCP + TLS handshake */
 	long stall_timeout_s;		/* abort below 1 byte/s for this long */
 	long total_timeout_s;		/* whole fetch, every try included; 0: none */
 	unsigned int attempts;		/* tries in all, each resuming */
 	bool progress;			/* draw a progress bar on stderr */
+	struct fetch_conn *conn;	/* reuse this connection; NULL: one per request */
 };
 
 /*
@@ -50,6 +59,10 @@ typedef int64_t (*fetch_limit_fn)(int fd, uint64_t received, struct fetch_digest
 
 void fetch_opts_default(struct fetch_opts *opts);
 
+/* A connection cache for fetch_opts.conn; -ENOMEM. fetch_conn_free(NULL) is a no-op. */
+int fetch_conn_new(struct fetch_conn **ret);
+void fetch_conn_free(struct fetch_conn *conn);
+
 /*
  * Download @url to @dest. Bytes go to "@dest.part" first (opened without
  * following a symbolic link; anything there that is not a plain file of
@@ -69,5 +82,15 @@ void fetch_opts_default(struct fetch_opts *opts);
  */
 int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls,
 		  const struct fetch_opts *opts, fetch_limit_fn limit, void *ctx);
+
+/*
+ * Download @url whole into @buf (at most @max bytes): a small file that
+ * goes with a bundle, such as its approval. The TLS rules and retries of
+ * fetch_to_file(); no resume, no file. Returns 0 with the length in *@len,
+ * or the errnos of fetch_to_file(); -EFBIG above @max; -ENOENT (HTTP 404)
+ * is not logged, the caller says what a missing file means.
+ */
+int fetch_to_memory(const char *url, const struct fetch_tls *tls,
+		    const struct fetch_opts *opts, uint8_t *buf, size_t max, size_t *len);
 
 #endif /* FWGUARD_FETCH_H */

@@ -1,11 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0-only
-/* One bundle from the update server, verified on arrival (see fetch_bundle.h). */
+/*
+ * One bundle from the update server, verified on arrival (see
+ * fetch_bundle.h), and on a device with a vendor policy key its approval,
+ * fetched first over the same connection and checked against the ticket
+ * before the image is downloaded.
+ */
 #include <errno.h>
 #include <libgen.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "tpm/tpm.h"
 #include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/bundle_verify.h"
@@ -19,7 +27,34 @@ struct fetch_check {
 	struct bundle_ticket bt;
 	struct uc_step *step;
 	bool verified;
+	/* Vendor mode: the release's approval, checked once the ticket is. */
+	const struct fwg_vendor_key *vendor_key;
+	struct fwg_tpm_approval approval;
+	const char *approval_url;
 };
+
+/*
+ * The approval must be the vendor's for the ticket's component, version
+ * and image: refused here, the image is never downloaded, and install
+ * would refuse it anyway.
+ */
+static int fetch_approval_check(const struct fetch_check *check)
+{
+	const struct fwguard_ticket *t = &check->bt.ticket;
+	struct fwg_tpm_subject release;
+	int err;
+
+	memset(&release, 0, sizeof(release));
+	snprintf(release.component, sizeof(release.component), "%s", t->component);
+	release.version = t->security_version;
+	memcpy(release.digest, t->image_sha256, FWG_DIGEST_SIZE);
+	err = fwg_approval_check(check->vendor_key, &check->approval, &release);
+	if (err)
+		fwg_log_error("%s: %s is %s", check->url, check->approval_url, err == -ENOKEY ?
+			      "signed by another key than the vendor policy key" :
+			      "not the vendor's approval of this release");
+	return err == -ENOKEY ? -ENOKEY : err ? -EKEYREJECTED : 0;
+}
 
 /* fetch_limit_fn: verify the ticket once its bytes are in. */
 static int64_t fetch_bundle_limit(int fd, uint64_t received, struct fetch_digest *digest,
@@ -42,6 +77,13 @@ static int64_t fetch_bundle_limit(int fd, uint64_t received, struct fetch_digest
 		return err;
 	}
 	check->verified = true;
+	if (check->vendor_key) {
+		err = fetch_approval_check(check);
+		if (err) {
+			uc_step_enter(check->step, UC_SRC_VERIFY, "check-approval");
+			return err;
+		}
+	}
 	/* The image is hashed as it arrives and checked before the rename. */
 	digest->set = true;
 	digest->offset = bundle_image_offset(&check->bt.header);
@@ -101,14 +143,102 @@ static void fetch_options(const struct uc_config *cfg, bool progress, struct fet
 	opts->progress = opts->progress && progress;
 }
 
+/*
+ * Vendor mode: URL.approval, fetched before the bundle so that a release
+ * the vendor never approved costs no image download and changes nothing.
+ */
+static int fetch_approval(const struct uc_config *cfg, const struct fetch_tls *tls,
+			  const struct fetch_opts *opts, struct fetch_check *check,
+			  uint8_t buf[FWG_APPROVAL_FILE_SIZE], struct uc_step *step)
+{
+	size_t len = 0;
+	int err;
+
+	uc_step_enter(step, UC_SRC_NETWORK, "fetch-approval");
+	err = fetch_to_memory(check->approval_url, tls, opts, buf, FWG_APPROVAL_FILE_SIZE, &len);
+	if (err == -ENOENT) {
+		uc_step_enter(step, UC_SRC_VERIFY, "check-approval");
+		fwg_log_error("%s: this device installs only vendor-approved releases, and "
+			      "the server has no approval for it (%s: HTTP 404)", check->url,
+			      check->approval_url);
+		return -ENOKEY;
+	}
+	if (err && err != -EFBIG)
+		return err;
+	uc_step_enter(step, UC_SRC_VERIFY, "check-approval");
+	if (err)
+		return -ENOKEY;	/* logged: longer than an approval file */
+	if (fwg_approval_decode(buf, len, &check->approval)) {
+		fwg_log_error("%s: %s is not an approval file", check->url, check->approval_url);
+		return -ENOKEY;
+	}
+	if (check->approval.pcr != cfg->pcr) {
+		fwg_log_error("%s: %s approves PCR %u, this device measures into PCR %u",
+			      check->url, check->approval_url, check->approval.pcr, cfg->pcr);
+		return -EKEYREJECTED;
+	}
+	return 0;
+}
+
+/* Beside the bundle, as `bundle create --policy-key` wrote it; the pair or nothing. */
+static int write_approval(const char *path, const uint8_t buf[FWG_APPROVAL_FILE_SIZE],
+			  struct uc_step *step)
+{
+	char approval[PATH_MAX];
+	int err;
+
+	uc_step_enter(step, UC_SRC_FILE, "write-approval");
+	if ((size_t)snprintf(approval, sizeof(approval), "%s.approval", path) >= sizeof(approval))
+		err = -ENAMETOOLONG;
+	else
+		err = fwg_write_file_atomic(approval, buf, FWG_APPROVAL_FILE_SIZE);
+	if (err)
+		unlink(path);	/* a bundle without its approval would only be refused */
+	return err;
+}
+
+static int fetch_download(const struct uc_config *cfg, const char *path, bool progress,
+			  struct fetch_check *check, struct uc_step *step)
+{
+	struct fetch_tls tls = { cfg->server_ca, cfg->client_cert, cfg->client_key };
+	uint8_t approval[FWG_APPROVAL_FILE_SIZE];
+	char approval_url[1024 + 16];
+	struct fetch_opts opts;
+	int err;
+
+	fetch_options(cfg, progress, &opts);
+	err = fetch_conn_new(&opts.conn);
+	if (err)
+		return err;
+	if (check->vendor_key) {
+		snprintf(approval_url, sizeof(approval_url), "%s.approval", check->url);
+		check->approval_url = approval_url;
+		err = fetch_approval(cfg, &tls, &opts, check, approval, step);
+	}
+	if (!err) {
+		uc_step_enter(step, UC_SRC_NETWORK, "download");
+		err = fetch_to_file(check->url, path, &tls, &opts, fetch_bundle_limit, check);
+	}
+	if (err == -EBADMSG && check->verified)
+		uc_step_enter(step, UC_SRC_VERIFY, "verify-image");	/* digest mismatch */
+	if (!err && !check->verified) {
+		uc_step_enter(step, UC_SRC_VERIFY, "verify-ticket");
+		fwg_log_error("%s: the download ended before its ticket", check->url);
+		err = -EBADMSG;
+	}
+	if (!err && check->vendor_key)
+		err = write_approval(path, approval, step);
+	fetch_conn_free(opts.conn);
+	return err;
+}
+
 int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char *output,
 		    bool progress, char *path, size_t path_size, struct fwguard_ticket *ticket,
 		    struct uc_step *step)
 {
-	struct fetch_tls tls = { cfg->server_ca, cfg->client_cert, cfg->client_key };
 	struct fetch_check check = { .step = step };
 	struct cms_trust *trust = NULL;
-	struct fetch_opts opts;
+	struct fwg_vendor_key vendor_key;
 	char url[1024];
 	int err;
 
@@ -116,6 +246,13 @@ int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char 
 	err = resolve_url(cfg, source, url, sizeof(url));
 	if (err)
 		return err;
+	if (cfg->policy_key[0]) {
+		uc_step_enter(step, UC_SRC_USAGE, "read-policy-key");
+		err = fwg_vendor_key_read(cfg->policy_key, &vendor_key);	/* logs */
+		if (err)
+			return err;
+		check.vendor_key = &vendor_key;
+	}
 	uc_step_enter(step, UC_SRC_FILE, "download-dir");
 	err = resolve_output(cfg, output, url, path, path_size);
 	if (err)
@@ -129,16 +266,7 @@ int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char 
 	check.policy.device_class = cfg->device_class;
 	check.policy.serial = cfg->serial[0] ? cfg->serial : NULL;
 	check.policy.now = (uint64_t)time(NULL);
-	fetch_options(cfg, progress, &opts);
-	uc_step_enter(step, UC_SRC_NETWORK, "download");
-	err = fetch_to_file(url, path, &tls, &opts, fetch_bundle_limit, &check);
-	if (err == -EBADMSG && check.verified)
-		uc_step_enter(step, UC_SRC_VERIFY, "verify-image");	/* digest mismatch */
-	if (!err && !check.verified) {
-		uc_step_enter(step, UC_SRC_VERIFY, "verify-ticket");
-		fwg_log_error("%s: the download ended before its ticket", url);
-		err = -EBADMSG;
-	}
+	err = fetch_download(cfg, path, progress, &check, step);
 	if (!err && ticket)
 		*ticket = check.bt.ticket;
 	bundle_ticket_release(&check.bt);
