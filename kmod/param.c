@@ -97,7 +97,7 @@ static int fwguard_param_compare(const struct kernel_param *kp,
 		goto out;
 	}
 	if (strcmp(a, b)) {
-		pr_err("%s given twice with different values ('%s', then '%s'): refusing to load; the kernel command line (fwguard.%s=) must not contradict /etc/modprobe.d\n",
+		pr_err("%s given twice with different values ('%s', then '%s'): refusing to load; /etc/modprobe.d, modprobe's arguments and the kernel command line (fwguard.%s=) must agree\n",
 		       kp->name, strim(a), strim(b), kp->name);
 		err = -EINVAL;
 	}
@@ -132,6 +132,7 @@ static int fwguard_param_set(const char *val, const struct kernel_param *kp)
 	struct kernel_param real = fwguard_param_std(kp, p->value);
 	int err;
 
+	/* Judged on a scratch copy: a refused value changes nothing. */
 	err = p->type->set(val, &scratch);
 	if (err)
 		return err;
