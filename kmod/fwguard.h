@@ -7,8 +7,9 @@
  * hooks (hook.c), the request gate (gate.c) and its passthrough allowlists
  * (passthru.c), the driver-bind guard and its hooks on really_probe() and
  * device_bind_driver() (bind.c), the lock-in of forced unload and kexec
- * (lockin.c), the keyring (keyring.c), update sessions (session.c),
- * the user ABI (uapi.c) and the module parameters' own ops (param.c). Each declaration sits under the file that defines it.
+ * (lockin.c), the keyring (keyring.c), update sessions (session.c), the
+ * user ABI (uapi.c) and the rules of the module parameters (param.c).
+ * Each declaration sits under the file that defines it.
  */
 #ifndef FWGUARD_H
 #define FWGUARD_H

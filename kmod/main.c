@@ -24,9 +24,10 @@ static bool fwguard_keyring_mode_weakens(const void *value)
 {
 	return !strcmp(*(char *const *)value, "provision");
 }
+
 fwguard_param(keyring_mode, keyring_mode, charp, fwguard_keyring_mode_weakens);
 MODULE_PARM_DESC(keyring_mode,
-		 "trusted: keys must be vouched for by the builtin/secondary keyrings; provision: root adds keys until the keyring is sealed (refused under lockdown)");
+		 "trusted: keys must be vouched for by the builtin/secondary keyrings; provision (refused under lockdown): root adds keys until the keyring is sealed");
 
 static char *protect;
 fwguard_param(protect, protect, charp, NULL);

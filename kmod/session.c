@@ -58,6 +58,7 @@ static bool fwguard_production_weakens(const void *value)
 {
 	return !*(const bool *)value;
 }
+
 fwguard_param(production, fwguard_production, bool, fwguard_production_weakens);
 MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes; 0 is refused under lockdown)");
 
