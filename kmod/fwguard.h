@@ -7,14 +7,16 @@
  * hooks (hook.c), the request gate (gate.c) and its passthrough allowlists
  * (passthru.c), the driver-bind guard and its hooks on really_probe() and
  * device_bind_driver() (bind.c), the lock-in of forced unload and kexec
- * (lockin.c), the keyring (keyring.c), update sessions (session.c) and
- * the user ABI (uapi.c). Each declaration sits under the file that defines it.
+ * (lockin.c), the keyring (keyring.c), update sessions (session.c), the
+ * user ABI (uapi.c) and the rules of the module parameters (param.c).
+ * Each declaration sits under the file that defines it.
  */
 #ifndef FWGUARD_H
 #define FWGUARD_H
 
 #include <linux/atomic.h>
 #include <linux/blkdev.h>
+#include <linux/moduleparam.h>
 #include <linux/mutex.h>
 #include <linux/types.h>
 #include <linux/uuid.h>
@@ -281,6 +283,42 @@ int fwguard_lockin_init(void);
 void fwguard_lockin_exit(void);
 int fwguard_lockin_engage(void);
 ssize_t fwguard_lockin_show(char *buf);
+
+/* param.c */
+/**
+ * struct fwguard_param - a module parameter under fwguard's rules (param.c)
+ * @type: the kernel's ops for its type (param_ops_bool, _charp, _ullong)
+ * @value: the variable those ops work on
+ * @weakens: true for a value a locked-down kernel refuses; NULL for none
+ * @given: a value was taken at this load; a different one fails the load
+ */
+struct fwguard_param {
+	const struct kernel_param_ops *type;
+	void *value;
+	bool (*weakens)(const void *value);
+	bool given;
+};
+
+extern const struct kernel_param_ops fwguard_param_ops_bool;
+extern const struct kernel_param_ops fwguard_param_ops_charp;
+extern const struct kernel_param_ops fwguard_param_ops_ullong;
+
+/*
+ * fwguard_param(NAME, VAR, KIND, WEAKENS) - module_param_named() for a
+ * read-only parameter that may be given twice only with the same value,
+ * and whose WEAKENS values (a bool (*)(const void *), or NULL) are refused
+ * under lockdown (param.c).
+ */
+#define fwguard_param(name, var, kind, weakens_fn)			\
+	param_check_##kind(name, &(var));				\
+	static struct fwguard_param fwguard_param_##name = {		\
+		.type = &param_ops_##kind,				\
+		.value = &(var),					\
+		.weakens = (weakens_fn),				\
+	};								\
+	module_param_cb(name, &fwguard_param_ops_##kind,		\
+			&fwguard_param_##name, 0444);			\
+	__MODULE_PARM_TYPE(name, #kind)
 
 /* session.c */
 long fwguard_session_begin(const void __user *arg);

@@ -14,29 +14,37 @@
 #include <linux/miscdevice.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/string.h>
 
 #include "fwguard.h"
 
+/* Every parameter may be given twice only with the same value (param.c). */
 static char *keyring_mode = "trusted";
-module_param(keyring_mode, charp, 0444);
+static bool fwguard_keyring_mode_weakens(const void *value)
+{
+	return !strcmp(*(char *const *)value, "provision");
+}
+
+fwguard_param(keyring_mode, keyring_mode, charp, fwguard_keyring_mode_weakens);
 MODULE_PARM_DESC(keyring_mode,
-		 "trusted: keys must be vouched for by the builtin/secondary keyrings; provision: root adds keys until the keyring is sealed");
+		 "trusted: keys must be vouched for by the builtin/secondary keyrings; provision (refused under lockdown): root adds keys until the keyring is sealed");
 
 static char *protect;
-module_param(protect, charp, 0444);
+fwguard_param(protect, protect, charp, NULL);
 MODULE_PARM_DESC(protect,
 		 "partitions to protect at load: COMPONENT:DISK:PARTNAME[:active],... (PARTNAME is the GPT partition name)");
 
 static char *device_class;
-module_param(device_class, charp, 0444);
+fwguard_param(device_class, device_class, charp, NULL);
 MODULE_PARM_DESC(device_class, "device class tickets must name");
 
 static char *serial;
-module_param(serial, charp, 0444);
+fwguard_param(serial, serial, charp, NULL);
 MODULE_PARM_DESC(serial, "device serial number for serial-bound tickets");
 
+/* No floor is below the default 0; the TPM floor raises it later. */
 static unsigned long long floor;
-module_param(floor, ullong, 0444);
+fwguard_param(floor, floor, ullong, NULL);
 MODULE_PARM_DESC(floor, "lowest acceptable ticket security version");
 
 static long fwguard_ioc_protect(const void __user *arg)

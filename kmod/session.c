@@ -54,8 +54,13 @@
 #define FWGUARD_HEAD_BYTES	PAGE_SIZE
 
 static bool fwguard_production = true;
-module_param_named(production, fwguard_production, bool, 0444);
-MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes)");
+static bool fwguard_production_weakens(const void *value)
+{
+	return !*(const bool *)value;
+}
+
+fwguard_param(production, fwguard_production, bool, fwguard_production_weakens);
+MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes; 0 is refused under lockdown)");
 
 enum fwguard_session_state {
 	FWGUARD_SESSION_OPEN,

@@ -3,7 +3,7 @@
  * fwguard module loading, in a guest where fwguard is not loaded yet (it
  * cannot be unloaded once a policy is locked): bad parameters fail the
  * load (an ambiguous GPT name with ENOTUNIQ, a slot named twice with
- * EEXIST), trusted mode refuses unvouched keys, protect= is in force as soon
+ * EEXIST, a parameter given twice with different values with EINVAL), trusted mode refuses unvouched keys, protect= is in force as soon
  * as the load returns, and tickets are refused until a provision-mode
  * keyring is sealed. Runs in a boot of its own (tests/host/fwguard_load.sh);
  * skips when the module is already loaded.
@@ -52,6 +52,24 @@ static int dup_label_loop(char *loop, size_t len)
 	loop[strcspn(loop, "\n")] = 0;
 	usleep(200000);
 	return strncmp(loop, "/dev/", 5) ? -ENODEV : 0;
+}
+
+/*
+ * A parameter given twice (modprobe.d, then the kernel command line) must
+ * keep its value: a different one fails the load, the same value in
+ * another spelling does not (values compare as they read back).
+ */
+TEST(repeated_parameters)
+{
+	if (!access("/sys/module/fwguard", F_OK))
+		SKIP(return, "fwguard already loaded; run by tests/host/fwguard_load.sh");
+	EXPECT_EQ(-EINVAL, load("floor=7 floor=0"));
+	EXPECT_EQ(-EINVAL, load("keyring_mode=trusted keyring_mode=provision"));
+	EXPECT_EQ(-EINVAL, load("production production=0"));
+	EXPECT_EQ(-EINVAL, load("protect=" FWG_COMPONENT ":vda:fw_b protect=" FWG_COMPONENT ":vda:fw_a"));
+	EXPECT_EQ(-1, access("/sys/module/fwguard", F_OK));
+	ASSERT_EQ(0, load("production=1 production=y floor=3 floor=0x3 serial=SN-1 serial=SN-1"));
+	EXPECT_EQ(0, unload());
 }
 
 TEST(load_sequence)
