@@ -126,9 +126,7 @@ static int install_approval(struct install *in, struct uc_step *step)
 {
 	const struct fwg_vendor_key *key = fwg_tpm_vendor_key(in->tpm);
 	struct fwg_tpm_subject release;
-	_cleanup_free_ uint8_t *buf = NULL;
 	char path[PATH_MAX];
-	size_t len = 0;
 	int err;
 
 	if (!key)
@@ -136,9 +134,7 @@ static int install_approval(struct install *in, struct uc_step *step)
 	uc_step_enter(step, UC_SRC_VERIFY, "check-approval");
 	if ((size_t)snprintf(path, sizeof(path), "%s.approval", in->path) >= sizeof(path))
 		return -ENAMETOOLONG;
-	err = fwg_read_file(path, FWG_APPROVAL_FILE_SIZE, &buf, &len);
-	if (!err)
-		err = fwg_approval_decode(buf, len, &in->approval);
+	err = fwg_approval_read(path, &in->approval);
 	if (err) {
 		fwg_log_error("%s: this device installs only vendor-approved releases, and "
 			      "%s is %s", in->path, path, err == -ENOENT ? "missing" :
