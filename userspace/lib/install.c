@@ -255,10 +255,28 @@ static void install_result(const struct install *in, const struct gate_result *r
 	memcpy(out->digest, res->digest, sizeof(out->digest));
 }
 
+/* The inactive slot written and committed; on failure, say the active one is not touched. */
+static int install_into_slot(struct install *in, bool progress, struct uc_install_result *out,
+			     struct uc_step *step)
+{
+	struct gate_result res;
+	int err;
+
+	err = install_write(in, progress, &res, step);
+	if (!err)
+		err = install_commit(in, &res);
+	if (err) {
+		fwg_log_error("install of %s failed at step %s; the active slot is unchanged",
+			      in->path, step->name);
+		return err;
+	}
+	install_result(in, &res, out);
+	return 0;
+}
+
 static int install_run(struct install *in, bool progress, struct uc_install_result *out,
 		       struct uc_step *step)
 {
-	struct gate_result res;
 	int err;
 
 	err = install_open(in, step);
@@ -275,11 +293,7 @@ static int install_run(struct install *in, bool progress, struct uc_install_resu
 		err = uc_module_ensure();
 	}
 	if (!err)
-		err = install_write(in, progress, &res, step);
-	if (!err)
-		err = install_commit(in, &res);
-	if (!err)
-		install_result(in, &res, out);
+		err = install_into_slot(in, progress, out, step);
 	return err;
 }
 
