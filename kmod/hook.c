@@ -444,34 +444,37 @@ static void fwguard_report_ioctl(struct block_device *bdev, unsigned int cmd)
  * it by its return address in this module), which the work after it
  * ensures.
  */
-static noinline long fwguard_blkdev_ioctl(struct file *file, unsigned int cmd,
-					  unsigned long arg)
+static __always_inline long fwguard_ioctl_pass(struct file *file, unsigned int cmd,
+					       unsigned long arg, bool compat)
 {
 	struct block_device *bdev = I_BDEV(file->f_mapping->host);
 	long ret;
 
-	if (!fwguard_ioctl_allowed(cmd, arg, false)) {
+	if (!fwguard_ioctl_allowed(cmd, arg, compat)) {
 		fwguard_report_ioctl(bdev, cmd);
 		return -EPERM;
 	}
-	ret = file->f_op->unlocked_ioctl(file, cmd, arg);
+	ret = compat ? file->f_op->compat_ioctl(file, cmd, arg) :
+		       file->f_op->unlocked_ioctl(file, cmd, arg);
 	barrier();
 	return ret;
+}
+
+/*
+ * One wrapper per entry point, each a function of its own for the hook to
+ * redirect to; the body above is inlined into both, so each keeps its own
+ * real call to the original.
+ */
+static noinline long fwguard_blkdev_ioctl(struct file *file, unsigned int cmd,
+					  unsigned long arg)
+{
+	return fwguard_ioctl_pass(file, cmd, arg, false);
 }
 
 static noinline long fwguard_compat_blkdev_ioctl(struct file *file, unsigned int cmd,
 						 unsigned long arg)
 {
-	struct block_device *bdev = I_BDEV(file->f_mapping->host);
-	long ret;
-
-	if (!fwguard_ioctl_allowed(cmd, arg, true)) {
-		fwguard_report_ioctl(bdev, cmd);
-		return -EPERM;
-	}
-	ret = file->f_op->compat_ioctl(file, cmd, arg);
-	barrier();
-	return ret;
+	return fwguard_ioctl_pass(file, cmd, arg, true);
 }
 
 /* Both ioctl entry points take (file, cmd, arg) and differ only in the wrapper. */
