@@ -208,6 +208,20 @@ static void fwguard_report_open(struct block_device *bdev,
 		       bdev_nr_sectors(bdev), r, REQ_OP_WRITE);
 }
 
+/*
+ * For a wrapper that decides and then calls the original itself: every
+ * call is redirected to it while ranges exist, except the wrapper's own
+ * call of the original (and this module's other calls).
+ */
+static __always_inline void fwguard_redirect_others(unsigned long parent_ip,
+						    struct ftrace_regs *fregs,
+						    void *wrapper)
+{
+	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
+		return;
+	fwguard_hook_redirect(fregs, wrapper);
+}
+
 #ifdef FWGUARD_BDEV_FILE
 /* Runs instead of bdev_open() for a refused open; the caller cleans up. */
 static int fwguard_refuse_open(struct block_device *bdev, blk_mode_t mode,
@@ -260,9 +274,7 @@ static void notrace fwguard_open_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_regs *fregs)
 {
 	/* Our wrapper and our own opens call the original directly. */
-	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
-		return;
-	fwguard_hook_redirect(fregs, fwguard_blkdev_get_by_dev);
+	fwguard_redirect_others(parent_ip, fregs, fwguard_blkdev_get_by_dev);
 }
 #endif
 
@@ -529,9 +541,7 @@ static void notrace fwguard_disk_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
-		return;
-	fwguard_hook_redirect(fregs, fwguard_device_add_disk);
+	fwguard_redirect_others(parent_ip, fregs, fwguard_device_add_disk);
 }
 
 #define FWGUARD_HOOK(sym, fn) \
