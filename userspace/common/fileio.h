@@ -3,7 +3,8 @@
  * File helpers that keep fwguard's on-disk state crash-safe, shared by
  * updatectl and tpm/: full writes, publishing a finished temporary file
  * under its final name (fsync, rename, fsync of the directory), bounded
- * reads and mkdir -p. All return 0 or -errno.
+ * reads, the line reader of the configuration files and mkdir -p. All
+ * return 0 or -errno.
  */
 #ifndef FWGUARD_COMMON_FILEIO_H
 #define FWGUARD_COMMON_FILEIO_H
