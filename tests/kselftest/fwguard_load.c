@@ -12,6 +12,11 @@
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
 
+static int load(const char *params)
+{
+	return fwg_module_load(params);
+}
+
 static int unload(void)
 {
 	return syscall(SYS_delete_module, "fwguard", O_NONBLOCK) ? -errno : 0;
@@ -51,25 +56,25 @@ TEST(load_sequence)
 	ASSERT_EQ(0, fwg_find_part("fw_b", &b));
 
 	/* Unknown keyring mode, unknown partition: nothing is left behind. */
-	EXPECT_EQ(-EINVAL, fwg_module_load("keyring_mode=lenient"));
-	EXPECT_EQ(-ENOENT, fwg_module_load("protect=firmware:vda:no_such_slot"));
+	EXPECT_EQ(-EINVAL, load("keyring_mode=lenient"));
+	EXPECT_EQ(-ENOENT, load("protect=firmware:vda:no_such_slot"));
 	EXPECT_EQ(-1, access("/sys/module/fwguard", F_OK));
 
 	/* A name two GPT entries carry says no partition; one slot named twice. */
 	ASSERT_EQ(0, dup_label_loop(loop, sizeof(loop)));
 	snprintf(params, sizeof(params), "protect=firmware:%s:dup", loop + 5);
-	EXPECT_EQ(-ENOTUNIQ, fwg_module_load(params));
+	EXPECT_EQ(-ENOTUNIQ, load(params));
 	snprintf(params, sizeof(params), "protect=firmware:%s:uniq,firmware:%s:dup",
 		 loop + 5, loop + 5);
-	EXPECT_EQ(-ENOTUNIQ, fwg_module_load(params));
-	EXPECT_EQ(-EEXIST, fwg_module_load("protect=" FWG_COMPONENT ":vda:fw_b," FWG_COMPONENT ":vda:fw_b"));
+	EXPECT_EQ(-ENOTUNIQ, load(params));
+	EXPECT_EQ(-EEXIST, load("protect=" FWG_COMPONENT ":vda:fw_b," FWG_COMPONENT ":vda:fw_b"));
 	EXPECT_EQ(-1, access("/sys/module/fwguard", F_OK));
 	/* Nothing stays held: the loop device can go. */
 	snprintf(params, sizeof(params), "losetup -d %s", loop);
 	EXPECT_EQ(0, system(params));
 
 	/* Trusted mode: a certificate no builtin key vouches for is refused. */
-	ASSERT_EQ(0, fwg_module_load("keyring_mode=trusted"));
+	ASSERT_EQ(0, load("keyring_mode=trusted"));
 	err = fwg_add_cert("signer");
 	EXPECT_EQ(-ENOKEY, err) TH_LOG("add_key: %s", strerror(-err));
 	EXPECT_TRUE(fwg_keyring_sealed());
@@ -77,7 +82,7 @@ TEST(load_sequence)
 	EXPECT_EQ(0, unload());
 
 	/* protect= is in force when the load returns. */
-	ASSERT_EQ(0, fwg_module_load("keyring_mode=provision device_class=" FWG_CLASS
+	ASSERT_EQ(0, load("keyring_mode=provision device_class=" FWG_CLASS
 			  " protect=" FWG_COMPONENT ":vda:fw_a:active," FWG_COMPONENT ":vda:fw_b"));
 	EXPECT_EQ(-1, open(b.node, O_WRONLY | O_CLOEXEC));
 	EXPECT_EQ(EPERM, errno);
