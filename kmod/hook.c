@@ -208,6 +208,20 @@ static void fwguard_report_open(struct block_device *bdev,
 		       bdev_nr_sectors(bdev), r, REQ_OP_WRITE);
 }
 
+/*
+ * For a wrapper that decides and then calls the original itself: every
+ * call is redirected to it while ranges exist, except the wrapper's own
+ * call of the original (and this module's other calls).
+ */
+static __always_inline void fwguard_redirect_others(unsigned long parent_ip,
+						    struct ftrace_regs *fregs,
+						    void *wrapper)
+{
+	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
+		return;
+	fwguard_hook_redirect(fregs, wrapper);
+}
+
 #ifdef FWGUARD_BDEV_FILE
 /* Runs instead of bdev_open() for a refused open; the caller cleans up. */
 static int fwguard_refuse_open(struct block_device *bdev, blk_mode_t mode,
@@ -260,9 +274,7 @@ static void notrace fwguard_open_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_regs *fregs)
 {
 	/* Our wrapper and our own opens call the original directly. */
-	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
-		return;
-	fwguard_hook_redirect(fregs, fwguard_blkdev_get_by_dev);
+	fwguard_redirect_others(parent_ip, fregs, fwguard_blkdev_get_by_dev);
 }
 #endif
 
@@ -444,34 +456,37 @@ static void fwguard_report_ioctl(struct block_device *bdev, unsigned int cmd)
  * it by its return address in this module), which the work after it
  * ensures.
  */
-static noinline long fwguard_blkdev_ioctl(struct file *file, unsigned int cmd,
-					  unsigned long arg)
+static __always_inline long fwguard_ioctl_pass(struct file *file, unsigned int cmd,
+					       unsigned long arg, bool compat)
 {
 	struct block_device *bdev = I_BDEV(file->f_mapping->host);
 	long ret;
 
-	if (!fwguard_ioctl_allowed(cmd, arg, false)) {
+	if (!fwguard_ioctl_allowed(cmd, arg, compat)) {
 		fwguard_report_ioctl(bdev, cmd);
 		return -EPERM;
 	}
-	ret = file->f_op->unlocked_ioctl(file, cmd, arg);
+	ret = compat ? file->f_op->compat_ioctl(file, cmd, arg) :
+		       file->f_op->unlocked_ioctl(file, cmd, arg);
 	barrier();
 	return ret;
+}
+
+/*
+ * One wrapper per entry point, each a function of its own for the hook to
+ * redirect to; the body above is inlined into both, so each keeps its own
+ * real call to the original.
+ */
+static noinline long fwguard_blkdev_ioctl(struct file *file, unsigned int cmd,
+					  unsigned long arg)
+{
+	return fwguard_ioctl_pass(file, cmd, arg, false);
 }
 
 static noinline long fwguard_compat_blkdev_ioctl(struct file *file, unsigned int cmd,
 						 unsigned long arg)
 {
-	struct block_device *bdev = I_BDEV(file->f_mapping->host);
-	long ret;
-
-	if (!fwguard_ioctl_allowed(cmd, arg, true)) {
-		fwguard_report_ioctl(bdev, cmd);
-		return -EPERM;
-	}
-	ret = file->f_op->compat_ioctl(file, cmd, arg);
-	barrier();
-	return ret;
+	return fwguard_ioctl_pass(file, cmd, arg, true);
 }
 
 /* Both ioctl entry points take (file, cmd, arg) and differ only in the wrapper. */
@@ -526,9 +541,7 @@ static void notrace fwguard_disk_hook(unsigned long ip, unsigned long parent_ip,
 				      struct ftrace_ops *ops,
 				      struct ftrace_regs *fregs)
 {
-	if (within_module(parent_ip, THIS_MODULE) || !fwguard_range_count())
-		return;
-	fwguard_hook_redirect(fregs, fwguard_device_add_disk);
+	fwguard_redirect_others(parent_ip, fregs, fwguard_device_add_disk);
 }
 
 #define FWGUARD_HOOK(sym, fn) \

@@ -8,6 +8,7 @@
  * the approval file. The TPM checks the same signature again at every
  * unseal (seal.c); nothing here talks to the TPM.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include <openssl/bn.h>
@@ -402,4 +403,22 @@ int fwg_approval_decode(const uint8_t *buf, size_t len, struct fwg_tpm_approval 
 	memcpy(a.sig_s, buf + 8 + FWG_TPM_NAME_SIZE + 32, 32);
 	*ret = a;
 	return 0;
+}
+
+/*
+ * The approval file at @path, read and decoded. Logs nothing: a missing
+ * approval is a usage error to one caller and a refused release to
+ * another.
+ */
+int fwg_approval_read(const char *path, struct fwg_tpm_approval *ret)
+{
+	uint8_t *buf = NULL;
+	size_t len = 0;
+	int err;
+
+	err = fwg_read_file(path, FWG_APPROVAL_FILE_SIZE, &buf, &len);
+	if (!err)
+		err = fwg_approval_decode(buf, len, ret);
+	free(buf);
+	return err == -EFBIG ? -EBADMSG : err;	/* longer than an approval file */
 }

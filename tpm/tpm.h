@@ -217,6 +217,8 @@ int fwg_approval_check(const struct fwg_vendor_key *key, const struct fwg_tpm_ap
 		       const struct fwg_tpm_subject *s);
 void fwg_approval_encode(const struct fwg_tpm_approval *a, uint8_t buf[FWG_APPROVAL_FILE_SIZE]);
 int fwg_approval_decode(const uint8_t *buf, size_t len, struct fwg_tpm_approval *ret);
+/* The file @path: 0, -EBADMSG (not an approval file) or the errno of reading it. */
+int fwg_approval_read(const char *path, struct fwg_tpm_approval *ret);
 
 /* floor.c */
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm);

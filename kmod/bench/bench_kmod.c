@@ -124,25 +124,6 @@ static double median(const double *v, int n)
 	return n % 2 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
-static int module_load_unlocked(void)
-{
-	char path[256];
-	struct utsname uts;
-	int fd, err = 0;
-
-	uname(&uts);
-	snprintf(path, sizeof(path), "%s/kmod/%s/fwguard.ko", FWGUARD_BUILD, uts.release);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fprintf(stderr, "bench-kmod: cannot read %s: %s\n", path, strerror(errno));
-		return -errno;
-	}
-	if (syscall(SYS_finit_module, fd, "keyring_mode=provision", 0))
-		err = -errno;
-	close(fd);
-	return err;
-}
-
 /*
  * ROUNDS alternating rounds without and with the module (loaded without a
  * policy, then unloaded). @ratios gets with/without per pair.
@@ -154,7 +135,7 @@ static int alternate_rounds(const char *node, uint64_t bytes, double *off, doubl
 
 	for (i = 0; i < ROUNDS; i++) {
 		off[i] = measure_iops(node, bytes);
-		if (off[i] <= 0 || module_load_unlocked())
+		if (off[i] <= 0 || fwg_module_load("keyring_mode=provision"))
 			return -1;
 		on = measure_iops(node, bytes);
 		if (syscall(SYS_delete_module, "fwguard", O_NONBLOCK)) {

@@ -14,19 +14,7 @@
 
 static int load(const char *params)
 {
-	char path[256];
-	struct utsname uts;
-	int fd, err = 0;
-
-	uname(&uts);
-	snprintf(path, sizeof(path), "%s/kmod/%s/fwguard.ko", FWGUARD_BUILD, uts.release);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (syscall(SYS_finit_module, fd, params, 0))
-		err = -errno;
-	close(fd);
-	return err;
+	return fwg_module_load(params);
 }
 
 static int unload(void)

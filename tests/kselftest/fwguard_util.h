@@ -192,26 +192,35 @@ static inline int fwg_find_part(const char *partname, struct fwg_part *p)
 	return fwg_find_disk_part("vda", partname, p);
 }
 
-static inline int fwg_module_ensure(void)
+/* finit_module() of this build's fwguard.ko with @params: 0 or -errno. */
+static inline int fwg_module_load(const char *params)
 {
 	char path[256];
 	struct utsname uts;
 	int fd, err = 0;
 
-	if (!access("/sys/module/fwguard", F_OK))
-		return 0;
 	uname(&uts);
 	snprintf(path, sizeof(path), "%s/kmod/%s/fwguard.ko", FWGUARD_BUILD, uts.release);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		fprintf(stderr, "fwg_setup: cannot read %s: %s\n", path, strerror(-err));
+		fprintf(stderr, "fwguard: cannot read %s: %s\n", path, strerror(-err));
 		return err;
 	}
-	if (syscall(SYS_finit_module, fd, "keyring_mode=provision", 0) && errno != EEXIST)
+	if (syscall(SYS_finit_module, fd, params, 0))
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+static inline int fwg_module_ensure(void)
+{
+	int err;
+
+	if (!access("/sys/module/fwguard", F_OK))
+		return 0;
+	err = fwg_module_load("keyring_mode=provision");
+	return err == -EEXIST ? 0 : err;
 }
 
 static inline int fwg_read_file(const char *path, void **buf, size_t *len)

@@ -237,4 +237,19 @@ static inline void swtpm_teardown(struct swtpm *t)
 		swtpm_run_quiet(argv);
 }
 
+/*
+ * In a kselftest_harness test: every path, success or refusal, must leave
+ * no object or session loaded in the TPM @tpm talks to. The context's own
+ * salted session (and transient SRK) go first.
+ */
+#define ASSERT_NOTHING_LOADED(tpm)						\
+	do {									\
+		uint32_t objects_ = 99, sessions_ = 99;				\
+										\
+		fwg_tpm_end_session(tpm);					\
+		ASSERT_EQ(0, fwg_tpm_loaded_handles(tpm, &objects_, &sessions_)); \
+		EXPECT_EQ(0u, objects_);					\
+		EXPECT_EQ(0u, sessions_);					\
+	} while (0)
+
 #endif /* FWGUARD_TESTS_SWTPM_H */

@@ -121,17 +121,6 @@ FIXTURE_TEARDOWN(polauth)
 	swtpm_teardown(&self->sw);
 }
 
-static void assert_nothing_loaded(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(polauth) *self)
-{
-	uint32_t objects = 99, sessions = 99;
-
-	fwg_tpm_end_session(self->tpm);
-	ASSERT_EQ(0, fwg_tpm_loaded_handles(self->tpm, &objects, &sessions));
-	EXPECT_EQ(0u, objects);
-	EXPECT_EQ(0u, sessions);
-}
-
 /* Install of a genuine release: the vendor's approval, then the seal. */
 static int install_genuine(FIXTURE_DATA(polauth) *self, const struct fwg_tpm_subject *s)
 {
@@ -177,7 +166,7 @@ TEST_F(polauth, approved_record_unseals_in_the_next_boot)
 	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
 	EXPECT_EQ(3u, got.version);
 	EXPECT_EQ(0, memcmp(got.digest, s.digest, FWG_DIGEST_SIZE));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 TEST_F(polauth, approval_of_another_image_or_key_is_not_sealed)
@@ -211,7 +200,7 @@ TEST_F(polauth, root_reseal_without_approval_is_refused)
 	ASSERT_EQ(0, boot_measuring(self, &tampered));
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /* Root signs an approval for its image with a key of its own. */
@@ -231,7 +220,7 @@ TEST_F(polauth, root_reseal_with_its_own_key_is_refused)
 	ASSERT_EQ(0, boot_measuring(self, &tampered));
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /*
@@ -251,7 +240,7 @@ TEST_F(polauth, root_rewrites_the_approved_record_the_tpm_refuses)
 	ASSERT_EQ(0, boot_measuring(self, &tampered));
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /* The genuine record, a tampered slot: the PCR is not what was approved. */
@@ -263,7 +252,7 @@ TEST_F(polauth, tampered_slot_under_the_genuine_record_is_a_pcr_mismatch)
 	ASSERT_EQ(0, boot_measuring(self, &tampered));
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", tampered.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /*
@@ -293,7 +282,7 @@ TEST_F(polauth, approved_record_below_the_floor_is_refused_by_the_tpm)
 		EXPECT_EQ(FWG_TPM_E_STALE,
 			  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
 	}
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /* An old-format record on a device that now has a vendor key. */
@@ -314,7 +303,7 @@ TEST_F(polauth, old_format_record_is_refused_until_resealed_with_approval)
 	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &s, &a));
 	ASSERT_EQ(0, fwg_tpm_seal_approved(self->tpm, &s, &a));
 	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /* `updatectl ARGS... [--config CONF [--tcti T --state-dir D]]`: its exit status. */

@@ -132,19 +132,6 @@ FIXTURE_TEARDOWN(tpm)
 	swtpm_teardown(&self->sw);
 }
 
-/* Every path, success or refusal, must leave no object or session loaded. */
-static void assert_nothing_loaded(struct __test_metadata *_metadata,
-				  FIXTURE_DATA(tpm) *self)
-{
-	uint32_t objects = 99, sessions = 99;
-
-	/* The context's own salted session (and transient SRK) go first. */
-	fwg_tpm_end_session(self->tpm);
-	ASSERT_EQ(0, fwg_tpm_loaded_handles(self->tpm, &objects, &sessions));
-	EXPECT_EQ(0u, objects);
-	EXPECT_EQ(0u, sessions);
-}
-
 /* This boot's measurement of the image the device is running. */
 static int boot_running(FIXTURE_DATA(tpm) *self)
 {
@@ -178,7 +165,7 @@ TEST_F(tpm, seal_then_unseal_after_predicted_extend)
 	EXPECT_STREQ("firmware", got.component);
 	EXPECT_EQ(7ull, got.version);
 	EXPECT_EQ(0, memcmp(got.digest, s.digest, FWG_DIGEST_SIZE));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /* The sealed object on disk: no userWithAuth, fixed to this TPM and parent,
@@ -272,7 +259,7 @@ TEST_F(tpm, unseal_after_other_digest_is_pcr_mismatch)
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	/* The refused session and the loaded object were both flushed. */
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 TEST_F(tpm, unseal_compares_with_fresh_measurement)
@@ -286,7 +273,7 @@ TEST_F(tpm, unseal_compares_with_fresh_measurement)
 	digest_fill(other, 9);
 	EXPECT_EQ(FWG_TPM_E_DIGEST_MISMATCH,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, other, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 TEST_F(tpm, unseal_missing_blob)
@@ -357,7 +344,7 @@ TEST_F(tpm, sealing_one_slot_keeps_the_other)
 	EXPECT_EQ(4ull, got.version);
 	EXPECT_EQ(FWG_TPM_E_PCR_MISMATCH,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "a", a.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 TEST_F(tpm, unseal_never_sealed_slot_is_no_blob)
@@ -380,7 +367,7 @@ TEST_F(tpm, unseal_never_sealed_slot_is_no_blob)
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "../a", b.digest, &got));
 	EXPECT_EQ(-EINVAL,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "", b.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /*
@@ -408,7 +395,7 @@ TEST_F(tpm, blob_copied_to_other_slot_refused)
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", a.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 	/* The genuine record under its own name still verifies. */
 	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "a", a.digest, &got));
 }
@@ -449,7 +436,7 @@ TEST_F(tpm, unseal_corrupt_blob_fails_cleanly)
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
 	/* The TPM stays healthy and untouched by the failures. */
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 	ASSERT_EQ(0, fwg_tpm_lockout_counter(self->tpm, &lockout));
 	EXPECT_EQ(0u, lockout);
 }
@@ -471,7 +458,7 @@ TEST_F(tpm, unseal_refuses_header_prediction_mismatch)
 	ASSERT_EQ(0, file_put(self->blob, buf, len));
 	EXPECT_EQ(FWG_TPM_E_BAD_BLOB,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", s.slot, s.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 TEST_F(tpm, lockout_counter_stays_zero)
@@ -777,7 +764,7 @@ TEST_F(tpm, sealed_blob_follows_its_parent)
 	ASSERT_EQ(0, tpm_reboot(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
 	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.slot, a.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.slot, a.digest, &got));
 }
 
@@ -794,7 +781,7 @@ TEST_F(tpm, foreign_srk_does_not_strand_old_blobs)
 	ASSERT_EQ(0, fwg_tpm_measure(self->tpm, &a));
 	/* The key at 0x81000001 is not a's parent: the ECC primary is. */
 	EXPECT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", a.slot, a.digest, &got));
-	assert_nothing_loaded(_metadata, self);
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /* The command line: exit codes, and bad input changes nothing. */

@@ -6,7 +6,6 @@
 
 #include "userspace/cli/updatectl.h"
 #include "userspace/common/hex.h"
-#include "userspace/common/log.h"
 #include "userspace/lib/install.h"
 #include "userspace/lib/json.h"
 
@@ -39,11 +38,8 @@ static int run(const struct uc_args *a, struct uc_step *step)
 
 	err = uc_install(&a->cfg, a->operands[0], !a->quiet && !a->json && isatty(STDERR_FILENO),
 			 &r, step);
-	if (err) {
-		fwg_log_error("install of %s failed at step %s; the active slot is unchanged",
-			      a->operands[0], step->name);
+	if (err)
 		return err;
-	}
 	report(a, &r);
 	return UC_EXIT_OK;
 }

@@ -45,21 +45,6 @@ static void seal_report(const struct uc_args *a, const struct fwg_tpm_subject *s
 	json_doc_end(&w);
 }
 
-static int approval_read(const char *path, struct fwg_tpm_approval *ret)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int err;
-
-	err = fwg_read_file(path, FWG_APPROVAL_FILE_SIZE, &buf, &len);
-	if (!err)
-		err = fwg_approval_decode(buf, len, ret);
-	if (err)
-		fwg_log_error("%s: not a readable approval file (%s)", path, strerror(-err));
-	free(buf);
-	return err == -EFBIG ? -EBADMSG : err;
-}
-
 static int seal_run(const struct uc_args *a, struct uc_step *step)
 {
 	uint8_t predicted[FWG_DIGEST_SIZE], earlier[UC_LIST_MAX][FWG_DIGEST_SIZE];
@@ -79,7 +64,10 @@ static int seal_run(const struct uc_args *a, struct uc_step *step)
 	}
 	if (!err && approval_path) {
 		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
-		err = approval_read(approval_path, &approval);
+		err = fwg_approval_read(approval_path, &approval);
+		if (err)
+			fwg_log_error("%s: not a readable approval file (%s)", approval_path,
+				      strerror(-err));
 	}
 	if (!err)
 		err = uc_tpm_context_open(a, &tpm, step);

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "userspace/common/cleanup.h"
 #include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 
@@ -115,6 +116,37 @@ static int read_bounded(int fd, uint8_t *data, size_t max, size_t *used)
 		if (*used > max)
 			return -EFBIG;
 	}
+}
+
+int fwg_read_lines(const char *path, bool optional, size_t max,
+		   int (*fn)(void *ctx, char *line, const char *path, unsigned int lineno),
+		   void *ctx)
+{
+	_cleanup_fclose_ FILE *f = NULL;
+	_cleanup_free_ char *line = NULL;
+	unsigned int lineno = 0;
+	int err = 0;
+
+	f = fopen(path, "re");
+	if (!f) {
+		err = -errno;
+		if (err == -ENOENT && optional)
+			return 0;
+		fwg_log_error("cannot read %s: %s", path, strerror(-err));
+		return err;
+	}
+	line = malloc(max);
+	if (!line)
+		return -ENOMEM;
+	while (!err && fgets(line, (int)max, f)) {
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			fwg_log_error("%s:%u: line too long", path, lineno);
+			return -EINVAL;
+		}
+		err = fn(ctx, line, path, lineno);
+	}
+	return err;
 }
 
 int fwg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len)

@@ -3,11 +3,13 @@
  * File helpers that keep fwguard's on-disk state crash-safe, shared by
  * updatectl and tpm/: full writes, publishing a finished temporary file
  * under its final name (fsync, rename, fsync of the directory), bounded
- * reads and mkdir -p. All return 0 or -errno.
+ * reads, the line reader of the configuration files and mkdir -p. All
+ * return 0 or -errno.
  */
 #ifndef FWGUARD_COMMON_FILEIO_H
 #define FWGUARD_COMMON_FILEIO_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -31,6 +33,16 @@ int fwg_write_file_atomic(const char *path, const void *buf, size_t len);
 
 /* Read at most @max bytes of @path into a malloc()ed *@buf; -EFBIG if longer. */
 int fwg_read_file(const char *path, size_t max, uint8_t **buf, size_t *len);
+
+/*
+ * Call @fn on each line of the text file @path (NUL-terminated, with its
+ * newline) and its number from 1, until @fn returns non-zero, which is
+ * returned. A line of @max bytes or more is refused (-EINVAL). A file that
+ * cannot be opened is -errno, logged; when @optional, a missing one is 0.
+ */
+int fwg_read_lines(const char *path, bool optional, size_t max,
+		   int (*fn)(void *ctx, char *line, const char *path, unsigned int lineno),
+		   void *ctx);
 
 /* mkdir -p with @mode for every directory created. */
 int fwg_mkdir_p(const char *path, unsigned int mode);

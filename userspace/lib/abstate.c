@@ -119,16 +119,29 @@ static int ab_fault(struct ab_ctx *ctx)
 	return -EIO;
 }
 
+/*
+ * The loop of a TPM read retried on a transient failure: true while the
+ * read should be tried (again), at most AB_TPM_ATTEMPTS times. Start with
+ * *attempt = 0 and *err = -EIO; the read sets *err.
+ */
+static bool tpm_read_again(struct ab_ctx *ctx, int *attempt, int *err)
+{
+	while (*attempt < AB_TPM_ATTEMPTS && *err == -EIO) {
+		(*attempt)++;
+		*err = ab_fault(ctx);
+		if (!*err)
+			return true;
+	}
+	return false;
+}
+
 static int floor_read(struct ab_ctx *ctx, uint64_t *floor)
 {
-	int err = -EIO, i;
+	int err = -EIO, i = 0;
 
 	STEP(ctx, TPM, "read-floor");
-	for (i = 0; i < AB_TPM_ATTEMPTS && err == -EIO; i++) {
-		err = ab_fault(ctx);
-		if (!err)
-			err = fwg_tpm_floor_read(ctx->tpm, floor);
-	}
+	while (tpm_read_again(ctx, &i, &err))
+		err = fwg_tpm_floor_read(ctx->tpm, floor);
 	return err;
 }
 
@@ -628,15 +641,12 @@ static int measure_once(struct ab_ctx *ctx, const struct pc_component *c,
 static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct slot_state *s,
 		  int idx, struct fwg_tpm_subject *sealed)
 {
-	int err = -EIO, i;
+	int err = -EIO, i = 0;
 
 	STEP(ctx, TPM, "unseal");
-	for (i = 0; i < AB_TPM_ATTEMPTS && err == -EIO; i++) {
-		err = ab_fault(ctx);
-		if (!err)
-			err = fwg_tpm_unseal_verify(ctx->tpm, c->name, c->slot[idx].name,
-						    s->slot[idx].digest, sealed);
-	}
+	while (tpm_read_again(ctx, &i, &err))
+		err = fwg_tpm_unseal_verify(ctx->tpm, c->name, c->slot[idx].name,
+					    s->slot[idx].digest, sealed);
 	if (!err && strcmp(sealed->slot, c->slot[idx].name))
 		err = FWG_TPM_E_PCR_MISMATCH;	/* sealed for the other slot */
 	return err;
@@ -781,14 +791,11 @@ static uint64_t floor_target(struct ab_ctx *ctx, const struct pc_component *c, u
 
 static int pcr_read(struct ab_ctx *ctx, uint8_t value[FWG_DIGEST_SIZE])
 {
-	int err = -EIO, i;
+	int err = -EIO, i = 0;
 
 	STEP(ctx, TPM, "read-pcr");
-	for (i = 0; i < AB_TPM_ATTEMPTS && err == -EIO; i++) {
-		err = ab_fault(ctx);
-		if (!err)
-			err = fwg_tpm_pcr_read(ctx->tpm, value);
-	}
+	while (tpm_read_again(ctx, &i, &err))
+		err = fwg_tpm_pcr_read(ctx->tpm, value);
 	return err;
 }
 

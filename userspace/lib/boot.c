@@ -145,21 +145,6 @@ int uc_mark_good(const struct uc_config *cfg, struct uc_boot_report *r, struct u
 	return for_each_component(cfg, ab_mark_good, r, step);
 }
 
-static int approval_load(const char *path, struct fwg_tpm_approval *ret)
-{
-	uint8_t *buf = NULL;
-	size_t len = 0;
-	int err;
-
-	err = fwg_read_file(path, FWG_APPROVAL_FILE_SIZE, &buf, &len);
-	if (!err)
-		err = fwg_approval_decode(buf, len, ret);
-	free(buf);
-	if (err)
-		fwg_log_error("%s: not a readable approval file", path);
-	return err ? -EINVAL : 0;
-}
-
 int uc_adopt(const struct uc_config *cfg, const char *component, const char *slot,
 	     uint64_t version, uint64_t length, const char *approval_path,
 	     struct uc_step *step)
@@ -172,9 +157,12 @@ int uc_adopt(const struct uc_config *cfg, const char *component, const char *slo
 
 	if (approval_path) {
 		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
-		err = approval_load(approval_path, &approval);
-		if (err)
+		err = fwg_approval_read(approval_path, &approval);
+		if (err) {
+			fwg_log_error("%s: not a readable approval file (%s)", approval_path,
+				      strerror(-err));
 			return err;
+		}
 	}
 	err = boot_open(&b, step);
 	if (err)

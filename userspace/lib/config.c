@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "tpm/tpm.h"
+#include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/common/number.h"
 #include "userspace/lib/config.h"
@@ -106,8 +107,9 @@ static int set_key(struct uc_config *cfg, const char *name, const char *value)
 	return -ENOENT;
 }
 
-static int parse_line(struct uc_config *cfg, char *line, const char *path, unsigned int lineno)
+static int parse_line(void *ctx, char *line, const char *path, unsigned int lineno)
 {
+	struct uc_config *cfg = ctx;
 	char *eq, *name, *value;
 	int err;
 
@@ -133,29 +135,9 @@ static int parse_line(struct uc_config *cfg, char *line, const char *path, unsig
 static int uc_config_load(struct uc_config *cfg, const char *path, int optional)
 {
 	struct uc_config next = *cfg;
-	unsigned int lineno = 0;
-	char line[2048];
-	int err = 0;
-	FILE *f;
+	int err;
 
-	f = fopen(path, "re");
-	if (!f) {
-		err = -errno;
-		if (err == -ENOENT && optional)
-			return 0;
-		fwg_log_error("cannot read %s: %s", path, strerror(-err));
-		return err;
-	}
-	while (!err && fgets(line, sizeof(line), f)) {
-		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			fwg_log_error("%s:%u: line too long", path, lineno);
-			err = -EINVAL;
-			break;
-		}
-		err = parse_line(&next, line, path, lineno);
-	}
-	fclose(f);
+	err = fwg_read_lines(path, optional, 2048, parse_line, &next);
 	if (!err)
 		*cfg = next;
 	return err;

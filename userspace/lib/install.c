@@ -126,9 +126,7 @@ static int install_approval(struct install *in, struct uc_step *step)
 {
 	const struct fwg_vendor_key *key = fwg_tpm_vendor_key(in->tpm);
 	struct fwg_tpm_subject release;
-	_cleanup_free_ uint8_t *buf = NULL;
 	char path[PATH_MAX];
-	size_t len = 0;
 	int err;
 
 	if (!key)
@@ -136,9 +134,7 @@ static int install_approval(struct install *in, struct uc_step *step)
 	uc_step_enter(step, UC_SRC_VERIFY, "check-approval");
 	if ((size_t)snprintf(path, sizeof(path), "%s.approval", in->path) >= sizeof(path))
 		return -ENAMETOOLONG;
-	err = fwg_read_file(path, FWG_APPROVAL_FILE_SIZE, &buf, &len);
-	if (!err)
-		err = fwg_approval_decode(buf, len, &in->approval);
+	err = fwg_approval_read(path, &in->approval);
 	if (err) {
 		fwg_log_error("%s: this device installs only vendor-approved releases, and "
 			      "%s is %s", in->path, path, err == -ENOENT ? "missing" :
@@ -259,10 +255,28 @@ static void install_result(const struct install *in, const struct gate_result *r
 	memcpy(out->digest, res->digest, sizeof(out->digest));
 }
 
+/* The inactive slot written and committed; on failure, say the active one is not touched. */
+static int install_into_slot(struct install *in, bool progress, struct uc_install_result *out,
+			     struct uc_step *step)
+{
+	struct gate_result res;
+	int err;
+
+	err = install_write(in, progress, &res, step);
+	if (!err)
+		err = install_commit(in, &res);
+	if (err) {
+		fwg_log_error("install of %s failed at step %s; the active slot is unchanged",
+			      in->path, step->name);
+		return err;
+	}
+	install_result(in, &res, out);
+	return 0;
+}
+
 static int install_run(struct install *in, bool progress, struct uc_install_result *out,
 		       struct uc_step *step)
 {
-	struct gate_result res;
 	int err;
 
 	err = install_open(in, step);
@@ -279,11 +293,7 @@ static int install_run(struct install *in, bool progress, struct uc_install_resu
 		err = uc_module_ensure();
 	}
 	if (!err)
-		err = install_write(in, progress, &res, step);
-	if (!err)
-		err = install_commit(in, &res);
-	if (!err)
-		install_result(in, &res, out);
+		err = install_into_slot(in, progress, out, step);
 	return err;
 }
 

@@ -19,6 +19,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
+#include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/policy_conf.h"
 
@@ -85,37 +86,31 @@ static int parse_component(struct policy_conf *pc, char *rest)
 	return 0;
 }
 
+static int parse_line(void *ctx, char *line, const char *path, unsigned int lineno)
+{
+	char *p = line;
+	int err;
+
+	while (isspace((unsigned char)*p))
+		p++;
+	if (!*p || *p == '#')
+		return 0;
+	if (strncmp(p, "component", 9) || !isspace((unsigned char)p[9]))
+		err = -EINVAL;
+	else
+		err = parse_component(ctx, p + 9);
+	if (err)
+		fwg_log_error("%s:%u: expected 'component NAME SLOT=PARTLABEL=x SLOT=PARTUUID=y'"
+			" (two distinct slots, names [A-Za-z0-9._-])", path, lineno);
+	return err;
+}
+
 int policy_conf_load(const char *path, struct policy_conf *out)
 {
 	struct policy_conf pc = { 0 };
-	unsigned int lineno = 0;
-	char line[512];
-	int err = 0;
-	FILE *f;
+	int err;
 
-	f = fopen(path, "re");
-	if (!f) {
-		err = -errno;
-		fwg_log_error("cannot read %s: %s", path, strerror(errno));
-		return err;
-	}
-	while (!err && fgets(line, sizeof(line), f)) {
-		char *p = line;
-
-		lineno++;
-		while (isspace((unsigned char)*p))
-			p++;
-		if (!*p || *p == '#')
-			continue;
-		if (strncmp(p, "component", 9) || !isspace((unsigned char)p[9]))
-			err = -EINVAL;
-		else
-			err = parse_component(&pc, p + 9);
-		if (err)
-			fwg_log_error("%s:%u: expected 'component NAME SLOT=PARTLABEL=x SLOT=PARTUUID=y'"
-				" (two distinct slots, names [A-Za-z0-9._-])", path, lineno);
-	}
-	fclose(f);
+	err = fwg_read_lines(path, false, 512, parse_line, &pc);
 	if (!err && !pc.count) {
 		fwg_log_error("%s: no component defined", path);
 		err = -EINVAL;

@@ -16,7 +16,7 @@ export TPM2TOOLS_TCTI=device:/dev/tpmrm0
 pol=/sys/class/misc/fwguard/policy
 floor_index=0x01004657
 
-tap_plan 17
+tap_plan 19
 
 modprobe nvme 2>/dev/null
 for _ in $(seq 50); do [ -e /sys/class/block/nvme0n1p2 ] && break; sleep 0.2; done
@@ -64,6 +64,15 @@ status=$?
 tap_check "missing floor outside factory state: policy load fails (tpm)" test "$status" -eq "$(uc_exit tpm)"
 tap_check "missing floor outside factory state: said clearly" grep -q "not factory state" "$work/err"
 tap_check "missing floor outside factory state: floor not read as 0" floor_is 3
+
+# 2b. A TPM nothing answers: the slots still resolve, so the TPM is the
+# first failure and the exit status (the host's exit_codes.sh cannot get
+# this far without partitions).
+load --tcti swtpm:host=127.0.0.1,port=9
+status=$?
+tap_check "unreachable TPM: policy load fails (tpm)" test "$status" -eq "$(uc_exit tpm)"
+tap_check "unreachable TPM: the TCTI is named" \
+	grep -q "^updatectl: tpm: cannot open TPM via TCTI 'swtpm:host=127.0.0.1,port=9'" "$work/err"
 
 # 3. --floor may not go below the TPM's floor.
 "$u" tpm provision >/dev/null 2>&1 && "$u" tpm floor --raise 5 >/dev/null 2>&1
