@@ -125,15 +125,27 @@ static bool genesis_holds(const struct journal *j)
 	       !memcmp(j->buf + j->genesis + strlen(GENESIS), hex, strlen(hex));
 }
 
+/* The index's value: read once per context, then advanced by its extends. */
+static int journal_value(struct fwg_tpm *tpm, uint8_t have[FWG_DIGEST_SIZE])
+{
+	int err = 0;
+
+	if (!tpm->journal_known)
+		err = fwg_tpm_nv_read(tpm, tpm->journal_nv, FWG_DIGEST_SIZE, tpm->journal_value);
+	tpm->journal_known = !err;
+	if (!err)
+		memcpy(have, tpm->journal_value, FWG_DIGEST_SIZE);
+	return err;
+}
+
 /* The file replays to the index: all of it, or all but a last entry (*pending). */
-static int journal_verify(struct fwg_tpm *tpm, const struct journal *j, ESYS_TR nv,
-			  bool *pending)
+static int journal_verify(struct fwg_tpm *tpm, const struct journal *j, bool *pending)
 {
 	uint8_t have[FWG_DIGEST_SIZE], want[FWG_DIGEST_SIZE];
 	int err;
 
 	*pending = false;
-	err = fwg_tpm_nv_read(tpm, nv, sizeof(have), have);
+	err = journal_value(tpm, have);
 	if (err || !genesis_holds(j))
 		goto out;
 	err = journal_replay(j, j->len, want);
@@ -151,43 +163,46 @@ out:
 	return FWG_TPM_E_JOURNAL;
 }
 
-static int journal_nv_open(struct fwg_tpm *tpm, ESYS_TR *nv, bool quiet)
+static int journal_nv_open(struct fwg_tpm *tpm, bool quiet)
 {
+	ESYS_TR nv = ESYS_TR_NONE;
 	bool written = false;
 	int err;
 
-	err = fwg_tpm_nv_open(tpm, &journal_nv, nv, &written);
+	if (tpm->journal_opened)
+		return 0;
+	err = fwg_tpm_nv_open(tpm, &journal_nv, &nv, &written);
 	if (!err && !written) {
-		Esys_TR_Close(tpm->esys, nv);
+		Esys_TR_Close(tpm->esys, &nv);
 		err = FWG_TPM_E_NOT_PROVISIONED;
 	}
+	tpm->journal_opened = !err;
+	if (!err)
+		tpm->journal_nv = nv;
 	if (err == FWG_TPM_E_NOT_PROVISIONED && !quiet)
 		fwg_tpm_log("journal NV index 0x%08x is not defined or never initialised; run "
 			    "'updatectl tpm provision'", FWG_TPM_JOURNAL_NV_INDEX);
 	return err;
 }
 
-/* The verified journal; close @nv and free @j->buf after. */
-static int journal_open(struct fwg_tpm *tpm, ESYS_TR *nv, struct journal *j, bool *pending,
-			bool quiet)
+/* The verified journal; free @j->buf after. */
+static int journal_open(struct fwg_tpm *tpm, struct journal *j, bool *pending, bool quiet)
 {
 	int err;
 
-	err = journal_nv_open(tpm, nv, quiet);
+	err = journal_nv_open(tpm, quiet);
 	if (err)
 		return err;
 	err = journal_load(tpm, j);
 	if (!err) {
-		err = journal_verify(tpm, j, *nv, pending);
+		err = journal_verify(tpm, j, pending);
 		if (err)
 			free(j->buf);
 	}
-	if (err)
-		Esys_TR_Close(tpm->esys, nv);
 	return err;
 }
 
-static int journal_extend(struct fwg_tpm *tpm, ESYS_TR nv, const char *data, size_t n)
+static int nv_extend(struct fwg_tpm *tpm, ESYS_TR nv, const char *data, size_t n)
 {
 	TPM2B_MAX_NV_BUFFER buf = { .size = (UINT16)n };
 	ESYS_TR session;
@@ -206,6 +221,19 @@ static int journal_extend(struct fwg_tpm *tpm, ESYS_TR nv, const char *data, siz
 	if (rc != TSS2_RC_SUCCESS)
 		return fwg_tpm_fail("extending the journal NV index", rc);
 	return 0;
+}
+
+/* Extend the context's journal index, and its known value with it. */
+static int journal_extend(struct fwg_tpm *tpm, const char *data, size_t n)
+{
+	int err = nv_extend(tpm, tpm->journal_nv, data, n);
+
+	if (!err)
+		err = fwg_sha256(tpm->journal_value, FWG_DIGEST_SIZE, data, n,
+				 tpm->journal_value);
+	if (err)
+		tpm->journal_known = false;	/* read again before the next use */
+	return err;
 }
 
 /* Append @line and a newline durably, after dropping a torn tail. */
@@ -234,14 +262,12 @@ int fwg_tpm_journal_find(struct fwg_tpm *tpm, const char *prefix, char *line, si
 {
 	size_t off, n, plen = strlen(prefix);
 	struct journal j;
-	ESYS_TR nv;
 	bool pending;
 	int err, found = 0;
 
-	err = journal_open(tpm, &nv, &j, &pending, true);
+	err = journal_open(tpm, &j, &pending, true);
 	if (err)
 		return err;
-	Esys_TR_Close(tpm->esys, &nv);
 	for (off = 0; off < j.len; off += n + 1) {
 		n = line_len(&j, off);
 		if (n < plen || memcmp(j.buf + off, prefix, plen) ||
@@ -270,22 +296,20 @@ static bool entry_valid(const char *entry)
 int fwg_tpm_journal_add(struct fwg_tpm *tpm, const char *entry)
 {
 	struct journal j;
-	ESYS_TR nv;
 	bool pending;
 	int err;
 
 	if (!entry_valid(entry))
 		return -EINVAL;
-	err = journal_open(tpm, &nv, &j, &pending, false);
+	err = journal_open(tpm, &j, &pending, false);
 	if (err)
 		return err;
 	if (pending)	/* a cut after the last append: extend it first */
-		err = journal_extend(tpm, nv, j.buf + j.last, line_len(&j, j.last));
+		err = journal_extend(tpm, j.buf + j.last, line_len(&j, j.last));
 	if (!err)
 		err = journal_append(&j, entry);
 	if (!err)
-		err = journal_extend(tpm, nv, entry, strlen(entry));
-	Esys_TR_Close(tpm->esys, &nv);
+		err = journal_extend(tpm, entry, strlen(entry));
 	free(j.buf);
 	return err;
 }
@@ -317,7 +341,7 @@ static int journal_start(struct fwg_tpm *tpm, ESYS_TR nv)
 		snprintf(line, sizeof(line), "%.*s", (int)line_len(&j, j.last), j.buf + j.last);
 	}
 	free(j.buf);
-	return err ? err : journal_extend(tpm, nv, line, strlen(line));
+	return err ? err : nv_extend(tpm, nv, line, strlen(line));
 }
 
 int fwg_tpm_journal_provision(struct fwg_tpm *tpm)

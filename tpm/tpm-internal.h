@@ -51,6 +51,15 @@ struct fwg_tpm {
 	struct fwg_tpm_srk_pin pin;
 	bool has_vendor_key;		/* records must be vendor-authorised */
 	struct fwg_vendor_key vendor_key;
+	/*
+	 * journal.c: the journal index's handle (checked when opened) and its
+	 * value, read once per context in the salted session and then advanced
+	 * by this context's own extends; ESYS frees the handle at close.
+	 */
+	bool journal_opened;
+	ESYS_TR journal_nv;
+	bool journal_known;
+	uint8_t journal_value[FWG_DIGEST_SIZE];
 };
 
 #define FWG_TPM_RETRIES 4
