@@ -951,7 +951,7 @@ static void confirm(struct slot_state *s, int b, uint64_t floor)
 		s->slot[o].good = false;
 }
 
-/* Slot @b, which runs in this boot, passed boot-verify in it. */
+/* Slot @b, which runs in this boot, passed boot-verify in it, as the state names it. */
 static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
 			  const struct slot_state *s, int b)
 {
@@ -965,6 +965,13 @@ static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
 	if (strcmp(s->verified_boot, ctx->boot_id) || strcmp(s->boot, ctx->boot_id)) {
 		fwg_log_error("%s: slot %s has not been verified in this boot; run "
 			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
+		return -EKEYREJECTED;
+	}
+	if (b != slot_state_booted(s)) {
+		/* Only an edit of the state file: boot-start sets booted so. */
+		fwg_log_error("%s: the slot state names slot %s as booted but slot %s as the "
+			      "one running; not marked good", c->name, c->slot[b].name,
+			      c->slot[slot_state_booted(s)].name);
 		return -EKEYREJECTED;
 	}
 	return 0;
@@ -994,13 +1001,6 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return 0;
 	}
 	err = check_verified(ctx, c, &s, b);
-	if (!err && b != slot_state_booted(&s)) {
-		/* Only an edit of the state file: boot-start sets booted so. */
-		fwg_log_error("%s: the slot state names slot %s as booted but slot %s as the "
-			      "one running; not marked good", c->name, c->slot[b].name,
-			      c->slot[slot_state_booted(&s)].name);
-		err = -EKEYREJECTED;
-	}
 	if (!err)
 		err = sealed_version(ctx, c, &s, b, &v);
 	if (!err)
