@@ -597,6 +597,8 @@ TEST_F(ab, deleted_state_readopts_a_slot_below_the_floor)
 	EXPECT_FALSE(self->out[0].factory);
 	EXPECT_FALSE(self->out[0].verified);
 	EXPECT_TRUE(self->out[1].factory);
+	EXPECT_NE(0, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].factory);
 	if (ab_adopt(&self->d.m, c, 0, 3, 0) == 0) {		/* a's v2 bytes as v3 */
 		ASSERT_EQ(0, abdev_reboot(&self->d));
 		abdev_verify(&self->d, self->out);

@@ -984,10 +984,8 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	uint64_t floor, v;
 	int b, err;
 
-	if (ab_factory(ctx, c)) {
-		out->factory = true;
-		return 0;
-	}
+	if (ab_factory(ctx, c))
+		return no_state(ctx, c, out);	/* nothing to confirm */
 	err = load_state(ctx, c, &s);
 	if (err)
 		return err;
