@@ -21,14 +21,14 @@
 #include "tpm/tpm-internal.h"
 
 /*
- * Every form of the index shares these: a counter anyone may read and (with
- * the empty authValue) increment, that never takes part in DA lockout.
- * There is no OWNERWRITE, no WRITEDEFINE and no WRITE_STCLEAR, so neither
- * the owner nor anyone else can write-lock it.
+ * Every form of fwguard's NV indices (the floor counter, the journal's
+ * extend index, journal.c) shares these: anyone may read and (with the
+ * empty authValue) increment or extend it, and it never takes part in DA
+ * lockout. There is no OWNERWRITE, no WRITEDEFINE and no WRITE_STCLEAR,
+ * so neither the owner nor anyone else can write-lock it or write a
+ * chosen value.
  */
-#define FLOOR_COMMON (((TPMA_NV)TPM2_NT_COUNTER << TPMA_NV_TPM2_NT_SHIFT) | \
-		      TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | \
-		      TPMA_NV_OWNERREAD | TPMA_NV_NO_DA)
+#define NV_COMMON	(TPMA_NV_AUTHWRITE | TPMA_NV_AUTHREAD | TPMA_NV_OWNERREAD | TPMA_NV_NO_DA)
 /*
  * The factory form: defined with platform authorisation (PLATFORMCREATE),
  * so the owner can neither undefine it nor TPM2_Clear it away, and with
@@ -37,7 +37,7 @@
  * delete policy together, removes it. Firmware closes the platform
  * hierarchy before the OS runs, and with it every way to delete the index.
  */
-#define FLOOR_PLATFORM	(FLOOR_COMMON | TPMA_NV_PLATFORMCREATE | TPMA_NV_POLICY_DELETE)
+#define NV_PLATFORM	(TPMA_NV_PLATFORMCREATE | TPMA_NV_POLICY_DELETE)
 
 /*
  * FLOOR_FORM_OWNER: defined by the owner because the platform hierarchy
@@ -45,6 +45,11 @@
  * of earlier provisionings (no authPolicy), refused until re-provisioned.
  */
 enum floor_form { FLOOR_FORM_PLATFORM, FLOOR_FORM_OWNER, FLOOR_FORM_LEGACY };
+
+static const struct fwg_nv_desc floor_nv = {
+	.index = FWG_TPM_FLOOR_NV_INDEX, .type = TPM2_NT_COUNTER, .size = 8,
+	.what = "version floor", .legacy = true,
+};
 enum floor_state { FLOOR_WRITTEN, FLOOR_UNWRITTEN };
 
 struct floor_kind {
@@ -74,22 +79,26 @@ static int floor_delete_policy(TPM2B_DIGEST *policy)
 	return fwg_sha256(zero, sizeof(zero), cc, sizeof(cc), policy->buffer);
 }
 
-static int floor_public(enum floor_form form, bool written, TPM2B_NV_PUBLIC *pub)
+static int floor_public(const struct fwg_nv_desc *d, enum floor_form form, bool written,
+			TPM2B_NV_PUBLIC *pub)
 {
-	TPMA_NV attrs = form == FLOOR_FORM_PLATFORM ? FLOOR_PLATFORM : FLOOR_COMMON;
+	TPMA_NV attrs = ((TPMA_NV)d->type << TPMA_NV_TPM2_NT_SHIFT) | NV_COMMON;
 
+	if (form == FLOOR_FORM_PLATFORM)
+		attrs |= NV_PLATFORM;
 	memset(pub, 0, sizeof(*pub));
-	pub->nvPublic.nvIndex = FWG_TPM_FLOOR_NV_INDEX;
+	pub->nvPublic.nvIndex = d->index;
 	pub->nvPublic.nameAlg = TPM2_ALG_SHA256;
 	pub->nvPublic.attributes = attrs | (written ? TPMA_NV_WRITTEN : 0);
-	pub->nvPublic.dataSize = 8;
+	pub->nvPublic.dataSize = d->size;
 	if (form == FLOOR_FORM_LEGACY)
 		return 0;
 	return floor_delete_policy(&pub->nvPublic.authPolicy);
 }
 
 /* Name of an NV index = nameAlg || H(TPMS_NV_PUBLIC) (TPM 2.0 Part 1, 16). */
-static int floor_name(enum floor_form form, bool written, TPM2B_NAME *name)
+static int floor_name(const struct fwg_nv_desc *d, enum floor_form form, bool written,
+		      TPM2B_NAME *name)
 {
 	uint8_t buf[sizeof(TPMS_NV_PUBLIC)];
 	TPM2B_NV_PUBLIC pub;
@@ -97,12 +106,12 @@ static int floor_name(enum floor_form form, bool written, TPM2B_NAME *name)
 	TSS2_RC rc;
 	int err;
 
-	err = floor_public(form, written, &pub);
+	err = floor_public(d, form, written, &pub);
 	if (err)
 		return err;
 	rc = Tss2_MU_TPMS_NV_PUBLIC_Marshal(&pub.nvPublic, buf, sizeof(buf), &off);
 	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("marshalling the floor index public area", rc);
+		return fwg_tpm_fail("marshalling an NV index public area", rc);
 	name->size = 2 + FWG_DIGEST_SIZE;
 	name->name[0] = TPM2_ALG_SHA256 >> 8;
 	name->name[1] = TPM2_ALG_SHA256 & 0xff;
@@ -115,7 +124,8 @@ static bool name_is(const TPM2B_NAME *a, const TPM2B_NAME *b)
 }
 
 /* Which of our forms @actual names; -EEXIST for none (an impostor). */
-static int floor_kind_of(const TPM2B_NAME *actual, struct floor_kind *ret)
+static int floor_kind_of(const struct fwg_nv_desc *d, const TPM2B_NAME *actual,
+			 struct floor_kind *ret)
 {
 	static const enum floor_form forms[] = {
 		FLOOR_FORM_PLATFORM, FLOOR_FORM_OWNER, FLOOR_FORM_LEGACY,
@@ -125,8 +135,10 @@ static int floor_kind_of(const TPM2B_NAME *actual, struct floor_kind *ret)
 	int w, err;
 
 	for (i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+		if (forms[i] == FLOOR_FORM_LEGACY && !d->legacy)
+			continue;
 		for (w = 0; w < 2; w++) {
-			err = floor_name(forms[i], w, &want);
+			err = floor_name(d, forms[i], w, &want);
 			if (err)
 				return err;
 			if (name_is(actual, &want)) {
@@ -139,7 +151,8 @@ static int floor_kind_of(const TPM2B_NAME *actual, struct floor_kind *ret)
 	return -EEXIST;
 }
 
-static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, struct floor_kind *ret)
+static int floor_classify(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR nv,
+			  struct floor_kind *ret)
 {
 	TPM2B_NAME *actual = NULL;
 	TSS2_RC rc;
@@ -147,18 +160,18 @@ static int floor_classify(struct fwg_tpm *tpm, ESYS_TR nv, struct floor_kind *re
 
 	rc = Esys_TR_GetName(tpm->esys, nv, &actual);
 	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("reading the floor index name", rc);
-	err = floor_kind_of(actual, ret);
+		return fwg_tpm_fail("reading an NV index name", rc);
+	err = floor_kind_of(d, actual, ret);
 	Esys_Free(actual);
 	if (err == -EEXIST)
-		fwg_tpm_log("NV index 0x%08x exists but is not fwguard's version "
-			    "counter (type or attributes differ)",
-			    FWG_TPM_FLOOR_NV_INDEX);
+		fwg_tpm_log("NV index 0x%08x exists but is not fwguard's %s index "
+			    "(type or attributes differ)", d->index, d->what);
 	return err;
 }
 
 /* -ENXIO when the index does not exist. */
-static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, struct floor_kind *kind)
+static int floor_open(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *ret,
+		      struct floor_kind *kind)
 {
 	ESYS_TR nv = ESYS_TR_NONE, session;
 	TSS2_RC rc;
@@ -168,14 +181,14 @@ static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, struct floor_kind *kind
 	err = fwg_tpm_session(tpm, 0, &session);
 	if (err)
 		return err;
-	rc = FWG_TPM_CALL(Esys_TR_FromTPMPublic(tpm->esys, FWG_TPM_FLOOR_NV_INDEX,
+	rc = FWG_TPM_CALL(Esys_TR_FromTPMPublic(tpm->esys, d->index,
 						ESYS_TR_NONE, ESYS_TR_NONE,
 						ESYS_TR_NONE, &nv));
 	if (fwg_tpm_rc_base(rc) == TPM2_RC_HANDLE)
 		return FWG_TPM_E_NOT_PROVISIONED;
 	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("looking up the floor NV index", rc);
-	err = floor_classify(tpm, nv, kind);
+		return fwg_tpm_fail("looking up an NV index", rc);
+	err = floor_classify(tpm, d, nv, kind);
 	if (err) {
 		Esys_TR_Close(tpm->esys, &nv);
 		return err;
@@ -184,13 +197,12 @@ static int floor_open(struct fwg_tpm *tpm, ESYS_TR *ret, struct floor_kind *kind
 	return 0;
 }
 
-static int floor_value(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t *ret)
+int fwg_tpm_nv_read(struct fwg_tpm *tpm, ESYS_TR nv, uint16_t size, uint8_t *buf)
 {
 	TPM2B_MAX_NV_BUFFER *data = NULL;
-	uint64_t value = 0;
 	ESYS_TR session;
 	TSS2_RC rc;
-	int i, err;
+	int err;
 
 	/* In the session the TPM checks the index name ESYS holds (from the
 	 * unauthenticated NV_ReadPublic) and vouches for the value read. */
@@ -198,17 +210,30 @@ static int floor_value(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t *ret)
 	if (err)
 		return err;
 	rc = FWG_TPM_CALL(Esys_NV_Read(tpm->esys, nv, nv, session,
-				       ESYS_TR_NONE, ESYS_TR_NONE, 8, 0, &data));
+				       ESYS_TR_NONE, ESYS_TR_NONE, size, 0, &data));
 	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("reading the version floor", rc);
-	if (data->size != 8) {
-		fwg_tpm_log("version floor read returned %u bytes", data->size);
+		return fwg_tpm_fail("reading an NV index", rc);
+	if (data->size != size) {
+		fwg_tpm_log("NV read returned %u bytes, not %u", data->size, size);
 		Esys_Free(data);
 		return -EIO;
 	}
-	for (i = 0; i < 8; i++)
-		value = value << 8 | data->buffer[i];
+	memcpy(buf, data->buffer, size);
 	Esys_Free(data);
+	return 0;
+}
+
+static int floor_value(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t *ret)
+{
+	uint8_t buf[8];
+	uint64_t value = 0;
+	int i, err;
+
+	err = fwg_tpm_nv_read(tpm, nv, sizeof(buf), buf);
+	if (err)
+		return err;
+	for (i = 0; i < 8; i++)
+		value = value << 8 | buf[i];
 	*ret = value;
 	return 0;
 }
@@ -244,14 +269,14 @@ static int floor_increment(struct fwg_tpm *tpm, ESYS_TR nv, bool authenticated)
  * a failed HMAC (a fake TPM); nothing secret travels, and a public area an
  * interposer altered is refused by the name check of every later access.
  */
-static int floor_define_platform(struct fwg_tpm *tpm, ESYS_TR *ret)
+static int floor_define_platform(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *ret)
 {
 	TPM2B_AUTH auth = { .size = 0 };
 	TPM2B_NV_PUBLIC pub;
 	TSS2_RC rc, base;
 	int err;
 
-	err = floor_public(FLOOR_FORM_PLATFORM, false, &pub);
+	err = floor_public(d, FLOOR_FORM_PLATFORM, false, &pub);
 	if (err)
 		return err;
 	rc = FWG_TPM_CALL(Esys_NV_DefineSpace(tpm->esys, ESYS_TR_RH_PLATFORM,
@@ -262,11 +287,11 @@ static int floor_define_platform(struct fwg_tpm *tpm, ESYS_TR *ret)
 	    base == TPM2_RC_AUTH_FAIL)
 		return -EACCES;
 	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("defining the version floor NV index (platform)", rc);
+		return fwg_tpm_fail("defining an NV index (platform)", rc);
 	return 0;
 }
 
-static int floor_define_owner(struct fwg_tpm *tpm, ESYS_TR *ret)
+static int floor_define_owner(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *ret)
 {
 	TPM2B_AUTH auth = { .size = 0 };
 	TPM2B_NV_PUBLIC pub;
@@ -274,7 +299,7 @@ static int floor_define_owner(struct fwg_tpm *tpm, ESYS_TR *ret)
 	TSS2_RC rc;
 	int err;
 
-	err = floor_public(FLOOR_FORM_OWNER, false, &pub);
+	err = floor_public(d, FLOOR_FORM_OWNER, false, &pub);
 	if (!err)
 		err = fwg_tpm_session(tpm, TPMA_SESSION_DECRYPT, &session);
 	if (err)
@@ -283,24 +308,25 @@ static int floor_define_owner(struct fwg_tpm *tpm, ESYS_TR *ret)
 					      session, ESYS_TR_NONE,
 					      ESYS_TR_NONE, &auth, &pub, ret));
 	if (rc != TSS2_RC_SUCCESS)
-		return fwg_tpm_fail("defining the version floor NV index", rc);
+		return fwg_tpm_fail("defining an NV index", rc);
 	return 0;
 }
 
-static int floor_define(struct fwg_tpm *tpm, ESYS_TR *ret, struct floor_kind *kind)
+static int floor_define(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *ret,
+			struct floor_kind *kind)
 {
 	int err;
 
-	err = floor_define_platform(tpm, ret);
+	err = floor_define_platform(tpm, d, ret);
 	kind->form = FLOOR_FORM_PLATFORM;
 	kind->state = FLOOR_UNWRITTEN;
 	if (err != -EACCES)
 		return err;
-	fwg_tpm_log("the platform hierarchy is closed (firmware): defining the version "
-		    "floor in the owner hierarchy, where root can undefine it; define it "
-		    "at the factory while the platform hierarchy is open");
+	fwg_tpm_log("the platform hierarchy is closed (firmware): defining the %s "
+		    "in the owner hierarchy, where root can undefine it; define it "
+		    "at the factory while the platform hierarchy is open", d->what);
 	kind->form = FLOOR_FORM_OWNER;
-	return floor_define_owner(tpm, ret);
+	return floor_define_owner(tpm, d, ret);
 }
 
 /*
@@ -330,9 +356,9 @@ int fwg_tpm_floor_provision_report(struct fwg_tpm *tpm, bool *platform)
 	ESYS_TR nv = ESYS_TR_NONE;
 	int err;
 
-	err = floor_open(tpm, &nv, &kind);
+	err = floor_open(tpm, &floor_nv, &nv, &kind);
 	if (err == FWG_TPM_E_NOT_PROVISIONED)
-		err = floor_define(tpm, &nv, &kind);
+		err = floor_define(tpm, &floor_nv, &nv, &kind);
 	else if (!err && kind.form == FLOOR_FORM_LEGACY)
 		err = floor_legacy(tpm, &nv);
 	if (!err && kind.state == FLOOR_UNWRITTEN)
@@ -341,12 +367,31 @@ int fwg_tpm_floor_provision_report(struct fwg_tpm *tpm, bool *platform)
 		Esys_TR_Close(tpm->esys, &nv);
 	if (!err && platform)
 		*platform = kind.form == FLOOR_FORM_PLATFORM;
-	return err;
+	return err ? err : fwg_tpm_journal_provision(tpm);
 }
 
 int fwg_tpm_floor_provision(struct fwg_tpm *tpm)
 {
 	return fwg_tpm_floor_provision_report(tpm, NULL);
+}
+
+int fwg_tpm_nv_open(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *nv,
+		    bool *written)
+{
+	struct floor_kind kind;
+	int err;
+
+	err = floor_open(tpm, d, nv, &kind);
+	if (!err)
+		*written = kind.state == FLOOR_WRITTEN;
+	return err;
+}
+
+int fwg_tpm_nv_define(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *nv)
+{
+	struct floor_kind kind;
+
+	return floor_define(tpm, d, nv, &kind);
 }
 
 /*
@@ -360,7 +405,7 @@ static int floor_open_written(struct fwg_tpm *tpm, ESYS_TR *ret, bool quiet,
 	ESYS_TR nv = ESYS_TR_NONE;
 	int err;
 
-	err = floor_open(tpm, &nv, &kind);
+	err = floor_open(tpm, &floor_nv, &nv, &kind);
 	if (err == FWG_TPM_E_NOT_PROVISIONED && !quiet)
 		fwg_tpm_log("version floor NV index 0x%08x is not defined; run "
 			    "'updatectl tpm provision'", FWG_TPM_FLOOR_NV_INDEX);

@@ -51,6 +51,15 @@ struct fwg_tpm {
 	struct fwg_tpm_srk_pin pin;
 	bool has_vendor_key;		/* records must be vendor-authorised */
 	struct fwg_vendor_key vendor_key;
+	/*
+	 * journal.c: the journal index's handle (checked when opened) and its
+	 * value, read once per context in the salted session and then advanced
+	 * by this context's own extends; ESYS frees the handle at close.
+	 */
+	bool journal_opened;
+	ESYS_TR journal_nv;
+	bool journal_known;
+	uint8_t journal_value[FWG_DIGEST_SIZE];
 };
 
 #define FWG_TPM_RETRIES 4
@@ -103,6 +112,26 @@ int fwg_eventlog_append(const char *state_dir, unsigned int pcr,
  * its TPM name (for PolicyNV). Close @nv with Esys_TR_Close().
  */
 int fwg_tpm_floor_nv(struct fwg_tpm *tpm, ESYS_TR *nv, TPM2B_NAME *name);
+
+/* One of fwguard's NV indices (floor.c): the floor, the journal. */
+struct fwg_nv_desc {
+	uint32_t index;
+	TPM2_NT type;		/* TPM2_NT_COUNTER, TPM2_NT_EXTEND */
+	uint16_t size;
+	const char *what;	/* for messages: "version floor" */
+	bool legacy;		/* an earlier provisioning's form exists (the floor) */
+};
+
+/*
+ * floor.c: open the index @d names after checking its name (type,
+ * attributes, policy: an impostor is -EEXIST); FWG_TPM_E_NOT_PROVISIONED
+ * when it does not exist. Define it, platform hierarchy first, as the
+ * floor is. Read @size bytes in the salted session.
+ */
+int fwg_tpm_nv_open(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *nv,
+		    bool *written);
+int fwg_tpm_nv_define(struct fwg_tpm *tpm, const struct fwg_nv_desc *d, ESYS_TR *nv);
+int fwg_tpm_nv_read(struct fwg_tpm *tpm, ESYS_TR nv, uint16_t size, uint8_t *buf);
 /* approval.c: H(@policy || TPM_CC_PolicyNV || H(version BE || 0 || UNSIGNED_LE)
  * || @nv_name), in place: "floor <= version", checked by the TPM. */
 int fwg_policy_nv_floor(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version,

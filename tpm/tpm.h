@@ -24,6 +24,8 @@
 #define FWG_TPM_SRK_HANDLE		0x81000001u
 /* Owner range of the TCG handle registry; "FW" in the low half. */
 #define FWG_TPM_FLOOR_NV_INDEX		0x01004657u
+/* "FX": the journal's NV extend index (journal.c, TPM.md "Journal"). */
+#define FWG_TPM_JOURNAL_NV_INDEX	0x01004658u
 /* Most increments one floor raise may cost, see TPM.md "Version floor". */
 #define FWG_TPM_FLOOR_MAX_STEP		1024u
 
@@ -40,7 +42,9 @@
 #define FWG_TPM_E_BAD_BLOB	(-EBADMSG)	/* sealed blob corrupt or not ours */
 #define FWG_TPM_E_NO_BANK	(-EOPNOTSUPP)	/* SHA-256 PCR bank not allocated */
 #define FWG_TPM_E_STALE		(-ESTALE)	/* floor would move down */
-#define FWG_TPM_E_NOT_PROVISIONED (-ENXIO)	/* floor NV index missing */
+#define FWG_TPM_E_NOT_PROVISIONED (-ENXIO)	/* floor or journal NV index missing */
+/* The journal file does not replay to its NV index: truncated, rolled back, edited. */
+#define FWG_TPM_E_JOURNAL	(-ENOTRECOVERABLE)
 /* Not the provisioned TPM: its SRK is not the pinned one, or a response
  * failed the salted session's authentication (fake TPM, interposer). */
 #define FWG_TPM_E_UNTRUSTED	(-EBADE)
@@ -235,6 +239,23 @@ int fwg_tpm_floor_read_report(struct fwg_tpm *tpm, uint64_t *ret, bool *platform
 /* As fwg_tpm_floor_read(), but an undefined index is returned unlogged. */
 int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret);
 int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);
+
+/*
+ * journal.c: <state_dir>/tickets, one entry per line, anchored in the NV
+ * extend index FWG_TPM_JOURNAL_NV_INDEX (TPM.md "Journal"). Every call
+ * first checks that the file replays to the index: FWG_TPM_E_JOURNAL
+ * (logged) when it does not, FWG_TPM_E_NOT_PROVISIONED (logged by add
+ * only) without the index.
+ */
+/* Defines the index (platform hierarchy first) and starts it; idempotent.
+ * fwg_tpm_floor_provision() calls it. */
+int fwg_tpm_journal_provision(struct fwg_tpm *tpm);
+/* 1 when an entry is @prefix, or @prefix followed by a space (the last such
+ * entry copied to @line, may be NULL), 0 when none is, or -errno. */
+int fwg_tpm_journal_find(struct fwg_tpm *tpm, const char *prefix, char *line, size_t size);
+/* Append @entry (printable ASCII, no newline, < 256 bytes) durably, then
+ * extend it into the index. -EINVAL for an entry that is not one. */
+int fwg_tpm_journal_add(struct fwg_tpm *tpm, const char *entry);
 
 /* eventlog.c: one event of a replay, as the log records it. */
 struct fwg_eventlog_event {

@@ -4,6 +4,7 @@
  * against swtpm and image files standing in for the partitions
  * (tests/tpm/abdev.h). Each test is named after the defect it guards.
  */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -24,6 +25,18 @@ FIXTURE_SETUP(ab)
 FIXTURE_TEARDOWN(ab)
 {
 	abdev_teardown(&self->d);
+}
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd) ? -EIO : 0;
 }
 
 /* comp0 slot a adopted at @v, then booted once: steady. */
@@ -545,6 +558,202 @@ TEST_F(ab, mark_good_edited_booted_shared_pcr)
 	EXPECT_FALSE(self->out[0].marked_good);
 	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
 	EXPECT_EQ(2u, floor);
+}
+
+/*
+ * Finding (test_abattack, F2): factory state is "no slot state file", and
+ * root can delete the file. With it gone, adopt took whatever a slot held
+ * at any version not below the floor: the v2 image of slot a, left behind
+ * below the floor 3 by a confirmed update, sealed as version 3 and
+ * reported verified at the next boot (P2), and a version above any the
+ * vendor signed (200 here) raised the floor so that no update ever
+ * installed again. The adoption is recorded in the TPM-anchored journal:
+ * boot-verify reports no factory state, adopt refuses anything but the
+ * recorded adoption again, and the other component still adopts.
+ */
+TEST_F(ab, deleted_state_readopts_a_slot_below_the_floor)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	char path[600];
+	uint64_t floor;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, c, 0, 2, 0));		/* a: v2 */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));		/* b: v3 */
+	ASSERT_EQ(1, t);
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	ASSERT_EQ((uint64_t)3, floor);
+
+	snprintf(path, sizeof(path), "%s/slots/%s", self->d.t.statedir, c->name);
+	ASSERT_EQ(0, unlink(path));				/* root */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	EXPECT_NE(0, abdev_verify(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].factory);
+	EXPECT_FALSE(self->out[0].verified);
+	EXPECT_TRUE(self->out[1].factory);
+	EXPECT_NE(0, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].factory);
+	if (ab_adopt(&self->d.m, c, 0, 3, 0) == 0) {		/* a's v2 bytes as v3 */
+		ASSERT_EQ(0, abdev_reboot(&self->d));
+		abdev_verify(&self->d, self->out);
+		EXPECT_FALSE(self->out[0].verified &&
+			     !strcmp(self->out[0].slot, c->slot[0].name)) {
+			TH_LOG("slot a (the v2 image) reported verified as version %llu",
+			       (unsigned long long)self->out[0].version);
+		}
+		ASSERT_EQ(0, unlink(path));
+	}
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	abdev_verify(&self->d, self->out);
+	EXPECT_NE(0, ab_adopt(&self->d.m, c, 1, 200, 0));	/* the floor, for good */
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_LT(floor, (uint64_t)200);
+	/* The other component, never adopted, still is. */
+	EXPECT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[1], 0, 3, 0));
+}
+
+/*
+ * An adoption cut at any of its persistent writes is completed by the
+ * same adoption again (STATE.md "adopt"), also once the journal records
+ * it; another version is refused then.
+ */
+TEST_F(ab, adopt_cut_at_each_write_completes_when_repeated)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	int cut, err, recorded = 0;
+
+	for (cut = 1; cut < 8; cut++) {
+		self->d.m.cut_at = cut;
+		self->d.m.persists = 0;
+		err = ab_adopt(&self->d.m, c, 0, 2, 0);
+		self->d.m.cut_at = 0;
+		if (!err)
+			break;
+		ASSERT_EQ(AB_E_CUT, err);
+		ASSERT_EQ(0, abdev_reboot(&self->d));
+		ASSERT_TRUE(ab_factory(&self->d.m, c));
+		if (ab_adopt(&self->d.m, c, 0, 3, 0)) {	/* the journal has the cut one */
+			recorded++;
+			EXPECT_EQ(0, ab_adopt(&self->d.m, c, 0, 2, 0));
+		}
+		ASSERT_EQ(0, abdev_reboot(&self->d));
+		EXPECT_EQ(0, abdev_verify(&self->d, self->out));
+		EXPECT_TRUE(self->out[0].verified);
+		abdev_teardown(&self->d);
+		ASSERT_EQ(0, abdev_setup(&self->d, 2));
+	}
+	EXPECT_LT(cut, 8);
+	EXPECT_GT(recorded, 0);
+}
+
+/*
+ * Finding (test_abattack): the consumed-ticket log was a root-editable
+ * file and the only record of a ticket whose slot was written again: with
+ * the log truncated, that ticket installed a second time. The log is now
+ * the TPM-anchored journal: truncated, rolled back or edited, every install
+ * is refused (FWG_TPM_E_JOURNAL) and nothing changes.
+ */
+TEST_F(ab, truncated_ticket_log_replays_a_ticket)
+{
+	uint8_t t1[16], t2[16];
+	char path[600], copy[700];
+	struct slot_state before, after;
+	FILE *f;
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	abdev_ticket(&self->d, t1);
+	abdev_ticket(&self->d, t2);
+	snprintf(path, sizeof(path), "%s/tickets", self->d.t.statedir);
+	snprintf(copy, sizeof(copy), "%s.old", path);
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 3, t1, false, false, &t));
+	ASSERT_EQ(0, sh("cp %s %s", path, copy));
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 3, t2, false, false, &t));
+	EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, 3, t1, false, false, &t));
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &before));
+	f = fopen(path, "w");				/* truncated */
+	ASSERT_NE(NULL, f);
+	fclose(f);
+	EXPECT_NE(0, abdev_install_ticket(&self->d, 0, 3, t1, false, false, &t));
+	EXPECT_EQ(FWG_TPM_E_JOURNAL, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(0, sh("cp %s %s", copy, path));		/* rolled back */
+	EXPECT_EQ(FWG_TPM_E_JOURNAL, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(0, sh("sed -i 's/^01/02/' %s", path));	/* edited */
+	EXPECT_EQ(FWG_TPM_E_JOURNAL, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &after));
+	EXPECT_EQ(0, memcmp(&before, &after, sizeof(before)));
+}
+
+/*
+ * A cut between the journal's file append and its NV extend leaves the
+ * last entry unextended: it still counts (the ticket is refused as a
+ * replay), and the next install extends it first.
+ */
+TEST_F(ab, ticket_log_entry_cut_before_its_extend_counts)
+{
+	uint8_t t1[16];
+	char path[600];
+	int t = -1;
+
+	ASSERT_EQ(0, ab_adopt(&self->d.m, &self->d.pc.component[0], 0, 2, 0));
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	abdev_ticket(&self->d, t1);
+	snprintf(path, sizeof(path), "%s/tickets", self->d.t.statedir);
+	ASSERT_EQ(0, sh("echo 010000000000000000000000000000ab >>%s", path));
+	EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, 3, t1, false, false, &t));
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, 3, t1, false, false, &t));
+	ASSERT_EQ(0, sh("printf 0123 >>%s", path));		/* a torn append */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+	EXPECT_EQ(0, abdev_install(&self->d, 0, 4, &t));
+	EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, 4, t1, false, false, &t));
+}
+
+/*
+ * Found by the guest model (tests/host/abmodel_guest.sh, seed 20261203):
+ * on a device in factory state, boot-verify reports "factory state"; an
+ * install then writes the other slot; a second boot-verify in the same
+ * boot applied boot-start, took the slot just written as booted and on
+ * trial, and verified it although this boot runs the factory image, and
+ * mark-good confirmed it and raised the floor to its version: a slot that
+ * never booted became the last good one. The install records the factory
+ * boot (STATE.md: `boot` set, no booted slot), so the boot stays factory.
+ */
+TEST_F(ab, install_in_factory_boot_is_confirmed_without_booting)
+{
+	struct slot_state s;
+	uint64_t floor;
+	int t = -1;
+
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));	/* factory state */
+	ASSERT_TRUE(self->out[0].factory);
+	ASSERT_EQ(0, abdev_install(&self->d, 0, 2, &t));
+	abdev_verify(&self->d, self->out);			/* the same boot */
+	EXPECT_FALSE(self->out[0].verified);
+	EXPECT_TRUE(self->out[0].factory);
+	abdev_mark_good(&self->d, self->out);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	EXPECT_FALSE(s.slot[t].good);
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_LT(floor, (uint64_t)2);
+	/* The next boot tries it. */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[0].trial);
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_EQ((uint64_t)2, floor);
 }
 
 TEST_HARNESS_MAIN

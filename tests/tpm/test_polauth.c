@@ -551,6 +551,45 @@ TEST_F(abvendor, install_without_approval_is_refused)
 	EXPECT_EQ(-1, s.pending);
 }
 
+/*
+ * A device with a vendor policy key adopts its factory image only with the
+ * vendor's approval of that image's digest at the version adopted: without
+ * one, or with one for another version or another image, adopt is refused
+ * and changes nothing (still factory state, the floor where it was, no
+ * journal record), so the right adoption still follows and verifies.
+ */
+TEST_F(abvendor, adopt_needs_the_vendor_approval_of_digest_and_version)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	struct fwg_tpm_approval a;
+	uint64_t floor;
+
+	abdev_teardown(&self->d);			/* a new device */
+	ASSERT_EQ(0, abdev_setup(&self->d, 1));
+	snprintf(self->pem, sizeof(self->pem), "%s/vendor.pem", self->d.t.dir);
+	ASSERT_EQ(0, write_ec_key(self->pem));
+	ASSERT_EQ(0, fwg_vendor_key_read(self->pem, &self->key));
+	ASSERT_EQ(0, abvendor_open(self));
+	ASSERT_TRUE(ab_factory(&self->d.m, c));
+	self->d.m.approval = NULL;
+	EXPECT_NE(0, ab_adopt(&self->d.m, c, 0, 5, 0));			/* none */
+	ASSERT_EQ(0, abvendor_approve(self, 0, AB_SLOT_SIZE, 4, &a));
+	self->d.m.approval = &a;
+	EXPECT_NE(0, ab_adopt(&self->d.m, c, 0, 5, 0));			/* version 4 */
+	ASSERT_EQ(0, abvendor_approve(self, 1, AB_SLOT_SIZE, 5, &a));
+	EXPECT_NE(0, ab_adopt(&self->d.m, c, 0, 5, 0));			/* slot b's image */
+	EXPECT_TRUE(ab_factory(&self->d.m, c));
+	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+	EXPECT_EQ(1u, floor);
+	ASSERT_EQ(0, abvendor_approve(self, 0, AB_SLOT_SIZE, 5, &a));
+	EXPECT_EQ(0, ab_adopt(&self->d.m, c, 0, 5, 0));
+	self->d.m.approval = NULL;
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified);
+	EXPECT_EQ(5u, self->out[0].version);
+}
+
 /* bundle create --policy-key: the approval beside the bundle seals its image. */
 TEST_F(polauth, cli_bundle_create_writes_the_approval)
 {

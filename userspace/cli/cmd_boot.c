@@ -48,7 +48,10 @@ static void report_human(const struct uc_boot_report *r)
 	for (i = 0; i < r->count; i++) {
 		const struct uc_boot_component *c = &r->component[i];
 
-		if (c->factory)
+		if (c->factory && c->slot[0])
+			printf("%s: this boot runs the factory image; slot %s (version %" PRIu64
+			       ") is tried at the next boot\n", c->name, c->slot, c->version);
+		else if (c->factory)
 			printf("%s: factory state (nothing installed or adopted); the factory "
 			       "image is not measured: see 'updatectl adopt'\n", c->name);
 		else if (c->verified)

@@ -198,11 +198,25 @@ static int booted_slot(const struct ab_ctx *ctx, const struct slot_state *s)
 	return slot_state_booted(s);
 }
 
-/* Done with this boot: verified, or its booted slot failed (never measured again). */
+/*
+ * This boot runs the factory image: an install from factory state wrote
+ * the state in it, with no booted slot. Its boot-start never happens; the
+ * slot installed is tried at the next boot.
+ */
+static bool factory_boot(const struct ab_ctx *ctx, const struct slot_state *s)
+{
+	return !strcmp(s->boot, ctx->boot_id) && s->booted < 0;
+}
+
+/*
+ * Done with this boot: verified, or its booted slot failed (never measured
+ * again), or it runs the factory image (never measured).
+ */
 static bool boot_settled(const struct ab_ctx *ctx, const struct slot_state *s)
 {
 	return !strcmp(s->boot, ctx->boot_id) && (!strcmp(s->verified_boot, ctx->boot_id) ||
-						  !strcmp(s->failed_boot, ctx->boot_id));
+						  !strcmp(s->failed_boot, ctx->boot_id) ||
+						  s->booted < 0);
 }
 
 /* An earlier component's slot that adds nothing to the PCR chain. */
@@ -721,22 +735,74 @@ static int report_failed(struct ab_ctx *ctx, const struct pc_component *c,
 	return 0;
 }
 
+/* The journal's record of @c's adoption (1, copied to @line), 0: none, or -errno. */
+static int adopt_record(struct ab_ctx *ctx, const struct pc_component *c, char *line,
+			size_t size)
+{
+	char prefix[PC_NAME_MAX + 8];
+
+	snprintf(prefix, sizeof(prefix), "adopt %s", c->name);
+	STEP(ctx, TPM, "read-journal");
+	return fwg_tpm_journal_find(ctx->tpm, prefix, line, size);
+}
+
+/*
+ * No slot state: factory state, unless the journal (anchored in the TPM,
+ * which root cannot roll back) records an adoption of @c: then the state
+ * was lost or deleted, and nothing is reported verified or factory. A TPM
+ * without the journal index never recorded an adoption (adopt needs it).
+ */
+static int no_state(struct ab_ctx *ctx, const struct pc_component *c,
+		    struct uc_boot_component *out)
+{
+	char line[AB_JOURNAL_ENTRY_MAX];
+	int err;
+
+	err = adopt_record(ctx, c, line, sizeof(line));
+	if (err == FWG_TPM_E_NOT_PROVISIONED)
+		err = 0;
+	if (err == 1) {
+		STEP(ctx, STATE, "check-factory");
+		fwg_log_error("%s: no slot state, but the TPM's journal records the component's "
+			      "adoption (%s): not factory state; if that adoption was cut, adopt "
+			      "the same slot at the same version again, else install a signed "
+			      "update", c->name, line);
+		return -EBADMSG;
+	}
+	out->factory = !err;
+	return err;
+}
+
+/* An install from factory state in this boot: the factory image still runs. */
+static int report_factory_boot(const struct pc_component *c, const struct slot_state *s,
+			       struct uc_boot_component *out)
+{
+	int nb = next_boot_slot(s);
+
+	out->factory = true;
+	if (s->slot[nb].valid) {
+		snprintf(out->slot, sizeof(out->slot), "%s", c->slot[nb].name);
+		out->version = s->slot[nb].version;
+	}
+	return 0;
+}
+
 int ab_boot_verify(struct ab_ctx *ctx, const struct pc_component *c,
 		   struct uc_boot_component *out)
 {
 	struct slot_state s;
 	int err, b;
 
-	if (ab_factory(ctx, c)) {
-		out->factory = true;
-		return 0;
-	}
+	if (ab_factory(ctx, c))
+		return no_state(ctx, c, out);
 	STEP(ctx, STATE, "read-slot-state");
 	err = slot_state_load(ctx->state_dir, c->name, &s);
 	if (!err)
 		err = boot_start(ctx, c, &s, out);
 	if (err)
 		return err;
+	if (factory_boot(ctx, &s))
+		return report_factory_boot(c, &s, out);
 	b = booted_slot(ctx, &s);
 	if (!strcmp(s.failed_boot, ctx->boot_id))
 		return report_failed(ctx, c, &s, b, out);
@@ -892,7 +958,7 @@ static void confirm(struct slot_state *s, int b, uint64_t floor)
 		s->slot[o].good = false;
 }
 
-/* Slot @b, which runs in this boot, passed boot-verify in it. */
+/* Slot @b, which runs in this boot, passed boot-verify in it, as the state names it. */
 static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
 			  const struct slot_state *s, int b)
 {
@@ -908,6 +974,13 @@ static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
 			      "'updatectl boot-verify' first", c->name, c->slot[b].name);
 		return -EKEYREJECTED;
 	}
+	if (b != slot_state_booted(s)) {
+		/* Only an edit of the state file: boot-start sets booted so. */
+		fwg_log_error("%s: the slot state names slot %s as booted but slot %s as the "
+			      "one running; not marked good", c->name, c->slot[b].name,
+			      c->slot[slot_state_booted(s)].name);
+		return -EKEYREJECTED;
+	}
 	return 0;
 }
 
@@ -918,13 +991,13 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	uint64_t floor, v;
 	int b, err;
 
-	if (ab_factory(ctx, c)) {
-		out->factory = true;
-		return 0;
-	}
+	if (ab_factory(ctx, c))
+		return no_state(ctx, c, out);	/* nothing to confirm */
 	err = load_state(ctx, c, &s);
 	if (err)
 		return err;
+	if (factory_boot(ctx, &s))
+		return report_factory_boot(c, &s, out);	/* nothing booted to confirm */
 	b = booted_slot(ctx, &s);
 	if (s.trying < 0 && s.slot[b].good) {
 		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed. */
@@ -933,13 +1006,6 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return 0;
 	}
 	err = check_verified(ctx, c, &s, b);
-	if (!err && b != slot_state_booted(&s)) {
-		/* Only an edit of the state file: boot-start sets booted so. */
-		fwg_log_error("%s: the slot state names slot %s as booted but slot %s as the "
-			      "one running; not marked good", c->name, c->slot[b].name,
-			      c->slot[slot_state_booted(&s)].name);
-		err = -EKEYREJECTED;
-	}
 	if (!err)
 		err = sealed_version(ctx, c, &s, b, &v);
 	if (!err)
@@ -1001,7 +1067,7 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 		return err;
 	in->target = 1 - in->state.active;
 	STEP(ctx, VERIFY, "check-replay");
-	err = ticket_log_check(ctx->state_dir, ticket);	/* logs */
+	err = ticket_log_refuse(ctx->tpm, ticket);	/* logs */
 	if (err)
 		return err;
 	if (ticket_in_state(&in->state, ticket)) {
@@ -1054,11 +1120,15 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 	/* A ticket committed to the state but not yet to the log (a cut
 	 * between the two) goes to the log before its record is replaced. */
 	for (i = 0; !err && i < 2; i++) {
-		if (!s->slot[i].has_ticket || ticket_log_has(ctx->state_dir, s->slot[i].ticket))
+		if (!s->slot[i].has_ticket)
 			continue;
-		err = ab_persist(ctx, "log-ticket");
+		err = ticket_log_has(ctx->tpm, s->slot[i].ticket);	/* 1: logged */
 		if (!err)
-			err = ticket_log_add(ctx->state_dir, s->slot[i].ticket);
+			err = ab_persist(ctx, "log-ticket");
+		if (!err)
+			err = ticket_log_add(ctx->tpm, s->slot[i].ticket);
+		if (err == 1)
+			err = 0;
 	}
 	if (err)
 		return err;
@@ -1090,6 +1160,12 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 		return err;
 	r->valid = true;
 	s->pending = in->target;
+	if (in->factory) {
+		/* This boot runs the factory image: a later boot-verify of it must
+		 * not take the slot just written as booted (STATE.md). */
+		snprintf(s->boot, sizeof(s->boot), "%s", ctx->boot_id);
+		s->booted = -1;
+	}
 	err = ab_save(ctx, s);	/* the commit point */
 	if (!err)	/* then the bootloader may try it */
 		err = boot_write(ctx, in->comp, BOOT_TRIAL, in->target);
@@ -1097,7 +1173,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 		err = ab_persist(ctx, "log-ticket");
 	STEP(ctx, FILE, "log-ticket");
 	if (!err)
-		err = ticket_log_add(ctx->state_dir, in->ticket);
+		err = ticket_log_add(ctx->tpm, in->ticket);
 	if (!err && in->raise_floor) {
 		uint64_t v = floor_target(ctx, in->comp, in->version);
 
@@ -1131,13 +1207,57 @@ static int adopt_booted_only(struct ab_ctx *ctx, const struct pc_component *c, i
 	return -EINVAL;
 }
 
+static int adopt_measure(struct ab_ctx *ctx, const struct pc_component *c, int idx,
+			 uint64_t length, struct slot_record *r)
+{
+	int err = 0;
+
+	STEP(ctx, FILE, "hash-slot");
+	if (!length)
+		err = ctx->ops->size(ctx->ops->arg, c, idx, &length);
+	if (!err)
+		err = ctx->ops->hash(ctx->ops->arg, c, idx, length, r->digest);
+	if (!err)
+		r->length = length;
+	return err;
+}
+
+/*
+ * The journal entry of this adoption (@entry): "adopt COMPONENT SLOT
+ * VERSION LENGTH DIGEST". 0: the journal has none for @c; 1: it has this
+ * one (an adoption cut before its save, repeated); else refused: @c was
+ * adopted before and its slot state is gone (root can delete the file,
+ * not the journal's TPM anchor).
+ */
+static int adopt_recorded(struct ab_ctx *ctx, const struct pc_component *c, int idx,
+			  const struct slot_record *r, char *entry, size_t size)
+{
+	char rec[AB_JOURNAL_ENTRY_MAX], hex[2 * FWG_DIGEST_SIZE + 1];
+	int err;
+
+	fwg_hex_encode(r->digest, FWG_DIGEST_SIZE, hex);
+	snprintf(entry, size, "adopt %s %s %" PRIu64 " %" PRIu64 " %s", c->name,
+		 c->slot[idx].name, r->version, r->length, hex);
+	err = adopt_record(ctx, c, rec, sizeof(rec));
+	if (err == FWG_TPM_E_NOT_PROVISIONED)
+		fwg_log_error("%s: the TPM has no journal to record the adoption in; run "
+			      "'updatectl tpm provision'", c->name);
+	if (err != 1 || !strcmp(rec, entry))
+		return err;
+	STEP(ctx, STATE, "check-factory");
+	fwg_log_error("%s: adopted before (%s) and its slot state is gone: not factory state; "
+		      "install a signed update", c->name, rec);
+	return -EEXIST;
+}
+
 int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,
 	     uint64_t length)
 {
+	char entry[AB_JOURNAL_ENTRY_MAX];
 	struct slot_state s;
 	struct slot_record *r = &s.slot[idx];
 	uint64_t floor;
-	int err;
+	int err, recorded;
 
 	STEP(ctx, STATE, "check-factory");
 	if (!ab_factory(ctx, c)) {
@@ -1158,20 +1278,24 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 			      c->name, version, floor);
 		return FWG_TPM_E_STALE;
 	}
-	STEP(ctx, FILE, "hash-slot");
-	if (!length)
-		err = ctx->ops->size(ctx->ops->arg, c, idx, &length);
-	if (!err)
-		err = ctx->ops->hash(ctx->ops->arg, c, idx, length, r->digest);
+	err = adopt_measure(ctx, c, idx, length, r);
 	if (err)
 		return err;
 	s.active = idx;
 	r->valid = r->good = true;
 	r->version = version;
-	r->length = length;
+	recorded = adopt_recorded(ctx, c, idx, r, entry, sizeof(entry));
+	if (recorded < 0)
+		return recorded;
 	err = seal_slot(ctx, c, &s, idx);
 	if (!err)
 		err = floor_raise(ctx, floor_target(ctx, c, version));
+	/* Recorded where root cannot undo it, before the state says so. */
+	if (!err && !recorded)
+		err = ab_persist(ctx, "journal-adopt");
+	STEP(ctx, TPM, "write-journal");
+	if (!err && !recorded)
+		err = fwg_tpm_journal_add(ctx->tpm, entry);
 	/*
 	 * Nothing measured or sealed the other slot: the bootloader must
 	 * never fall back to it (before the save: it makes a slot less

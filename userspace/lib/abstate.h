@@ -20,6 +20,8 @@
 
 /* Returned when the test-only power cut point was reached. */
 #define AB_E_CUT	(-ECANCELED)
+/* Longest journal entry (tpm/journal.c) the state machine writes. */
+#define AB_JOURNAL_ENTRY_MAX	256
 /* Attempts of a TPM operation that failed transiently (-EIO). */
 #define AB_TPM_ATTEMPTS	3
 

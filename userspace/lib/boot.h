@@ -37,7 +37,9 @@ struct uc_boot_component {
 	bool trial;			/* boot-verify: @slot is on trial, waits for mark-good */
 	bool fell_back;			/* boot-verify: fell back to @slot */
 	bool marked_good;		/* mark-good: @slot became the good slot */
-	bool factory;			/* no state: nothing installed or adopted */
+	bool factory;			/* no state: nothing installed or adopted; or
+					 * this boot runs the factory image, @slot
+					 * (if set) is tried at the next boot */
 	int err;			/* 0, or this component's failure */
 };
 

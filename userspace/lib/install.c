@@ -189,6 +189,13 @@ static int install_find_component(struct install *in, struct uc_step *step)
 	in->machine.tpm = in->tpm;
 	in->machine.step = step;
 	in->machine.ops = &uc_device_ops;
+	/* An install from factory state records this boot (STATE.md). */
+	uc_step_enter(step, UC_SRC_FILE, "boot-id");
+	err = boot_id(in->machine.boot_id, sizeof(in->machine.boot_id));
+	if (err) {
+		fwg_log_error("cannot read this boot's id: %s", strerror(-err));
+		return err;
+	}
 	return ab_install_plan(&in->machine, in->comp, in->bt.ticket.security_version,
 			       in->bt.ticket.id,
 			       in->bt.ticket.flags & FWGUARD_TICKET_F_RAISE_FLOOR, &in->ab);
