@@ -757,3 +757,25 @@ TEST_F(ab, install_in_factory_boot_is_confirmed_without_booting)
 }
 
 TEST_HARNESS_MAIN
+
+/*
+ * One transient TPM failure at the seal of an install is retried like every
+ * TPM step but the extend (STATE.md: retried three times): the install
+ * completes, and the slot verifies at the next boot.
+ */
+TEST_F(ab, transient_error_at_install_seal_is_retried)
+{
+	int t = -1;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	self->d.ops.hash = hash_then_fault;
+	fault_after_hash = true;
+	EXPECT_EQ(0, abdev_install(&self->d, 0, 3, &t));
+	ASSERT_FALSE(fault_after_hash);
+	EXPECT_EQ(0, self->d.m.fault_eio);
+	self->d.ops.hash = abdev_hash;
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].verified && self->out[0].trial);
+	EXPECT_EQ(3u, self->out[0].version);
+}

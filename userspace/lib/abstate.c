@@ -120,11 +120,13 @@ static int ab_fault(struct ab_ctx *ctx)
 }
 
 /*
- * The loop of a TPM read retried on a transient failure: true while the
- * read should be tried (again), at most AB_TPM_ATTEMPTS times. Start with
- * *attempt = 0 and *err = -EIO; the read sets *err.
+ * The loop of a TPM step retried on a transient failure: true while the
+ * step should be tried (again), at most AB_TPM_ATTEMPTS times. Start with
+ * *attempt = 0 and *err = -EIO; the step sets *err. Only steps that can be
+ * repeated without effect once done use it (reads, the seal, raising the
+ * floor to a value); the extend never does.
  */
-static bool tpm_read_again(struct ab_ctx *ctx, int *attempt, int *err)
+static bool tpm_try_again(struct ab_ctx *ctx, int *attempt, int *err)
 {
 	while (*attempt < AB_TPM_ATTEMPTS && *err == -EIO) {
 		(*attempt)++;
@@ -140,7 +142,7 @@ static int floor_read(struct ab_ctx *ctx, uint64_t *floor)
 	int err = -EIO, i = 0;
 
 	STEP(ctx, TPM, "read-floor");
-	while (tpm_read_again(ctx, &i, &err))
+	while (tpm_try_again(ctx, &i, &err))
 		err = fwg_tpm_floor_read(ctx->tpm, floor);
 	return err;
 }
@@ -156,14 +158,13 @@ static int floor_raise(struct ab_ctx *ctx, uint64_t version)
 		step = version - cur > FWG_TPM_FLOOR_MAX_STEP ? cur + FWG_TPM_FLOOR_MAX_STEP :
 								  version;
 		err = ab_persist(ctx, "raise-floor");
+		if (err)
+			break;
 		STEP(ctx, TPM, "raise-floor");
-		for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
-			err = ab_fault(ctx);
-			if (!err)
-				err = fwg_tpm_floor_raise(ctx->tpm, step, &cur);
-			if (err != -EIO)
-				break;
-		}
+		err = -EIO;
+		i = 0;
+		while (tpm_try_again(ctx, &i, &err))
+			err = fwg_tpm_floor_raise(ctx->tpm, step, &cur);
 		if (!err)
 			cur = step;
 	}
@@ -358,16 +359,17 @@ static int seal_slot(struct ab_ctx *ctx, const struct pc_component *c,
 			      "first into its PCR (give it a PCR of its own)", c->name);
 		err = -EOPNOTSUPP;
 	}
+	if (err)
+		return err;
 	STEP(ctx, TPM, "seal");
-	for (i = 0; !err && i < AB_TPM_ATTEMPTS; i++) {
-		err = ab_fault(ctx);
-		if (!err && approval)
+	err = -EIO;
+	i = 0;
+	while (tpm_try_again(ctx, &i, &err)) {
+		if (approval)
 			err = fwg_tpm_seal_approved(ctx->tpm, &sub, approval);
-		else if (!err)
+		else
 			err = fwg_tpm_seal_after(ctx->tpm, &sub,
 						 (const uint8_t (*)[FWG_DIGEST_SIZE])earlier, n);
-		if (err != -EIO)
-			break;
 	}
 	return err;
 }
@@ -658,7 +660,7 @@ static int unseal(struct ab_ctx *ctx, const struct pc_component *c, const struct
 	int err = -EIO, i = 0;
 
 	STEP(ctx, TPM, "unseal");
-	while (tpm_read_again(ctx, &i, &err))
+	while (tpm_try_again(ctx, &i, &err))
 		err = fwg_tpm_unseal_verify(ctx->tpm, c->name, c->slot[idx].name,
 					    s->slot[idx].digest, sealed);
 	if (!err && strcmp(sealed->slot, c->slot[idx].name))
@@ -860,7 +862,7 @@ static int pcr_read(struct ab_ctx *ctx, uint8_t value[FWG_DIGEST_SIZE])
 	int err = -EIO, i = 0;
 
 	STEP(ctx, TPM, "read-pcr");
-	while (tpm_read_again(ctx, &i, &err))
+	while (tpm_try_again(ctx, &i, &err))
 		err = fwg_tpm_pcr_read(ctx->tpm, value);
 	return err;
 }
