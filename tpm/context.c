@@ -293,6 +293,13 @@ static int pin_load(struct fwg_tpm *tpm)
 
 	if (err == -ENOENT)
 		return 0;
+	/*
+	 * Fail closed either way: a pin that does not parse trusts no TPM; a
+	 * pin the disk cannot deliver (a read error) is reported as that, not
+	 * as a TPM that is not the provisioned one.
+	 */
+	if (err == -EIO)
+		return FWG_TPM_E_STATE_IO;
 	if (err)
 		return err == -ENOMEM ? err : FWG_TPM_E_UNTRUSTED;
 	tpm->pinned = true;

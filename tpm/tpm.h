@@ -41,6 +41,7 @@
 #define FWG_TPM_E_NO_BANK	(-EOPNOTSUPP)	/* SHA-256 PCR bank not allocated */
 #define FWG_TPM_E_STALE		(-ESTALE)	/* floor would move down */
 #define FWG_TPM_E_NOT_PROVISIONED (-ENXIO)	/* floor NV index missing */
+#define FWG_TPM_E_STATE_IO	(-EREMOTEIO)	/* the SRK pin file could not be read */
 /* Not the provisioned TPM: its SRK is not the pinned one, or a response
  * failed the salted session's authentication (fake TPM, interposer). */
 #define FWG_TPM_E_UNTRUSTED	(-EBADE)
