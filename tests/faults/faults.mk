@@ -5,3 +5,12 @@
 # (tests/faults/io_faults.sh). `make faults` runs the full set; `make torture`
 # includes it.
 $(BUILD)/tests/tpm/test_faults_tpm: $(BUILD)/obj/userspace/cli/exit.o
+
+# The slices (the TPM one is a tests/tpm test): short enough for make check.
+HOST_TESTS += $(CURDIR)/tests/faults/net_faults.sh $(CURDIR)/tests/faults/io_faults.sh
+
+.PHONY: faults
+faults: all
+	@FAULTS=all KVER=$(KVER) $(CURDIR)/tests/lib/tap-run $(BUILD)/tests/tpm/test_faults_tpm \
+		$(CURDIR)/tests/faults/net_faults.sh $(CURDIR)/tests/faults/io_faults.sh
+torture: faults
