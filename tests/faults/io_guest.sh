@@ -241,16 +241,16 @@ verify_fault() {
 
 device_up || { echo "Bail out! the device did not come up"; exit 1; }
 install_fault slot half
-verify_fault state all
+install_fault state all
 if [ "$all" = all ]; then
 	install_fault slot all
 	install_fault slot writes
-	install_fault state all
 	install_fault state writes
 	verify_fault slot half
+	verify_fault state all
 	verify_fault state writes
+	tap_check "finally v$v installed, verified and marked good" next_update "$v" confirm
 fi
-tap_check "finally v$v installed, verified and marked good" next_update "$v" confirm
 for k in "${!injected[@]}"; do
 	echo "# I/O faults: $k injected ${injected[$k]}"
 done | sort
