@@ -18,7 +18,7 @@ trap '[ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 start=$(date +%s)
 
 head -c 3000000 /dev/urandom >"$out/v1.img"
-last=4
+last=3
 [ "${1:-${FAULTS:-}}" = all ] && last=14
 for v in $(seq 2 "$last"); do
 	head -c 4000000 /dev/urandom >"$out/v$v.img"
