@@ -40,6 +40,21 @@ TSS2_RC fwg_tpm_rc_base(TSS2_RC rc)
 	return rc;
 }
 
+/*
+ * A TPM warning (format 0 with TPM_RC_WARN: OBJECT_MEMORY, NV_RATE,
+ * LOCKOUT, RETRY...) describes the TPM's condition, not the command's
+ * operands; the same command can succeed later. Never evidence that an
+ * object or a signature is bad.
+ */
+bool fwg_tpm_rc_warning(TSS2_RC rc)
+{
+	TSS2_RC layer = rc & TSS2_RC_LAYER_MASK;
+	TSS2_RC base = rc & 0xffff;
+
+	return (layer == TSS2_TPM_RC_LAYER || layer == TSS2_RESMGR_TPM_RC_LAYER) &&
+	       !(base & TPM2_RC_FMT1) && (base & 0xf00) == TPM2_RC_WARN;
+}
+
 /* Transport failures mean "no TPM"; anything else is a TPM-side failure. */
 int fwg_tpm_rc_errno(TSS2_RC rc)
 {
@@ -278,6 +293,13 @@ static int pin_load(struct fwg_tpm *tpm)
 
 	if (err == -ENOENT)
 		return 0;
+	/*
+	 * Fail closed either way: a pin that does not parse trusts no TPM; a
+	 * pin the disk cannot deliver (a read error) is reported as that, not
+	 * as a TPM that is not the provisioned one.
+	 */
+	if (err == -EIO)
+		return FWG_TPM_E_STATE_IO;
 	if (err)
 		return err == -ENOMEM ? err : FWG_TPM_E_UNTRUSTED;
 	tpm->pinned = true;

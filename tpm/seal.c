@@ -338,7 +338,9 @@ static int unseal_load(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info *in
 				    ESYS_TR_NONE, ESYS_TR_NONE, priv, pub, &object));
 	if (rc != TSS2_RC_SUCCESS) {
 		err = fwg_tpm_rc_errno(rc);
-		if (err == FWG_TPM_E_UNAVAILABLE) {
+		if (err == FWG_TPM_E_UNAVAILABLE || fwg_tpm_rc_warning(rc)) {
+			/* No TPM, or one that cannot load now (object
+			 * memory full, NV rate, lockout): not the blob. */
 			fwg_tpm_fail("loading the sealed object", rc);
 		} else {
 			/* The TPM checks the blob's integrity HMAC and
@@ -385,7 +387,7 @@ static int verify_approval(struct fwg_tpm *tpm, const struct fwg_tpm_sealed_info
 	fwg_tpm_flush(tpm, &key);
 	if (rc == TSS2_RC_SUCCESS)
 		return 0;
-	if (fwg_tpm_rc_errno(rc) == FWG_TPM_E_UNAVAILABLE)
+	if (fwg_tpm_rc_errno(rc) == FWG_TPM_E_UNAVAILABLE || fwg_tpm_rc_warning(rc))
 		return fwg_tpm_fail("verifying the vendor's approval", rc);
 	fwg_tpm_log("'%s' slot %s: the TPM refuses the vendor's approval of "
 		    "version %" PRIu64 " (not signed by the vendor key for this "

@@ -82,6 +82,7 @@ struct fwg_tpm {
 bool fwg_tpm_retry_wait(TSS2_RC rc, unsigned int attempt);
 TSS2_RC fwg_tpm_rc_base(TSS2_RC rc);
 int fwg_tpm_rc_errno(TSS2_RC rc);
+bool fwg_tpm_rc_warning(TSS2_RC rc);
 int fwg_tpm_fail(const char *what, TSS2_RC rc);
 /* fwg_log_error() with a "tpm: " prefix, so TPM failures read as such. */
 void fwg_tpm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

@@ -45,6 +45,7 @@
 #define FWG_TPM_E_NOT_PROVISIONED (-ENXIO)	/* floor or journal NV index missing */
 /* The journal file does not replay to its NV index: truncated, rolled back, edited. */
 #define FWG_TPM_E_JOURNAL	(-ENOTRECOVERABLE)
+#define FWG_TPM_E_STATE_IO	(-EREMOTEIO)	/* the SRK pin file could not be read */
 /* Not the provisioned TPM: its SRK is not the pinned one, or a response
  * failed the salted session's authentication (fake TPM, interposer). */
 #define FWG_TPM_E_UNTRUSTED	(-EBADE)

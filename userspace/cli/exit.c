@@ -66,7 +66,7 @@ static int tpm_exit(int err)
 	case FWG_TPM_E_STALE: case -E2BIG:
 	case -ENOKEY:	/* no vendor approval, or one by another key */
 		return UC_EXIT_VERIFY;
-	case FWG_TPM_E_NO_BLOB: case FWG_TPM_E_BAD_BLOB: case -EACCES:
+	case FWG_TPM_E_NO_BLOB: case FWG_TPM_E_BAD_BLOB: case FWG_TPM_E_STATE_IO: case -EACCES:
 	case -ENOSPC: case -EROFS: case -ENAMETOOLONG:
 		return UC_EXIT_IO;		/* sealed records and the event log */
 	default:

@@ -645,6 +645,10 @@ static int transfer_all(const struct fetch_tls *tls, const struct fetch_opts *op
 			      t->url, opts->total_timeout_s, (unsigned long long)t->received);
 		return -ETIMEDOUT;
 	}
+	/* The last failure said "will retry": say that no retry is left. */
+	if (err)
+		fwg_log_error("fetch: %s: gave up after %u attempts (attempts), %llu bytes kept to resume",
+			      t->url, opts->attempts, (unsigned long long)t->received);
 	return err == -EAGAIN ? -EPROTO : err;
 }
 
