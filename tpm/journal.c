@@ -72,7 +72,7 @@ static int journal_load(struct fwg_tpm *tpm, struct journal *j)
 	err = fwg_read_file(j->path, JOURNAL_MAX, &raw, &n);
 	if (err && err != -ENOENT) {
 		fwg_tpm_log("cannot read the journal %s: %s", j->path, strerror(-err));
-		return err;
+		return err == -EIO ? FWG_TPM_E_STATE_IO : err;	/* the disk, not the TPM */
 	}
 	j->buf = calloc(1, n + 1);
 	if (!j->buf) {
@@ -255,7 +255,7 @@ static int journal_append(const struct journal *j, const char *line)
 	close(fd);
 	if (err)
 		fwg_tpm_log("cannot append to the journal %s: %s", j->path, strerror(-err));
-	return err;
+	return err == -EIO ? FWG_TPM_E_STATE_IO : err;	/* the disk, not the TPM */
 }
 
 int fwg_tpm_journal_find(struct fwg_tpm *tpm, const char *prefix, char *line, size_t size)

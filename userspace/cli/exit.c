@@ -65,6 +65,7 @@ static int tpm_exit(int err)
 	case FWG_TPM_E_PCR_MISMATCH: case FWG_TPM_E_DIGEST_MISMATCH:
 	case FWG_TPM_E_STALE: case -E2BIG:
 	case -ENOKEY:	/* no vendor approval, or one by another key */
+	case FWG_TPM_E_JOURNAL:	/* the journal file does not replay to its index */
 		return UC_EXIT_VERIFY;
 	case FWG_TPM_E_NO_BLOB: case FWG_TPM_E_BAD_BLOB: case FWG_TPM_E_STATE_IO: case -EACCES:
 	case -ENOSPC: case -EROFS: case -ENAMETOOLONG:

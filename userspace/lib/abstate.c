@@ -1057,7 +1057,7 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 		    const uint8_t ticket[16], bool raise_floor, struct ab_install *in)
 {
 	uint64_t floor;
-	int err;
+	int err, i;
 
 	memset(in, 0, sizeof(*in));
 	in->comp = c;
@@ -1068,8 +1068,14 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 	if (err)
 		return err;
 	in->target = 1 - in->state.active;
-	STEP(ctx, VERIFY, "check-replay");
-	err = ticket_log_refuse(ctx->tpm, ticket);	/* logs */
+	/* The journal is read in the TPM (retried); a replay is a refusal. */
+	STEP(ctx, TPM, "read-journal");
+	err = -EIO;
+	i = 0;
+	while (tpm_try_again(ctx, &i, &err))
+		err = ticket_log_refuse(ctx->tpm, ticket);	/* logs */
+	if (err == -EALREADY)
+		STEP(ctx, VERIFY, "check-replay");
 	if (err)
 		return err;
 	if (ticket_in_state(&in->state, ticket)) {
@@ -1117,16 +1123,21 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 {
 	struct slot_state *s = &in->state;
-	int err = 0, i;
+	int err = 0, i, attempt;
 
 	/* A ticket committed to the state but not yet to the log (a cut
 	 * between the two) goes to the log before its record is replaced. */
 	for (i = 0; !err && i < 2; i++) {
 		if (!s->slot[i].has_ticket)
 			continue;
-		err = ticket_log_has(ctx->tpm, s->slot[i].ticket);	/* 1: logged */
+		STEP(ctx, TPM, "read-journal");
+		err = -EIO;
+		attempt = 0;
+		while (tpm_try_again(ctx, &attempt, &err))
+			err = ticket_log_has(ctx->tpm, s->slot[i].ticket);	/* 1: logged */
 		if (!err)
 			err = ab_persist(ctx, "log-ticket");
+		STEP(ctx, TPM, "log-ticket");
 		if (!err)
 			err = ticket_log_add(ctx->tpm, s->slot[i].ticket);
 		if (err == 1)
@@ -1173,7 +1184,8 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 		err = boot_write(ctx, in->comp, BOOT_TRIAL, in->target);
 	if (!err)
 		err = ab_persist(ctx, "log-ticket");
-	STEP(ctx, FILE, "log-ticket");
+	/* The file, then its extend; never repeated (TPM.md "Journal"). */
+	STEP(ctx, TPM, "log-ticket");
 	if (!err)
 		err = ticket_log_add(ctx->tpm, in->ticket);
 	if (!err && in->raise_floor) {
