@@ -4,8 +4,9 @@
 # tests/host/policy_load_failclosed.sh. While a trial slot ran, the last
 # good slot (the one the bootloader falls back to) was not protected as
 # active, so root opened a kernel session on it with any ticket of the
-# component at or above the floor (the trial's own ticket, replayed: the kernel forgets consumed ids
-# at reboot) and closes it without COMMIT. BEGIN has zeroed the slot's
+# component at or above the floor (the trial's own ticket, replayed: the
+# kernel forgets consumed ids at reboot) and closed it without COMMIT.
+# BEGIN has zeroed the slot's
 # head, the session wrote root's bytes into its body, and the abort keeps
 # them. updatectl refuses such an install (STATE.md: install never writes
 # the last good slot), but the kernel does not, and root calls the ioctl
