@@ -63,8 +63,10 @@ static long fwguard_ioc_policy(const void __user *arg)
 	struct fwguard_policy p;
 	int err;
 
-	err = fwguard_copy_arg(&p, sizeof(p), arg);
-	return err ?: fwguard_policy_set(&p);
+	err = fwguard_copy_arg(&p, sizeof(p), arg) ?: fwguard_policy_set(&p);
+	if (!err)
+		fwguard_lockin_engage();	/* logs its own failure */
+	return err;
 }
 
 static long fwguard_ctl_ioctl(struct file *file, unsigned int cmd,

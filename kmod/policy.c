@@ -93,7 +93,9 @@ static int fwguard_identity_set(char *cur, const char *val, size_t size)
  *
  * Nothing changes unless every part of the request is acceptable.
  *
- * Return: 0; -EINVAL for flags or malformed strings; -ESTALE when the floor
+ * With FWGUARD_POLICY_LOCK the policy is locked as well.
+ *
+ * Return: 0; -EINVAL for unknown flags or malformed strings; -ESTALE when the floor
  * would go down; -EPERM when the identity is already set to other values.
  */
 int fwguard_policy_set(const struct fwguard_policy *p)
@@ -101,7 +103,7 @@ int fwguard_policy_set(const struct fwguard_policy *p)
 	char dc[FWGUARD_IDENTITY_LEN], sn[FWGUARD_IDENTITY_LEN];
 	int err;
 
-	if (p->flags)
+	if (p->flags & ~FWGUARD_POLICY_LOCK)
 		return -EINVAL;
 	mutex_lock(&fwguard_policy_lock);
 	memcpy(dc, fwguard_device_class, sizeof(dc));
@@ -114,6 +116,8 @@ int fwguard_policy_set(const struct fwguard_policy *p)
 		memcpy(fwguard_device_class, dc, sizeof(dc));
 		memcpy(fwguard_serial, sn, sizeof(sn));
 		fwguard_floor = p->floor;
+		if (p->flags & FWGUARD_POLICY_LOCK)
+			fwguard_policy_lock_in();
 	}
 	mutex_unlock(&fwguard_policy_lock);
 	return err;

@@ -92,12 +92,15 @@ crash_check() {
 		'import json,sys; print(json.load(sys.stdin)["components"][0]["verified"])' 2>/dev/null)
 	# Fell back, the running slot not verified: the device reboots first.
 	[ "$(cat "$out/boot-verify.rc")" = 8 ] && [ "$verified" = False ] && return
-	security_up
 	trial=$(tail -n 1 "$out/boot-verify.out" | python3 -c \
 		'import json,sys; print(json.load(sys.stdin)["components"][0]["trial"])' 2>/dev/null)
+	# A policy loaded during a trial keeps both slots read-only until
+	# reboot, so the next install would wait for the next boot: a trial is
+	# confirmed before the policy is loaded here, and the install checked.
 	if [ "$trial" = True ]; then
 		step mark-good updatectl mark-good
 	fi
+	security_up
 	step install updatectl install "$work/srv/v3.fwb"
 	step status-after updatectl status --json
 }

@@ -12,8 +12,11 @@
 #   boot 1 (factory)  provision the TPM; raw writes refused; fetch and
 #                     install refusals; resumed download; v1 into fw_b;
 #                     replay refused
-#   boot 2            fw_b tried and verified, marked good; v2 into fw_a;
+#   boot 2            fw_b tried and verified, marked good; v2 into fw_a
+#                     refused by the kernel (fw_a was the trial's fallback
+#                     when the policy was loaded: read-only until reboot);
 #                     downgrade refused
+#   boot 2b           fw_b boots confirmed; v2 into fw_a
 #   boot 3            fw_a verified and marked good
 #   (host)            one byte of fw_a flipped on the disk image
 #   boot 4            tampered fw_a caught, fallback to fw_b
@@ -92,15 +95,26 @@ boot2_verify_and_install() {
 	step install-downgrade updatectl install https://localhost:8443/old.fwb
 	step status updatectl status --json
 }
+boot2b_install() {
+	step boot-verify updatectl boot-verify
+	security_up
+	step install-v2 updatectl install https://localhost:8443/v2.fwb
+	step status updatectl status --json
+}
 boot2_checks() {
 	expect 2 boot-verify ok "reboot: fw_b tried and verified against the TPM"
 	json_is 2 boot-verify "... boot-verify --json reports fw_b verified, on trial" \
 		"j['components'][0]['slot'] == 'fw_b' and j['components'][0]['verified'] and j['components'][0]['trial']"
 	expect 2 mark-good ok "fw_b marked good"
 	json_is 2 mark-good "... mark-good --json reports it" "j['components'][0]['marked_good']"
-	expect 2 install-v2 ok "v2 installed into fw_a" "into slot fw_a"
+	expect 2 install-v2 kernel "v2 into fw_a, the trial's fallback at policy load: refused until reboot" \
+		"read-only until reboot"
 	expect 2 install-downgrade verify "downgrade below the floor is refused" "floor"
 	status_is 2 "floor raised to v1's version" '"floor":2'
+}
+boot2b_checks() {
+	expect 2b boot-verify ok "reboot: fw_b boots confirmed and verifies" "fw_b verified"
+	expect 2b install-v2 ok "v2 installed into fw_a" "into slot fw_a"
 }
 
 # ---- boot 3: the second update is tried and confirmed ----------------------
@@ -246,11 +260,13 @@ main() {
 	e2e_install_module
 	"$top/tests/vm/mkdisk" "$work/disk.img"
 
-	tap_plan 38
+	tap_plan 40
 	boot 1 boot1_factory || tap_fail "boot 1 completed" "$(tail -n 20 "$work/boots/1.log")"
 	boot1_checks
 	boot 2 boot2_verify_and_install || tap_fail "boot 2 completed" "$(tail -n 20 "$work/boots/2.log")"
 	boot2_checks
+	boot 2b boot2b_install || tap_fail "boot 2b completed" "$(tail -n 20 "$work/boots/2b.log")"
+	boot2b_checks
 	boot 3 boot3_verify || tap_fail "boot 3 completed" "$(tail -n 20 "$work/boots/3.log")"
 	boot3_checks
 	e2e_tamper "$work/disk.img" 1

@@ -21,7 +21,10 @@
 #           boot-verify refuses a and falls back to b, cut before the
 #           fallback's slot state save
 #   boot 5  GRUB boots b (the fallback's environment write made it a trial
-#           again), it verifies, mark-good confirms it, v3 installs into a
+#           again), it verifies, mark-good confirms it; v3 into a is refused
+#           (a was the trial's fallback when the policy was loaded: both
+#           slots are read-only until reboot)
+#   boot 6  GRUB boots b confirmed; v3 installs into a
 #
 # GRUB_POWERCUT=all (make powercut-grub) adds every persistent write of
 # boot-verify, mark-good, the fallback and install, each from a saved disk
@@ -249,10 +252,18 @@ short_scenario() {
 	json_is 5 boot-verify "... boot-verify verifies b (version 2, at the floor)" \
 		"j['components'][0]['slot'] == 'fw_b' and j['components'][0]['verified'] and j['components'][0]['version'] == 2"
 	expect 5 mark-good ok "... mark-good confirms b"
-	expect 5 install ok "the next update installs (v3 into fw_a)" "into slot fw_a"
+	expect 5 install kernel "... v3 into fw_a refused: it was b's fallback when the policy was loaded (read-only until reboot)" \
+		"read-only until reboot"
+	env_is "... env: b confirmed, a untouched by the refused install" "fwg_order=b a" fwg_a_ok=0 \
+		fwg_b_ok=1 fwg_b_left=
+
+	boot 6 boot_recover v3
+	ran 6 "boot 6: GRUB boots a slot"
+	booted 6 b "... GRUB boots b, confirmed"
+	expect 6 install ok "the next update installs (v3 into fw_a)" "into slot fw_a"
 	env_is "... env: trial a, b confirmed" "fwg_order=a b" fwg_a_ok=1 fwg_a_left=2 \
 		fwg_b_ok=1 fwg_b_left=
-	p2 "P2 over boots 3-5: nothing below the floor verified, the floor never fell" 3 4 5
+	p2 "P2 over boots 3-6: nothing below the floor verified, the floor never fell" 3 4 5 6
 }
 
 # ---- GRUB_POWERCUT=all ----------------------------------------------------
@@ -348,7 +359,7 @@ main() {
 	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
 	mkdir -p "$work/srv" "$work/etc" "$work/boots"
 
-	if [ "${GRUB_POWERCUT:-}" = all ]; then echo "TAP version 13"; else tap_plan 27; fi
+	if [ "${GRUB_POWERCUT:-}" = all ]; then echo "TAP version 13"; else tap_plan 31; fi
 	if grep -q FWGUARD_TEST_CUT "$uc" || ! grep -q FWGUARD_TEST_CUT "$build/tests/e2e/updatectl-cut"; then
 		tap_fail "only the test build carries the power-cut hook"
 	else

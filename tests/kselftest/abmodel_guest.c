@@ -57,6 +57,7 @@ struct guest {
 	unsigned long bundles;		/* bundles made so far (names) */
 	char replay[300];		/* a bundle installed earlier, or "" */
 	int verify_rc;			/* this boot's boot-verify */
+	bool both_ro;			/* policy loaded with an update pending or on trial */
 	char end[64];			/* how this boot ends */
 	struct uc_config cfg;
 	struct policy_conf pc;
@@ -347,6 +348,9 @@ static bool ev_install(struct guest *g)
 		return refused(g, &b, rc, UC_EXIT_VERIFY, "install below the floor");
 	if (rc == UC_EXIT_VERIFY)	/* a trial runs, or the active slot is unusable */
 		return refused(g, &b, rc, rc, "a refused install");
+	/* Both slots read-only until reboot: the last good one was the fallback. */
+	if (rc == UC_EXIT_KERNEL && g->both_ro)
+		return refused(g, &b, rc, rc, "an install after a trial's policy load");
 	if (rc)
 		return fail(g, "install v%" PRIu64 ": exit %d: %s", v, rc, g->out);
 	return installed(g, &b, v, len, digest, path);
@@ -520,6 +524,7 @@ static bool step(struct guest *g)
 /* A device's boot: boot-verify, then the policy and the keys for the kernel. */
 static bool boot_start(struct guest *g)
 {
+	struct slot_state s;
 	uint64_t floor;
 
 	if (!g->boots && run(g, "updatectl tpm provision"))
@@ -527,6 +532,9 @@ static bool boot_start(struct guest *g)
 	g->verify_rc = run(g, "updatectl boot-verify --json");
 	if (g->verify_rc != UC_EXIT_OK && g->verify_rc != UC_EXIT_FALLBACK)
 		return fail(g, "boot-verify: exit %d: %s", g->verify_rc, g->out);
+	if (slot_state_exists(g->cfg.state_dir, ABM_COMP) && state(g, &s))
+		return fail(g, "cannot read the slot state before policy load");
+	g->both_ro = slot_state_exists(g->cfg.state_dir, ABM_COMP) && (s.trying >= 0 || s.pending >= 0);
 	if (run(g, "updatectl policy load") ||
 	    run(g, "updatectl keys add %s/signer.der", FWG_PKI) || run(g, "updatectl keys seal"))
 		return fail(g, "policy or keys: %s", g->out);

@@ -126,7 +126,7 @@ TEST_F(policy, identity_set_once)
 	EXPECT_EQ(-1, ioctl(self->ctl, FWGUARD_IOC_POLICY, &pol));
 	EXPECT_EQ(EPERM, errno);
 	memset(pol.device_class, 0, sizeof(pol.device_class));	/* empty: unchanged */
-	pol.flags = 1;
+	pol.flags = 1U << 1;	/* unknown (bit 0 is FWGUARD_POLICY_LOCK) */
 	EXPECT_EQ(-1, ioctl(self->ctl, FWGUARD_IOC_POLICY, &pol));
 	EXPECT_EQ(EINVAL, errno);
 	pol.flags = 0;

@@ -34,7 +34,7 @@ const char *gate_strerror(int err, int commit)
 	case EBADMSG: return commit ? "image does not match the ticket's digest or length"
 				    : "ticket is malformed";
 	case EACCES: return "ticket is for another component, device class or serial";
-	case ETXTBSY: return "target is the active slot";
+	case ETXTBSY: return "target is protected read-only until reboot (the active slot, or the fallback of a trial)";
 	case ENOSPC: return "image is larger than the partition";
 	case ESTALE: return "security version is below the floor (downgrade refused)";
 	case EALREADY: return "ticket was already used (replay refused)";

@@ -219,26 +219,36 @@ out:
 	return err;
 }
 
+/* The disk partition @dev is on: its parent directory in /sys/devices. */
+static int partition_disk(const char *sysfs, const char *dev, char *disk, size_t size)
+{
+	char link[512], target[512];
+	const char *name;
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "%s/%s", sysfs, dev);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n <= 0 || !memchr(target, '/', (size_t)n))
+		return -ENOENT;
+	target[n] = '\0';
+	*strrchr(target, '/') = '\0';
+	name = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
+	if ((size_t)snprintf(disk, size, "%s", name) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
 /* Does partition @dev (e.g. "vda2") match @spec? */
 static bool partition_matches(const char *sysfs, const char *dev, const char *spec)
 {
-	char value[128], partn[16], guid[40], link[512], target[512];
-	const char *disk;
-	ssize_t n;
+	char value[128], partn[16], guid[40], disk[64];
 
 	if (!strncmp(spec, "PARTLABEL=", 10))
 		return !uevent_value(sysfs, dev, "PARTNAME", value, sizeof(value)) &&
 		       !strcmp(value, spec + 10);
-	if (uevent_value(sysfs, dev, "PARTN", partn, sizeof(partn)))
+	if (uevent_value(sysfs, dev, "PARTN", partn, sizeof(partn)) ||
+	    partition_disk(sysfs, dev, disk, sizeof(disk)))
 		return false;
-	/* The parent directory of the partition in /sys/devices is its disk. */
-	snprintf(link, sizeof(link), "%s/%s", sysfs, dev);
-	n = readlink(link, target, sizeof(target) - 1);
-	if (n <= 0)
-		return false;
-	target[n] = '\0';
-	*strrchr(target, '/') = '\0';
-	disk = strrchr(target, '/') ? strrchr(target, '/') + 1 : target;
 	return !gpt_partuuid(disk, (unsigned int)atoi(partn), guid) &&
 	       !strcasecmp(guid, spec + 9);
 }
@@ -268,16 +278,19 @@ static int partition_fill(const char *sysfs, const char *dev, struct pc_partitio
 		return -ENAMETOOLONG;
 	out->devt = makedev(major, minor);
 	out->size_bytes = (uint64_t)sectors * 512;
+	if (partition_disk(sysfs, dev, out->disk, sizeof(out->disk)))
+		out->disk[0] = '\0';	/* unknown: preferred nowhere */
 	return 0;
 }
 
-int pc_resolve(const char *sysfs, const char *spec, struct pc_partition *out)
+int pc_resolve_all(const char *sysfs, const char *spec, struct pc_partition *out,
+		   unsigned int max, unsigned int *count)
 {
-	struct pc_partition found = { 0 };
 	struct dirent *de;
-	int matches = 0;
+	unsigned int n = 0;
 	DIR *dir;
 
+	*count = 0;
 	dir = opendir(sysfs);
 	if (!dir)
 		return -errno;
@@ -288,18 +301,24 @@ int pc_resolve(const char *sysfs, const char *spec, struct pc_partition *out)
 		    uevent_value(sysfs, de->d_name, "PARTN", partn, sizeof(partn)) ||
 		    !partition_matches(sysfs, de->d_name, spec))
 			continue;
-		if (++matches == 1 && partition_fill(sysfs, de->d_name, &found))
-			matches = 0;
+		if (n < max && partition_fill(sysfs, de->d_name, &out[n]))
+			continue;
+		n++;
 	}
 	closedir(dir);
-	if (matches > 1) {
-		fwg_log_error("%s matches %d partitions; refusing to guess", spec, matches);
-		return -ENOTUNIQ;
-	}
-	if (!matches) {
+	*count = n;
+	return n == 1 ? 0 : n ? -ENOTUNIQ : -ENOENT;
+}
+
+int pc_resolve(const char *sysfs, const char *spec, struct pc_partition *out)
+{
+	unsigned int n;
+	int err;
+
+	err = pc_resolve_all(sysfs, spec, out, 1, &n);
+	if (err == -ENOTUNIQ)
+		fwg_log_error("%s matches %u partitions; refusing to guess", spec, n);
+	else if (err == -ENOENT)
 		fwg_log_error("no partition matches %s", spec);
-		return -ENOENT;
-	}
-	*out = found;
-	return 0;
+	return err;
 }

@@ -39,6 +39,7 @@ struct policy_conf {
 /* Resolved partition of a slot. */
 struct pc_partition {
 	char devnode[64];	/* /dev/vda2 */
+	char disk[64];		/* vda: the disk it is on */
 	dev_t devt;
 	uint64_t size_bytes;
 };
@@ -62,5 +63,13 @@ int pc_slot_index(const struct pc_component *c, const char *name);
  * partitions match: refusing to guess which one is protected).
  */
 int pc_resolve(const char *sysfs, const char *spec, struct pc_partition *out);
+
+/*
+ * Every partition matching @spec, the first @max into @out, their number
+ * into @count; not logged. Returns 0 (exactly one), -ENOTUNIQ (several),
+ * -ENOENT (none) or another -errno.
+ */
+int pc_resolve_all(const char *sysfs, const char *spec, struct pc_partition *out,
+		   unsigned int max, unsigned int *count);
 
 #endif /* FWGUARD_POLICY_CONF_H */

@@ -19,6 +19,7 @@
 #include "userspace/lib/slots.h"
 
 #define POLICY_SYSFS "/sys/class/misc/fwguard/policy"
+#define PRODUCTION_PARAM "/sys/module/fwguard/parameters/production"
 
 /* The first failure and its step; loading goes on past it (fail closed). */
 struct load_ctx {
@@ -68,7 +69,12 @@ static bool factory_state(const struct uc_config *cfg, const struct policy_conf 
 	return true;
 }
 
-/* Which slot is active; -1 (both) when the state cannot be read. */
+/*
+ * Which slot is active; -1 (both) when the state cannot be read, and while
+ * an update is pending or on trial: then the last good slot is the one the
+ * bootloader falls back to, and the kernel refuses sessions on it until
+ * reboot (an active flag is never cleared), even after mark-good.
+ */
 static int component_booted(const struct uc_config *cfg, const struct pc_component *c,
 			    struct uc_policy_plan *p, struct load_ctx *l)
 {
@@ -86,26 +92,71 @@ static int component_booted(const struct uc_config *cfg, const struct pc_compone
 	for (s = 0; s < 2; s++)
 		if ((st.slot[s].valid || st.slot[s].good) && st.slot[s].version > p->state_max)
 			p->state_max = st.slot[s].version;
+	if (st.trying >= 0 || st.pending >= 0)
+		return -1;
 	return slot_state_booted(&st);
+}
+
+/* A spec several partitions match: one line naming them all. */
+static void log_ambiguous(const struct pc_component *c, int s, const struct pc_partition *parts,
+			  unsigned int n)
+{
+	char names[UC_POLICY_MAX_MATCHES * 66] = "";
+	size_t len = 0;
+	unsigned int i;
+
+	for (i = 0; i < n && i < UC_POLICY_MAX_MATCHES; i++)
+		len += (size_t)snprintf(names + len, sizeof(names) - len, "%s%s", i ? " " : "",
+					parts[i].devnode);
+	fwg_log_error("policy: %s slot %s: %s matches %u partitions (%s%s): all protected read-only",
+		      c->name, c->slot[s].name, c->slot[s].spec, n, names,
+		      n > UC_POLICY_MAX_MATCHES ? " and more, left unprotected" : "");
+}
+
+/*
+ * Every partition a slot spec matches is protected: an ambiguous slot
+ * (root can copy a PARTLABEL or PARTUUID to any disk) is protected on every
+ * match, read-only, never left out.
+ */
+static void plan_slot(const struct pc_component *c, int s, bool active, struct uc_policy_plan *p,
+		      struct load_ctx *l)
+{
+	struct pc_partition parts[UC_POLICY_MAX_MATCHES];
+	unsigned int n, i;
+	int err;
+
+	err = pc_resolve_all("/sys/class/block", c->slot[s].spec, parts, UC_POLICY_MAX_MATCHES, &n);
+	if (err == -ENOTUNIQ)
+		log_ambiguous(c, s, parts, n);
+	else if (err)
+		fwg_log_error("policy: %s slot %s: no partition matches %s%s%s", c->name,
+			      c->slot[s].name, c->slot[s].spec, err == -ENOENT ? "" : ": ",
+			      err == -ENOENT ? "" : strerror(-err));
+	load_note(l, err);
+	if (n > UC_POLICY_MAX_MATCHES)
+		n = UC_POLICY_MAX_MATCHES;
+	for (i = 0; i < n || (!i && !n); i++) {
+		struct uc_policy_slot *ps = &p->slot[p->count++];
+
+		ps->comp = c;
+		ps->index = s;
+		ps->ambiguous = n > 1;
+		ps->active = active || ps->ambiguous;
+		ps->resolved = n > 0;
+		if (n)
+			ps->part = parts[i];
+	}
 }
 
 static void plan_component(const struct uc_config *cfg, const struct pc_component *c,
 			   struct uc_policy_plan *p, struct load_ctx *l)
 {
-	int s, booted, err;
+	int s, booted;
 
 	booted = component_booted(cfg, c, p, l);
 	uc_step_enter(l->step, UC_SRC_FILE, "find-partition");
-	for (s = 0; s < 2; s++) {
-		struct uc_policy_slot *ps = &p->slot[p->count++];
-
-		ps->comp = c;
-		ps->index = s;
-		ps->active = booted < 0 || s == booted;
-		err = pc_resolve("/sys/class/block", c->slot[s].spec, &ps->part);	/* logs */
-		ps->resolved = !err;
-		load_note(l, err);
-	}
+	for (s = 0; s < 2; s++)
+		plan_slot(c, s, booted < 0 || s == booted, p, l);
 }
 
 /* A TPM floor there is: --floor may only state one at least as high. */
@@ -202,13 +253,32 @@ static int protect_slot(int ctl, const struct uc_policy_slot *s)
 	return err;
 }
 
+/*
+ * When a slot is protected: first the slots one partition matches, then the
+ * matches of an ambiguous slot on a disk that holds such a slot (the device's
+ * disk: the kernel protects a PARTUUID once, so a copy elsewhere must not be
+ * taken first), then the other matches.
+ */
+static unsigned int protect_pass(const struct uc_policy_plan *p, const struct uc_policy_slot *ps)
+{
+	unsigned int i;
+
+	if (!ps->ambiguous)
+		return 0;
+	for (i = 0; i < p->count; i++)
+		if (p->slot[i].resolved && !p->slot[i].ambiguous && ps->part.disk[0] &&
+		    !strcmp(p->slot[i].part.disk, ps->part.disk))
+			return 1;
+	return 2;
+}
+
 /* Identity and floor, then every resolved slot, each failure noted. */
 static void policy_apply(const struct uc_config *cfg, struct uc_policy_plan *p,
 			 struct load_ctx *l)
 {
 	struct fwguard_policy pol = { .size = sizeof(pol), .floor = p->floor };
 	_cleanup_close_ int ctl = -1;
-	unsigned int i;
+	unsigned int i, pass;
 	int err;
 
 	uc_step_enter(l->step, UC_SRC_KERNEL, "set-identity");
@@ -226,13 +296,55 @@ static void policy_apply(const struct uc_config *cfg, struct uc_policy_plan *p,
 			      policy_kernel_error(errno));
 	}
 	uc_step_enter(l->step, UC_SRC_KERNEL, "protect");
-	for (i = 0; i < p->count; i++) {
-		if (!p->slot[i].resolved)
-			continue;
-		err = protect_slot(ctl, &p->slot[i]);
-		p->slot[i].protected = !err;
-		load_note(l, err);
-	}
+	for (pass = 0; pass < 3; pass++)
+		for (i = 0; i < p->count; i++) {
+			if (!p->slot[i].resolved || protect_pass(p, &p->slot[i]) != pass)
+				continue;
+			err = protect_slot(ctl, &p->slot[i]);
+			p->slot[i].protected = !err;
+			load_note(l, err);
+		}
+}
+
+/* The loaded module refuses test-only tickets (production=1, its default). */
+static bool module_production(void)
+{
+	_cleanup_fclose_ FILE *f = fopen(PRODUCTION_PARAM, "re");
+
+	return f && fgetc(f) == 'Y';
+}
+
+/* The floor the kernel holds now (a lock request may not lower it). */
+static uint64_t kernel_floor(void)
+{
+	_cleanup_fclose_ FILE *f = fopen(POLICY_SYSFS, "re");
+	unsigned long long v = 0;
+	char line[128];
+
+	while (f && fgets(line, sizeof(line), f))
+		if (sscanf(line, "floor %llu", &v) == 1)
+			break;
+	return v;
+}
+
+/*
+ * A load that failed (a configuration error, a slot not found) must not
+ * leave a production module unlocked: lock it with whatever it protects
+ * now, so that neither rmmod nor kexec ends protection before the reboot
+ * that follows the repair.
+ */
+static void lock_after_failure(void)
+{
+	struct fwguard_policy pol = { .size = sizeof(pol), .flags = FWGUARD_POLICY_LOCK };
+	_cleanup_close_ int ctl = -1;
+
+	if (access(FWGUARD_DEVICE, F_OK) || !module_production())
+		return;
+	pol.floor = kernel_floor();
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ctl < 0 || ioctl(ctl, FWGUARD_IOC_POLICY, &pol))
+		fwg_log_error("policy: cannot lock fwguard's policy after the failed load: %s",
+			      strerror(errno));
 }
 
 int uc_policy_load(const struct uc_config *cfg, const uint64_t *floor,
@@ -243,15 +355,19 @@ int uc_policy_load(const struct uc_config *cfg, const uint64_t *floor,
 
 	memset(plan, 0, sizeof(*plan));
 	err = policy_prepare(cfg, floor, plan, &l);
-	if (err)
+	if (err) {
+		lock_after_failure();
 		return err;
+	}
 	uc_step_enter(step, UC_SRC_KERNEL, "load-module");
 	err = uc_module_ensure();
 	load_note(&l, err);
 	if (!err)
 		policy_apply(cfg, plan, &l);
-	if (l.err)
+	if (l.err) {
+		lock_after_failure();
 		*step = l.first;
+	}
 	return l.err;
 }
 

@@ -5,7 +5,12 @@
  * which component from policy.conf, which slot this boot runs from from
  * the slot state, and the version floor from the TPM NV counter. Every
  * slot is resolved through /sys/class/block (PARTLABEL/PARTUUID, no udev)
- * and protected, the booted slot marked active. The kernel locks the
+ * and protected, the booted slot marked active; while an update is pending
+ * or on trial both slots are active (the last good one is the bootloader's
+ * fallback: no session may write it, until reboot, since an active flag is
+ * never cleared), and a spec that matches several partitions has all of
+ * them protected active, those on the disk of the other slots first, and
+ * fails the load (-ENOTUNIQ). The kernel locks the
  * policy at the first protected range: later loads in the same boot may
  * only make it stricter, so loading twice is harmless and a looser policy
  * is refused by the kernel.
@@ -33,10 +38,14 @@
 #include "userspace/lib/policy_conf.h"
 #include "userspace/lib/step.h"
 
+/* Partitions one slot spec may match that are all protected. */
+#define UC_POLICY_MAX_MATCHES	4
+
 struct uc_policy_slot {
 	const struct pc_component *comp;
 	int index;
 	bool active;
+	bool ambiguous;		/* the spec matches several partitions */
 	bool resolved;		/* part names the partition */
 	bool protected;		/* the kernel protects it */
 	struct pc_partition part;
@@ -48,7 +57,7 @@ struct uc_policy_plan {
 	bool factory;		/* no slot state file for any component */
 	uint64_t state_max;	/* highest version any slot state records */
 	unsigned int count;
-	struct uc_policy_slot slot[2 * PC_MAX_COMPONENTS];
+	struct uc_policy_slot slot[2 * PC_MAX_COMPONENTS * UC_POLICY_MAX_MATCHES];
 };
 
 /*

@@ -16,7 +16,7 @@ export TPM2TOOLS_TCTI=device:/dev/tpmrm0
 pol=/sys/class/misc/fwguard/policy
 floor_index=0x01004657
 
-tap_plan 19
+tap_plan 30
 
 modprobe nvme 2>/dev/null
 for _ in $(seq 50); do [ -e /sys/class/block/nvme0n1p2 ] && break; sleep 0.2; done
@@ -94,12 +94,55 @@ tap_check "corrupt slot state: policy load fails" test "$status" -ne 0
 tap_check "corrupt slot state: both slots protected as active" sh -c \
 	"grep -q '^range vda1 .* active\$' $pol && grep -q '^range vda2 .* active\$' $pol"
 
-# 5. PARTLABEL fw_a names a partition on two disks: that slot cannot be
-# resolved, the other one is still protected.
+# 5. PARTLABEL fw_a names a partition on two disks: every match is
+# protected read-only (vda1 already is, as firmware's), the other slot too.
 echo "component second fw_a=PARTLABEL=fw_a fw_b=PARTUUID=6f776761-0001-4000-8000-00000000000b" \
 	>"$work/policy.conf"
 load
 status=$?
 tap_check "duplicate PARTLABEL: policy load fails" test "$status" -ne 0
 tap_check "duplicate PARTLABEL: the slot that resolves is protected" range nvme0n1p2 second
+tap_check "duplicate PARTLABEL: the ambiguous slot's other match is protected active" \
+	range nvme0n1p1 second active
+tap_check "duplicate PARTLABEL: one line names the slot and both partitions" sh -c \
+	"grep 'second slot fw_a' $work/err | grep /dev/vda1 | grep -q /dev/nvme0n1p1"
+
+# 6. A trial runs (trying set): the last good slot is the bootloader's
+# fallback, so both slots are active (no session on either until reboot).
+state_of() { # COMPONENT ACTIVE PENDING TRYING
+	printf 'active=%d\npending=%d\ntrying=%d\nverified_boot=\n' "$2" "$3" "$4" \
+		>"$work/state/slots/$1"
+	for i in 0 1; do
+		printf 'slot%d.valid=1\nslot%d.good=%d\nslot%d.version=5\nslot%d.length=4096\nslot%d.digest=%064d\n' \
+			$i $i $((i == $2)) $i $i $i 0 >>"$work/state/slots/$1"
+	done
+}
+rm -f "$work/state/slots/"*
+echo "component trial trial_a=PARTLABEL=trial_a trial_b=PARTLABEL=trial_b" >"$work/policy.conf"
+state_of trial 0 -1 1
+load
+tap_check "trial of trial_b: the last good slot trial_a is protected active" range vda4 trial active
+tap_check "trial of trial_b: the trial slot trial_b is protected active" range vda5 trial active
+
+# 7. An update pending (installed, not booted yet: policy load before
+# boot-verify): the same.
+echo "component pend pend_a=PARTLABEL=pend_a pend_b=PARTLABEL=pend_b" >"$work/policy.conf"
+state_of pend 0 1 -1
+load
+tap_check "pending pend_b: the last good slot pend_a is protected active" range vda6 pend active
+tap_check "pending pend_b: pend_b is protected active" range vda7 pend active
+
+# 8. dup_a's PARTLABEL and dup_b's PARTUUID copied to the NVMe disk: every
+# match protected active; the copied PARTUUID, which the kernel protects
+# once, is taken first on the disk that holds the policy's other slots.
+printf '%s\n' "component trial trial_a=PARTLABEL=trial_a trial_b=PARTLABEL=trial_b" \
+	"component dup dup_a=PARTLABEL=dup_a dup_b=PARTUUID=6f776761-0000-4000-8000-0000000000d0" \
+	>"$work/policy.conf"
+load
+status=$?
+tap_check "duplicated slot names: policy load fails" test "$status" -ne 0
+tap_check "duplicated PARTLABEL: dup_a on the device disk is protected active" range vda8 dup active
+tap_check "duplicated PARTLABEL: its copy on the NVMe disk is protected active" range nvme0n1p4 dup active
+tap_check "duplicated PARTUUID: dup_b on the device disk is protected active" range vda9 dup active
+tap_check "duplicated slot names: the policy is locked" grep -qx "locked 1" "$pol"
 tap_done

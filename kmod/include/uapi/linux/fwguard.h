@@ -66,7 +66,7 @@ struct fwguard_protect {
 /**
  * struct fwguard_policy - device identity and version floor (FWGUARD_IOC_POLICY)
  * @size: In: sizeof(struct fwguard_policy).
- * @flags: In: must be 0.
+ * @flags: In: 0, or FWGUARD_POLICY_LOCK.
  * @floor: In: lowest security version a ticket may carry. Only ever raised:
  *	a value below the current floor is refused.
  * @device_class: In: NUL-terminated device class tickets must name. Set once
@@ -76,6 +76,14 @@ struct fwguard_protect {
  *
  * Strings use [A-Za-z0-9._:+-]; bytes after the terminating NUL must be zero.
  */
+/*
+ * Lock the policy now, as the first protected range does (the module pinned,
+ * forced unload and kexec switched off until reboot), even with no range
+ * protected: for a device whose policy could not be loaded, which must not
+ * stay open to rmmod and kexec.
+ */
+#define FWGUARD_POLICY_LOCK	(1U << 0)
+
 struct fwguard_policy {
 	__u32 size;
 	__u32 flags;
@@ -182,8 +190,10 @@ struct fwguard_commit {
 
 /*
  * FWGUARD_IOC_POLICY (/dev/fwguard): set the version floor and identity.
+ * With FWGUARD_POLICY_LOCK it also locks the policy (see above).
  * Errors: ESTALE (floor below the current one), EPERM (identity already set
- * to another value), EINVAL (string not NUL-terminated or bad charset).
+ * to another value), EINVAL (unknown flag, string not NUL-terminated or bad
+ * charset).
  */
 #define FWGUARD_IOC_POLICY	_IOW(FWGUARD_IOC_MAGIC, 2, struct fwguard_policy)
 

@@ -1,23 +1,23 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Open finding: root takes a slot out of the next boot's protection by
-# giving a partition on any other disk the slot's PARTLABEL. policy.conf
-# names slots by PARTLABEL (or PARTUUID, which root can copy just as well);
-# a spec that matches several partitions is "left out" (updatectl(8)), so
-# policy load protects the other slot only, locks the policy and exits
-# non-zero, and the left-out slot is writable by root for the whole boot.
-# The protected disk's GPT is guarded; the other disk's is not (a second
-# disk of the device, a USB stick, an SD card). Two boots on one device
-# disk and one NVMe disk:
+# Root cannot take a slot out of the next boot's protection by giving a
+# partition on another disk the slot's PARTLABEL (or PARTUUID: root can
+# copy either). The protected disk's GPT is guarded; the other disk's is
+# not (a second disk of the device, a USB stick, an SD card). A spec that
+# matches several partitions has every match protected read-only, and
+# policy load fails naming them; a load that fails for any reason leaves
+# the production module locked. Four boots on one device disk and one
+# NVMe disk:
 #
 #   boot 1  policy load protects fw_a and fw_b; root writes a GPT with one
 #           partition named fw_b on the NVMe disk (allowed: not protected)
-#   boot 2  policy load: PARTLABEL=fw_b matches two partitions; fw_b is
-#           left out, and root's dd into /dev/vda2 goes through
-#
-# The checks of boot 2 fail until an ambiguous slot fails closed (e.g. the
-# spec is resolved on the protected disk only, or the whole disk where the
-# other slot lives is locked against writes).
+#   boot 2  policy load: PARTLABEL=fw_b matches two partitions; both are
+#           protected, the load fails naming them, root's dd into
+#           /dev/vda2 is refused
+#   boot 3  root names NVMe partitions fw_a and fw_b: all four protected,
+#           the policy locked, rmmod refused
+#   boot 4  a policy.conf that does not parse: the load fails, and the
+#           module it finds loaded is locked all the same
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 # ---- guest side -------------------------------------------------------------
@@ -40,6 +40,22 @@ boot2_attack() {
 	step policy-load updatectl policy load
 	cat /sys/class/misc/fwguard/policy >"$out/policy.out"
 	step dd-fw_b dd if=/dev/zero of=/dev/vda2 bs=4096 count=16 oflag=direct conv=notrunc
+}
+
+boot3_both() {
+	nvme_up || return 1
+	step label-both sgdisk -o -n 1:2048:+1M -c 1:fw_a -n 2:0:+1M -c 2:fw_b /dev/nvme0n1
+	step policy-load updatectl policy load
+	cat /sys/class/misc/fwguard/policy >"$out/policy.out"
+	step rmmod rmmod fwguard
+}
+
+boot4_bad_conf() {
+	echo "component bootfw only_one_slot=PARTLABEL=fw_a" >/etc/fwguard/policy.conf
+	modprobe fwguard || return 1
+	step policy-load updatectl policy load
+	cat /sys/class/misc/fwguard/policy >"$out/policy.out"
+	step rmmod rmmod fwguard
 }
 
 # ---- host side --------------------------------------------------------------
@@ -76,7 +92,7 @@ main() {
 	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
 	mkdir -p "$work/srv" "$work/etc" "$work/boots"
 
-	tap_plan 5
+	tap_plan 15
 	"$top/tests/vm/mkdisk" "$work/disk.img"
 	truncate -s 16M "$work/nvme.img"
 	# Something to lose in fw_b (sector 2048 + 64 MiB: the second slot).
@@ -97,9 +113,24 @@ CONF
 
 	boot 2 boot2_attack; ran 2 $?
 	policy_has 2 vda2 "boot 2: policy load still protects fw_b (vda2)"
+	policy_has 2 nvme0n1p1 "boot 2: ... and the copy of its name on the NVMe disk"
+	expect 2 policy-load io "boot 2: policy load fails, naming the slot and both partitions" \
+		"bootfw slot fw_b: PARTLABEL=fw_b matches 2 partitions .*(/dev/vda2.*/dev/nvme0n1p1|/dev/nvme0n1p1.*/dev/vda2)"
 	expect 2 dd-fw_b 1 "boot 2: root's dd into fw_b is refused" "Operation not permitted"
 	if [ "$(fw_b_bytes)" = "$before" ]; then tap_ok "fw_b's bytes are unchanged"; else
 		tap_fail "fw_b's bytes are unchanged" "root's dd zeroed its first 64 KiB"; fi
+
+	boot 3 boot3_both; ran 3 $?
+	expect 3 label-both 0 "boot 3: root names NVMe partitions fw_a and fw_b"
+	policy_has 3 vda1 "boot 3: both slots duplicated: fw_a (vda1) protected"
+	policy_has 3 vda2 "boot 3: ... fw_b (vda2) protected"
+	policy_has 3 "locked 1" "boot 3: ... the policy locked"
+	expect 3 rmmod 1 "boot 3: ... rmmod refused"
+
+	boot 4 boot4_bad_conf; ran 4 $?
+	expect 4 policy-load usage "boot 4: a policy.conf that does not parse: policy load fails (usage)"
+	policy_has 4 "locked 1" "boot 4: ... the loaded production module is locked all the same"
+	expect 4 rmmod 1 "boot 4: ... rmmod refused"
 	tap_done
 }
 
