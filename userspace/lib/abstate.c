@@ -78,18 +78,30 @@ static const struct bootctl *boot_of(const struct ab_ctx *ctx, const struct pc_c
 
 enum boot_write { BOOT_TRIAL, BOOT_GOOD, BOOT_BAD };
 
-/* One write of the bootloader's record: a persistent write like a save. */
-static int boot_write(struct ab_ctx *ctx, const struct pc_component *c, enum boot_write w,
-		      int slot)
+/*
+ * Before one write of the bootloader's record (a persistent write like a
+ * save): *bc is @c's bootloader, NULL when none boots it (nothing to write).
+ */
+static int boot_begin(struct ab_ctx *ctx, const struct pc_component *c,
+		      const struct bootctl **bc)
 {
-	const struct bootctl *bc = boot_of(ctx, c);
 	int err;
 
-	if (!bc)
+	*bc = boot_of(ctx, c);
+	if (!*bc)
 		return 0;
 	err = ab_persist(ctx, "write-bootloader");
 	STEP(ctx, BOOT, "write-bootloader");
-	if (err)
+	return err;
+}
+
+static int boot_write(struct ab_ctx *ctx, const struct pc_component *c, enum boot_write w,
+		      int slot)
+{
+	const struct bootctl *bc;
+	int err = boot_begin(ctx, c, &bc);
+
+	if (err || !bc)
 		return err;
 	if (w == BOOT_TRIAL)
 		return bootctl_set_trial(bc, slot, bc->tries);
@@ -99,14 +111,10 @@ static int boot_write(struct ab_ctx *ctx, const struct pc_component *c, enum boo
 /* The fallback from @f to the other slot, one write of the bootloader's record. */
 static int boot_fall_back(struct ab_ctx *ctx, const struct pc_component *c, int f, bool good)
 {
-	const struct bootctl *bc = boot_of(ctx, c);
-	int err;
+	const struct bootctl *bc;
+	int err = boot_begin(ctx, c, &bc);
 
-	if (!bc)
-		return 0;
-	err = ab_persist(ctx, "write-bootloader");
-	STEP(ctx, BOOT, "write-bootloader");
-	return err ? err : bootctl_fall_back(bc, f, good);
+	return err || !bc ? err : bootctl_fall_back(bc, f, good);
 }
 
 /* A transient TPM failure the tests inject, else 0. */
