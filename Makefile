@@ -94,7 +94,7 @@ userspace: $(BINS) $(HOST_TESTS) $(GUEST_TESTS) $(BENCHES)
 check: all
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
 	-@KVER=$(KVER) $(CURDIR)/tests/lib/tap-run -j $(CHECK_JOBS) --tally $(BUILD)/results/host.tally \
-		$(HOST_TESTS)
+		$(HOST_ORDER)
 	-@$(CURDIR)/tests/vm/run --kernel $(KVER) --out $(BUILD)/results/guest -- \
 		$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/guest/guest.tally \
 		$(GUEST_TESTS)

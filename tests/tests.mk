@@ -35,13 +35,14 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
                  $(BUILD)/tests/kselftest/fwguard_usbfs \
                  $(BUILD)/tests/kselftest/abmodel_guest
 
-# make check runs host tests side by side (tap-run -j), starting them in
-# this order: the scenarios that boot guests many times first, so that the
-# short ones fill the gaps and the suite ends soon after its longest test.
+# make check runs host tests side by side (tap-run -j), the scenarios that
+# boot guests many times first (HOST_ORDER), so that the short ones fill
+# the gaps and the suite ends soon after its longest test.
 HOST_LONG   := grub_update e2e_update grub_powercut abmodel_guest grub_boot grub_slot_spoof
 HOST_LONG   := $(foreach t,$(HOST_LONG),$(wildcard $(CURDIR)/tests/host/$(t).sh))
-HOST_TESTS  += $(HOST_LONG) $(filter-out $(HOST_LONG),$(sort $(wildcard $(CURDIR)/tests/host/*.sh))) \
-               $(UNIT_BINS)
+# Recursive: the fragments included after this one still add to HOST_TESTS.
+HOST_ORDER   = $(HOST_LONG) $(filter-out $(HOST_LONG),$(HOST_TESTS))
+HOST_TESTS  += $(sort $(wildcard $(CURDIR)/tests/host/*.sh)) $(UNIT_BINS)
 # In the shared guest: the module load test first (it must unload the
 # module again), then the updatectl keys/policy script while the keyring is
 # still open, then the kernel tests, which lock the policy for the boot.
