@@ -255,6 +255,17 @@ TEST_F(polauth, tampered_slot_under_the_genuine_record_is_a_pcr_mismatch)
 	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
+/* The vendor's approval of a release at @approved raises the floor to @to. */
+static int vendor_raise(FIXTURE_DATA(polauth) *self, uint64_t to, uint64_t approved)
+{
+	struct fwg_tpm_subject r = subject_make(5, approved);
+	struct fwg_tpm_approval a;
+	uint64_t floor = 0;
+	int err = fwg_approval_sign(self->vendor_pem, PCR, &r, &a);
+
+	return err ? err : fwg_tpm_floor_raise_approved(self->tpm, to, &a, approved, &floor);
+}
+
 /*
  * Revocation: the vendor raises the floor past an approved release; its
  * record, genuine image and genuine approval and all, no longer unseals,
@@ -263,14 +274,13 @@ TEST_F(polauth, tampered_slot_under_the_genuine_record_is_a_pcr_mismatch)
 TEST_F(polauth, approved_record_below_the_floor_is_refused_by_the_tpm)
 {
 	struct fwg_tpm_subject s = subject_make(1, 3), got;
-	uint64_t floor = 0;
 
 	ASSERT_EQ(0, install_genuine(self, &s));
 	ASSERT_EQ(0, boot_measuring(self, &s));
 	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
-	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 3, &floor));
+	ASSERT_EQ(0, vendor_raise(self, 3, 3));
 	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
-	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 4, &floor));
+	ASSERT_EQ(0, vendor_raise(self, 4, 4));
 	EXPECT_EQ(FWG_TPM_E_STALE,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
 	/* Resealing the same approval gives the same policy: still refused. */
@@ -650,20 +660,34 @@ TEST(approval_file_round_trip_and_refusals)
 {
 	struct fwg_tpm_approval a = { .pcr = 8 }, b;
 	uint8_t buf[FWG_APPROVAL_FILE_SIZE];
+	size_t len;
+	int floor;
 
 	a.key_name[0] = 0x00;
 	a.key_name[1] = 0x0b;
 	memset(a.sig_r, 0x11, 32);
 	memset(a.sig_s, 0x22, 32);
-	fwg_approval_encode(&a, buf);
-	ASSERT_EQ(0, fwg_approval_decode(buf, sizeof(buf), &b));
-	EXPECT_EQ(a.pcr, b.pcr);
-	EXPECT_EQ(0, memcmp(a.key_name, b.key_name, sizeof(a.key_name)));
-	EXPECT_EQ(0, memcmp(a.sig_r, b.sig_r, 32));
-	EXPECT_EQ(0, memcmp(a.sig_s, b.sig_s, 32));
-	EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, sizeof(buf) - 1, &b));
-	buf[7] = 24;	/* no such PCR */
-	EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, sizeof(buf), &b));
+	for (floor = 0; floor < 2; floor++) {
+		a.has_floor = floor;
+		memset(a.floor_r, floor ? 0x33 : 0, sizeof(a.floor_r));
+		memset(a.floor_s, floor ? 0x44 : 0, sizeof(a.floor_s));
+		len = fwg_approval_encode(&a, buf);
+		ASSERT_EQ((size_t)(floor ? FWG_APPROVAL_FILE_SIZE : FWG_APPROVAL_FILE_SIZE_V1), len);
+		ASSERT_EQ(0, fwg_approval_decode(buf, len, &b));
+		EXPECT_EQ(a.pcr, b.pcr);
+		EXPECT_EQ(0, memcmp(a.key_name, b.key_name, sizeof(a.key_name)));
+		EXPECT_EQ(0, memcmp(a.sig_r, b.sig_r, 32));
+		EXPECT_EQ(0, memcmp(a.sig_s, b.sig_s, 32));
+		EXPECT_EQ(a.has_floor, b.has_floor);
+		EXPECT_EQ(0, memcmp(a.floor_r, b.floor_r, sizeof(a.floor_r)));
+		EXPECT_EQ(0, memcmp(a.floor_s, b.floor_s, sizeof(a.floor_s)));
+		EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, len - 1, &b));
+		buf[5] ^= 3;	/* format 1 with the length of 2, or the reverse */
+		EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, len, &b));
+		buf[5] ^= 3;
+		buf[7] = 24;	/* no such PCR */
+		EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, len, &b));
+	}
 }
 
 TEST_HARNESS_MAIN
