@@ -6,7 +6,10 @@
  * against the vendor's ECC P-256 policy key), the key's TPM name, signing
  * on the build host, checking on the device before anything is sealed, and
  * the approval file. The TPM checks the same signature again at every
- * unseal (seal.c); nothing here talks to the TPM.
+ * unseal (seal.c); nothing here talks to the TPM. Also the floor
+ * approval signed beside it: the floor index's authPolicy and what the
+ * vendor approves for a raise (TPM.md "Raising the floor only with the
+ * vendor's signature"), which floor.c presents to the TPM.
  */
 #include <stdlib.h>
 #include <string.h>

@@ -12,6 +12,9 @@
  * (TPM.md "Version floor"). Every access first checks the index's name,
  * which covers its type, attributes and policy, so an impostor index at
  * our handle is refused, and so is the index of earlier provisionings.
+ * With a vendor policy key the index is written only under its authPolicy,
+ * and each raise needs the vendor's signed floor approval (TPM.md "Raising
+ * the floor only with the vendor's signature").
  */
 #include <inttypes.h>
 #include <string.h>
