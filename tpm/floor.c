@@ -360,6 +360,32 @@ struct floor_grant {
 	uint64_t version;		/* "while the floor is below this" */
 };
 
+/* The vendor's branch after PolicyCommandCode: PolicyNV, then PolicyAuthorize. */
+static TSS2_RC floor_policy_vendor(struct fwg_tpm *tpm, ESYS_TR nv, ESYS_TR session,
+				   const struct floor_grant *g, const char **what)
+{
+	TPM2B_OPERAND operand = { .size = 8 };
+	TPM2B_NONCE ref = { .size = FWG_DIGEST_SIZE };
+	TPM2B_NAME name = { .size = FWG_TPM_NAME_SIZE };
+	TSS2_RC rc;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		operand.buffer[i] = (uint8_t)(g->version >> (56 - 8 * i));
+	*what = "PolicyNV (version floor below the approved version)";
+	rc = FWG_TPM_CALL(Esys_PolicyNV(tpm->esys, nv, nv, session, ESYS_TR_PASSWORD,
+					ESYS_TR_NONE, ESYS_TR_NONE, &operand, 0,
+					TPM2_EO_UNSIGNED_LT));
+	if (rc != TSS2_RC_SUCCESS)
+		return rc;
+	(void)fwg_floor_policy_ref(ref.buffer);
+	memcpy(name.name, g->key_name, FWG_TPM_NAME_SIZE);
+	*what = "PolicyAuthorize (the vendor's floor approval)";
+	return FWG_TPM_CALL(Esys_PolicyAuthorize(tpm->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
+						 ESYS_TR_NONE, &g->approved, &ref, &name,
+						 g->ticket));
+}
+
 /*
  * One NV_Increment of a vendor-form floor in its own policy session:
  * @g set, the vendor's branch (PolicyCommandCode, PolicyNV "floor <
@@ -401,27 +427,8 @@ static int floor_policy_increment(struct fwg_tpm *tpm, ESYS_TR nv, const struct 
 		rc = FWG_TPM_CALL(Esys_PolicyNvWritten(tpm->esys, session, ESYS_TR_NONE,
 						       ESYS_TR_NONE, ESYS_TR_NONE, TPM2_NO));
 	}
-	if (rc == TSS2_RC_SUCCESS && g) {
-		TPM2B_OPERAND operand = { .size = 8 };
-		TPM2B_NONCE ref = { .size = FWG_DIGEST_SIZE };
-		TPM2B_NAME name = { .size = FWG_TPM_NAME_SIZE };
-
-		for (i = 0; i < 8; i++)
-			operand.buffer[i] = (uint8_t)(g->version >> (56 - 8 * i));
-		what = "PolicyNV (version floor below the approved version)";
-		rc = FWG_TPM_CALL(Esys_PolicyNV(tpm->esys, nv, nv, session, ESYS_TR_PASSWORD,
-						ESYS_TR_NONE, ESYS_TR_NONE, &operand, 0,
-						TPM2_EO_UNSIGNED_LT));
-		(void)fwg_floor_policy_ref(ref.buffer);
-		memcpy(name.name, g->key_name, FWG_TPM_NAME_SIZE);
-		if (rc == TSS2_RC_SUCCESS) {
-			what = "PolicyAuthorize (the vendor's floor approval)";
-			rc = FWG_TPM_CALL(Esys_PolicyAuthorize(tpm->esys, session, ESYS_TR_NONE,
-							       ESYS_TR_NONE, ESYS_TR_NONE,
-							       &g->approved, &ref, &name,
-							       g->ticket));
-		}
-	}
+	if (rc == TSS2_RC_SUCCESS && g)
+		rc = floor_policy_vendor(tpm, nv, session, g, &what);
 	if (rc == TSS2_RC_SUCCESS) {
 		what = "PolicyOR";
 		rc = FWG_TPM_CALL(Esys_PolicyOR(tpm->esys, session, ESYS_TR_NONE,
@@ -722,22 +729,17 @@ static int floor_confirm(struct fwg_tpm *tpm, ESYS_TR nv, uint64_t version)
 }
 
 /*
- * Vendor mode: the floor approval, checked in software first (a refusal
- * sends the TPM nothing), then by the TPM: LoadExternal of the vendor key
- * in the owner hierarchy (a null-hierarchy key gets a null ticket),
- * VerifySignature for the ticket PolicyAuthorize needs, FlushContext.
+ * Vendor mode, in software, before the TPM is asked for anything: an
+ * approval with a floor part, by the configured key, for a release at or
+ * above the target, whose signature verifies for the index's form. On
+ * the legacy form (provisioned before the key was set) either form's
+ * signature will do: the TPM checks nothing there.
  */
-static int floor_grant_get(struct fwg_tpm *tpm, enum floor_form form,
-			   const struct fwg_tpm_approval *a, uint64_t approved,
-			   uint64_t version, struct floor_grant *g)
+static int floor_approval_ok(struct fwg_tpm *tpm, enum floor_form form,
+			     const struct fwg_tpm_approval *a, uint64_t approved,
+			     uint64_t version)
 {
 	int f = form == FLOOR_FORM_VENDOR_OWNER ? FWG_FLOOR_FORM_OWNER : FWG_FLOOR_FORM_PLATFORM;
-	TPMT_SIGNATURE sig = { .sigAlg = TPM2_ALG_ECDSA };
-	TPM2B_DIGEST ahash = { .size = FWG_DIGEST_SIZE };
-	ESYS_TR key = ESYS_TR_NONE;
-	TPM2B_PUBLIC pub;
-	TPM2B_NAME name;
-	TSS2_RC rc;
 	int err;
 
 	if (!a || !a->has_floor) {
@@ -768,8 +770,26 @@ static int floor_grant_get(struct fwg_tpm *tpm, enum floor_form form,
 	else if (err)
 		fwg_tpm_log("the floor approval is not the vendor's signature for "
 			    "version %" PRIu64 "; refused", approved);
-	if (err || !form_vendor(form))
-		return err;
+	return err;
+}
+
+/*
+ * The TPM's ticket for the floor approval: LoadExternal of the vendor key
+ * in the owner hierarchy (a null-hierarchy key gets a null ticket, which
+ * PolicyAuthorize refuses), VerifySignature, FlushContext.
+ */
+static int floor_grant_get(struct fwg_tpm *tpm, enum floor_form form,
+			   const struct fwg_tpm_approval *a, uint64_t approved,
+			   struct floor_grant *g)
+{
+	int f = form == FLOOR_FORM_VENDOR_OWNER ? FWG_FLOOR_FORM_OWNER : FWG_FLOOR_FORM_PLATFORM;
+	TPMT_SIGNATURE sig = { .sigAlg = TPM2_ALG_ECDSA };
+	TPM2B_DIGEST ahash = { .size = FWG_DIGEST_SIZE };
+	ESYS_TR key = ESYS_TR_NONE;
+	TPM2B_PUBLIC pub;
+	TPM2B_NAME name;
+	TSS2_RC rc;
+	int err;
 
 	g->version = approved;
 	memcpy(g->key_name, a->key_name, FWG_TPM_NAME_SIZE);
@@ -820,10 +840,10 @@ int fwg_tpm_floor_raise_approved(struct fwg_tpm *tpm, uint64_t version,
 			    FWG_TPM_FLOOR_NV_INDEX);
 		err = -ENOKEY;
 	} else if (!err && version > current && tpm->has_vendor_key) {
-		err = floor_grant_get(tpm, form, a, approved, version, &g);
+		err = floor_approval_ok(tpm, form, a, approved, version);
+		if (!err && form_vendor(form))
+			err = floor_grant_get(tpm, form, a, approved, &g);
 		granted = !err && form_vendor(form);
-	} else if (!err && version > current && form_vendor(form)) {
-		err = -ENOKEY;	/* cannot happen: the form is known only with the key */
 	}
 	if (!err)
 		err = floor_step_to(tpm, nv, current, version, granted ? &g : NULL);
