@@ -860,21 +860,3 @@ int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret)
 {
 	return fwg_tpm_floor_raise_approved(tpm, version, NULL, 0, ret);
 }
-
-int fwg_tpm_floor_form(struct fwg_tpm *tpm, int *form)
-{
-	enum floor_form kind = FLOOR_FORM_PLATFORM;
-	ESYS_TR nv = ESYS_TR_NONE;
-	int err;
-
-	bool foreign = false;
-
-	err = floor_open_written(tpm, &nv, false, NULL, &kind, &foreign);
-	if (err)
-		return err;
-	Esys_TR_Close(tpm->esys, &nv);
-	if (!form_vendor(kind) || foreign)
-		return -ENODATA;
-	*form = kind == FLOOR_FORM_VENDOR_OWNER ? FWG_FLOOR_FORM_OWNER : FWG_FLOOR_FORM_PLATFORM;
-	return 0;
-}

@@ -274,9 +274,6 @@ int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);
 int fwg_tpm_floor_raise_approved(struct fwg_tpm *tpm, uint64_t version,
 				 const struct fwg_tpm_approval *a, uint64_t approved,
 				 uint64_t *ret);
-/* The floor index's form under the context's vendor key: -ENODATA for a
- * form without the vendor's policy (legacy mode, or defined before). */
-int fwg_tpm_floor_form(struct fwg_tpm *tpm, int *form);
 
 /*
  * journal.c: <state_dir>/tickets, one entry per line, anchored in the NV

@@ -673,6 +673,7 @@ TEST_F(polauth, signed_floor_raise_works_and_stops_at_the_approved_version)
 	char conf[320], err[320], file5[320];
 	uint8_t buf[FWG_APPROVAL_FILE_SIZE];
 	struct fwg_tpm_approval a3, a5;
+	unsigned long before = 0, after = 0;
 	struct root_tpm r;
 	uint64_t floor = 0;
 
@@ -684,8 +685,18 @@ TEST_F(polauth, signed_floor_raise_works_and_stops_at_the_approved_version)
 	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &r5, &a5));
 	ASSERT_EQ(0, device_connect(self));
 
-	/* The library, to a version at or below the approved one. */
+	/*
+	 * The library, to a version at or below the approved one. A raise by
+	 * one costs 12 commands (TPM.md "Command counts"): NV_ReadPublic,
+	 * NV_Read, LoadExternal, VerifySignature, FlushContext, StartAuthSession,
+	 * PolicyCommandCode, PolicyNV, PolicyAuthorize, PolicyOR, NV_Increment,
+	 * NV_Read.
+	 */
+	ASSERT_EQ(0, fwg_tpm_floor_read(self->tpm, &floor));	/* the session first */
+	fwg_tpm_stats(self->tpm, &before, NULL);
 	ASSERT_EQ(0, fwg_tpm_floor_raise_approved(self->tpm, 2, &a3, 3, &floor));
+	fwg_tpm_stats(self->tpm, &after, NULL);
+	EXPECT_EQ(12u, after - before);
 	EXPECT_EQ(2u, floor_now(_metadata, self));
 	ASSERT_EQ(0, fwg_tpm_floor_raise_approved(self->tpm, 3, &a3, 3, &floor));
 	EXPECT_EQ(3u, floor_now(_metadata, self));
