@@ -6,7 +6,10 @@
  * against the vendor's ECC P-256 policy key), the key's TPM name, signing
  * on the build host, checking on the device before anything is sealed, and
  * the approval file. The TPM checks the same signature again at every
- * unseal (seal.c); nothing here talks to the TPM.
+ * unseal (seal.c); nothing here talks to the TPM. Also the floor
+ * approval signed beside it: the floor index's authPolicy and what the
+ * vendor approves for a raise (TPM.md "Raising the floor only with the
+ * vendor's signature"), which floor.c presents to the TPM.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +26,9 @@
 
 #define APPROVAL_MAGIC	"FWGA"
 #define APPROVAL_FORMAT	1
+#define APPROVAL_FORMAT_FLOOR	2	/* with the floor approval */
 #define POLICY_REF_TAG	"fwguard approval v1"
+#define FLOOR_REF_TAG	"fwguard floor v1"
 
 static void put_u32be(uint8_t *p, uint32_t v)
 {
@@ -298,17 +303,172 @@ static int sig_from_der(const uint8_t *der, size_t len, struct fwg_tpm_approval 
 	return err;
 }
 
+/* ECDSA P-256 over @digest as it is (the TPM verifies the digest, not a hash of it). */
+static int ecdsa_sign(EVP_PKEY *pkey, const uint8_t digest[FWG_DIGEST_SIZE],
+		      uint8_t r[32], uint8_t s[32])
+{
+	struct fwg_tpm_approval tmp;
+	uint8_t der[128];
+	size_t der_len = sizeof(der);
+	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new(pkey, NULL);
+	int err = 0;
+
+	if (!ctx || EVP_PKEY_sign_init(ctx) <= 0 ||
+	    EVP_PKEY_sign(ctx, der, &der_len, digest, FWG_DIGEST_SIZE) <= 0)
+		err = -EIO;
+	EVP_PKEY_CTX_free(ctx);
+	if (!err)
+		err = sig_from_der(der, der_len, &tmp);
+	if (!err) {
+		memcpy(r, tmp.sig_r, 32);
+		memcpy(s, tmp.sig_s, 32);
+	}
+	return err;
+}
+
+/* 0 when (@r, @s) is @key's signature over @digest, else -EKEYREJECTED. */
+static int ecdsa_verify(const struct fwg_vendor_key *key, const uint8_t digest[FWG_DIGEST_SIZE],
+			const uint8_t r_in[32], const uint8_t s_in[32])
+{
+	uint8_t der[128], *p = der;
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(r_in, 32, NULL), *sv = BN_bin2bn(s_in, 32, NULL);
+	EVP_PKEY *pkey = pkey_from_vendor_key(key);
+	EVP_PKEY_CTX *ctx = NULL;
+	int err = 0, der_len = 0;
+
+	if (!sig || !r || !sv || !pkey || !ECDSA_SIG_set0(sig, r, sv))
+		err = -ENOMEM;
+	else
+		r = sv = NULL;	/* owned by sig now */
+	if (!err && i2d_ECDSA_SIG(sig, NULL) <= (int)sizeof(der))
+		der_len = i2d_ECDSA_SIG(sig, &p);
+	if (!err) {
+		ctx = EVP_PKEY_CTX_new(pkey, NULL);
+		if (!ctx || der_len <= 0 || EVP_PKEY_verify_init(ctx) <= 0 ||
+		    EVP_PKEY_verify(ctx, der, (size_t)der_len, digest, FWG_DIGEST_SIZE) != 1)
+			err = -EKEYREJECTED;
+	}
+	EVP_PKEY_CTX_free(ctx);
+	EVP_PKEY_free(pkey);
+	ECDSA_SIG_free(sig);
+	BN_free(r);
+	BN_free(sv);
+	return err;
+}
+
+/* H(0^32 || TPM_CC_PolicyCommandCode || @cc): a session limited to @cc. */
+static int policy_command_code(uint32_t cc, uint8_t policy[FWG_DIGEST_SIZE])
+{
+	uint8_t buf[FWG_DIGEST_SIZE + 8];
+
+	memset(buf, 0, FWG_DIGEST_SIZE);
+	put_u32be(buf + FWG_DIGEST_SIZE, TPM2_CC_PolicyCommandCode);
+	put_u32be(buf + FWG_DIGEST_SIZE + 4, cc);
+	return fwg_sha256(buf, sizeof(buf), NULL, 0, policy);
+}
+
+int fwg_floor_policy_ref(uint8_t ref[FWG_DIGEST_SIZE])
+{
+	return fwg_sha256(FLOOR_REF_TAG, sizeof(FLOOR_REF_TAG), NULL, 0, ref);	/* with its NUL */
+}
+
+/*
+ * The three branches of the vendor floor index's PolicyOR:
+ * @approve: PolicyAuthorize(vendor key, floor policyRef), any policy the
+ *	vendor signed (a raise, below);
+ * @del: PolicyCommandCode(NV_UndefineSpaceSpecial), the delete policy of
+ *	every floor form (with platform authorisation only);
+ * @init: PolicyCommandCode(NV_Increment), PolicyNvWritten(NO), the first
+ *	increment of provisioning, possible once: a counter stays written.
+ */
+void fwg_floor_policy_branches(uint8_t approve[FWG_DIGEST_SIZE], uint8_t del[FWG_DIGEST_SIZE],
+			       uint8_t init[FWG_DIGEST_SIZE],
+			       const uint8_t key_name[FWG_TPM_NAME_SIZE])
+{
+	uint8_t ref[FWG_DIGEST_SIZE], buf[FWG_DIGEST_SIZE + 5];
+
+	(void)fwg_floor_policy_ref(ref);
+	(void)fwg_approval_auth_policy(key_name, ref, approve);
+	(void)policy_command_code(TPM2_CC_NV_UndefineSpaceSpecial, del);
+	(void)policy_command_code(TPM2_CC_NV_Increment, buf);
+	put_u32be(buf + FWG_DIGEST_SIZE, TPM2_CC_PolicyNvWritten);
+	buf[FWG_DIGEST_SIZE + 4] = TPM2_NO;
+	(void)fwg_sha256(buf, sizeof(buf), NULL, 0, init);
+}
+
+/* PolicyOR (Part 3, 23.6): H(0^32 || TPM_CC_PolicyOR || branch digests). */
+int fwg_floor_auth_policy(const uint8_t key_name[FWG_TPM_NAME_SIZE], TPM2B_DIGEST *policy)
+{
+	uint8_t buf[FWG_DIGEST_SIZE + 4 + 3 * FWG_DIGEST_SIZE];
+	uint8_t *b = buf + FWG_DIGEST_SIZE + 4;
+
+	memset(buf, 0, FWG_DIGEST_SIZE);
+	put_u32be(buf + FWG_DIGEST_SIZE, TPM2_CC_PolicyOR);
+	fwg_floor_policy_branches(b, b + FWG_DIGEST_SIZE, b + 2 * FWG_DIGEST_SIZE, key_name);
+	policy->size = FWG_DIGEST_SIZE;
+	return fwg_sha256(buf, sizeof(buf), NULL, 0, policy->buffer);
+}
+
+/*
+ * What the vendor approves for a raise to @version: PolicyCommandCode
+ * (NV_Increment), then PolicyNV(index @nv_name, operandB = @version (u64
+ * BE), offset 0, TPM_EO_UNSIGNED_LT): "one increment, while the floor is
+ * below @version". @ahash = H(approved || floor policyRef), the signed
+ * digest.
+ */
+int fwg_floor_approved(const TPM2B_NAME *nv_name, uint64_t version,
+		       uint8_t approved[FWG_DIGEST_SIZE], uint8_t ahash[FWG_DIGEST_SIZE])
+{
+	uint8_t args_in[12], ref[FWG_DIGEST_SIZE];
+	uint8_t buf[FWG_DIGEST_SIZE + 4 + FWG_DIGEST_SIZE + sizeof(nv_name->name)];
+	size_t off;
+	int i;
+
+	if (nv_name->size > sizeof(nv_name->name))
+		return -EINVAL;
+	for (i = 0; i < 8; i++)
+		args_in[i] = (uint8_t)(version >> (56 - 8 * i));
+	args_in[8] = 0;
+	args_in[9] = 0;
+	args_in[10] = TPM2_EO_UNSIGNED_LT >> 8;
+	args_in[11] = TPM2_EO_UNSIGNED_LT & 0xff;
+	if (policy_command_code(TPM2_CC_NV_Increment, buf))
+		return -ENOMEM;
+	off = FWG_DIGEST_SIZE;
+	put_u32be(buf + off, TPM2_CC_PolicyNV);
+	off += 4;
+	if (fwg_sha256(args_in, sizeof(args_in), NULL, 0, buf + off))
+		return -ENOMEM;
+	off += FWG_DIGEST_SIZE;
+	memcpy(buf + off, nv_name->name, nv_name->size);
+	off += nv_name->size;
+	if (fwg_sha256(buf, off, NULL, 0, approved) || fwg_floor_policy_ref(ref))
+		return -ENOMEM;
+	return fwg_sha256(approved, FWG_DIGEST_SIZE, ref, FWG_DIGEST_SIZE, ahash);
+}
+
+/* The signed digest of a raise to @version on the vendor form @form. */
+static int floor_ahash(const uint8_t key_name[FWG_TPM_NAME_SIZE], int form, uint64_t version,
+		       uint8_t ahash[FWG_DIGEST_SIZE])
+{
+	uint8_t approved[FWG_DIGEST_SIZE];
+	TPM2B_NAME name;
+	int err;
+
+	err = fwg_floor_vendor_name(key_name, form, &name);
+	return err ? err : fwg_floor_approved(&name, version, approved, ahash);
+}
+
 int fwg_approval_sign(const char *key_path, unsigned int pcr,
 		      const struct fwg_tpm_subject *s, struct fwg_tpm_approval *ret)
 {
 	struct fwg_approval_digests d;
 	struct fwg_vendor_key key;
 	struct fwg_tpm_approval a = { .pcr = pcr };
-	uint8_t der[128];
-	size_t der_len = sizeof(der);
-	EVP_PKEY_CTX *ctx = NULL;
+	uint8_t ahash[FWG_DIGEST_SIZE];
 	EVP_PKEY *pkey;
-	int err;
+	int err, form;
 
 	err = fwg_approval_digests(pcr, s, &d);
 	if (err)
@@ -323,18 +483,16 @@ int fwg_approval_sign(const char *key_path, unsigned int pcr,
 		fwg_tpm_log("policy signing key %s is not an ECC NIST P-256 key", key_path);
 	if (!err)
 		err = fwg_vendor_key_name(&key, a.key_name);
-	if (!err) {
-		/* The TPM verifies a signature over aHash itself, not over a
-		 * hash of it: sign the digest as it is. */
-		ctx = EVP_PKEY_CTX_new(pkey, NULL);
-		if (!ctx || EVP_PKEY_sign_init(ctx) <= 0 ||
-		    EVP_PKEY_sign(ctx, der, &der_len, d.ahash, sizeof(d.ahash)) <= 0)
-			err = -EIO;
-	}
 	if (!err)
-		err = sig_from_der(der, der_len, &a);
-	EVP_PKEY_CTX_free(ctx);
+		err = ecdsa_sign(pkey, d.ahash, a.sig_r, a.sig_s);
+	/* The floor approval of the same version, for either form of the index. */
+	for (form = 0; !err && form < FWG_FLOOR_FORMS; form++) {
+		err = floor_ahash(a.key_name, form, s->version, ahash);
+		if (!err)
+			err = ecdsa_sign(pkey, ahash, a.floor_r[form], a.floor_s[form]);
+	}
 	EVP_PKEY_free(pkey);
+	a.has_floor = true;
 	if (!err)
 		*ret = a;
 	return err;
@@ -343,64 +501,85 @@ int fwg_approval_sign(const char *key_path, unsigned int pcr,
 int fwg_approval_check(const struct fwg_vendor_key *key, const struct fwg_tpm_approval *a,
 		       const struct fwg_tpm_subject *s)
 {
-	uint8_t name[FWG_TPM_NAME_SIZE], der[128], *p = der;
+	uint8_t name[FWG_TPM_NAME_SIZE];
 	struct fwg_approval_digests d;
-	ECDSA_SIG *sig = ECDSA_SIG_new();
-	BIGNUM *r = BN_bin2bn(a->sig_r, 32, NULL), *sv = BN_bin2bn(a->sig_s, 32, NULL);
-	EVP_PKEY *pkey = pkey_from_vendor_key(key);
-	EVP_PKEY_CTX *ctx = NULL;
-	int err, der_len = 0;
+	int err;
 
 	err = fwg_vendor_key_name(key, name);
 	if (!err && memcmp(name, a->key_name, sizeof(name)))
 		err = -ENOKEY;	/* signed by another key than the configured one */
 	if (!err)
 		err = fwg_approval_digests(a->pcr, s, &d);
-	if (!err && (!sig || !r || !sv || !pkey || !ECDSA_SIG_set0(sig, r, sv)))
-		err = -ENOMEM;
-	else if (!err)
-		r = sv = NULL;	/* owned by sig now */
-	if (!err && i2d_ECDSA_SIG(sig, NULL) <= (int)sizeof(der))
-		der_len = i2d_ECDSA_SIG(sig, &p);
-	if (!err) {
-		ctx = EVP_PKEY_CTX_new(pkey, NULL);
-		if (!ctx || der_len <= 0 || EVP_PKEY_verify_init(ctx) <= 0 ||
-		    EVP_PKEY_verify(ctx, der, (size_t)der_len, d.ahash, sizeof(d.ahash)) != 1)
-			err = -EKEYREJECTED;
-	}
-	EVP_PKEY_CTX_free(ctx);
-	EVP_PKEY_free(pkey);
-	ECDSA_SIG_free(sig);
-	BN_free(r);
-	BN_free(sv);
-	return err;
+	return err ? err : ecdsa_verify(key, d.ahash, a->sig_r, a->sig_s);
 }
 
-/* The approval file (TPM.md): "FWGA", u16 format, u16 PCR, key name, r, s. */
-void fwg_approval_encode(const struct fwg_tpm_approval *a, uint8_t buf[FWG_APPROVAL_FILE_SIZE])
+int fwg_floor_approval_check(const struct fwg_vendor_key *key, const struct fwg_tpm_approval *a,
+			     uint64_t version, int form)
 {
+	uint8_t name[FWG_TPM_NAME_SIZE], ahash[FWG_DIGEST_SIZE];
+	int err;
+
+	if (!a || !a->has_floor || form < 0 || form >= FWG_FLOOR_FORMS)
+		return -ENOKEY;
+	err = fwg_vendor_key_name(key, name);
+	if (!err && memcmp(name, a->key_name, sizeof(name)))
+		return -ENOKEY;
+	if (!err)
+		err = floor_ahash(name, form, version, ahash);
+	return err ? err : ecdsa_verify(key, ahash, a->floor_r[form], a->floor_s[form]);
+}
+
+/*
+ * The approval file (TPM.md): "FWGA", u16 format, u16 PCR, key name, r, s;
+ * format 2 then the floor approval's r, s for the platform and the owner
+ * form of the floor index.
+ */
+size_t fwg_approval_encode(const struct fwg_tpm_approval *a, uint8_t buf[FWG_APPROVAL_FILE_SIZE])
+{
+	size_t off = 8 + FWG_TPM_NAME_SIZE + 64;
+	int form;
+
 	memcpy(buf, APPROVAL_MAGIC, 4);
 	buf[4] = 0;
-	buf[5] = APPROVAL_FORMAT;
+	buf[5] = a->has_floor ? APPROVAL_FORMAT_FLOOR : APPROVAL_FORMAT;
 	buf[6] = 0;
 	buf[7] = (uint8_t)a->pcr;
 	memcpy(buf + 8, a->key_name, FWG_TPM_NAME_SIZE);
 	memcpy(buf + 8 + FWG_TPM_NAME_SIZE, a->sig_r, 32);
 	memcpy(buf + 8 + FWG_TPM_NAME_SIZE + 32, a->sig_s, 32);
+	if (!a->has_floor)
+		return off;
+	for (form = 0; form < FWG_FLOOR_FORMS; form++) {
+		memcpy(buf + off, a->floor_r[form], 32);
+		memcpy(buf + off + 32, a->floor_s[form], 32);
+		off += 64;
+	}
+	return off;
 }
 
 int fwg_approval_decode(const uint8_t *buf, size_t len, struct fwg_tpm_approval *ret)
 {
 	struct fwg_tpm_approval a;
+	size_t off = FWG_APPROVAL_FILE_SIZE_V1;
+	int form;
 
-	if (len != FWG_APPROVAL_FILE_SIZE || memcmp(buf, APPROVAL_MAGIC, 4) ||
-	    buf[4] != 0 || buf[5] != APPROVAL_FORMAT || buf[6] != 0 || buf[7] > 23 ||
+	if ((len != FWG_APPROVAL_FILE_SIZE_V1 && len != FWG_APPROVAL_FILE_SIZE) ||
+	    memcmp(buf, APPROVAL_MAGIC, 4) || buf[4] != 0 ||
+	    buf[5] != (len == FWG_APPROVAL_FILE_SIZE ? APPROVAL_FORMAT_FLOOR : APPROVAL_FORMAT) ||
+	    buf[6] != 0 || buf[7] > 23 ||
 	    buf[8] != (TPM2_ALG_SHA256 >> 8) || buf[9] != (TPM2_ALG_SHA256 & 0xff))
 		return -EBADMSG;
+	memset(&a, 0, sizeof(a));
 	a.pcr = buf[7];
 	memcpy(a.key_name, buf + 8, FWG_TPM_NAME_SIZE);
 	memcpy(a.sig_r, buf + 8 + FWG_TPM_NAME_SIZE, 32);
 	memcpy(a.sig_s, buf + 8 + FWG_TPM_NAME_SIZE + 32, 32);
+	a.has_floor = len == FWG_APPROVAL_FILE_SIZE;
+	for (form = 0; a.has_floor && form < FWG_FLOOR_FORMS; form++) {
+		memcpy(a.floor_r[form], buf + off, 32);
+		memcpy(a.floor_s[form], buf + off + 32, 32);
+		off += 64;
+	}
 	*ret = a;
 	return 0;
 }

@@ -25,7 +25,9 @@
 #define BLOB_FORMAT		1	/* PolicyPCR alone */
 #define BLOB_FORMAT_AUTHORIZED	2	/* PolicyAuthorize + the vendor's approval */
 #define BLOB_HEADER_SIZE	182
+#define BLOB_FORMAT_FLOOR	3	/* format 2 + the vendor's floor approval */
 #define BLOB_APPROVAL_SIZE	128	/* key x, y; signature r, s */
+#define BLOB_FLOOR_SIZE		(FWG_FLOOR_FORMS * 64u)	/* r, s per floor form */
 #define BLOB_MAX		4096
 #define PAYLOAD_MAGIC		"FWGS"
 #define PAYLOAD_FORMAT		1
@@ -170,11 +172,14 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 			  uint8_t *buf, size_t size, size_t *len)
 {
 	struct cursor c = { .buf = buf, .len = size };
+	bool floor = info->authorized && info->approval.has_floor;
 	size_t pub_at, off;
 	TSS2_RC rc;
+	int f;
 
 	put_bytes(&c, BLOB_MAGIC, 8);
-	put_be(&c, info->authorized ? BLOB_FORMAT_AUTHORIZED : BLOB_FORMAT, 2);
+	put_be(&c, !info->authorized ? BLOB_FORMAT : floor ? BLOB_FORMAT_FLOOR :
+		   BLOB_FORMAT_AUTHORIZED, 2);
 	put_be(&c, info->pcr, 2);
 	put_be(&c, TPM2_ALG_SHA256, 2);
 	put_be(&c, 0, 2);
@@ -192,6 +197,10 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 		put_bytes(&c, info->approval.sig_r, 32);
 		put_bytes(&c, info->approval.sig_s, 32);
 	}
+	for (f = 0; floor && f < FWG_FLOOR_FORMS; f++) {
+		put_bytes(&c, info->approval.floor_r[f], 32);
+		put_bytes(&c, info->approval.floor_s[f], 32);
+	}
 
 	/* TPM2B_* marshal with their own 16-bit size prefix. */
 	pub_at = off = c.pos;
@@ -199,7 +208,8 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 	if (rc == TSS2_RC_SUCCESS)
 		rc = Tss2_MU_TPM2B_PRIVATE_Marshal(priv, buf, size, &off);
 	if (rc != TSS2_RC_SUCCESS || c.overflow ||
-	    pub_at != BLOB_HEADER_SIZE + (info->authorized ? BLOB_APPROVAL_SIZE : 0) ||
+	    pub_at != BLOB_HEADER_SIZE + (info->authorized ? BLOB_APPROVAL_SIZE : 0) +
+		      (floor ? BLOB_FLOOR_SIZE : 0) ||
 	    size - off < FWG_DIGEST_SIZE)
 		return -EOVERFLOW;
 	if (fwg_sha256(buf, off, NULL, 0, buf + off))
@@ -208,9 +218,12 @@ static int blob_serialize(const struct fwg_tpm_sealed_info *info,
 	return 0;
 }
 
-/* Format 2: the vendor key and its signature, after the common header. */
-static int blob_parse_approval(struct cursor *c, struct fwg_tpm_sealed_info *info)
+/* Format 2: the vendor key and its signature, after the common header;
+ * format 3 then the floor approval of the same release. */
+static int blob_parse_approval(struct cursor *c, struct fwg_tpm_sealed_info *info, bool floor)
 {
+	int f;
+
 	memset(&info->vendor_key, 0, sizeof(info->vendor_key));
 	memset(&info->approval, 0, sizeof(info->approval));
 	if (!info->authorized)
@@ -219,6 +232,11 @@ static int blob_parse_approval(struct cursor *c, struct fwg_tpm_sealed_info *inf
 	get_bytes(c, info->vendor_key.y, 32);
 	get_bytes(c, info->approval.sig_r, 32);
 	get_bytes(c, info->approval.sig_s, 32);
+	for (f = 0; floor && f < FWG_FLOOR_FORMS; f++) {
+		get_bytes(c, info->approval.floor_r[f], 32);
+		get_bytes(c, info->approval.floor_s[f], 32);
+	}
+	info->approval.has_floor = floor;
 	info->approval.pcr = info->pcr;
 	if (c->overflow)
 		return FWG_TPM_E_BAD_BLOB;
@@ -247,9 +265,10 @@ static int blob_parse(const uint8_t *buf, size_t len,
 	get_bytes(&c, magic, 8);
 	format = get_be(&c, 2);
 	if (memcmp(magic, BLOB_MAGIC, 8) ||
-	    (format != BLOB_FORMAT && format != BLOB_FORMAT_AUTHORIZED))
+	    (format != BLOB_FORMAT && format != BLOB_FORMAT_AUTHORIZED &&
+	     format != BLOB_FORMAT_FLOOR))
 		return FWG_TPM_E_BAD_BLOB;
-	info->authorized = format == BLOB_FORMAT_AUTHORIZED;
+	info->authorized = format != BLOB_FORMAT;
 	info->pcr = (unsigned int)get_be(&c, 2);
 	if (get_be(&c, 2) != TPM2_ALG_SHA256 || get_be(&c, 2) != 0 || info->pcr > 23)
 		return FWG_TPM_E_BAD_BLOB;
@@ -265,7 +284,7 @@ static int blob_parse(const uint8_t *buf, size_t len,
 	if (c.pos != BLOB_HEADER_SIZE ||
 	    info->parent_name_size != sizeof(info->parent_name))
 		return FWG_TPM_E_BAD_BLOB;
-	if (blob_parse_approval(&c, info))
+	if (blob_parse_approval(&c, info, format == BLOB_FORMAT_FLOOR))
 		return FWG_TPM_E_BAD_BLOB;
 
 	off = c.pos;

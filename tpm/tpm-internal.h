@@ -121,6 +121,7 @@ struct fwg_nv_desc {
 	uint16_t size;
 	const char *what;	/* for messages: "version floor" */
 	bool legacy;		/* an earlier provisioning's form exists (the floor) */
+	bool vendor;		/* has vendor forms, raised only with the vendor approval (the floor) */
 };
 
 /*
@@ -137,6 +138,20 @@ int fwg_tpm_nv_read(struct fwg_tpm *tpm, ESYS_TR nv, uint16_t size, uint8_t *buf
  * || @nv_name), in place: "floor <= version", checked by the TPM. */
 int fwg_policy_nv_floor(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version,
 			const TPM2B_NAME *nv_name);
+/*
+ * approval.c, the floor approval (TPM.md "Raising the floor only with the
+ * vendor's signature"): the index's authPolicy under @key_name, the fixed
+ * policyRef, the policy the vendor approves for a raise to @version on the
+ * index named @nv_name, and H(approved || policyRef), which it signs.
+ */
+int fwg_floor_auth_policy(const uint8_t key_name[FWG_TPM_NAME_SIZE], TPM2B_DIGEST *policy);
+void fwg_floor_policy_branches(uint8_t approve[FWG_DIGEST_SIZE], uint8_t del[FWG_DIGEST_SIZE],
+			       uint8_t init[FWG_DIGEST_SIZE], const uint8_t key_name[FWG_TPM_NAME_SIZE]);
+int fwg_floor_policy_ref(uint8_t ref[FWG_DIGEST_SIZE]);
+int fwg_floor_approved(const TPM2B_NAME *nv_name, uint64_t version,
+		       uint8_t approved[FWG_DIGEST_SIZE], uint8_t ahash[FWG_DIGEST_SIZE]);
+/* floor.c: the TPM name of the vendor form @form of the (written) floor index. */
+int fwg_floor_vendor_name(const uint8_t key_name[FWG_TPM_NAME_SIZE], int form, TPM2B_NAME *name);
 /* approval.c: the public area LoadExternal gives the TPM for the key. */
 void fwg_vendor_key_public(const struct fwg_vendor_key *key, TPM2B_PUBLIC *pub);
 /* sealed_format.c: the blob file and the sealed payload. */

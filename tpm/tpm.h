@@ -87,10 +87,23 @@ struct fwg_tpm_subject {
  * over the PCR value predicted after the release's extend and policyRef
  * names its component and security version (TPM.md).
  */
+/* The floor index under a vendor key: defined by the platform, or by the owner. */
+#define FWG_FLOOR_FORM_PLATFORM	0
+#define FWG_FLOOR_FORM_OWNER	1
+#define FWG_FLOOR_FORMS		2
+
 struct fwg_tpm_approval {
 	unsigned int pcr;
 	uint8_t key_name[FWG_TPM_NAME_SIZE];	/* TPM name of the signing key */
 	uint8_t sig_r[32], sig_s[32];
+	/*
+	 * The vendor's floor approval for the same release (approval file
+	 * format 2, TPM.md "Raising the floor only with the vendor's
+	 * signature"): "increment the floor while it is below this version",
+	 * signed once for each form of the floor index.
+	 */
+	bool has_floor;
+	uint8_t floor_r[FWG_FLOOR_FORMS][32], floor_s[FWG_FLOOR_FORMS][32];
 };
 
 /* What the vendor signs, derived from (PCR, component, version, digest). */
@@ -203,7 +216,8 @@ int fwg_tpm_seal_approved(struct fwg_tpm *tpm, const struct fwg_tpm_subject *sub
 const struct fwg_vendor_key *fwg_tpm_vendor_key(const struct fwg_tpm *tpm);
 
 /* approval.c: no TPM commands. */
-#define FWG_APPROVAL_FILE_SIZE	(8 + FWG_TPM_NAME_SIZE + 64)
+#define FWG_APPROVAL_FILE_SIZE_V1	(8 + FWG_TPM_NAME_SIZE + 64)	/* format 1 */
+#define FWG_APPROVAL_FILE_SIZE	(FWG_APPROVAL_FILE_SIZE_V1 + FWG_FLOOR_FORMS * 64)	/* the largest */
 int fwg_tpm_policy_pcr(unsigned int pcr, const uint8_t predicted[FWG_DIGEST_SIZE],
 		       uint8_t policy[FWG_DIGEST_SIZE]);
 int fwg_approval_digests(unsigned int pcr, const struct fwg_tpm_subject *s,
@@ -220,7 +234,15 @@ int fwg_approval_sign(const char *key_path, unsigned int pcr,
 /* 0, -ENOKEY (signed by another key) or -EKEYREJECTED (not for @s). */
 int fwg_approval_check(const struct fwg_vendor_key *key, const struct fwg_tpm_approval *a,
 		       const struct fwg_tpm_subject *s);
-void fwg_approval_encode(const struct fwg_tpm_approval *a, uint8_t buf[FWG_APPROVAL_FILE_SIZE]);
+/* Format 2 when @a has the floor approval, else format 1; returns the length. */
+size_t fwg_approval_encode(const struct fwg_tpm_approval *a, uint8_t buf[FWG_APPROVAL_FILE_SIZE]);
+/*
+ * The floor part of @a for raising the floor to at most @version on the
+ * index form @form, checked in software against @key: 0, -ENOKEY (none, or
+ * another key), -EKEYREJECTED (not the vendor's signature for @version).
+ */
+int fwg_floor_approval_check(const struct fwg_vendor_key *key, const struct fwg_tpm_approval *a,
+			     uint64_t version, int form);
 int fwg_approval_decode(const uint8_t *buf, size_t len, struct fwg_tpm_approval *ret);
 /* The file @path: 0, -EBADMSG (not an approval file) or the errno of reading it. */
 int fwg_approval_read(const char *path, struct fwg_tpm_approval *ret);
@@ -240,6 +262,18 @@ int fwg_tpm_floor_read_report(struct fwg_tpm *tpm, uint64_t *ret, bool *platform
 /* As fwg_tpm_floor_read(), but an undefined index is returned unlogged. */
 int fwg_tpm_floor_read_quiet(struct fwg_tpm *tpm, uint64_t *ret);
 int fwg_tpm_floor_raise(struct fwg_tpm *tpm, uint64_t version, uint64_t *ret);
+/*
+ * Raise the floor to @version with the vendor's floor approval @a of
+ * release version @approved (>= @version; TPM.md "Raising the floor only
+ * with the vendor's signature"). With a vendor key in the context the
+ * approval is required (-ENOKEY without one or by another key,
+ * -EKEYREJECTED for another version) and, on the vendor form of the
+ * index, checked by the TPM itself. Without a vendor key @a is ignored
+ * (fwg_tpm_floor_raise() is this with no approval).
+ */
+int fwg_tpm_floor_raise_approved(struct fwg_tpm *tpm, uint64_t version,
+				 const struct fwg_tpm_approval *a, uint64_t approved,
+				 uint64_t *ret);
 
 /*
  * journal.c: <state_dir>/tickets, one entry per line, anchored in the NV

@@ -9,6 +9,7 @@
  * refuse every one of them.
  */
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -16,12 +17,15 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/sha.h>
+#include <tss2/tss2_tctildr.h>
 
 #include "kselftest_harness.h"
 
 #include "tests/tpm/abdev.h"
+#include "tpm/tpm-internal.h"
 #include "tpm/tpm.h"
 #include "userspace/cli/exit_codes.h"
+#include "userspace/common/fileio.h"
 
 #define PCR 8
 /* Blob header offsets (TPM.md "Blob file"). */
@@ -255,6 +259,17 @@ TEST_F(polauth, tampered_slot_under_the_genuine_record_is_a_pcr_mismatch)
 	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
+/* The vendor's approval of a release at @approved raises the floor to @to. */
+static int vendor_raise(FIXTURE_DATA(polauth) *self, uint64_t to, uint64_t approved)
+{
+	struct fwg_tpm_subject r = subject_make(5, approved);
+	struct fwg_tpm_approval a;
+	uint64_t floor = 0;
+	int err = fwg_approval_sign(self->vendor_pem, PCR, &r, &a);
+
+	return err ? err : fwg_tpm_floor_raise_approved(self->tpm, to, &a, approved, &floor);
+}
+
 /*
  * Revocation: the vendor raises the floor past an approved release; its
  * record, genuine image and genuine approval and all, no longer unseals,
@@ -263,14 +278,13 @@ TEST_F(polauth, tampered_slot_under_the_genuine_record_is_a_pcr_mismatch)
 TEST_F(polauth, approved_record_below_the_floor_is_refused_by_the_tpm)
 {
 	struct fwg_tpm_subject s = subject_make(1, 3), got;
-	uint64_t floor = 0;
 
 	ASSERT_EQ(0, install_genuine(self, &s));
 	ASSERT_EQ(0, boot_measuring(self, &s));
 	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
-	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 3, &floor));
+	ASSERT_EQ(0, vendor_raise(self, 3, 3));
 	ASSERT_EQ(0, fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
-	ASSERT_EQ(0, fwg_tpm_floor_raise(self->tpm, 4, &floor));
+	ASSERT_EQ(0, vendor_raise(self, 4, 4));
 	EXPECT_EQ(FWG_TPM_E_STALE,
 		  fwg_tpm_unseal_verify(self->tpm, "firmware", "b", s.digest, &got));
 	/* Resealing the same approval gives the same policy: still refused. */
@@ -390,6 +404,360 @@ TEST_F(polauth, cli_approve_seal_and_unseal)
 		EXPECT_EQ(UC_EXIT_OK, run_cli(self, none, seal_plain));
 		EXPECT_EQ(UC_EXIT_IO, run_cli(self, conf, unseal));
 	}
+}
+
+/*
+ * Raising the floor only with the vendor's signature (tpm/TPM.md). The
+ * fixture is the factory: provisioning in vendor mode with the platform
+ * hierarchy open. Then the firmware closes it, and root, with every file,
+ * the empty owner authorisation and a raw ESYS context of its own, tries
+ * to move the floor.
+ */
+struct root_tpm {
+	TSS2_TCTI_CONTEXT *tcti;
+	ESYS_CONTEXT *esys;
+	ESYS_TR nv;
+};
+
+static int root_open(FIXTURE_DATA(polauth) *self, struct root_tpm *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->nv = ESYS_TR_NONE;
+	if (Tss2_TctiLdr_Initialize(self->sw.tcti, &r->tcti) != TSS2_RC_SUCCESS ||
+	    Esys_Initialize(&r->esys, r->tcti, NULL) != TSS2_RC_SUCCESS ||
+	    Esys_TR_FromTPMPublic(r->esys, FWG_TPM_FLOOR_NV_INDEX, ESYS_TR_NONE, ESYS_TR_NONE,
+				  ESYS_TR_NONE, &r->nv) != TSS2_RC_SUCCESS)
+		return -EIO;
+	return 0;
+}
+
+static void root_close(struct root_tpm *r)
+{
+	if (r->esys && r->nv != ESYS_TR_NONE)
+		Esys_TR_Close(r->esys, &r->nv);
+	if (r->esys)
+		Esys_Finalize(&r->esys);
+	if (r->tcti)
+		Tss2_TctiLdr_Finalize(&r->tcti);
+}
+
+/* What firmware does before the bootloader runs. */
+static int close_platform(FIXTURE_DATA(polauth) *self)
+{
+	struct root_tpm r;
+	int err = root_open(self, &r);
+
+	if (!err && Esys_HierarchyControl(r.esys, ESYS_TR_RH_PLATFORM, ESYS_TR_PASSWORD,
+					  ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_RH_PLATFORM,
+					  TPM2_NO) != TSS2_RC_SUCCESS)
+		err = -EIO;
+	root_close(&r);
+	return err;
+}
+
+static uint64_t floor_now(struct __test_metadata *_metadata, FIXTURE_DATA(polauth) *self)
+{
+	uint64_t floor = 0;
+
+	EXPECT_EQ(0, device_connect(self));
+	EXPECT_EQ(0, fwg_tpm_floor_read(self->tpm, &floor));
+	return floor;
+}
+
+/* A policy session that has run PolicyCommandCode(NV_Increment). */
+static ESYS_TR root_policy(struct root_tpm *r)
+{
+	TPMT_SYM_DEF sym = { .algorithm = TPM2_ALG_NULL };
+	ESYS_TR session = ESYS_TR_NONE;
+
+	if (Esys_StartAuthSession(r->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				  ESYS_TR_NONE, ESYS_TR_NONE, NULL, TPM2_SE_POLICY, &sym,
+				  TPM2_ALG_SHA256, &session) != TSS2_RC_SUCCESS)
+		return ESYS_TR_NONE;
+	if (Esys_PolicyCommandCode(r->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
+				   ESYS_TR_NONE, TPM2_CC_NV_Increment) != TSS2_RC_SUCCESS) {
+		Esys_FlushContext(r->esys, session);
+		return ESYS_TR_NONE;
+	}
+	return session;
+}
+
+/* PolicyOR onto the floor's authPolicy (under @key_name), then NV_Increment. */
+static TSS2_RC root_or_increment(struct root_tpm *r, ESYS_TR session,
+				 const uint8_t key_name[FWG_TPM_NAME_SIZE])
+{
+	TPML_DIGEST list = { .count = 3 };
+	TSS2_RC rc;
+	int i;
+
+	fwg_floor_policy_branches(list.digests[0].buffer, list.digests[1].buffer,
+				  list.digests[2].buffer, key_name);
+	for (i = 0; i < 3; i++)
+		list.digests[i].size = FWG_DIGEST_SIZE;
+	rc = Esys_PolicyOR(r->esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, &list);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Esys_NV_Increment(r->esys, r->nv, r->nv, session, ESYS_TR_NONE, ESYS_TR_NONE);
+	Esys_FlushContext(r->esys, session);
+	return rc;
+}
+
+/*
+ * Root replays a floor approval by hand, past every check of updatectl:
+ * the signature of @a by @key over a raise to @version on the platform
+ * form, its ticket, and one increment under the vendor's branch.
+ */
+static TSS2_RC root_signed_increment(struct root_tpm *r, const struct fwg_vendor_key *key,
+				     const struct fwg_tpm_approval *a, uint64_t version)
+{
+	TPMT_SIGNATURE sig = { .sigAlg = TPM2_ALG_ECDSA };
+	TPM2B_DIGEST approved = { .size = FWG_DIGEST_SIZE }, ahash = { .size = FWG_DIGEST_SIZE };
+	TPM2B_OPERAND operand = { .size = 8 };
+	TPM2B_NONCE ref = { .size = FWG_DIGEST_SIZE };
+	TPM2B_NAME name, key_name = { .size = FWG_TPM_NAME_SIZE };
+	TPMT_TK_VERIFIED *ticket = NULL;
+	ESYS_TR k = ESYS_TR_NONE, session;
+	TPM2B_PUBLIC pub;
+	TSS2_RC rc;
+	int i;
+
+	fwg_vendor_key_name(key, key_name.name);
+	if (fwg_floor_vendor_name(key_name.name, FWG_FLOOR_FORM_PLATFORM, &name) ||
+	    fwg_floor_approved(&name, version, approved.buffer, ahash.buffer) ||
+	    fwg_floor_policy_ref(ref.buffer))
+		return TSS2_BASE_RC_GENERAL_FAILURE;
+	sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
+	sig.signature.ecdsa.signatureR.size = 32;
+	memcpy(sig.signature.ecdsa.signatureR.buffer, a->floor_r[FWG_FLOOR_FORM_PLATFORM], 32);
+	sig.signature.ecdsa.signatureS.size = 32;
+	memcpy(sig.signature.ecdsa.signatureS.buffer, a->floor_s[FWG_FLOOR_FORM_PLATFORM], 32);
+	fwg_vendor_key_public(key, &pub);
+	rc = Esys_LoadExternal(r->esys, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE, NULL, &pub,
+			       ESYS_TR_RH_OWNER, &k);
+	if (rc == TSS2_RC_SUCCESS) {
+		rc = Esys_VerifySignature(r->esys, k, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+					  &ahash, &sig, &ticket);
+		Esys_FlushContext(r->esys, k);
+	}
+	if (rc != TSS2_RC_SUCCESS)
+		return rc;
+	session = root_policy(r);
+	for (i = 0; i < 8; i++)
+		operand.buffer[i] = (uint8_t)(version >> (56 - 8 * i));
+	rc = session == ESYS_TR_NONE ? TSS2_BASE_RC_GENERAL_FAILURE :
+	     Esys_PolicyNV(r->esys, r->nv, r->nv, session, ESYS_TR_PASSWORD, ESYS_TR_NONE,
+			   ESYS_TR_NONE, &operand, 0, TPM2_EO_UNSIGNED_LT);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = Esys_PolicyAuthorize(r->esys, session, ESYS_TR_NONE, ESYS_TR_NONE,
+					  ESYS_TR_NONE, &approved, &ref, &key_name, ticket);
+	if (rc == TSS2_RC_SUCCESS)
+		rc = root_or_increment(r, session, key_name.name);
+	else if (session != ESYS_TR_NONE)
+		Esys_FlushContext(r->esys, session);
+	Esys_Free(ticket);
+	return rc;
+}
+
+/* `updatectl tpm floor --raise V [--approval FILE]`; stderr to @err. */
+static int cli_raise(FIXTURE_DATA(polauth) *self, const char *conf, uint64_t v,
+		     const char *approval, const char *err)
+{
+	char cmd[2048];
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s/bin/updatectl tpm floor --raise %" PRIu64 " %s%s "
+		 "--config %s --tcti '%s' --state-dir %s >/dev/null 2>%s", FWGUARD_BUILD, v,
+		 approval ? "--approval " : "", approval ? approval : "", conf, self->sw.tcti,
+		 self->sw.statedir, err);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int lines_in(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	int c, n = 0;
+
+	if (!f)
+		return -1;
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+static void vendor_conf(FIXTURE_DATA(polauth) *self, char *conf, size_t size)
+{
+	FILE *f;
+
+	snprintf(conf, size, "%s/vendor.conf", self->sw.dir);
+	f = fopen(conf, "w");
+	if (f) {
+		fprintf(f, "policy_key = %s.pub\n", self->vendor_pem);
+		fclose(f);
+	}
+}
+
+/* tpm2-tools as root has them: `tpm2_nvincrement`, `tpm2_nvwrite`; exit status. */
+static int tools(FIXTURE_DATA(polauth) *self, const char *args)
+{
+	char cmd[1024];
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "TSS2_LOG=all+NONE %s -T '%s' >/dev/null 2>&1", args,
+		 self->sw.tcti);
+	status = system(cmd);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+TEST_F(polauth, unsigned_floor_raise_is_refused_by_updatectl_and_by_the_tpm)
+{
+	char conf[320], err[320], cmd[640], data[320];
+	uint8_t key_name[FWG_TPM_NAME_SIZE];
+	struct root_tpm r;
+	ESYS_TR session;
+	uint64_t floor = 0;
+	FILE *f;
+
+	ASSERT_EQ(0, close_platform(self));
+	ASSERT_EQ(1u, floor_now(_metadata, self));
+	vendor_conf(self, conf, sizeof(conf));
+	snprintf(err, sizeof(err), "%s/raise.err", self->sw.dir);
+
+	/* updatectl: one line, exit 3 (verify), the TPM not asked to increment. */
+	EXPECT_EQ(-ENOKEY, fwg_tpm_floor_raise(self->tpm, 5, &floor));
+	EXPECT_EQ(UC_EXIT_VERIFY, cli_raise(self, conf, 5, NULL, err));
+	EXPECT_EQ(1, lines_in(err));
+	EXPECT_EQ(1u, floor_now(_metadata, self));
+
+	/* The TPM itself, to root's own tools and commands. */
+	snprintf(data, sizeof(data), "%s/eight", self->sw.dir);
+	f = fopen(data, "w");
+	ASSERT_NE(NULL, f);
+	fwrite("\0\0\0\0\0\0\0\x63", 1, 8, f);
+	fclose(f);
+	EXPECT_NE(0, tools(self, "tpm2_nvincrement -C 0x01004657 0x01004657"));
+	EXPECT_NE(0, tools(self, "tpm2_nvincrement -C o 0x01004657"));
+	snprintf(cmd, sizeof(cmd), "tpm2_nvwrite -C 0x01004657 -i %s 0x01004657", data);
+	EXPECT_NE(0, tools(self, cmd));
+	snprintf(cmd, sizeof(cmd), "tpm2_nvwrite -C o -i %s 0x01004657", data);
+	EXPECT_NE(0, tools(self, cmd));
+	EXPECT_EQ(1u, floor_now(_metadata, self));
+
+	ASSERT_EQ(0, root_open(self, &r));
+	EXPECT_NE(TSS2_RC_SUCCESS, Esys_NV_Increment(r.esys, r.nv, r.nv, ESYS_TR_PASSWORD,
+						     ESYS_TR_NONE, ESYS_TR_NONE));
+	EXPECT_NE(TSS2_RC_SUCCESS, Esys_NV_Increment(r.esys, ESYS_TR_RH_OWNER, r.nv,
+						     ESYS_TR_PASSWORD, ESYS_TR_NONE,
+						     ESYS_TR_NONE));
+	EXPECT_NE(TSS2_RC_SUCCESS, Esys_NV_Increment(r.esys, ESYS_TR_RH_PLATFORM, r.nv,
+						     ESYS_TR_PASSWORD, ESYS_TR_NONE,
+						     ESYS_TR_NONE));
+	/* The provisioning branch again: the counter is written, so no. */
+	ASSERT_EQ(0, fwg_vendor_key_name(&self->vendor, key_name));
+	session = root_policy(&r);
+	ASSERT_NE(ESYS_TR_NONE, session);
+	if (Esys_PolicyNvWritten(r.esys, session, ESYS_TR_NONE, ESYS_TR_NONE, ESYS_TR_NONE,
+				 TPM2_NO) == TSS2_RC_SUCCESS) {
+		EXPECT_NE(TSS2_RC_SUCCESS, root_or_increment(&r, session, key_name));
+	} else {
+		Esys_FlushContext(r.esys, session);
+	}
+	root_close(&r);
+	EXPECT_EQ(1u, floor_now(_metadata, self));
+	ASSERT_NOTHING_LOADED(self->tpm);
+}
+
+TEST_F(polauth, signed_floor_raise_works_and_stops_at_the_approved_version)
+{
+	struct fwg_tpm_subject r3 = subject_make(5, 3), r5 = subject_make(6, 5);
+	char conf[320], err[320], file5[320];
+	uint8_t buf[FWG_APPROVAL_FILE_SIZE];
+	struct fwg_tpm_approval a3, a5;
+	unsigned long before = 0, after = 0;
+	struct root_tpm r;
+	uint64_t floor = 0;
+
+	ASSERT_EQ(0, close_platform(self));
+	vendor_conf(self, conf, sizeof(conf));
+	snprintf(err, sizeof(err), "%s/raise.err", self->sw.dir);
+	snprintf(file5, sizeof(file5), "%s/fw-5.approval", self->sw.dir);
+	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &r3, &a3));
+	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &r5, &a5));
+	ASSERT_EQ(0, device_connect(self));
+
+	/*
+	 * The library, to a version at or below the approved one. A raise by
+	 * one costs 12 commands (TPM.md "Command counts"): NV_ReadPublic,
+	 * NV_Read, LoadExternal, VerifySignature, FlushContext, StartAuthSession,
+	 * PolicyCommandCode, PolicyNV, PolicyAuthorize, PolicyOR, NV_Increment,
+	 * NV_Read.
+	 */
+	ASSERT_EQ(0, fwg_tpm_floor_read(self->tpm, &floor));	/* the session first */
+	fwg_tpm_stats(self->tpm, &before, NULL);
+	ASSERT_EQ(0, fwg_tpm_floor_raise_approved(self->tpm, 2, &a3, 3, &floor));
+	fwg_tpm_stats(self->tpm, &after, NULL);
+	EXPECT_EQ(12u, after - before);
+	EXPECT_EQ(2u, floor_now(_metadata, self));
+	ASSERT_EQ(0, fwg_tpm_floor_raise_approved(self->tpm, 3, &a3, 3, &floor));
+	EXPECT_EQ(3u, floor_now(_metadata, self));
+	ASSERT_NOTHING_LOADED(self->tpm);
+
+	/* The command line, with the approval file of release 5. */
+	ASSERT_EQ(0, fwg_write_file_atomic(file5, buf, fwg_approval_encode(&a5, buf)));
+	EXPECT_EQ(UC_EXIT_VERIFY, cli_raise(self, conf, 4, file5, err));	/* not 5's */
+	EXPECT_EQ(1, lines_in(err));
+	EXPECT_EQ(3u, floor_now(_metadata, self));
+	EXPECT_EQ(UC_EXIT_OK, cli_raise(self, conf, 5, file5, err));
+	EXPECT_EQ(5u, floor_now(_metadata, self));
+
+	/* Replays at the TPM, by hand: neither approval moves it past 5. */
+	ASSERT_EQ(0, root_open(self, &r));
+	EXPECT_NE(TSS2_RC_SUCCESS, root_signed_increment(&r, &self->vendor, &a3, 3));
+	EXPECT_NE(TSS2_RC_SUCCESS, root_signed_increment(&r, &self->vendor, &a5, 5));
+	root_close(&r);
+	EXPECT_EQ(5u, floor_now(_metadata, self));
+
+	/* Floor never falls, and an approval says how far it goes. */
+	EXPECT_EQ(FWG_TPM_E_STALE, fwg_tpm_floor_raise_approved(self->tpm, 4, &a5, 5, &floor));
+	EXPECT_EQ(-EKEYREJECTED, fwg_tpm_floor_raise_approved(self->tpm, 6, &a5, 5, &floor));
+	EXPECT_EQ(-EKEYREJECTED, fwg_tpm_floor_raise_approved(self->tpm, 6, &a5, 6, &floor));
+	EXPECT_EQ(5u, floor_now(_metadata, self));
+	ASSERT_NOTHING_LOADED(self->tpm);
+}
+
+TEST_F(polauth, floor_approval_of_another_key_or_version_is_refused)
+{
+	struct fwg_tpm_subject r2 = subject_make(5, 2), r9 = subject_make(7, 9);
+	struct fwg_tpm_approval a2, mine;
+	struct fwg_vendor_key root_key;
+	struct root_tpm r;
+	uint64_t floor = 0;
+
+	ASSERT_EQ(0, close_platform(self));
+	ASSERT_EQ(0, fwg_approval_sign(self->vendor_pem, PCR, &r2, &a2));
+	ASSERT_EQ(0, fwg_approval_sign(self->root_pem, PCR, &r9, &mine));
+	ASSERT_EQ(0, fwg_vendor_key_read(self->root_pem, &root_key));
+	ASSERT_EQ(0, device_connect(self));
+
+	/* Root's own key: refused by updatectl, and by the TPM by hand. */
+	EXPECT_EQ(-ENOKEY, fwg_tpm_floor_raise_approved(self->tpm, 9, &mine, 9, &floor));
+	ASSERT_EQ(0, root_open(self, &r));
+	EXPECT_NE(TSS2_RC_SUCCESS, root_signed_increment(&r, &root_key, &mine, 9));
+	root_close(&r);
+	EXPECT_EQ(1u, floor_now(_metadata, self));
+
+	/* The vendor's approval of version 2 goes to 2 and no further. */
+	EXPECT_EQ(-EKEYREJECTED, fwg_tpm_floor_raise_approved(self->tpm, 3, &a2, 2, &floor));
+	EXPECT_EQ(-EKEYREJECTED, fwg_tpm_floor_raise_approved(self->tpm, 3, &a2, 3, &floor));
+	EXPECT_EQ(1u, floor_now(_metadata, self));
+	ASSERT_EQ(0, root_open(self, &r));
+	EXPECT_EQ(TSS2_RC_SUCCESS, root_signed_increment(&r, &self->vendor, &a2, 2));
+	EXPECT_NE(TSS2_RC_SUCCESS, root_signed_increment(&r, &self->vendor, &a2, 2));
+	/* Claiming approval for 3 with the signature for 2: VerifySignature refuses. */
+	EXPECT_NE(TSS2_RC_SUCCESS, root_signed_increment(&r, &self->vendor, &a2, 3));
+	root_close(&r);
+	EXPECT_EQ(2u, floor_now(_metadata, self));
+	ASSERT_NOTHING_LOADED(self->tpm);
 }
 
 /*
@@ -531,6 +899,70 @@ TEST_F(abvendor, boot_verify_refuses_roots_record_for_a_tampered_slot)
 	EXPECT_FALSE(self->out[0].marked_good);
 }
 
+/*
+ * mark-good raises the floor with the floor approval the slot's record
+ * keeps from its install (blob format 3); a record approved before the
+ * floor approval existed (approval file format 1) verifies, but the
+ * floor stays where it is and the slot is not confirmed.
+ */
+static int abvendor_install_v(FIXTURE_DATA(abvendor) *self, uint64_t v, bool with_floor,
+			      int *target)
+{
+	const struct pc_component *c = &self->d.pc.component[0];
+	uint8_t ticket[16], digest[FWG_DIGEST_SIZE];
+	struct fwg_tpm_approval a;
+	struct ab_install in;
+	uint64_t len = AB_SLOT_SIZE / 2;
+	int err;
+
+	abdev_ticket(&self->d, ticket);
+	err = ab_install_plan(&self->d.m, c, v, ticket, false, &in);
+	if (!err)
+		err = ab_install_start(&self->d.m, &in);
+	if (!err)
+		err = abdev_fill(self->d.img[0][in.target], (int)(70 + v), (size_t)len);
+	if (!err)
+		err = abdev_hash(&self->d, c, in.target, len, digest);
+	if (!err)
+		err = abvendor_approve(self, in.target, len, v, &a);
+	a.has_floor = with_floor;
+	self->d.m.approval = &a;
+	if (!err)
+		err = ab_install_commit(&self->d.m, &in, len, digest);
+	self->d.m.approval = NULL;
+	*target = in.target;
+	return err;
+}
+
+TEST_F(abvendor, mark_good_raises_the_floor_only_with_the_vendor_floor_approval)
+{
+	uint64_t floor = 0;
+	int t = -1;
+
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abvendor_install_v(self, 2, false, &t));
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	EXPECT_EQ(-ENOKEY, abdev_mark_good(&self->d, self->out));
+	EXPECT_FALSE(self->out[0].marked_good);
+	ASSERT_EQ(0, fwg_tpm_floor_read(self->d.tpm, &floor));
+	EXPECT_EQ(1u, floor);
+
+	/* The release again, now with its floor approval: confirmed, floor 2. */
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_EQ(0, abvendor_install_v(self, 3, true, &t));
+	ASSERT_EQ(0, abvendor_reboot(self));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified);
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+	EXPECT_TRUE(self->out[0].marked_good);
+	ASSERT_EQ(0, fwg_tpm_floor_read(self->d.tpm, &floor));
+	EXPECT_EQ(3u, floor);
+}
+
 /* An install without the vendor's approval seals nothing. */
 TEST_F(abvendor, install_without_approval_is_refused)
 {
@@ -650,20 +1082,34 @@ TEST(approval_file_round_trip_and_refusals)
 {
 	struct fwg_tpm_approval a = { .pcr = 8 }, b;
 	uint8_t buf[FWG_APPROVAL_FILE_SIZE];
+	size_t len;
+	int floor;
 
 	a.key_name[0] = 0x00;
 	a.key_name[1] = 0x0b;
 	memset(a.sig_r, 0x11, 32);
 	memset(a.sig_s, 0x22, 32);
-	fwg_approval_encode(&a, buf);
-	ASSERT_EQ(0, fwg_approval_decode(buf, sizeof(buf), &b));
-	EXPECT_EQ(a.pcr, b.pcr);
-	EXPECT_EQ(0, memcmp(a.key_name, b.key_name, sizeof(a.key_name)));
-	EXPECT_EQ(0, memcmp(a.sig_r, b.sig_r, 32));
-	EXPECT_EQ(0, memcmp(a.sig_s, b.sig_s, 32));
-	EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, sizeof(buf) - 1, &b));
-	buf[7] = 24;	/* no such PCR */
-	EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, sizeof(buf), &b));
+	for (floor = 0; floor < 2; floor++) {
+		a.has_floor = floor;
+		memset(a.floor_r, floor ? 0x33 : 0, sizeof(a.floor_r));
+		memset(a.floor_s, floor ? 0x44 : 0, sizeof(a.floor_s));
+		len = fwg_approval_encode(&a, buf);
+		ASSERT_EQ((size_t)(floor ? FWG_APPROVAL_FILE_SIZE : FWG_APPROVAL_FILE_SIZE_V1), len);
+		ASSERT_EQ(0, fwg_approval_decode(buf, len, &b));
+		EXPECT_EQ(a.pcr, b.pcr);
+		EXPECT_EQ(0, memcmp(a.key_name, b.key_name, sizeof(a.key_name)));
+		EXPECT_EQ(0, memcmp(a.sig_r, b.sig_r, 32));
+		EXPECT_EQ(0, memcmp(a.sig_s, b.sig_s, 32));
+		EXPECT_EQ(a.has_floor, b.has_floor);
+		EXPECT_EQ(0, memcmp(a.floor_r, b.floor_r, sizeof(a.floor_r)));
+		EXPECT_EQ(0, memcmp(a.floor_s, b.floor_s, sizeof(a.floor_s)));
+		EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, len - 1, &b));
+		buf[5] ^= 3;	/* format 1 with the length of 2, or the reverse */
+		EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, len, &b));
+		buf[5] ^= 3;
+		buf[7] = 24;	/* no such PCR */
+		EXPECT_EQ(-EBADMSG, fwg_approval_decode(buf, len, &b));
+	}
 }
 
 TEST_HARNESS_MAIN

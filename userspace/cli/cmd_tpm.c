@@ -9,10 +9,12 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "userspace/cli/tpm_commands.h"
 #include "userspace/cli/updatectl.h"
 #include "userspace/common/fileio.h"
+#include "userspace/common/log.h"
 
 static int provision_run(const struct uc_args *a, struct uc_step *step)
 {
@@ -121,7 +123,9 @@ static const struct uc_command UC_COMMAND(tpm_measure, "measure", "", 0, 0,
 
 static int floor_run(const struct uc_args *a, struct uc_step *step)
 {
+	const char *approval_path = a->opt[TPM_OPT_APPROVAL];
 	uint64_t version = 0, floor = 0;
+	struct fwg_tpm_approval approval;
 	struct fwg_tpm *tpm = NULL;
 	struct json_writer w;
 	int err = 0;
@@ -129,13 +133,29 @@ static int floor_run(const struct uc_args *a, struct uc_step *step)
 	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
 	if (a->opt[TPM_OPT_RAISE])
 		err = uc_parse_u64("--raise", a->opt[TPM_OPT_RAISE], &version);
+	if (!err && approval_path && !a->opt[TPM_OPT_RAISE]) {
+		fwg_log_error("--approval goes with --raise V");
+		err = -EINVAL;
+	}
+	/* The vendor's approval of release version V, whose floor part allows
+	 * raising the floor to V (tpm/TPM.md "Raising the floor only with the
+	 * vendor's signature"). */
+	if (!err && approval_path) {
+		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
+		err = fwg_approval_read(approval_path, &approval);
+		if (err)
+			fwg_log_error("%s: not a readable approval file (%s)", approval_path,
+				      strerror(-err));
+	}
 	if (!err)
 		err = uc_tpm_context_open(a, &tpm, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_TPM, a->opt[TPM_OPT_RAISE] ? "raise-floor" :
 			      "read-floor");
-		err = a->opt[TPM_OPT_RAISE] ? fwg_tpm_floor_raise(tpm, version, &floor) :
-					      fwg_tpm_floor_read(tpm, &floor);
+		err = a->opt[TPM_OPT_RAISE] ?
+		      fwg_tpm_floor_raise_approved(tpm, version, approval_path ? &approval : NULL,
+						   version, &floor) :
+		      fwg_tpm_floor_read(tpm, &floor);
 	}
 	fwg_tpm_close(tpm);
 	if (err)
@@ -151,7 +171,8 @@ static int floor_run(const struct uc_args *a, struct uc_step *step)
 }
 
 static const struct uc_command UC_COMMAND(tpm_floor, "floor", "", 0, 0,
-	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, floor_run, "show the version floor, or --raise V");
+	UC_CMD_TPM | UC_CMD_JSON, uc_tpm_options, floor_run,
+	"show the version floor, or --raise V [--approval FILE] (vendor mode: the approval of release V)");
 
 const struct uc_command UC_GROUP(uc_cmd_tpm, "tpm",
 	"TPM provisioning, measurement, sealing and status",

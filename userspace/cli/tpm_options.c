@@ -21,7 +21,7 @@ const struct uc_option uc_tpm_options[] = {
 	[TPM_OPT_PERSIST_SRK] = { "persist-srk", NULL, "provision: make the SRK persistent" },
 	[TPM_OPT_NONCE] = { "nonce", "HEX", "attest: the verifier's nonce, 16-32 bytes" },
 	[TPM_OPT_OUT] = { "out", "FILE", "attest, ak-public, approve: write the result to FILE" },
-	[TPM_OPT_APPROVAL] = { "approval", "FILE", "seal: the vendor's approval of the release" },
+	[TPM_OPT_APPROVAL] = { "approval", "FILE", "seal, floor --raise: the vendor's approval of the release" },
 	[TPM_OPT_KEY] = { "key", "FILE", "approve: the vendor's ECC P-256 policy signing key" },
 	{ NULL },
 };

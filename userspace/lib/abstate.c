@@ -155,12 +155,28 @@ static int floor_read(struct ab_ctx *ctx, uint64_t *floor)
 	return err;
 }
 
-/* Raise the floor to @version in steps the TPM layer accepts. */
-static int floor_raise(struct ab_ctx *ctx, uint64_t version)
+/*
+ * Raise the floor to @version in steps the TPM layer accepts, with the
+ * vendor's floor approval of slot @idx's release (tpm/TPM.md "Raising the
+ * floor only with the vendor's signature"; ignored without a vendor key).
+ */
+static const struct fwg_tpm_approval *slot_approval(struct ab_ctx *ctx,
+						    const struct fwg_tpm_subject *sub,
+						    struct fwg_tpm_approval *kept);
+static void subject_of(const struct pc_component *c, const struct slot_state *s, int idx,
+		       struct fwg_tpm_subject *sub);
+
+static int floor_raise(struct ab_ctx *ctx, uint64_t version, const struct pc_component *c,
+		       const struct slot_state *s, int idx)
 {
+	const struct fwg_tpm_approval *approval;
+	struct fwg_tpm_approval kept;
+	struct fwg_tpm_subject sub;
 	uint64_t cur, step;
 	int err, i;
 
+	subject_of(c, s, idx, &sub);
+	approval = slot_approval(ctx, &sub, &kept);
 	err = floor_read(ctx, &cur);
 	while (!err && cur < version) {
 		step = version - cur > FWG_TPM_FLOOR_MAX_STEP ? cur + FWG_TPM_FLOOR_MAX_STEP :
@@ -172,7 +188,8 @@ static int floor_raise(struct ab_ctx *ctx, uint64_t version)
 		err = -EIO;
 		i = 0;
 		while (tpm_try_again(ctx, &i, &err))
-			err = fwg_tpm_floor_raise(ctx->tpm, step, &cur);
+			err = fwg_tpm_floor_raise_approved(ctx->tpm, step, approval,
+							   sub.version, &cur);
 		if (!err)
 			cur = step;
 	}
@@ -1037,7 +1054,7 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	/* Floor first: a cut before the save leaves a trial that ends at the
 	 * next boot; the slot at the floor is still valid (STATE.md). */
 	v = floor_target(ctx, c, v);
-	err = floor_raise(ctx, v);
+	err = floor_raise(ctx, v, c, &s, b);
 	if (err)
 		return err;
 	confirm(&s, b, v);
@@ -1199,7 +1216,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	if (!err && in->raise_floor) {
 		uint64_t v = floor_target(ctx, in->comp, in->version);
 
-		err = floor_raise(ctx, v);
+		err = floor_raise(ctx, v, in->comp, s, in->target);
 		if (!err && s->slot[s->active].version < v) {
 			s->slot[s->active].good = false;
 			err = ab_save(ctx, s);
@@ -1311,7 +1328,7 @@ int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t
 		return recorded;
 	err = seal_slot(ctx, c, &s, idx);
 	if (!err)
-		err = floor_raise(ctx, floor_target(ctx, c, version));
+		err = floor_raise(ctx, floor_target(ctx, c, version), c, &s, idx);
 	/* Recorded where root cannot undo it, before the state says so. */
 	if (!err && !recorded)
 		err = ab_persist(ctx, "journal-adopt");

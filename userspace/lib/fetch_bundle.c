@@ -181,9 +181,11 @@ static int fetch_approval(const struct uc_config *cfg, const struct fetch_tls *t
 }
 
 /* Beside the bundle, as `bundle create --policy-key` wrote it; the pair or nothing. */
-static int write_approval(const char *path, const uint8_t buf[FWG_APPROVAL_FILE_SIZE],
+static int write_approval(const char *path, const struct fwg_tpm_approval *a,
 			  struct uc_step *step)
 {
+	uint8_t buf[FWG_APPROVAL_FILE_SIZE];
+	size_t len = fwg_approval_encode(a, buf);	/* as fetched: format 1 or 2 */
 	char approval[PATH_MAX];
 	int err;
 
@@ -191,7 +193,7 @@ static int write_approval(const char *path, const uint8_t buf[FWG_APPROVAL_FILE_
 	if ((size_t)snprintf(approval, sizeof(approval), "%s.approval", path) >= sizeof(approval))
 		err = -ENAMETOOLONG;
 	else
-		err = fwg_write_file_atomic(approval, buf, FWG_APPROVAL_FILE_SIZE);
+		err = fwg_write_file_atomic(approval, buf, len);
 	if (err)
 		unlink(path);	/* a bundle without its approval would only be refused */
 	return err;
@@ -227,7 +229,7 @@ static int fetch_download(const struct uc_config *cfg, const char *path, bool pr
 		err = -EBADMSG;
 	}
 	if (!err && check->vendor_key)
-		err = write_approval(path, approval, step);
+		err = write_approval(path, &check->approval, step);
 	fetch_conn_free(opts.conn);
 	return err;
 }
