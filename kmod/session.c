@@ -1033,10 +1033,10 @@ long fwguard_session_retire(const void __user *arg)
 		pr_notice("slot %s (component %s) %s: superseded by version %llu, which %s holds at the floor\n",
 			  r->name, r->component, done ? "holds no image" : "retired, its head zeroed",
 			  s->ticket.security_version, o->name);
-	else
-		pr_notice("retiring slot %s (component %s) refused: %d\n",
-			  r->name, r->component, err);
 out:
+	if (err)
+		pr_notice_ratelimited("retiring slot %s (component %s) refused: %d\n",
+				      r->name, r->component, err);
 	if (o)
 		fwguard_retire_release(s, o);
 	fwguard_session_free(s);
