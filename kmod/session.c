@@ -915,8 +915,10 @@ static int fwguard_retire_hash(struct fwguard_session *s, struct block_device *b
 }
 
 /*
- * With both slots claimed: the other slot holds the ticket's image; the
- * target does not (already retired: nothing to do, @done); then zero it.
+ * With both slots claimed: a target with a zero head holds no image (it
+ * was retired, or never written): nothing to do, @done. Otherwise the
+ * other slot must hold the ticket's image and the target must not; then
+ * the target's head is zeroed.
  */
 static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range *o,
 				bool *done)
@@ -931,14 +933,6 @@ static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range 
 	if (!ohead)
 		return -ENOMEM;
 	thead = ohead + PAGE_SIZE;
-	err = fwguard_bdev_open(&other, o->part_dev, false, NULL);
-	if (!err)
-		err = fwguard_retire_hash(s, other.bdev, len, digest, ohead);
-	fwguard_bdev_close(&other);
-	if (!err && memcmp(digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN))
-		err = -ENOEXEC;
-	if (err)
-		goto out;
 	err = fwguard_bdev_open(&s->target, s->range->part_dev, true,
 				fwguard_session_holder);
 	if (!err)
@@ -947,9 +941,17 @@ static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range 
 		goto out;
 	memcpy(thead, page_address(s->stage[0].pages[0]), PAGE_SIZE);
 	if (!memchr_inv(thead, 0, PAGE_SIZE)) {
-		*done = true;	/* no image there: retired, or never written */
+		*done = true;
 		goto out;
 	}
+	err = fwguard_bdev_open(&other, o->part_dev, false, NULL);
+	if (!err)
+		err = fwguard_retire_hash(s, other.bdev, len, digest, ohead);
+	fwguard_bdev_close(&other);
+	if (!err && memcmp(digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN))
+		err = -ENOEXEC;
+	if (err)
+		goto out;
 	if (!memcmp(thead, ohead, min_t(u64, len, PAGE_SIZE))) {
 		/* The same head: the same release in both slots? */
 		err = fwguard_retire_hash(s, s->target.bdev, len, digest, NULL);
