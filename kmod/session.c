@@ -863,8 +863,8 @@ static void fwguard_retire_release(struct fwguard_session *s, struct fwguard_ran
 static int fwguard_retire_read(struct block_device *bdev, struct fwguard_stage *st,
 			       u64 off, size_t len)
 {
-	unsigned int i, nr = DIV_ROUND_UP(len, PAGE_SIZE);
 	size_t padded = round_up(len, bdev_logical_block_size(bdev));
+	unsigned int i, nr;
 	struct bio *bio;
 	int err;
 
