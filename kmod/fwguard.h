@@ -149,6 +149,7 @@ struct fwguard_disk {
  * @component: component name tickets for this range must carry
  * @name: kernel name of the partition ("vda1") for logs and status
  * @active: the running slot; never a session target. Only ever set.
+ * @written: a session committed an image into the range in this boot
  * @session: open session on this range, under fwguard_policy_lock
  * @lost: while a re-appearing disk is being added, the deleted disk @disk
  *	pointed to before, under fwguard_policy_lock
@@ -170,6 +171,7 @@ struct fwguard_range {
 	char component[FWGUARD_COMPONENT_LEN];
 	char name[BDEVNAME_SIZE];
 	bool active;
+	bool written;
 	struct fwguard_session *session;
 	struct gendisk *lost;
 };
@@ -239,6 +241,7 @@ int fwguard_policy_check_identity(const struct fwguard_ticket *t);
 int fwguard_policy_check_version(const struct fwguard_ticket *t);
 int fwguard_policy_consume(const struct fwguard_ticket *t);
 void fwguard_policy_record_commit(const struct fwguard_ticket *t);
+u64 fwguard_policy_floor(void);
 void fwguard_policy_exit(void);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 
@@ -322,6 +325,7 @@ extern const struct kernel_param_ops fwguard_param_ops_ullong;
 
 /* session.c */
 long fwguard_session_begin(const void __user *arg);
+long fwguard_session_retire(const void __user *arg);
 void fwguard_session_bio_end(struct bio *bio);
 
 /* uapi.c */

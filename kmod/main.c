@@ -75,7 +75,7 @@ static long fwguard_ctl_ioctl(struct file *file, unsigned int cmd,
 	const void __user *uarg = (const void __user *)arg;
 
 	if (cmd != FWGUARD_IOC_PROTECT && cmd != FWGUARD_IOC_POLICY &&
-	    cmd != FWGUARD_IOC_BEGIN)
+	    cmd != FWGUARD_IOC_BEGIN && cmd != FWGUARD_IOC_RETIRE)
 		return -ENOTTY;
 	/* capable() checks the initial user namespace: root in a userns fails. */
 	if (!capable(CAP_SYS_ADMIN))
@@ -85,6 +85,8 @@ static long fwguard_ctl_ioctl(struct file *file, unsigned int cmd,
 		return fwguard_ioc_protect(uarg);
 	case FWGUARD_IOC_POLICY:
 		return fwguard_ioc_policy(uarg);
+	case FWGUARD_IOC_RETIRE:
+		return fwguard_session_retire(uarg);
 	default:
 		return fwguard_session_begin(uarg);
 	}

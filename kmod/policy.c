@@ -261,6 +261,17 @@ void fwguard_policy_record_commit(const struct fwguard_ticket *t)
 	mutex_unlock(&fwguard_policy_lock);
 }
 
+/* The version floor as it stands now. */
+u64 fwguard_policy_floor(void)
+{
+	u64 floor;
+
+	mutex_lock(&fwguard_policy_lock);
+	floor = fwguard_floor;
+	mutex_unlock(&fwguard_policy_lock);
+	return floor;
+}
+
 /**
  * fwguard_policy_show() - text status of the policy for sysfs
  * @buf: output buffer

@@ -407,6 +407,7 @@ static int fwguard_session_decide(struct fwguard_session *s,
 	if (err)
 		return err;
 	s->committed = true;
+	WRITE_ONCE(s->range->written, true);
 	fwguard_policy_record_commit(&s->ticket);
 	return 0;
 }
@@ -751,6 +752,295 @@ long fwguard_session_begin(const void __user *arg)
 	return fd;
 
 out_free:
+	fwguard_session_free(s);
+	return err;
+}
+
+/*
+ * Retirement of a superseded slot (FWGUARD_IOC_RETIRE, kmod/README.md
+ * "Retiring a superseded slot"). The ticket is evidence here, not an
+ * authorisation to write an image: it names the release the other slot of
+ * the component holds, which the kernel reads back and hashes itself, and
+ * the floor must stand at exactly its version. Then every other image of
+ * the component is superseded, and the target's head is zeroed as BEGIN
+ * zeroes it, so no bootloader or reader takes the slot for an image.
+ */
+static char *fwguard_boot_part;
+fwguard_param(boot_part, fwguard_boot_part, charp, NULL);
+MODULE_PARM_DESC(boot_part, "PARTUUID of the slot the boot chain loaded this kernel from (the bootloader passes fwguard.boot_part=); a slot named so is never retired");
+
+#define FWGUARD_RETIRE_CHUNK	FWGUARD_STAGE_BYTES
+
+/* The one other slot of @r's component. */
+static struct fwguard_range *fwguard_retire_sibling(const struct fwguard_range *r)
+{
+	struct fwguard_range *o, *found = NULL;
+	unsigned int i, n = fwguard_range_count();
+
+	for (i = 0; i < n; i++) {
+		o = fwguard_range_get(i);
+		if (!o || o == r || o->gpt_area || strcmp(o->component, r->component))
+			continue;
+		if (found)
+			return NULL;	/* more than two slots: no "other" one */
+		found = o;
+	}
+	return found;
+}
+
+/* The boot chain's word for the slot that booted; -ENODEV without one. */
+static int fwguard_retire_booted(const struct fwguard_range *r)
+{
+	guid_t booted;
+
+	if (!fwguard_boot_part || !*fwguard_boot_part ||
+	    guid_parse(fwguard_boot_part, &booted))
+		return -ENODEV;
+	return guid_equal(&booted, &r->part_guid) ? -ETXTBSY : 0;
+}
+
+static int fwguard_retire_check(const struct fwguard_range *r,
+				const struct fwguard_ticket *t,
+				struct fwguard_range **other)
+{
+	u64 floor = fwguard_policy_floor();
+	int err;
+
+	if (strcmp(t->component, r->component))
+		return -EACCES;
+	if ((t->flags & FWGUARD_TICKET_F_TEST_ONLY) && fwguard_production)
+		return -EACCES;
+	err = fwguard_policy_check_identity(t);
+	if (err)
+		return err;
+	*other = fwguard_retire_sibling(r);
+	if (!*other || !(*other)->part_dev)
+		return -ENOENT;
+	if (t->image_len > ((u64)(*other)->nr_sectors << SECTOR_SHIFT))
+		return -ENOEXEC;
+	/* Below the floor the other slot is no bootable release either. */
+	if (t->security_version < floor)
+		return -ESTALE;
+	/* The floor has not reached it: the release is not confirmed yet. */
+	if (t->security_version > floor)
+		return -EAGAIN;
+	err = fwguard_retire_booted(r);
+	if (err)
+		return err;
+	if (READ_ONCE(r->written))
+		return -ETXTBSY;
+	return 0;
+}
+
+/* Claim both slots for @s: neither can be a session target meanwhile. */
+static int fwguard_retire_claim(struct fwguard_session *s, struct fwguard_range *r,
+				struct fwguard_range *o)
+{
+	int err = 0;
+
+	mutex_lock(&fwguard_policy_lock);
+	if (r->session || o->session) {
+		err = -EBUSY;
+	} else {
+		r->session = s;
+		o->session = s;
+	}
+	mutex_unlock(&fwguard_policy_lock);
+	if (!err)
+		s->range = r;
+	return err;
+}
+
+static void fwguard_retire_release(struct fwguard_session *s, struct fwguard_range *o)
+{
+	mutex_lock(&fwguard_policy_lock);
+	if (o->session == s)
+		o->session = NULL;
+	mutex_unlock(&fwguard_policy_lock);
+}
+
+/* Read @len bytes at partition byte @off of @bdev into @st's pages. */
+static int fwguard_retire_read(struct block_device *bdev, struct fwguard_stage *st,
+			       u64 off, size_t len)
+{
+	size_t padded = round_up(len, bdev_logical_block_size(bdev));
+	unsigned int i, nr;
+	struct bio *bio;
+	int err;
+
+	if (padded > FWGUARD_STAGE_BYTES)
+		return -EIO;
+	nr = DIV_ROUND_UP(padded, PAGE_SIZE);
+	bio = bio_alloc(bdev, nr, REQ_OP_READ | REQ_SYNC, GFP_KERNEL);
+	bio->bi_iter.bi_sector = off >> SECTOR_SHIFT;
+	for (i = 0; i < nr; i++) {
+		size_t chunk = min_t(size_t, PAGE_SIZE, padded - i * PAGE_SIZE);
+
+		if (bio_add_page(bio, st->pages[i], chunk, 0) != chunk) {
+			bio_put(bio);
+			return -EIO;
+		}
+	}
+	err = submit_bio_wait(bio) ? -EIO : 0;
+	bio_put(bio);
+	return err;
+}
+
+/*
+ * SHA-256 of the first @len bytes of @bdev, read from the medium (not the
+ * page cache); the first page is left in @head.
+ */
+static int fwguard_retire_hash(struct fwguard_session *s, struct block_device *bdev,
+			       u64 len, u8 digest[FWGUARD_DIGEST_LEN], u8 *head)
+{
+	struct fwguard_stage *st = &s->stage[0];
+	u64 off;
+	int err;
+
+	err = crypto_shash_init(s->hash);
+	for (off = 0; !err && off < len; off += FWGUARD_RETIRE_CHUNK) {
+		size_t n = min_t(u64, len - off, FWGUARD_RETIRE_CHUNK);
+		unsigned int i;
+
+		if (fatal_signal_pending(current))
+			return -EINTR;
+		err = fwguard_retire_read(bdev, st, off, n);
+		for (i = 0; !err && i * PAGE_SIZE < n; i++)
+			err = crypto_shash_update(s->hash, page_address(st->pages[i]),
+						  min_t(size_t, PAGE_SIZE, n - i * PAGE_SIZE));
+		if (!err && !off && head)
+			memcpy(head, page_address(st->pages[0]), min_t(size_t, n, PAGE_SIZE));
+	}
+	return err ?: crypto_shash_final(s->hash, digest);
+}
+
+/*
+ * With both slots claimed: a target with a zero head holds no image (it
+ * was retired, or never written): nothing to do, @done. Otherwise the
+ * other slot must hold the ticket's image and the target must not; then
+ * the target's head is zeroed.
+ */
+static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range *o,
+				bool *done)
+{
+	u64 len = s->ticket.image_len;
+	u8 digest[FWGUARD_DIGEST_LEN];
+	struct fwguard_bdev other = {};
+	u8 *ohead, *thead;
+	int err;
+
+	ohead = kzalloc(2 * PAGE_SIZE, GFP_KERNEL);
+	if (!ohead)
+		return -ENOMEM;
+	thead = ohead + PAGE_SIZE;
+	err = fwguard_bdev_open(&s->target, s->range->part_dev, true,
+				fwguard_session_holder);
+	if (!err)
+		err = fwguard_retire_read(s->target.bdev, &s->stage[0], 0, PAGE_SIZE);
+	if (err)
+		goto out;
+	memcpy(thead, page_address(s->stage[0].pages[0]), PAGE_SIZE);
+	if (!memchr_inv(thead, 0, PAGE_SIZE)) {
+		*done = true;
+		goto out;
+	}
+	err = fwguard_bdev_open(&other, o->part_dev, false, NULL);
+	if (!err)
+		err = fwguard_retire_hash(s, other.bdev, len, digest, ohead);
+	fwguard_bdev_close(&other);
+	if (!err && memcmp(digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN))
+		err = -ENOEXEC;
+	if (err)
+		goto out;
+	if (!memcmp(thead, ohead, min_t(u64, len, PAGE_SIZE))) {
+		/* The same head: the same release in both slots? */
+		err = fwguard_retire_hash(s, s->target.bdev, len, digest, NULL);
+		if (!err && !memcmp(digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN))
+			err = -EEXIST;
+		if (err)
+			goto out;
+	}
+	memset(page_address(s->head.pages[0]), 0, PAGE_SIZE);
+	err = fwguard_session_invalidate(s);
+out:
+	kfree(ohead);
+	return err;
+}
+
+static int fwguard_copy_retire(struct fwguard_retire *b, const void __user *arg)
+{
+	int err = fwguard_copy_arg(b, sizeof(*b), arg);
+
+	if (err)
+		return err;
+	if (b->flags || b->reserved || !b->ticket_len)
+		return -EINVAL;
+	if (b->ticket_len > FWGUARD_TICKET_CMS_MAX)
+		return -E2BIG;
+	return 0;
+}
+
+/**
+ * fwguard_session_retire() - FWGUARD_IOC_RETIRE: zero a superseded slot's head
+ * @arg: user pointer to struct fwguard_retire
+ *
+ * The caller checked CAP_SYS_ADMIN.
+ *
+ * Return: 0, or the negative errno documented for FWGUARD_IOC_RETIRE in
+ * <linux/fwguard.h>.
+ */
+long fwguard_session_retire(const void __user *arg)
+{
+	struct fwguard_range *r, *o = NULL;
+	struct fwguard_session *s;
+	struct fwguard_retire b;
+	bool done = false;
+	int err;
+
+	err = fwguard_copy_retire(&b, arg);
+	if (err)
+		return err;
+	r = fwguard_range_by_dev(MKDEV(b.dev_major, b.dev_minor));
+	if (!r || r->gpt_area || MAJOR(r->part_dev) != b.dev_major ||
+	    MINOR(r->part_dev) != b.dev_minor)
+		return -ENOENT;
+	if (!fwguard_keyring_ready())
+		return -ENOKEY;
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	mutex_init(&s->lock);
+	s->opener = get_current_cred();
+	err = fwguard_ticket_verify(u64_to_user_ptr(b.ticket), b.ticket_len,
+				    &s->ticket) ?:
+	      fwguard_retire_check(r, &s->ticket, &o);
+	if (!err)
+		err = fwguard_retire_claim(s, r, o);
+	if (err) {
+		o = NULL;
+		goto out;
+	}
+	err = fwguard_session_alloc_pages(s) ?: fwguard_session_hash_init(s);
+	/* Checked again with both slots claimed: nothing is decided on a stale view. */
+	if (!err) {
+		struct fwguard_range *again;
+
+		err = fwguard_retire_check(r, &s->ticket, &again);
+		if (!err && again != o)
+			err = -ENOENT;
+	}
+	if (!err)
+		err = fwguard_retire_slots(s, o, &done);
+	if (!err)
+		pr_notice("slot %s (component %s) %s: superseded by version %llu, which %s holds at the floor\n",
+			  r->name, r->component, done ? "holds no image" : "retired, its head zeroed",
+			  s->ticket.security_version, o->name);
+out:
+	if (err)
+		pr_notice_ratelimited("retiring slot %s (component %s) refused: %d\n",
+				      r->name, r->component, err);
+	if (o)
+		fwguard_retire_release(s, o);
 	fwguard_session_free(s);
 	return err;
 }

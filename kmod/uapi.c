@@ -53,6 +53,15 @@ static __always_inline void fwguard_build_check_abi(void)
 	FWGUARD_CHECK_FIELD(fwguard_commit, digest, 16, 32);
 	FWGUARD_CHECK_FIELD(fwguard_commit, security_version, 48, 8);
 	FWGUARD_CHECK_FIELD(fwguard_commit, ticket_id, 56, 16);
+
+	BUILD_BUG_ON(sizeof(struct fwguard_retire) != 32);
+	FWGUARD_CHECK_FIELD(fwguard_retire, size, 0, 4);
+	FWGUARD_CHECK_FIELD(fwguard_retire, flags, 4, 4);
+	FWGUARD_CHECK_FIELD(fwguard_retire, dev_major, 8, 4);
+	FWGUARD_CHECK_FIELD(fwguard_retire, dev_minor, 12, 4);
+	FWGUARD_CHECK_FIELD(fwguard_retire, ticket, 16, 8);
+	FWGUARD_CHECK_FIELD(fwguard_retire, ticket_len, 24, 4);
+	FWGUARD_CHECK_FIELD(fwguard_retire, reserved, 28, 4);
 }
 
 /**

@@ -25,6 +25,7 @@ KSFT_BINS  := $(KSFT_SRCS:%.c=$(BUILD)/%)
 KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/fwguard_rebind \
                  $(BUILD)/tests/kselftest/fwguard_attack \
                  $(BUILD)/tests/kselftest/fwguard_session_life \
+                 $(BUILD)/tests/kselftest/fwguard_retire \
                  $(BUILD)/tests/kselftest/fwguard_breach_copies \
                  $(BUILD)/tests/kselftest/fwguard_breach_target \
                  $(BUILD)/tests/kselftest/fwguard_breach_discard \

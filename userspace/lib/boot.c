@@ -20,6 +20,7 @@
 #include "userspace/lib/boot.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/bundle_io.h"
+#include "userspace/lib/retire.h"
 #include "userspace/lib/slots.h"
 
 struct boot_ctx {
@@ -100,6 +101,18 @@ static int boot_open(struct boot_ctx *b, struct uc_step *step)
 	return uc_tpm_open(b->cfg, &b->tpm);
 }
 
+/*
+ * The floor just passed the other slot's release: retire it (retire.h).
+ * A refusal is a notice; the next policy load asks again.
+ */
+static void retire_after_mark_good(struct boot_ctx *b, const struct pc_component *c)
+{
+	uint64_t floor;
+
+	if (!fwg_tpm_floor_read(b->tpm, &floor))
+		retire_superseded(b->cfg->state_dir, c, floor);
+}
+
 typedef int (*component_fn)(struct ab_ctx *m, const struct pc_component *c,
 			    struct uc_boot_component *out);
 
@@ -121,6 +134,8 @@ static int for_each_component(const struct uc_config *cfg, component_fn fn,
 
 		snprintf(out->name, sizeof(out->name), "%s", b.pc.component[i].name);
 		out->err = fn(&m, &b.pc.component[i], out);
+		if (fn == ab_mark_good && !out->err && out->marked_good)
+			retire_after_mark_good(&b, &b.pc.component[i]);
 		if (out->err && !first) {
 			first = out->err;
 			*step = here;

@@ -27,6 +27,7 @@
 #include "userspace/lib/gate.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/install.h"
+#include "userspace/lib/retire.h"
 #include "userspace/lib/runtime.h"
 #include "userspace/lib/slots.h"
 #include "userspace/lib/ticket_log.h"
@@ -270,6 +271,9 @@ static int install_into_slot(struct install *in, bool progress, struct uc_instal
 	int err;
 
 	err = install_write(in, progress, &res, step);
+	if (!err)	/* before the commit point: a pending slot always has its ticket */
+		err = retire_ticket_save(in->cfg->state_dir, in->comp->name,
+					 in->comp->slot[in->target].name, in->bt.cms, in->bt.cms_len);
 	if (!err)
 		err = install_commit(in, &res);
 	if (err) {

@@ -15,6 +15,7 @@
 #include "userspace/common/cleanup.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/policy_load.h"
+#include "userspace/lib/retire.h"
 #include "userspace/lib/runtime.h"
 #include "userspace/lib/slots.h"
 
@@ -364,6 +365,9 @@ int uc_policy_load(const struct uc_config *cfg, const uint64_t *floor,
 	load_note(&l, err);
 	if (!err)
 		policy_apply(cfg, plan, &l);
+	if (!l.err)	/* a slot the floor passed before a cut: retire it now (retire.h) */
+		for (unsigned int i = 0; i < plan->pc.count; i++)
+			retire_superseded(cfg->state_dir, &plan->pc.component[i], plan->floor);
 	if (l.err) {
 		lock_after_failure();
 		*step = l.first;

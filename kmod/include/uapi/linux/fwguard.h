@@ -159,6 +159,36 @@ struct fwguard_commit {
 	__u8 ticket_id[16];
 };
 
+/**
+ * struct fwguard_retire - retire a superseded slot (FWGUARD_IOC_RETIRE)
+ * @size: In: sizeof(struct fwguard_retire).
+ * @flags: In: must be 0.
+ * @dev_major: In: major number of the slot to retire.
+ * @dev_minor: In: minor number of the slot to retire.
+ * @ticket: In: user address of the DER CMS ticket of the release the
+ *	component's other slot holds (the one that superseded this slot).
+ * @ticket_len: In: its length in bytes, 1..FWGUARD_TICKET_CMS_MAX.
+ * @reserved: must be 0.
+ *
+ * The ticket is evidence, not a write authorisation: its validity window
+ * and whether its id was consumed do not matter. The kernel reads the
+ * other slot from the medium and hashes it; when it holds the ticket's
+ * image and the version floor stands at exactly the ticket's version, any
+ * other image of the component is superseded, and the slot's head (its
+ * first 4096 bytes) is zeroed (FUA), as BEGIN zeroes it: no bootloader or
+ * reader takes the slot for an image any more. A slot whose head is zero
+ * already is left as it is (a repeat after a power cut succeeds).
+ */
+struct fwguard_retire {
+	__u32 size;
+	__u32 flags;
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u64 ticket;
+	__u32 ticket_len;
+	__u32 reserved;
+};
+
 #define FWGUARD_IOC_MAGIC	0xF9
 
 /*
@@ -236,5 +266,28 @@ struct fwguard_commit {
  * over after any COMMIT that got past the argument checks.
  */
 #define FWGUARD_IOC_COMMIT	_IOWR(FWGUARD_IOC_MAGIC, 4, struct fwguard_commit)
+
+/*
+ * FWGUARD_IOC_RETIRE (/dev/fwguard): zero the head of a slot that the
+ * release in the component's other slot superseded (struct fwguard_retire).
+ * An active slot may be retired: ACTIVE keeps sessions off a slot that may
+ * still boot, and a slot superseded by a release at the floor boots no
+ * more (boot-verify refuses it).
+ * Errors: ENOENT (target is not a protected slot, or its component has not
+ * exactly one other slot), ENOKEY, EKEYREJECTED, EBADMSG, ENODATA, ENOPKG
+ * (the ticket, as for BEGIN), EACCES (component, device class or serial do
+ * not match, or a test-only ticket with production=1), ESTALE (the
+ * ticket's version is below the floor: the other slot holds no bootable
+ * release), EAGAIN (the floor has not reached the ticket's version: the
+ * release is not confirmed), ENODEV (the boot chain named no booted slot:
+ * module parameter boot_part), ETXTBSY (the target is the slot that
+ * booted, or an image was committed into it in this boot), ENOEXEC (the
+ * other slot does not hold the ticket's image), EEXIST (the target holds
+ * the ticket's image too: nothing is superseded), EBUSY (a session is open
+ * on either slot, or the target is held open exclusively), EINTR (a fatal
+ * signal while hashing), ENXIO, EIO (reading a slot or zeroing the head
+ * failed; after a failed head write the slot may hold no image), ENOMEM.
+ */
+#define FWGUARD_IOC_RETIRE	_IOW(FWGUARD_IOC_MAGIC, 5, struct fwguard_retire)
 
 #endif /* _UAPI_LINUX_FWGUARD_H */
