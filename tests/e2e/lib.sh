@@ -1,6 +1,7 @@
 # Helpers of the end-to-end scenarios, the demo and the install benchmark
-# (sourced). On the host they need $build, $kver and $work; in the guest
-# (tests/e2e/device sets E2E_DEVICE=1) $out, the boot's result directory.
+# (sourced). On the host they need $build, $kver and $work (e2e_host sets
+# them up); in the guest (tests/e2e/device sets E2E_DEVICE=1) $out, the
+# boot's result directory.
 
 # ---- host side ----
 
