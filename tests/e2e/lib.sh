@@ -1,8 +1,60 @@
 # Helpers of the end-to-end scenarios, the demo and the install benchmark
-# (sourced). On the host they need $build, $kver and $work; in the guest
-# (tests/e2e/device sets E2E_DEVICE=1) $out, the boot's result directory.
+# (sourced). On the host they need $build, $kver and $work (e2e_host sets
+# them up); in the guest (tests/e2e/device sets E2E_DEVICE=1) $out, the
+# boot's result directory.
 
 # ---- host side ----
+
+# e2e_host NAME: where a scenario's host side starts, once $top is set and
+# this file sourced: the TAP helpers and exit codes (tests/lib/common.sh),
+# $build, $kver, $uc, $pki, $genv (tests/vm/grubenv), and $work, a new
+# directory $build/NAME.XXXXXX with srv/, etc/ and boots/, removed at exit
+# unless E2E_KEEP is set.
+e2e_host() {
+	. "$top/tests/lib/common.sh"
+	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
+	genv=$top/tests/vm/grubenv
+	work=$(mktemp -d "$build/$1.XXXXXX") || exit 1
+	at_exit '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"'
+	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+}
+
+# boot_ran BOOT STATUS: a failed check when the harness of that boot did
+# not exit 0, with the end of its log.
+boot_ran() {
+	[ "$2" -eq 0 ] && return
+	tap_fail "boot $1 completed" "harness exited $2"
+	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
+}
+
+# e2e_grub_boot NUMBER FUNCTION [HARNESS-OPTIONS...]: e2e_boot of
+# FUNCTION of $scenario, booted through GRUB.
+e2e_grub_boot() {
+	local n=$1 fn=$2
+	shift 2
+	e2e_boot "$n" "$scenario" "$fn" -- --boot grub --timeout 600 "$@"
+}
+
+# e2e_grub_device VERSION...: the GRUB scenarios' device: the slot bundles
+# of these versions (e2e_slot_bundle) and the boot disk, or else a failed
+# check and the end of the script; then the device's configuration, policy
+# and module.
+e2e_grub_device() {
+	local v ok=1
+	: >"$work/setup.log"
+	for v in "$@"; do
+		e2e_slot_bundle "$v" >>"$work/setup.log" 2>&1 || { ok=; break; }
+	done
+	if [ -z "$ok" ] ||
+		! "$top/tests/vm/mkbootdisk" --kernel "$kver" "$work/disk.img" >>"$work/setup.log" 2>&1; then
+		sed 's/^/# /' "$work/setup.log"
+		tap_fail "boot disk and signed slot images are built"
+		tap_done; exit
+	fi
+	e2e_grub_conf >"$work/etc/updatectl.conf"
+	e2e_policy_conf "$work/etc/policy.conf"
+	e2e_install_module
+}
 
 # Install fwguard.ko into the guest's module tree the way a package would,
 # so that modprobe and libkmod find it with its /etc/modprobe.d options.

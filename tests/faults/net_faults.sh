@@ -13,18 +13,13 @@
 # FAULTS=all in the environment: the full set)
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-uc=$build/bin/updatectl
-pki=$build/pki
+. "$top/tests/lib/common.sh"
+. "$top/tests/lib/server.sh"
 all=${1:-${FAULTS:-}}
-work=$(mktemp -d /tmp/fwguard-netfaults.XXXXXX)
-freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-port=$(freeport) pport=$(freeport)
+test_workdir netfaults
+pport=$(freeport)
 proxy_pid=
 stop_proxy() { [ -n "$proxy_pid" ] && kill "$proxy_pid" 2>/dev/null && wait "$proxy_pid" 2>/dev/null; proxy_pid=; }
-trap 'stop_proxy; "$top/tests/lib/nginx-mtls" stop "$work/srv"; [ -n "$KEEP" ] || rm -rf "$work"' EXIT
 export FWGUARD_LOCK=$work/lock
 start=$(date +%s)
 
@@ -38,17 +33,12 @@ mk() { # NAME IMAGE VERSION
 }
 mk a.fwb "$work/image" 5
 mk b.fwb "$work/image2" 6
-"$top/tests/lib/nginx-mtls" start "$work/srv" "$port" "$work/doc" "$pki"
+server_up "$work/doc"
+at_exit stop_proxy
 
 conf() { # PORT [EXTRA LINES]
+	server_conf "$1"
 	cat <<EOF
-server_url = https://localhost:$1
-server_ca = $pki/root-ca.crt
-client_cert = $pki/device-client.crt
-client_key = $pki/device-client.key
-trust = $pki/root-ca.crt
-device_class = infusion-pump
-download_dir = $work/dl
 attempts = 3
 stall_timeout_s = 2
 connect_timeout_s = 5

@@ -6,14 +6,9 @@
 # so install rewrote the slot GRUB still boots and boot-verify never asked
 # GRUB which slot it booted. boot-verify, mark-good and adopt refuse it as
 # a usage error before the TPM is opened; nothing changes.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-work=$(mktemp -d /tmp/fwguard-bootcomp.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-uc=$build/bin/updatectl
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+test_workdir bootcomp
 export FWGUARD_LOCK=$work/lock
 
 tap_plan 5

@@ -6,14 +6,9 @@
 # each documented failure of the executable gives its documented result:
 # exit 1 -> io, exit 2 -> usage, another status or a signal -> io, a
 # "booted" answer other than a or b -> not trusted.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-work=$(mktemp -d /tmp/fwguard-bootctl.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-uc=$build/bin/updatectl
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+test_workdir bootctl
 export FWGUARD_LOCK=$work/lock
 
 tap_plan 14

@@ -8,19 +8,14 @@
 # the updatectl lock, so every retry and mark-good got "busy". Now the
 # first is killed and reported (io), the second answers. Each case is
 # given 30 s here.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-work=$(mktemp -d /tmp/fwguard-bootctl-hang.XXXXXX)
-cleanup() {
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+test_workdir bootctl-hang
+kill_children() {
 	local p
 	for p in $(cat "$work"/pids 2>/dev/null); do kill "$p" 2>/dev/null; done
-	[ -n "${KEEP:-}" ] || rm -rf "$work"
 }
-trap cleanup EXIT
-uc=$build/bin/updatectl
+at_exit kill_children
 export FWGUARD_LOCK=$work/lock
 
 tap_plan 6

@@ -8,14 +8,9 @@
 # a bad value of ours and a change that would reach past the first sector
 # of the block (both forms: each is written in place) are refused with a
 # clear error and nothing changed.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-work=$(mktemp -d /tmp/fwguard-grubenv.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-uc=$build/bin/updatectl
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+test_workdir grubenv
 export FWGUARD_LOCK=$work/lock
 
 tap_plan 26

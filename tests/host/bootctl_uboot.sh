@@ -6,14 +6,9 @@
 # the counters each side writes, the other reads; a torn write of the
 # newer copy leaves the older, whole copy in use by both; no valid copy or
 # a bad value is refused with nothing changed.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-work=$(mktemp -d /tmp/fwguard-ubootenv.XXXXXX)
-trap '[ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
-uc=$build/bin/updatectl
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+test_workdir ubootenv
 export FWGUARD_LOCK=$work/lock
 
 tap_plan 14

@@ -4,13 +4,9 @@
 # (of the default goal, check and clean) runs no apt-cache or apt-get.
 # Help texts end where they should: tests/vm/run --help ends with its
 # usage text, and every updatectl command's --help exits ok.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-work=$(mktemp -d /tmp/fwguard-build.XXXXXX)
-trap 'rm -rf "$work"' EXIT
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+test_workdir build
 
 tap_plan 6
 

@@ -4,15 +4,10 @@
 # the JSON output checked field by field, then every refusal with its exit
 # code and its single line of explanation, and proof that a failed create
 # leaves nothing under the output name (nor temporary files beside it).
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-uc=$build/bin/updatectl
-pki=${FWGUARD_PKI:-$build/pki}
-work=$(mktemp -d "${TMPDIR:-/tmp}/fwguard-bundle.XXXXXX")
-trap 'rm -rf "$work"' EXIT
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+pki=${FWGUARD_PKI:-$pki}
+test_workdir bundle "${TMPDIR:-/tmp}"
 
 tap_plan 30
 

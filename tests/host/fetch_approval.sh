@@ -6,16 +6,10 @@
 # on the server, one of another release or by another key: refused with
 # exit 3 (verify) before the image is downloaded, and nothing in the
 # download directory changes. Without policy_key nothing is asked for.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-uc=$build/bin/updatectl
-pki=$build/pki
-work=$(mktemp -d /tmp/fwguard-fetch-approval.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-trap '"$top/tests/lib/nginx-mtls" stop "$work/srv"; rm -rf "$work"' EXIT
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+. "$top/tests/lib/server.sh"
+test_workdir fetch-approval
 export FWGUARD_LOCK=$work/lock
 log=$work/srv/logs/access.log
 
@@ -37,17 +31,11 @@ cp "$work/doc/good.fwb.approval" "$work/doc/swapped.fwb.approval"	# another rele
 mk rootkey.fwb "$work/image" 5 "$work/root.key"
 mk junk.fwb "$work/image" 5
 head -c 106 /dev/urandom >"$work/doc/junk.fwb.approval"
-"$top/tests/lib/nginx-mtls" start "$work/srv" "$port" "$work/doc" "$pki"
+server_up "$work/doc"
 
 conf() { # [POLICY_KEY]
+	server_conf
 	cat <<EOF
-server_url = https://localhost:$port
-server_ca = $pki/root-ca.crt
-client_cert = $pki/device-client.crt
-client_key = $pki/device-client.key
-trust = $pki/root-ca.crt
-device_class = infusion-pump
-download_dir = $work/dl
 attempts = 2
 fetch_timeout_s = 120
 ${1:+policy_key = $1}

@@ -6,16 +6,10 @@
 # is validated (If-Range) and the image hashed, so a file rotated on the
 # server is never spliced; a link planted at .part is not followed; a
 # redirect is named and refused; fetch_timeout_s bounds a trickling server.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-uc=$build/bin/updatectl
-pki=$build/pki
-work=$(mktemp -d /tmp/fwguard-fetch-sh.XXXXXX)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-trap '"$top/tests/lib/nginx-mtls" stop "$work/srv"; rm -rf "$work"' EXIT
+top=$(cd "$(dirname "$0")/../.." && pwd)
+. "$top/tests/lib/common.sh"
+. "$top/tests/lib/server.sh"
+test_workdir fetch-sh
 export FWGUARD_LOCK=$work/lock
 
 mkdir -p "$work/doc" "$work/dl"
@@ -34,19 +28,9 @@ mk rotated.fwb signer infusion-pump "$work/image"
 mk next.fwb signer infusion-pump "$work/image2" 6
 cp "$work/doc/good.fwb" "$work/doc/long.fwb"
 head -c 5000 /dev/urandom >>"$work/doc/long.fwb"
-"$top/tests/lib/nginx-mtls" start "$work/srv" "$port" "$work/doc" "$pki"
+server_up "$work/doc"
 
-cat >"$work/updatectl.conf" <<EOF
-# test device
-server_url = https://localhost:$port
-server_ca = $pki/root-ca.crt
-client_cert = $pki/device-client.crt
-client_key = $pki/device-client.key
-trust = $pki/root-ca.crt
-device_class = infusion-pump
-download_dir = $work/dl
-attempts = 2
-EOF
+{ echo "# test device"; server_conf; echo "attempts = 2"; } >"$work/updatectl.conf"
 
 fetch() { "$uc" fetch --config "$work/updatectl.conf" --quiet "$@" 2>"$work/err"; }
 

@@ -52,43 +52,19 @@ boot2_spoofed() {
 }
 
 # ---- host side --------------------------------------------------------------
-ran() { # BOOT STATUS
-	[ "$2" -eq 0 ] && return
-	tap_fail "boot $1 completed" "harness exited $2"
-	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
-}
-
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	uc=$build/bin/updatectl
-	pki=$build/pki
-	work=$(mktemp -d "$build/grub-slot-spoof.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host grub-slot-spoof
 
 	tap_plan 8
-	if ! { e2e_slot_bundle 3 &&
-		"$top/tests/vm/mkbootdisk" --kernel "$kver" "$work/disk.img"; } \
-		>"$work/setup.log" 2>&1; then
-		sed 's/^/# /' "$work/setup.log"
-		tap_fail "boot disk and signed slot image are built"
-		tap_done; exit
-	fi
-	e2e_grub_conf >"$work/etc/updatectl.conf"
-	e2e_policy_conf "$work/etc/policy.conf"
-	e2e_install_module
+	e2e_grub_device 3
 
-	e2e_boot 1 "$scenario" boot1_factory_attack -- --boot grub --timeout 600; ran 1 $?
+	e2e_grub_boot 1 boot1_factory_attack; boot_ran 1 $?
 	expect 1 adopt ok "factory: slot a adopted at version 2"
 	expect 1 install-v3 ok "v3 installed into fw_b (trial b)" "into slot fw_b"
 
-	e2e_boot 2 "$scenario" boot2_spoofed -- --boot grub --timeout 600 \
-		--append "fwguard.slot=b (hd0,gpt4)/*"; ran 2 $?
+	e2e_grub_boot 2 boot2_spoofed --append "fwguard.slot=b (hd0,gpt4)/*"; boot_ran 2 $?
 	if grep -aq "fwguard: booting slot a" "$work/boots/2/console.log"; then
 		tap_ok "GRUB boots slot a (order a b)"
 	else

@@ -59,12 +59,6 @@ boot4_bad_conf() {
 }
 
 # ---- host side --------------------------------------------------------------
-ran() { # BOOT STATUS
-	[ "$2" -eq 0 ] && return
-	tap_fail "boot $1 completed" "harness exited $2"
-	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
-}
-
 # policy_has BOOT PART DESCRIPTION: the kernel's policy lists a range on PART.
 policy_has() {
 	if grep -qw "$2" "$work/boots/$1/policy.out" 2>/dev/null; then tap_ok "$3"; else
@@ -82,15 +76,8 @@ boot() { # NUMBER FUNCTION
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	pki=$build/pki
-	work=$(mktemp -d "$build/label-dup.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host label-dup
 
 	tap_plan 15
 	"$top/tests/vm/mkdisk" "$work/disk.img"
@@ -107,11 +94,11 @@ CONF
 	e2e_install_module
 	before=$(fw_b_bytes)
 
-	boot 1 boot1_label; ran 1 $?
+	boot 1 boot1_label; boot_ran 1 $?
 	policy_has 1 vda2 "boot 1: policy load protects fw_b (vda2)"
 	expect 1 label 0 "boot 1: root writes a GPT naming a partition fw_b on the NVMe disk"
 
-	boot 2 boot2_attack; ran 2 $?
+	boot 2 boot2_attack; boot_ran 2 $?
 	policy_has 2 vda2 "boot 2: policy load still protects fw_b (vda2)"
 	policy_has 2 nvme0n1p1 "boot 2: ... and the copy of its name on the NVMe disk"
 	expect 2 policy-load io "boot 2: policy load fails, naming the slot and both partitions" \
@@ -120,14 +107,14 @@ CONF
 	if [ "$(fw_b_bytes)" = "$before" ]; then tap_ok "fw_b's bytes are unchanged"; else
 		tap_fail "fw_b's bytes are unchanged" "root's dd zeroed its first 64 KiB"; fi
 
-	boot 3 boot3_both; ran 3 $?
+	boot 3 boot3_both; boot_ran 3 $?
 	expect 3 label-both 0 "boot 3: root names NVMe partitions fw_a and fw_b"
 	policy_has 3 vda1 "boot 3: both slots duplicated: fw_a (vda1) protected"
 	policy_has 3 vda2 "boot 3: ... fw_b (vda2) protected"
 	policy_has 3 "locked 1" "boot 3: ... the policy locked"
 	expect 3 rmmod 1 "boot 3: ... rmmod refused"
 
-	boot 4 boot4_bad_conf; ran 4 $?
+	boot 4 boot4_bad_conf; boot_ran 4 $?
 	expect 4 policy-load usage "boot 4: a policy.conf that does not parse: policy load fails (usage)"
 	policy_has 4 "locked 1" "boot 4: ... the loaded production module is locked all the same"
 	expect 4 rmmod 1 "boot 4: ... rmmod refused"

@@ -80,12 +80,6 @@ boot3_fallback() {
 }
 
 # ---- host side --------------------------------------------------------------
-ran() { # BOOT STATUS
-	[ "$2" -eq 0 ] && return
-	tap_fail "boot $1 completed" "harness exited $2"
-	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
-}
-
 # part_bytes PARTNUM: the first 4 MiB of partition PARTNUM of the disk image.
 part_bytes() {
 	local start
@@ -93,39 +87,19 @@ part_bytes() {
 	dd if="$work/disk.img" bs=512 skip="$start" count=8192 status=none
 }
 
-boot() { # NUMBER FUNCTION
-	e2e_boot "$1" "$scenario" "$2" -- --boot grub --timeout 600
-}
-
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	pki=$build/pki
-	genv=$top/tests/vm/grubenv
-	work=$(mktemp -d "$build/trial-fallback.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host trial-fallback
 
 	tap_plan 7
-	if ! e2e_slot_bundle 3 >"$work/setup.log" 2>&1 ||
-		! "$top/tests/vm/mkbootdisk" --kernel "$kver" "$work/disk.img" >>"$work/setup.log" 2>&1; then
-		sed 's/^/# /' "$work/setup.log"
-		tap_fail "boot disk and signed slot image are built"
-		tap_done; exit
-	fi
-	e2e_grub_conf >"$work/etc/updatectl.conf"
-	e2e_policy_conf "$work/etc/policy.conf"
-	e2e_install_module
+	e2e_grub_device 3
 	part_bytes 1 >"$work/fw_a.before"
 
-	boot 1 boot1_factory; ran 1 $?
+	e2e_grub_boot 1 boot1_factory; boot_ran 1 $?
 	expect 1 install-v3 ok "factory: a adopted, v3 installed into fw_b" "into slot fw_b"
 
-	boot 2 boot2_trial_attack; ran 2 $?
+	e2e_grub_boot 2 boot2_trial_attack; boot_ran 2 $?
 	booted 2 b "GRUB boots b on trial"
 	json_is 2 status "fw_a is the last good (active) slot, fw_b on trial" \
 		"j['components'][0]['slots'][0]['role'] == 'active'"
@@ -138,12 +112,12 @@ main() {
 			"$(part_bytes 1 | head -c 4096 | tr -d '\0' | wc -c) non-zero bytes left in its first 4096; $(part_bytes 1 | tail -c +4097 | head -c 1048576 | tr -cd A | wc -c) of the next 1048576 are root's 0x41"
 	fi
 
-	boot 3 boot3_fallback; rc=$?
+	e2e_grub_boot 3 boot3_fallback; rc=$?
 	if [ "$rc" -eq 123 ]; then
 		tap_fail "boot 3 after b was marked bad: GRUB boots the last good slot a" \
 			"no bootable slot: GRUB halted (harness exit 123)"
 	else
-		ran 3 $rc
+		boot_ran 3 $rc
 		booted 3 a "boot 3 after b was marked bad: GRUB boots the last good slot a"
 	fi
 	expect 3 boot-verify fallback "... and a verifies (exit 8: the abandoned trial is reported)" "fw_a verified"

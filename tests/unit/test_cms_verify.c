@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,7 +23,10 @@
 
 #include "kselftest_harness.h"
 #include "ticket.h"
+#include "userspace/common/log.h"
+#include "userspace/lib/attest_verify.h"
 #include "userspace/lib/bundle_format.h"
+#include "userspace/lib/bundle_verify.h"
 #include "userspace/lib/cms_sign.h"
 #include "userspace/lib/cms_verify.h"
 
@@ -378,6 +382,125 @@ TEST_F(cms, unverified_extraction_for_display)
 						   sizeof(self->out), &self->out_len));
 	ASSERT_EQ(self->payload_len, self->out_len);
 	EXPECT_EQ(0, memcmp(self->payload, self->out, self->out_len));
+}
+
+/*
+ * ticket_verify_cms(): the one read of a signed ticket, shared by install
+ * and fetch (in a bundle), bundle inspect and the attestation releases (a
+ * bare DER ticket). A signature refusal and a signed payload that is not a
+ * ticket are told apart, each with its own errno.
+ */
+TEST_F(cms, verify_then_parse_a_signed_ticket)
+{
+	struct fwguard_ticket t;
+	bool signature_ok = false;
+
+	ASSERT_EQ(0, sign_as(self, "signer"));
+	ASSERT_EQ(0, ticket_verify_cms(self->trust, self->der, self->der_len, "t", &t,
+				       &signature_ok));
+	EXPECT_TRUE(signature_ok);
+	EXPECT_STREQ("bootloader", t.component);
+	EXPECT_EQ(5ull, t.security_version);
+	EXPECT_EQ(0, ticket_verify_cms(self->trust, self->der, self->der_len, "t", &t, NULL));
+}
+
+TEST_F(cms, verify_then_parse_refuses_an_untrusted_signer_before_parsing)
+{
+	struct fwguard_ticket t;
+	bool signature_ok = true;
+
+	ASSERT_EQ(0, sign_as(self, "other-signer"));
+	EXPECT_EQ(-ENOKEY, ticket_verify_cms(self->trust, self->der, self->der_len, "t", &t,
+					     &signature_ok));
+	EXPECT_FALSE(signature_ok);
+}
+
+TEST_F(cms, verify_then_parse_refuses_a_signed_payload_that_is_no_ticket)
+{
+	struct fwguard_ticket t;
+	bool signature_ok = false;
+
+	memset(self->payload, 0x42, 64);
+	self->payload_len = 64;
+	ASSERT_EQ(0, sign_as(self, "signer"));
+	EXPECT_EQ(-EBADMSG, ticket_verify_cms(self->trust, self->der, self->der_len,
+					      "release x", &t, &signature_ok));
+	EXPECT_TRUE(signature_ok);
+	EXPECT_EQ(0, strncmp(fwg_log_first(), "release x: ticket payload refused: ", 35))
+		TH_LOG("logged: %s", fwg_log_first());
+}
+
+/* @self's DER ticket written to @file, loaded as the releases; stderr to @err_path. */
+static int load_release(FIXTURE_DATA(cms) *self, const char *file, const char *err_path,
+			struct attest_releases *r)
+{
+	int fd, saved, err;
+
+	fd = open(file, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	if (fd < 0 || write(fd, self->der, self->der_len) != (ssize_t)self->der_len)
+		return -EIO;
+	close(fd);
+	fflush(stderr);
+	saved = dup(2);
+	fd = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	dup2(fd, 2);
+	close(fd);
+	err = attest_releases_load(file, self->trust, r);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	return err;
+}
+
+static bool file_has(const char *path, const char *text)
+{
+	char buf[4096];
+	FILE *f = fopen(path, "r");
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+
+	if (f)
+		fclose(f);
+	buf[n] = '\0';
+	return strstr(buf, text) != NULL;
+}
+
+/* `updatectl attest verify --releases` given bare DER tickets, not bundles. */
+TEST_F(cms, release_as_bare_der_ticket)
+{
+	char dir[] = "/tmp/fwguard-release.XXXXXX", file[64], err_path[64];
+	struct attest_releases r = { 0 };
+
+	ASSERT_NE(NULL, mkdtemp(dir));
+	snprintf(file, sizeof(file), "%s/fw.der", dir);
+	snprintf(err_path, sizeof(err_path), "%s/stderr", dir);
+
+	ASSERT_EQ(0, sign_as(self, "signer"));
+	ASSERT_EQ(0, load_release(self, file, err_path, &r));
+	ASSERT_EQ((size_t)1, r.n);
+	EXPECT_STREQ("bootloader", r.v[0].ticket.component);
+	attest_releases_free(&r);
+
+	OPENSSL_free(self->der);
+	self->der = NULL;
+	ASSERT_EQ(0, sign_as(self, "other-signer"));
+	EXPECT_EQ(-ENOKEY, load_release(self, file, err_path, &r));
+	EXPECT_TRUE(file_has(err_path, "release /tmp/fwguard-release."));
+	EXPECT_TRUE(file_has(err_path, "/fw.der: not a vendor-signed ticket"));
+	EXPECT_FALSE(file_has(err_path, "payload refused"));
+
+	OPENSSL_free(self->der);
+	self->der = NULL;
+	memset(self->payload, 0x42, 64);
+	self->payload_len = 64;
+	ASSERT_EQ(0, sign_as(self, "signer"));
+	EXPECT_EQ(-EBADMSG, load_release(self, file, err_path, &r));
+	EXPECT_TRUE(file_has(err_path, "/fw.der: ticket payload refused: "));
+	EXPECT_FALSE(file_has(err_path, "not a vendor-signed ticket"));
+	EXPECT_EQ((size_t)0, r.n);
+
+	unlink(file);
+	unlink(err_path);
+	rmdir(dir);
 }
 
 TEST(signer_key_must_match_certificate)

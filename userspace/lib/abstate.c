@@ -1078,11 +1078,31 @@ static bool ticket_in_state(const struct slot_state *s, const uint8_t ticket[16]
 	return false;
 }
 
+/* A replay: the ticket is in the journal (read in the TPM, retried) or wrote a slot already. */
+static int refuse_replay(struct ab_ctx *ctx, const struct pc_component *c,
+			 const struct slot_state *s, const uint8_t ticket[16])
+{
+	int err = -EIO, i = 0;
+
+	STEP(ctx, TPM, "read-journal");
+	while (tpm_try_again(ctx, &i, &err))
+		err = ticket_log_refuse(ctx->tpm, ticket);	/* logs */
+	if (err == -EALREADY)
+		STEP(ctx, VERIFY, "check-replay");
+	if (err)
+		return err;
+	if (ticket_in_state(s, ticket)) {
+		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
+		return -EALREADY;
+	}
+	return 0;
+}
+
 int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
 		    const uint8_t ticket[16], bool raise_floor, struct ab_install *in)
 {
 	uint64_t floor;
-	int err, i;
+	int err;
 
 	memset(in, 0, sizeof(*in));
 	in->comp = c;
@@ -1093,20 +1113,9 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 	if (err)
 		return err;
 	in->target = 1 - in->state.active;
-	/* The journal is read in the TPM (retried); a replay is a refusal. */
-	STEP(ctx, TPM, "read-journal");
-	err = -EIO;
-	i = 0;
-	while (tpm_try_again(ctx, &i, &err))
-		err = ticket_log_refuse(ctx->tpm, ticket);	/* logs */
-	if (err == -EALREADY)
-		STEP(ctx, VERIFY, "check-replay");
+	err = refuse_replay(ctx, c, &in->state, ticket);
 	if (err)
 		return err;
-	if (ticket_in_state(&in->state, ticket)) {
-		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
-		return -EALREADY;
-	}
 	STEP(ctx, VERIFY, "check-slots");
 	if (in->state.trying == in->target) {
 		fwg_log_error("%s: slot %s is on trial in this boot; confirm it with 'updatectl "

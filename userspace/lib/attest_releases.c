@@ -10,12 +10,14 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "userspace/common/cleanup.h"
 #include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/attest_verify.h"
@@ -24,8 +26,10 @@
 static int ticket_from_cms(const char *file, const struct cms_trust *trust,
 			   struct fwguard_ticket *t)
 {
-	uint8_t payload[FWGUARD_TICKET_MAX_LEN], *der = NULL;
-	size_t payload_len = 0, der_len = 0;
+	_cleanup_free_ uint8_t *der = NULL;
+	char name[PATH_MAX + sizeof("release ")];
+	size_t der_len = 0;
+	bool signature_ok;
 	int err;
 
 	err = fwg_read_file(file, BUNDLE_CMS_MAX, &der, &der_len);
@@ -33,19 +37,11 @@ static int ticket_from_cms(const char *file, const struct cms_trust *trust,
 		fwg_log_error("release %s: %s", file, strerror(-err));
 		return err;
 	}
-	err = cms_verify_ticket(trust, der, der_len, payload, sizeof(payload), &payload_len);
-	free(der);
-	if (err) {
+	snprintf(name, sizeof(name), "release %s", file);
+	err = ticket_verify_cms(trust, der, der_len, name, t, &signature_ok);
+	if (err && !signature_ok)
 		fwg_log_error("release %s: not a vendor-signed ticket", file);
-		return err;
-	}
-	err = fwguard_ticket_parse(payload, payload_len, t);
-	if (err) {
-		fwg_log_error("release %s: ticket payload refused: %s", file,
-			      fwguard_ticket_strerror(err));
-		return -EBADMSG;
-	}
-	return 0;
+	return err;
 }
 
 static int ticket_from_bundle(int fd, uint64_t size, const char *file,

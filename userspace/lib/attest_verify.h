@@ -5,7 +5,7 @@
  * TPMS_ATTEST, its magic and type, the verifier's nonce, the PCR selection,
  * the event log's replay against the quoted PCR digest, and that every
  * digest measured this boot is a vendor-signed release (tickets verified
- * exactly as install verifies them, cms_verify.c). tpm/TPM.md
+ * exactly as install verifies them, ticket_verify_cms()). tpm/TPM.md
  * "Attestation" lists the checks and why each is there.
  */
 #ifndef FWGUARD_LIB_ATTEST_VERIFY_H

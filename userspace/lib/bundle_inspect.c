@@ -12,6 +12,7 @@
 #include "userspace/common/log.h"
 #include "userspace/lib/bundle_inspect.h"
 #include "userspace/lib/bundle_io.h"
+#include "userspace/lib/bundle_verify.h"
 #include "userspace/lib/cms_verify.h"
 
 static int bundle_refused(const char *path, int bundle_err)
@@ -50,26 +51,21 @@ static int read_ticket(int fd, const char *path, const char *trust_path,
 	_cleanup_free_ uint8_t *cms = malloc(hdr->cms_len);
 	struct cms_trust *trust = NULL;
 	size_t payload_len = 0;
-	int err = cms ? 0 : -ENOMEM;
+	int err;
 
-	if (!err)
-		err = bundle_pread_exact(fd, cms, hdr->cms_len, hdr->header_len);
-	if (!err && trust_path)
-		err = cms_trust_load(trust_path, &trust);
-	if (!err && trust)
-		err = cms_verify_ticket(trust, cms, hdr->cms_len, payload, sizeof(payload),
-					&payload_len);
-	else if (!err)
+	if (!cms)
+		return -ENOMEM;
+	err = bundle_pread_exact(fd, cms, hdr->cms_len, hdr->header_len);
+	if (err)
+		return err;
+	if (!trust_path) {
 		err = cms_ticket_content_unverified(cms, hdr->cms_len, payload, sizeof(payload),
 						    &payload_len);
-	if (!err) {
-		err = fwguard_ticket_parse(payload, payload_len, t);
-		if (err) {
-			fwg_log_error("%s: ticket payload refused: %s", path,
-				      fwguard_ticket_strerror(err));
-			err = -EBADMSG;
-		}
+		return err ? err : ticket_payload_parse(payload, payload_len, path, t);
 	}
+	err = cms_trust_load(trust_path, &trust);
+	if (!err)
+		err = ticket_verify_cms(trust, cms, hdr->cms_len, path, t, NULL);
 	cms_trust_free(trust);
 	return err;
 }

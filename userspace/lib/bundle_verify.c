@@ -32,23 +32,44 @@ static int read_header(int fd, uint64_t available, const char *name, struct bund
 	return 0;
 }
 
-static int verify_cms(const struct bundle_ticket *bt, const char *name,
-		      const struct cms_trust *trust, struct fwguard_ticket *t)
+int ticket_payload_parse(const void *payload, size_t len, const char *name,
+			 struct fwguard_ticket *t)
+{
+	int err = fwguard_ticket_parse(payload, len, t);
+
+	if (err) {
+		fwg_log_error("%s: ticket payload refused: %s", name,
+			      fwguard_ticket_strerror(err));
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+int ticket_verify_cms(const struct cms_trust *trust, const void *der, size_t der_len,
+		      const char *name, struct fwguard_ticket *t, bool *signature_ok)
 {
 	uint8_t payload[FWGUARD_TICKET_MAX_LEN];
 	size_t payload_len = 0;
 	int err;
 
-	err = cms_verify_ticket(trust, bt->cms, bt->cms_len, payload, sizeof(payload),
-				&payload_len);
+	if (signature_ok)
+		*signature_ok = false;
+	err = cms_verify_ticket(trust, der, der_len, payload, sizeof(payload), &payload_len);
 	if (err)
 		return err;
-	err = fwguard_ticket_parse(payload, payload_len, t);
-	if (err) {
-		fwg_log_error("%s: ticket payload refused: %s", name,
-			fwguard_ticket_strerror(err));
-		return -EBADMSG;
-	}
+	if (signature_ok)
+		*signature_ok = true;
+	return ticket_payload_parse(payload, payload_len, name, t);
+}
+
+static int verify_cms(const struct bundle_ticket *bt, const char *name,
+		      const struct cms_trust *trust, struct fwguard_ticket *t)
+{
+	int err;
+
+	err = ticket_verify_cms(trust, bt->cms, bt->cms_len, name, t, NULL);
+	if (err)
+		return err;
 	err = bundle_check_ticket(&bt->header, t);
 	if (err) {
 		fwg_log_error("%s: %s", name, bundle_strerror(err));

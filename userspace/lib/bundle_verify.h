@@ -9,6 +9,8 @@
 #ifndef FWGUARD_BUNDLE_VERIFY_H
 #define FWGUARD_BUNDLE_VERIFY_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "ticket.h"
@@ -40,5 +42,21 @@ int bundle_ticket_read(int fd, uint64_t available, const char *name,
 		       struct bundle_ticket *out);
 
 void bundle_ticket_release(struct bundle_ticket *bt);
+
+/*
+ * The one way a signed ticket is read, in a bundle or on its own: verify
+ * the DER CMS @der against @trust, then parse the payload it signs into @t.
+ * Returns 0, a refusal from cms_verify_ticket() (logged there), or -EBADMSG
+ * when the signed payload is not a ticket (logged naming @name).
+ * @signature_ok, when not NULL, tells the two apart: true once the
+ * signature has verified, so a caller can name the file whose signature
+ * was refused.
+ */
+int ticket_verify_cms(const struct cms_trust *trust, const void *der, size_t der_len,
+		      const char *name, struct fwguard_ticket *t, bool *signature_ok);
+
+/* Parse a ticket payload into @t: 0, or -EBADMSG logged naming @name. */
+int ticket_payload_parse(const void *payload, size_t len, const char *name,
+			 struct fwguard_ticket *t);
 
 #endif /* FWGUARD_BUNDLE_VERIFY_H */
