@@ -279,6 +279,7 @@ int fwguard_gate_init(void);
 void fwguard_gate_exit(void);
 int fwguard_gate_watch_disk(struct gendisk *disk, struct device *parent);
 bool fwguard_gate_guards(struct gendisk *disk);
+bool fwguard_session_bio(struct bio *bio);
 
 /* mpath.c */
 bool fwguard_nvme_head(const struct gendisk *disk);
