@@ -11,7 +11,8 @@
  * and again when a disk at its place is claimed after a rebind (disk.c),
  * every device in its parent chain that sits on a bus and has a driver is
  * recorded with that driver: for virtio-blk the virtio device (virtio_blk)
- * and the PCI function (virtio-pci); for NVMe the PCI function (nvme); for
+ * and the PCI function (virtio-pci); for NVMe the PCI function (nvme), and
+ * for a multipath head that of each controller with a path (mpath.c); for
  * SCSI the scsi_device (sd), the HBA's device and its PCI function; for
  * USB mass storage the scsi_device (sd), the interface (usb-storage), the
  * USB device and hubs (usb) and the host controller's PCI function
@@ -67,6 +68,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/audit.h>
+#include <linux/blkdev.h>
 #include <linux/device.h>
 #include <linux/ftrace.h>
 #include <linux/kobject.h>
@@ -134,6 +136,46 @@ static int fwguard_bind_rec_fill(struct fwguard_bind_rec *rec, struct device *d)
 	return 0;
 }
 
+/*
+ * The devices whose chains a protected disk's I/O takes: its parent, and
+ * for an NVMe multipath head each path's controller (mpath.c). A head
+ * with more paths than this cannot be protected.
+ */
+#define FWGUARD_BIND_TOPS	9
+
+struct fwguard_bind_tops {
+	unsigned int nr;
+	struct device *dev[FWGUARD_BIND_TOPS];
+};
+
+static int fwguard_bind_add_top(struct gendisk *path, void *data)
+{
+	struct fwguard_bind_tops *t = data;
+	struct device *ctrl = disk_to_dev(path)->parent;
+
+	if (!ctrl)
+		return 0;
+	if (t->nr == FWGUARD_BIND_TOPS)
+		return -ENOSPC;
+	t->dev[t->nr++] = get_device(ctrl);
+	return 0;
+}
+
+static int fwguard_bind_fill(struct fwguard_bind_set *s, unsigned int n,
+			     const struct fwguard_bind_tops *t)
+{
+	struct device *d;
+	unsigned int i;
+	int err = 0;
+
+	/* A device bound since the count is left for the next record. */
+	for (i = 0; i < t->nr; i++)
+		for (d = t->dev[i]; d && !err && s->nr < n; d = d->parent)
+			if (fwguard_bind_guarded(d))
+				err = fwguard_bind_rec_fill(&s->rec[s->nr++], d);
+	return err;
+}
+
 /**
  * fwguard_bind_record() - record the drivers of a protected disk's chain
  * @slot: index of the protected disk
@@ -141,27 +183,32 @@ static int fwguard_bind_rec_fill(struct fwguard_bind_rec *rec, struct device *d)
  *
  * Called with fwguard_policy_lock held (may sleep), when a disk gets its
  * first range and when a disk at its place is claimed again. Replaces what
- * @slot recorded before; on failure that stays.
+ * @slot recorded before; on failure that stays. For an NVMe multipath
+ * head, the chains of the controllers of its paths are recorded too.
  *
- * Return: 0, -ENOMEM, or -ENAMETOOLONG when a bus or driver name is
- * longer than the record keeps (63 bytes).
+ * Return: 0, -ENOMEM, -ENOSPC for a head with too many paths, or
+ * -ENAMETOOLONG when a bus or driver name is longer than the record keeps
+ * (63 bytes).
  */
 int fwguard_bind_record(unsigned int slot, struct gendisk *disk)
 {
-	struct device *top = disk_to_dev(disk)->parent, *d;
-	struct fwguard_bind_set *s, *old;
-	unsigned int n = 0;
+	struct fwguard_bind_tops t = { .nr = 1, .dev = { get_device(disk_to_dev(disk)->parent) } };
+	struct fwguard_bind_set *s = NULL, *old;
+	unsigned int i, n = 0;
+	struct device *d;
 	int err = 0;
 
-	for (d = top; d; d = d->parent)
-		n += fwguard_bind_guarded(d);
-	s = kzalloc(struct_size(s, rec, n), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	/* A device bound since the count is left for the next record. */
-	for (d = top; d && !err && s->nr < n; d = d->parent)
-		if (fwguard_bind_guarded(d))
-			err = fwguard_bind_rec_fill(&s->rec[s->nr++], d);
+	if (fwguard_nvme_head(disk))
+		err = fwguard_nvme_for_each_path(disk, fwguard_bind_add_top, &t);
+	for (i = 0; i < t.nr && !err; i++)
+		for (d = t.dev[i]; d; d = d->parent)
+			n += fwguard_bind_guarded(d);
+	if (!err) {
+		s = kzalloc(struct_size(s, rec, n), GFP_KERNEL);
+		err = s ? fwguard_bind_fill(s, n, &t) : -ENOMEM;
+	}
+	for (i = 0; i < t.nr; i++)
+		put_device(t.dev[i]);
 	if (err) {
 		fwguard_bind_set_free(s);
 		return err;

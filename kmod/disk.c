@@ -116,10 +116,92 @@ notrace bool fwguard_disk_carries(const struct fwguard_disk *pd,
 				  const struct gendisk *disk)
 {
 	const struct fwguard_alias *a;
+	const struct fwguard_path *p;
 
 	for (a = smp_load_acquire(&pd->aliases); a; a = smp_load_acquire(&a->next))
 		if (READ_ONCE(a->gd) == disk)
 			return true;
+	for (p = smp_load_acquire(&pd->paths); p; p = smp_load_acquire(&p->next))
+		if (READ_ONCE(p->gd) == disk)
+			return true;
+	return false;
+}
+
+/*
+ * @path, a path disk of an NVMe multipath head @pd carries, carries @pd's
+ * ranges: its queue is gated first, then it is published. A node whose
+ * disk was deleted is reused. Under fwguard_policy_lock.
+ */
+static int fwguard_disk_add_path(struct gendisk *path, void *data)
+{
+	struct fwguard_disk *pd = data;
+	struct fwguard_path *p, *free = NULL;
+	int err;
+
+	for (p = pd->paths; p; p = p->next) {
+		if (p->gd == path)
+			return 0;
+		if (!free && fwguard_disk_gone(p->gd))
+			free = p;
+	}
+	err = fwguard_gate_watch_disk(path, disk_to_dev(path)->parent);
+	if (err)
+		return err;
+	if (!free) {
+		free = kzalloc(sizeof(*free), GFP_KERNEL);
+		if (!free)
+			return -ENOMEM;
+		free->next = pd->paths;
+		get_device(disk_to_dev(path));
+		free->gd = path;
+		smp_store_release(&pd->paths, free);
+	} else {
+		struct gendisk *old = free->gd;
+
+		get_device(disk_to_dev(path));
+		WRITE_ONCE(free->gd, path);
+		/* The hooks compare the old pointer without a lock. */
+		synchronize_rcu();
+		put_device(disk_to_dev(old));
+	}
+	pr_info("%s: path %s of the protected namespace is protected too\n",
+		disk_to_dev(path)->parent ? dev_name(disk_to_dev(path)->parent) : "?",
+		path->disk_name);
+	return 0;
+}
+
+/* Release @pd's path nodes (module unload, a protect that failed). */
+static void fwguard_disk_drop_paths(struct fwguard_disk *pd)
+{
+	struct fwguard_path *p, *next;
+
+	for (p = pd->paths; p; p = next) {
+		next = p->next;
+		put_device(disk_to_dev(p->gd));
+		kfree(p);
+	}
+	pd->paths = NULL;
+}
+
+/*
+ * A path disk being added for a head that @pd carries (a controller of the
+ * subsystem came back, or a namespace was rescanned): false when @disk is
+ * no path of it.
+ */
+static bool fwguard_disk_path_added(struct fwguard_disk *pd, struct device *parent,
+				    struct gendisk *disk, int *err)
+{
+	struct fwguard_alias *a;
+
+	for (a = pd->aliases; a; a = a->next) {
+		if (!a->gd || fwguard_disk_gone(a->gd) || !fwguard_nvme_head(a->gd) ||
+		    !fwguard_nvme_path_of(a->gd, disk, parent))
+			continue;
+		*err = fwguard_disk_add_path(disk, pd);
+		if (*err)
+			fwguard_disk_refuse(disk, "its queue cannot be gated", *err);
+		return true;
+	}
 	return false;
 }
 
@@ -176,6 +258,19 @@ static struct fwguard_disk *fwguard_disk_new(struct gendisk *disk,
 	a->held = *whole;
 	whole->bdev = NULL;
 	WRITE_ONCE(a->gd, disk);
+	/* Not counted yet, so no hook looks at @pd: undone on failure. */
+	err = fwguard_nvme_head(disk) ?
+	      fwguard_nvme_for_each_path(disk, fwguard_disk_add_path, pd) : 0;
+	if (err) {
+		pr_err("%s: cannot protect the paths of the namespace: %d\n",
+		       disk->disk_name, err);
+		fwguard_disk_drop_paths(pd);
+		*whole = a->held;
+		pd->aliases = NULL;
+		kfree(a);
+		fwguard_place_put(&pd->home);
+		return ERR_PTR(err);
+	}
 	fwguard_nr_disks++;
 	return pd;
 }
@@ -369,6 +464,8 @@ int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk)
 	for (i = 0; i < fwguard_nr_disks && !err; i++) {
 		struct fwguard_disk *pd = &fwguard_disks[i];
 
+		if (fwguard_disk_path_added(pd, parent, disk, &err))
+			break;
 		rank = fwguard_place_rank(pd, &place);
 		if (rank || (have_gpt && guid_equal(&g.disk_guid, &pd->guid)))
 			err = fwguard_disk_take(pd, parent, disk, have_gpt ? &g : NULL,
@@ -559,6 +656,7 @@ void fwguard_disks_exit(void)
 			fwguard_bdev_close(&a->held);
 			kfree(a);
 		}
+		fwguard_disk_drop_paths(&fwguard_disks[i]);
 		fwguard_place_put(&fwguard_disks[i].home);
 	}
 	fwguard_bind_exit();

@@ -5,7 +5,8 @@
  * module's own GPT reader (gpt.c), re-appearing disks (disk.c), the policy
  * lock, identity, floor and consumed tickets (policy.c), the entry-point
  * hooks (hook.c), the request gate (gate.c) and its passthrough allowlists
- * (passthru.c), the driver-bind guard and its hooks on really_probe() and
+ * (passthru.c), the paths of NVMe multipath heads (mpath.c), the
+ * driver-bind guard and its hooks on really_probe() and
  * device_bind_driver() (bind.c), the lock-in of forced unload and kexec
  * (lockin.c), the keyring (keyring.c), update sessions (session.c), the
  * user ABI (uapi.c) and the rules of the module parameters (param.c).
@@ -110,6 +111,17 @@ struct fwguard_alias {
 };
 
 /**
+ * struct fwguard_path - a path disk of a protected NVMe multipath head
+ * @next: the next path, or NULL
+ * @gd: the hidden path disk, a reference on its device held; a node whose
+ *	disk was deleted is reused for the next path
+ */
+struct fwguard_path {
+	struct fwguard_path *next;
+	struct gendisk *gd;
+};
+
+/**
  * struct fwguard_disk - a disk holding protected ranges, by its GPT identity
  * @aliases: every gendisk carrying this disk now, or until its node is
  *	reused: the one protected first, one that replaced it after a driver
@@ -120,11 +132,14 @@ struct fwguard_alias {
  * @home: where the disk protected first sits: the identity of a disk
  *	whose GPT cannot be read when it re-appears, and the place that
  *	decides which alias sessions target
+ * @paths: when an alias is an NVMe multipath head, its path disks, which
+ *	carry its ranges too (mpath.c); published like @aliases
  *
- * Everything but @aliases is under fwguard_policy_lock.
+ * Everything but @aliases and @paths is under fwguard_policy_lock.
  */
 struct fwguard_disk {
 	struct fwguard_alias *aliases;
+	struct fwguard_path *paths;
 	unsigned int nr_aliases;
 	guid_t guid;
 	struct fwguard_place home;
@@ -267,6 +282,14 @@ int fwguard_gate_init(void);
 void fwguard_gate_exit(void);
 int fwguard_gate_watch_disk(struct gendisk *disk, struct device *parent);
 bool fwguard_gate_guards(struct gendisk *disk);
+bool fwguard_session_bio(struct bio *bio);
+
+/* mpath.c */
+bool fwguard_nvme_head(const struct gendisk *disk);
+bool fwguard_nvme_path_of(const struct gendisk *head, const struct gendisk *disk,
+			  struct device *parent);
+int fwguard_nvme_for_each_path(struct gendisk *head,
+			       int (*fn)(struct gendisk *path, void *arg), void *arg);
 
 /* passthru.c */
 struct nvme_command;

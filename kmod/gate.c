@@ -174,8 +174,17 @@ bool notrace fwguard_gate_guards(struct gendisk *disk)
 	return disk->queue && fwguard_gate_find(disk->queue, true, NULL);
 }
 
-/* A session bio, or a split of one (bio_chain() points it at its parent). */
-static bool notrace fwguard_session_bio(struct bio *bio)
+/**
+ * fwguard_session_bio() - is @bio a session bio of this module, or a split of one?
+ * @bio: a bio
+ *
+ * A split made by bio_chain() points at its parent. A bio split before it
+ * is submitted again (an NVMe multipath head splits, then resubmits the
+ * split to a path) meets the bio hook as such a child. Any context.
+ *
+ * Return: true for a session bio or a split of one.
+ */
+bool notrace fwguard_session_bio(struct bio *bio)
 {
 	unsigned int depth;
 

@@ -159,8 +159,11 @@ static struct fwguard_range *notrace fwguard_bio_blocked(struct bio *bio)
 
 	if (!op_is_write(bio_op(bio)) || !fwguard_range_count())
 		return NULL;
-	/* Session bios; split remainders keep the original bi_end_io. */
-	if (bio->bi_end_io == fwguard_session_bio_end)
+	/*
+	 * Session bios: split remainders keep the original bi_end_io, a
+	 * split submitted again (multipath) points at its parent.
+	 */
+	if (fwguard_session_bio(bio))
 		return NULL;
 	fwguard_bio_extent(bio, &start, &nr);
 	return fwguard_range_overlapping(bio->bi_bdev->bd_disk, start, nr);

@@ -31,6 +31,7 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
                  $(BUILD)/tests/kselftest/fwguard_breach_discard \
                  $(BUILD)/tests/kselftest/fwguard_breach_nvme \
                  $(BUILD)/tests/kselftest/fwguard_nvme_reset \
+                 $(BUILD)/tests/kselftest/fwguard_nvme_multipath \
                  $(BUILD)/tests/kselftest/fwguard_breach_gate_full \
                  $(BUILD)/tests/kselftest/fwguard_bindguard \
                  $(BUILD)/tests/kselftest/fwguard_usbfs \

@@ -15,7 +15,6 @@
 #include <ctype.h>
 #include <stdarg.h>
 #include <linux/bsg.h>
-#include <linux/io_uring.h>
 #include <linux/mmc/ioctl.h>
 #include <linux/nvme_ioctl.h>
 #include <scsi/sg.h>
@@ -24,6 +23,7 @@
 
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
+#include "fwguard_nvme.h"
 
 #define PROBE	4096		/* protected bytes compared by each attack */
 
@@ -384,38 +384,10 @@ TEST(scsi_reads_allowed)
 
 /* ---- NVMe ---- */
 
-static int nvme_passthru(const char *node, unsigned long req, uint8_t op, uint32_t nsid,
-			 void *buf, uint32_t len, uint32_t cdw10, uint32_t cdw11,
-			 uint32_t cdw12)
-{
-	struct nvme_passthru_cmd c = {
-		.opcode = op, .nsid = nsid, .addr = (uintptr_t)buf, .data_len = len,
-		.cdw10 = cdw10, .cdw11 = cdw11, .cdw12 = cdw12, .timeout_ms = 10000,
-	};
-	int fd = open(node, O_RDWR | O_CLOEXEC), ret;
-
-	if (fd < 0)
-		return -errno;
-	ret = ioctl(fd, req, &c);
-	if (ret < 0)
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* NVMe Write of one 512-byte block at the start of fw_b. */
 static int nvme_write(const char *node, unsigned long req, uint32_t nsid)
 {
-	void *buf;
-	int ret;
-
-	if (posix_memalign(&buf, 4096, 4096))
-		return -ENOMEM;
-	memset(buf, 0x77, 4096);
-	ret = nvme_passthru(node, req, 0x01, nsid, buf, 512,
-			    (uint32_t)nvme.fw_b.start, (uint32_t)(nvme.fw_b.start >> 32), 0);
-	free(buf);
-	return ret;
+	return fwg_nvme_write(node, req, nsid, nvme.fw_b.start);
 }
 
 TEST(nvme_ns_ioctl_write_refused)
@@ -473,17 +445,17 @@ TEST(nvme_admin_media_changes_refused)
 	/* Format NVM, Sanitize (block erase), Firmware Download and Commit,
 	 * Namespace Management (delete): on the controller node (gate) and
 	 * on the namespace node (entry check). */
-	EXPECT_EQ(-EREMOTEIO, nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x80, 1,
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x80, 1,
 					    NULL, 0, 0, 0, 0));
-	EXPECT_EQ(-EREMOTEIO, nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x84, 0,
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x84, 0,
 					    NULL, 0, 2, 0, 0));
-	EXPECT_EQ(-EREMOTEIO, nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x11, 0,
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x11, 0,
 					    buf, 4096, 4096 / 4 - 1, 0, 0));
-	EXPECT_EQ(-EREMOTEIO, nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x10, 0,
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x10, 0,
 					    NULL, 0, 1 << 3, 0, 0));
-	EXPECT_EQ(-EREMOTEIO, nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x0d, 1,
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x0d, 1,
 					    NULL, 0, 1, 0, 0));
-	EXPECT_EQ(-EPERM, nvme_passthru("/dev/nvme0n1", NVME_IOCTL_ADMIN_CMD, 0x80, 1,
+	EXPECT_EQ(-EPERM, fwg_nvme_passthru("/dev/nvme0n1", NVME_IOCTL_ADMIN_CMD, 0x80, 1,
 					NULL, 0, 0, 0, 0));
 	free(buf);
 	ASSERT_UNCHANGED(&nvme);
@@ -491,69 +463,10 @@ TEST(nvme_admin_media_changes_refused)
 	EXPECT_EQ(0, access("/dev/nvme0n1", F_OK));
 }
 
-/* One IORING_OP_URING_CMD NVMe write on /dev/ng0n1, by hand (no liburing). */
-static int uring_nvme_write(void)
-{
-	struct io_uring_params p = { .flags = IORING_SETUP_SQE128 | IORING_SETUP_CQE32 };
-	struct io_uring_sqe *sqe;
-	struct io_uring_cqe *cqe;
-	struct nvme_uring_cmd *cmd;
-	uint32_t *sq_tail, *sq_array, *cq_head, *cq_tail;
-	void *sq, *cq, *sqes, *buf;
-	int ring, fd, ret = -EIO;
-
-	ring = syscall(SYS_io_uring_setup, 4, &p);
-	if (ring < 0)
-		return -errno;
-	fd = open("/dev/ng0n1", O_RDWR | O_CLOEXEC);
-	sq = mmap(NULL, p.sq_off.array + p.sq_entries * 4, PROT_READ | PROT_WRITE,
-		  MAP_SHARED, ring, IORING_OFF_SQ_RING);
-	cq = mmap(NULL, p.cq_off.cqes + p.cq_entries * 32, PROT_READ | PROT_WRITE,
-		  MAP_SHARED, ring, IORING_OFF_CQ_RING);
-	sqes = mmap(NULL, p.sq_entries * 128, PROT_READ | PROT_WRITE, MAP_SHARED, ring,
-		    IORING_OFF_SQES);
-	if (fd < 0 || sq == MAP_FAILED || cq == MAP_FAILED || sqes == MAP_FAILED ||
-	    posix_memalign(&buf, 4096, 4096))
-		goto out;
-	memset(buf, 0x78, 4096);
-	sqe = sqes;
-	memset(sqe, 0, 128);
-	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = fd;
-	sqe->cmd_op = NVME_URING_CMD_IO;
-	cmd = (void *)sqe->cmd;
-	cmd->opcode = 0x01;
-	cmd->nsid = 1;
-	cmd->addr = (uintptr_t)buf;
-	cmd->data_len = 512;
-	cmd->cdw10 = (uint32_t)nvme.fw_b.start;
-	cmd->cdw11 = (uint32_t)(nvme.fw_b.start >> 32);
-	sq_tail = sq + p.sq_off.tail;
-	sq_array = sq + p.sq_off.array;
-	sq_array[0] = 0;
-	__atomic_store_n(sq_tail, *sq_tail + 1, __ATOMIC_RELEASE);
-	if (syscall(SYS_io_uring_enter, ring, 1, 1, IORING_ENTER_GETEVENTS, NULL, 0) < 0) {
-		ret = -errno;
-		goto out;
-	}
-	cq_head = cq + p.cq_off.head;
-	cq_tail = cq + p.cq_off.tail;
-	if (__atomic_load_n(cq_tail, __ATOMIC_ACQUIRE) != *cq_head) {
-		cqe = cq + p.cq_off.cqes + (*cq_head & (p.cq_entries - 1)) * 32;
-		ret = cqe->res;
-	}
-	free(buf);
-out:
-	if (fd >= 0)
-		close(fd);
-	close(ring);
-	return ret;
-}
-
 TEST(nvme_io_uring_cmd_write_refused)
 {
 	SETUP();
-	EXPECT_EQ(-EREMOTEIO, uring_nvme_write());
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_uring_write("/dev/ng0n1", nvme.fw_b.start));
 	ASSERT_UNCHANGED(&nvme);
 }
 
@@ -564,15 +477,15 @@ TEST(nvme_reads_allowed)
 
 	ASSERT_EQ(0, posix_memalign((void **)&buf, 4096, 4096));
 	/* Identify Controller: the serial number QEMU was given. */
-	EXPECT_EQ(0, nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x06, 0, buf, 4096,
+	EXPECT_EQ(0, fwg_nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x06, 0, buf, 4096,
 				   1, 0, 0));
 	EXPECT_EQ(0, memcmp(buf + 4, "fwguard-nvme", 12));
 	/* Get Log Page, SMART / Health (what "nvme smart-log" sends). */
-	EXPECT_EQ(0, nvme_passthru("/dev/nvme0n1", NVME_IOCTL_ADMIN_CMD, 0x02, 0xffffffff,
+	EXPECT_EQ(0, fwg_nvme_passthru("/dev/nvme0n1", NVME_IOCTL_ADMIN_CMD, 0x02, 0xffffffff,
 				   buf, 512, (127u << 16) | 0x02, 0, 0));
 	/* Read of the protected slot through the generic node. */
 	memset(buf, 0, 4096);
-	EXPECT_EQ(0, nvme_passthru("/dev/ng0n1", NVME_IOCTL_IO_CMD, 0x02, 1, buf, 512,
+	EXPECT_EQ(0, fwg_nvme_passthru("/dev/ng0n1", NVME_IOCTL_IO_CMD, 0x02, 1, buf, 512,
 				   (uint32_t)nvme.fw_b.start, 0, 0));
 	EXPECT_EQ(nvme.pattern, buf[0]);
 	EXPECT_EQ(nvme.pattern, buf[511]);

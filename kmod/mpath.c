@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fwguard and NVMe native multipath: the paths of a shared namespace.
+ *
+ * When a namespace is shared by several controllers of one subsystem
+ * (CMIC) and nvme_core runs with multipath=Y, the disk userspace sees,
+ * nvme<S>n<N>, is a bio-based head over one hidden disk per controller,
+ * nvme<S>c<C>n<N>, each with its own request queue. Bios to the head are
+ * resubmitted to a path, but passthrough commands are built as requests on
+ * a path's queue directly (the head's generic node ng<S>n<N>, its
+ * io_uring URING_CMD, and every controller node /dev/nvme<C>), and each
+ * controller has its own admin queue. None of those queues belongs to the
+ * head, and the head, having no queue_rq, gives the request gate nothing
+ * to hook. So a protected head carries its path disks (disk.c): the paths
+ * are gated, their controllers' drivers are locked in (bind.c), and the
+ * head's ranges are on them, for the write rule of the gate.
+ *
+ * Everything here is public: the head is recognised by its block device
+ * operations (nvme_ns_head_ops), a path by being a hidden disk of the
+ * block class whose parent, a controller device, is linked under the
+ * head's parent, the subsystem device (the nvme-subsystem class links its
+ * controllers there by name), and by the disk names nvme_core gives both.
+ * Process context only.
+ */
+#define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
+
+#include <linux/blkdev.h>
+#include <linux/device.h>
+#include <linux/kallsyms.h>
+#include <linux/kernfs.h>
+#include <linux/string.h>
+
+#include "fwguard.h"
+
+/**
+ * fwguard_nvme_head() - is @disk the head of an NVMe multipath namespace?
+ * @disk: a disk
+ *
+ * Return: true for a disk whose operations are nvme_core's head operations.
+ */
+bool fwguard_nvme_head(const struct gendisk *disk)
+{
+	char name[KSYM_NAME_LEN];
+
+	if (!disk->fops || disk->queue->mq_ops)
+		return false;
+	/* "%ps" names a module's symbol as "name [module]". */
+	snprintf(name, sizeof(name), "%ps", disk->fops);
+	name[strcspn(name, " ")] = 0;
+	return !strcmp(name, "nvme_ns_head_ops");
+}
+
+/* Is @ctrl a controller linked under the subsystem device @subsys? */
+static bool fwguard_nvme_in_subsys(struct device *subsys, struct device *ctrl)
+{
+	struct kernfs_node *kn;
+	bool in;
+
+	if (!subsys || !ctrl || !subsys->kobj.sd || !ctrl->kobj.sd)
+		return false;
+	kn = kernfs_find_and_get(subsys->kobj.sd, dev_name(ctrl));
+	if (!kn)
+		return false;
+	in = kernfs_type(kn) == KERNFS_LINK && kn->symlink.target_kn == ctrl->kobj.sd;
+	kernfs_put(kn);
+	return in;
+}
+
+/* nvme<S>c<C>n<N> is a path of nvme<S>n<N>: same subsystem and head instance. */
+static bool fwguard_nvme_names_match(const char *head, const char *path)
+{
+	unsigned int s, n, ps, pc, pn;
+	int hlen = 0, plen = 0;
+
+	if (sscanf(head, "nvme%un%u%n", &s, &n, &hlen) != 2 || head[hlen] ||
+	    sscanf(path, "nvme%uc%un%u%n", &ps, &pc, &pn, &plen) != 3 || path[plen])
+		return false;
+	return s == ps && n == pn;
+}
+
+/**
+ * fwguard_nvme_path_of() - is @disk, added under @parent, a path of @head?
+ * @head: an NVMe multipath head (fwguard_nvme_head())
+ * @disk: a disk, added or being added
+ * @parent: its parent device (its controller)
+ *
+ * Return: true when @disk is a hidden disk named as a path of @head, under
+ * a controller of @head's subsystem.
+ */
+bool fwguard_nvme_path_of(const struct gendisk *head, const struct gendisk *disk,
+			  struct device *parent)
+{
+	return (disk->flags & GENHD_FL_HIDDEN) && disk->queue && disk->queue->mq_ops &&
+	       fwguard_nvme_names_match(head->disk_name, disk->disk_name) &&
+	       fwguard_nvme_in_subsys(disk_to_dev(head)->parent, parent);
+}
+
+struct fwguard_nvme_walk {
+	struct gendisk *head;
+	int (*fn)(struct gendisk *path, void *arg);
+	void *arg;
+};
+
+static int fwguard_nvme_walk_one(struct device *dev, void *data)
+{
+	struct fwguard_nvme_walk *w = data;
+	struct gendisk *disk;
+
+	if (!dev->type || strcmp(dev->type->name, "disk"))
+		return 0;
+	disk = dev_to_disk(dev);
+	if (disk == w->head || !fwguard_nvme_path_of(w->head, disk, dev->parent))
+		return 0;
+	return w->fn(disk, w->arg);
+}
+
+/**
+ * fwguard_nvme_for_each_path() - call @fn for each path disk of @head
+ * @head: an NVMe multipath head
+ * @fn: called with a reference on the path's device held; non-zero stops
+ * @arg: passed to @fn
+ *
+ * Return: 0 or the first non-zero return of @fn.
+ */
+int fwguard_nvme_for_each_path(struct gendisk *head,
+			       int (*fn)(struct gendisk *path, void *arg), void *arg)
+{
+	struct fwguard_nvme_walk w = { .head = head, .fn = fn, .arg = arg };
+
+	/* The head is a disk of the block class, like every path. */
+	return class_for_each_device(disk_to_dev(head)->class, NULL, &w,
+				     fwguard_nvme_walk_one);
+}

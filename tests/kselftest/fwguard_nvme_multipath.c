@@ -1,0 +1,235 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * fwguard on a shared NVMe namespace: native multipath, one namespace
+ * behind two controllers of one subsystem (tests/vm/run with
+ * FWGUARD_NVME_PATHS=2, tests/host/fwguard_nvme_multipath.sh).
+ *
+ * Property: no passthrough command that changes media reaches the
+ * namespace through any path, and no write but a session's, when fw_b of
+ * the shared namespace is protected.
+ *
+ * With multipath the protected disk (nvme<S>n1) is a bio-based head over
+ * hidden path disks (nvme<S>c<C>n1), one per controller. Bios to
+ * the head are resubmitted to a path, but passthrough commands are built
+ * as requests on a path's queue directly: the generic node /dev/ng<S>n1
+ * (ioctl and io_uring URING_CMD) picks a path, and each controller node
+ * /dev/nvmeN sends I/O commands on its own path and admin commands on its
+ * admin queue. None of those queues belongs to the protected disk itself.
+ *
+ * Every test reads the protected bytes back through the head with
+ * O_DIRECT; the reads and the authorised session show the paths still
+ * work. Outside its own boot (FWGUARD_MULTIPATH unset) every test skips.
+ */
+#define _GNU_SOURCE
+#include <glob.h>
+#include <stdarg.h>
+
+#include "kselftest_harness.h"
+#include "fwguard_util.h"
+#include "fwguard_nvme.h"
+
+#define PROBE	4096
+#define PATTERN	0xa5
+#define READY	"/run/fwguard-multipath.ready"
+
+static struct fwg_part nb, vda_a, vda_b;
+static int setup_err = -EAGAIN;
+/* Named by instance numbers nvme_core picks as the controllers probe. */
+static char head[32], ng[40], ctrl[2][40];
+
+/* The head, its generic node and its two controller nodes, from sysfs. */
+static int find_nodes(void)
+{
+	unsigned int i, n = 0;
+	glob_t g;
+
+	if (glob("/sys/class/nvme-subsystem/nvme-subsys*/nvme*n1", 0, NULL, &g) ||
+	    g.gl_pathc != 1) {
+		globfree(&g);
+		return -ENOENT;
+	}
+	snprintf(head, sizeof(head), "%s", strrchr(g.gl_pathv[0], '/') + 1);
+	globfree(&g);
+	snprintf(ng, sizeof(ng), "/dev/ng%s", head + 4);
+	if (glob("/sys/class/nvme-subsystem/nvme-subsys*/nvme[0-9]", 0, NULL, &g))
+		return -ENOENT;
+	for (i = 0; i < g.gl_pathc && n < 2; i++)
+		snprintf(ctrl[n++], sizeof(ctrl[0]), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1);
+	globfree(&g);
+	if (n != 2)
+		return -ENOENT;
+	/* Two hidden path disks under the head. */
+	if (glob("/sys/block/nvme*c*n1", 0, NULL, &g) || g.gl_pathc != 2) {
+		globfree(&g);
+		return -ENODEV;
+	}
+	globfree(&g);
+	return fwg_find_disk_part(head, "fw_b", &nb);
+}
+
+static int multipath_setup(void)
+{
+	int ctl, tries;
+
+	if (setup_err != -EAGAIN)
+		return setup_err;
+	if (!access(READY, F_OK))
+		return setup_err = find_nodes();
+	if (fwg_sh("modprobe nvme"))
+		return setup_err = -ENODEV;
+	for (tries = 0; tries < 1200 && find_nodes(); tries++)
+		usleep(100000);
+	setup_err = find_nodes();
+	if (setup_err)
+		fwg_sh("ls /sys/block /dev /sys/class/nvme-subsystem/*/ | grep -E 'nvme|ng'");
+	if (!setup_err)
+		setup_err = fwg_write_direct(nb.disk, nb.start * 512, PATTERN, PROBE);
+	if (!setup_err)
+		setup_err = fwg_setup(&vda_a, &vda_b);
+	if (setup_err)
+		return setup_err;
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return setup_err = -errno;
+	setup_err = fwg_protect(ctl, &nb, 0);
+	close(ctl);
+	if (!setup_err)
+		setup_err = fwg_write_file("/sys/kernel/security/lockdown", "integrity");
+	if (!setup_err)
+		setup_err = fwg_sh("touch " READY) ? -EIO : 0;
+	return setup_err;
+}
+
+#define SETUP() do {							\
+	if (!getenv("FWGUARD_MULTIPATH"))				\
+		SKIP(return, "runs in its own boot (tests/host/fwguard_nvme_multipath.sh)"); \
+	ASSERT_EQ(0, multipath_setup());				\
+} while (0)
+
+static int unchanged(void)
+{
+	uint8_t buf[PROBE];
+	size_t i;
+
+	if (fwg_read_direct(nb.disk, nb.start * 512, buf, PROBE))
+		return 0;
+	for (i = 0; i < PROBE; i++)
+		if (buf[i] != PATTERN)
+			return 0;
+	return 1;
+}
+
+/* Spread the generic node's commands over both paths. */
+static void round_robin(void)
+{
+	fwg_sh("for f in /sys/class/nvme-subsystem/*/iopolicy; do echo round-robin >$f; done");
+}
+
+/* The first test sets the boot up: modprobe, the paths, the protection. */
+FIXTURE(mp) {};
+FIXTURE_SETUP(mp) {}
+FIXTURE_TEARDOWN(mp) {}
+
+TEST_F_TIMEOUT(mp, head_block_write_refused, 300)
+{
+	SETUP();
+	EXPECT_EQ(-EPERM, fwg_write_direct(nb.disk, nb.start * 512, 0x5a, PROBE));
+	EXPECT_TRUE(unchanged());
+}
+
+TEST_F_TIMEOUT(mp, generic_node_write_refused_on_every_path, 300)
+{
+	int i;
+
+	SETUP();
+	round_robin();
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_write(ng, NVME_IOCTL_IO_CMD, 1,
+						     nb.start));
+	EXPECT_TRUE(unchanged());
+}
+
+TEST_F_TIMEOUT(mp, generic_node_uring_cmd_write_refused, 300)
+{
+	int i;
+
+	SETUP();
+	round_robin();
+	for (i = 0; i < 4; i++)
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_uring_write(ng, nb.start));
+	EXPECT_TRUE(unchanged());
+}
+
+TEST_F_TIMEOUT(mp, controller_nodes_write_refused, 300)
+{
+	SETUP();
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_write(ctrl[0], NVME_IOCTL_IO_CMD, 1, nb.start));
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_write(ctrl[1], NVME_IOCTL_IO_CMD, 1, nb.start));
+	EXPECT_TRUE(unchanged());
+}
+
+TEST_F_TIMEOUT(mp, admin_media_changes_refused_on_both_controllers, 300)
+{
+	unsigned int i;
+
+	SETUP();
+	for (i = 0; i < 2; i++) {
+		/* Format NVM, Sanitize (block erase), Namespace Attachment (detach). */
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru(ctrl[i], NVME_IOCTL_ADMIN_CMD, 0x80, 1,
+							NULL, 0, 0, 0, 0));
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru(ctrl[i], NVME_IOCTL_ADMIN_CMD, 0x84, 0,
+							NULL, 0, 2, 0, 0));
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru(ctrl[i], NVME_IOCTL_ADMIN_CMD, 0x15, 1,
+							NULL, 0, 1, 0, 0));
+	}
+	EXPECT_TRUE(unchanged());
+	EXPECT_EQ(0, access(nb.disk, F_OK));
+}
+
+TEST_F_TIMEOUT(mp, reads_allowed_on_every_path, 300)
+{
+	uint8_t *buf;
+	int i;
+
+	SETUP();
+	round_robin();
+	ASSERT_EQ(0, posix_memalign((void **)&buf, 4096, 4096));
+	for (i = 0; i < 4; i++) {
+		memset(buf, 0, 4096);
+		EXPECT_EQ(0, fwg_nvme_passthru(ng, NVME_IOCTL_IO_CMD, 0x02, 1, buf, 512,
+					       (uint32_t)nb.start, 0, 0));
+		EXPECT_EQ(PATTERN, buf[0]);
+		EXPECT_EQ(PATTERN, buf[511]);
+	}
+	/* Identify Controller on the second controller. */
+	EXPECT_EQ(0, fwg_nvme_passthru(ctrl[1], NVME_IOCTL_ADMIN_CMD, 0x06, 0, buf, 4096,
+				       1, 0, 0));
+	free(buf);
+}
+
+/* Last: it replaces the pattern the tests above compare with. */
+TEST_F_TIMEOUT(mp, zz_session_writes_through_the_paths, 300)
+{
+	size_t len = 1 << 20;
+	uint8_t *img = fwg_pattern(len, 7), *back = malloc(len);
+	struct fwguard_ticket t;
+	struct fwguard_commit c;
+	int fd;
+
+	SETUP();
+	round_robin();
+	ASSERT_NE(NULL, img);
+	ASSERT_NE(NULL, back);
+	fwg_ticket_init(&t, img, len, 2);
+	fd = fwg_begin(&nb, &t, "signer");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fwg_stream(fd, img, len, 256 << 10));
+	EXPECT_EQ(0, fwg_commit(fd, &c));
+	close(fd);
+	ASSERT_EQ(0, fwg_read_direct(nb.node, 0, back, len));
+	EXPECT_EQ(0, memcmp(img, back, len));
+	free(img);
+	free(back);
+}
+
+TEST_HARNESS_MAIN
