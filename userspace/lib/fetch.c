@@ -957,7 +957,7 @@ static int stream_request(CURL *curl, struct stream *s, struct curl_slist **hdrs
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stream_progress);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, s);
 	/* Larger reads: fewer, larger writes into whatever the sink feeds. */
-	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 256L * 1024L);
+	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 128L * 1024L);
 	if (!s->received)
 		return 0;
 	snprintf(range, size, "%llu-", (unsigned long long)s->received);

@@ -351,7 +351,7 @@ static int install_run(struct install *in, bool progress, struct uc_install_resu
  * bundle is written to disk: the kernel hashes what it writes and refuses
  * at commit what does not match the ticket.
  */
-#define STREAM_CHUNK BUNDLE_IO_CHUNK
+#define STREAM_CHUNK (256 * 1024)
 
 struct install_stream {
 	struct install *in;
