@@ -73,8 +73,8 @@ boot1_checks() {
 		"does not match"
 	expect 1 install-bad-image verify "image not matching its ticket is refused by the kernel" \
 		"does not match"
-	expect 1 install-bad-image-url verify "... and from a URL, by fetch before the rename" \
-		"does not match the digest its ticket names"
+	expect 1 install-bad-image-url verify "... and from a URL, streamed: by the kernel at commit" \
+		"kernel refused to commit the image: image does not match"
 	expect 1 install-untrusted-json verify "install --json of a refused bundle: the same code"
 	json_is 1 install-untrusted-json "... and a JSON error object naming the step" \
 		"j['error']['step'] == 'verify-ticket' and j['error']['name'] == 'verify'"
