@@ -6,8 +6,8 @@
 # the faults. Each install leaves nothing of the bundle in the state
 # directory (no download directory, no partial file), and a refused one
 # changes nothing in the slot state, the journal or the TPM:
-#   - a ticket from an untrusted signer: refused (verify) before a session
-#     is opened, no byte written;
+#   - a file that is no bundle, and a ticket from an untrusted signer:
+#     refused (verify) before a session is opened, no byte written;
 #   - an image altered after its ticket: the kernel wrote and hashed it,
 #     its COMMIT refuses (verify);
 #   - the file replaced on the server while the connection is down (a new
@@ -59,6 +59,7 @@ stream_boot() {
 	# fw_a holds the running image: fw_b is the target of every install.
 	step adopt updatectl adopt bootfw fw_a --version 1 --length 4096 --quiet
 	snap start
+	step bad-header updatectl install https://localhost:8443/junk.fwb
 	step bad-ticket updatectl install https://localhost:8443/untrusted.fwb
 	snap bad-ticket
 	step tampered updatectl install https://localhost:8443/tampered.fwb
@@ -99,6 +100,8 @@ checks() {
 	tap_check "setup: TPM provisioned, keyring sealed, fw_a adopted" sh -c \
 		"[ \"\$(cat $dir/tpm-provision.rc $dir/keys-seal.rc $dir/adopt.rc)\" = \"$(printf '0\n0\n0')\" ]"
 
+	tap_check "not a bundle: refused, verify, named" sh -c \
+		"[ \"\$(cat '$dir/bad-header.rc')\" = $(uc_exit verify) ] && grep -q 'bad bundle header' '$dir/bad-header.out'"
 	tap_check "bad ticket: refused, verify" rc_is bad-ticket verify
 	tap_check "bad ticket: named as the signer" out_has bad-ticket "signer|trust"
 	tap_check "bad ticket: no session opened, no byte written" sh -c \
@@ -144,6 +147,7 @@ bundles() {
 			--key "$pki/$3.key" --cert "$pki/$3.crt" --output "$work/srv/$1.fwb" >/dev/null
 	}
 	bundle untrusted 5 other-signer 1024
+	head -c 100000 /dev/urandom >"$work/srv/junk.fwb"
 	bundle tampered 5 signer 2048
 	bundle etag 5 signer 6144
 	bundle etag-new 6 signer 5120
@@ -188,7 +192,7 @@ main() {
 	e2e_install_module
 	"$top/tests/vm/mkdisk" "$work/disk.img" 16 16
 
-	tap_plan 24
+	tap_plan 25
 	e2e_boot stream "$scenario" stream_boot -- --timeout 600 ||
 		tap_fail "the guest boot completed" "$(tail -n 20 "$work/boots/stream.log")"
 	checks

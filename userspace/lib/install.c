@@ -414,8 +414,10 @@ static int stream_ticket(struct install_stream *s, const uint8_t **buf, size_t *
 		err = bundle_pread_exact(s->in->fd, raw, sizeof(raw), 0);
 		if (err)
 			return err;
-		if (bundle_header_parse(raw, sizeof(raw), &h))
+		if (bundle_header_parse(raw, sizeof(raw), &h)) {
+			s->in->size = *off;
 			return install_verify(s->in, s->step) ?: -EBADMSG;	/* names it */
+		}
 		s->image_off = bundle_image_offset(&h);
 	}
 }
