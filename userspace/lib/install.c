@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
@@ -347,11 +348,115 @@ static int install_run(struct install *in, bool progress, struct uc_install_resu
  * A bundle streamed from its URL (updatectl install https://...): the
  * header and ticket are gathered in memory and go through the checks of a
  * file install in the same order; only then is the session opened and the
- * image fed into it as it arrives, through one buffer. Nothing of the
- * bundle is written to disk: the kernel hashes what it writes and refuses
- * at commit what does not match the ticket.
+ * image fed into it as it arrives, through two buffers: a writer thread
+ * has the kernel hash and write one while the network fills the other.
+ * Nothing of the bundle is written to disk: the kernel hashes what it
+ * writes and refuses at commit what does not match the ticket.
  */
 #define STREAM_CHUNK (256 * 1024)
+
+/* The session's writer thread and the one buffer handed to it at a time. */
+struct stream_writer {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	bool running;
+	bool stop;		/* abort: write nothing more */
+	int session;
+	const uint8_t *job;	/* being written; NULL when idle */
+	size_t job_len;
+	int err;		/* the first write's failure */
+	uint64_t written;	/* image bytes the kernel took */
+};
+
+static void *writer_main(void *arg)
+{
+	struct stream_writer *w = arg;
+	const uint8_t *buf;
+	bool skip;
+	size_t len;
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	for (;;) {
+		while (!w->job && !w->stop)
+			pthread_cond_wait(&w->cond, &w->lock);
+		if (!w->job)
+			break;
+		buf = w->job;
+		len = w->job_len;
+		skip = w->stop || w->err;
+		pthread_mutex_unlock(&w->lock);
+		err = skip ? 0 : write_all(w->session, buf, len);
+		pthread_mutex_lock(&w->lock);
+		if (err)
+			w->err = err;
+		else if (!skip)
+			w->written += len;
+		w->job = NULL;
+		pthread_cond_broadcast(&w->cond);
+	}
+	pthread_mutex_unlock(&w->lock);
+	return NULL;
+}
+
+static int writer_start(struct stream_writer *w, int session)
+{
+	int err;
+
+	w->session = session;
+	pthread_mutex_init(&w->lock, NULL);
+	pthread_cond_init(&w->cond, NULL);
+	err = pthread_create(&w->thread, NULL, writer_main, w);
+	if (err) {
+		pthread_cond_destroy(&w->cond);
+		pthread_mutex_destroy(&w->lock);
+		return -err;
+	}
+	w->running = true;
+	return 0;
+}
+
+/* Until the buffer handed over last is written; the first write's failure. */
+static int writer_wait(struct stream_writer *w)
+{
+	int err;
+
+	pthread_mutex_lock(&w->lock);
+	while (w->job)
+		pthread_cond_wait(&w->cond, &w->lock);
+	err = w->err;
+	pthread_mutex_unlock(&w->lock);
+	return err;
+}
+
+static int writer_submit(struct stream_writer *w, const uint8_t *buf, size_t len)
+{
+	int err = writer_wait(w);
+
+	if (err)
+		return err;
+	pthread_mutex_lock(&w->lock);
+	w->job = buf;
+	w->job_len = len;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	return 0;
+}
+
+static void writer_stop(struct stream_writer *w)
+{
+	if (!w->running)
+		return;
+	pthread_mutex_lock(&w->lock);
+	w->stop = true;
+	pthread_cond_broadcast(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+	pthread_join(w->thread, NULL);
+	pthread_cond_destroy(&w->cond);
+	pthread_mutex_destroy(&w->lock);
+	w->running = false;
+}
 
 struct install_stream {
 	struct install *in;
@@ -361,9 +466,10 @@ struct install_stream {
 	bool failed;		/* a check or the kernel refused (and logged) */
 	uint64_t image_off;	/* 0 until the header is in */
 	uint64_t total;		/* header + ticket + image, once verified */
-	uint8_t *buf;		/* image bytes not yet written */
-	size_t fill;
-	uint64_t flushed;	/* image bytes written into the session */
+	uint8_t *buf[2];	/* one filled here, one written by the writer */
+	int cur;
+	size_t fill;		/* bytes in buf[cur] */
+	struct stream_writer writer;
 };
 
 /* Header and ticket are in: every check, then the session (install_run's order). */
@@ -381,6 +487,9 @@ static int stream_open_session(struct install_stream *s, uint64_t received)
 	if (session < 0)
 		return session;
 	s->session = session;
+	err = writer_start(&s->writer, session);
+	if (err)
+		return err;
 	s->total = in->bt.total_len;
 	close(in->fd);	/* the ticket is in in->bt now */
 	in->fd = -1;
@@ -422,20 +531,25 @@ static int stream_ticket(struct install_stream *s, const uint8_t **buf, size_t *
 	}
 }
 
+static int stream_write_failed(struct install_stream *s, int err)
+{
+	uc_step_enter(s->step, UC_SRC_GATE, "write-image");
+	fwg_log_error("kernel refused image bytes at offset %" PRIu64 ": %s", s->writer.written,
+		      gate_strerror(err, 0));
+	return err;
+}
+
+/* buf[cur] to the writer; the other buffer, written by now, is filled next. */
 static int stream_flush(struct install_stream *s)
 {
 	int err;
 
 	if (!s->fill)
 		return 0;
-	err = write_all(s->session, s->buf, s->fill);
-	if (err) {
-		uc_step_enter(s->step, UC_SRC_GATE, "write-image");
-		fwg_log_error("kernel refused image bytes at offset %" PRIu64 ": %s", s->flushed,
-			      gate_strerror(err, 0));
-		return err;
-	}
-	s->flushed += s->fill;
+	err = writer_submit(&s->writer, s->buf[s->cur], s->fill);
+	if (err)
+		return stream_write_failed(s, err);
+	s->cur = !s->cur;
 	s->fill = 0;
 	return 0;
 }
@@ -453,7 +567,7 @@ static int stream_image(struct install_stream *s, const uint8_t *buf, size_t len
 	}
 	while (len) {
 		take = len < STREAM_CHUNK - s->fill ? len : STREAM_CHUNK - s->fill;
-		memcpy(s->buf + s->fill, buf, take);
+		memcpy(s->buf[s->cur] + s->fill, buf, take);
 		s->fill += take;
 		buf += take;
 		len -= take;
@@ -546,6 +660,12 @@ static int stream_run(struct install *in, struct install_stream *s, bool progres
 		else if (step->source != UC_SRC_NETWORK)
 			uc_step_enter(step, UC_SRC_NETWORK, "download");
 	}
+	if (!err) {
+		err = writer_wait(&s->writer);
+		if (err)
+			stream_write_failed(s, err);
+	}
+	writer_stop(&s->writer);
 	if (err)
 		return err;
 	uc_step_enter(step, UC_SRC_GATE, "write-image");
@@ -568,18 +688,22 @@ static int install_stream(struct install *in, bool progress, struct uc_install_r
 		return -EINVAL;
 	}
 	in->fd = memfd_create("fwguard-ticket", MFD_CLOEXEC);
-	s.buf = malloc(STREAM_CHUNK);
-	if (in->fd < 0 || !s.buf) {
+	s.buf[0] = malloc(STREAM_CHUNK);
+	s.buf[1] = malloc(STREAM_CHUNK);
+	if (in->fd < 0 || !s.buf[0] || !s.buf[1]) {
 		err = in->fd < 0 ? -errno : -ENOMEM;
-		free(s.buf);
+		free(s.buf[0]);
+		free(s.buf[1]);
 		return err;
 	}
 	err = install_read_floor(in, step);
 	if (!err)
 		err = stream_run(in, &s, progress, &res, step);
+	writer_stop(&s.writer);
 	if (s.session >= 0)
 		close(s.session);	/* nothing committed: the kernel aborts the session */
-	free(s.buf);
+	free(s.buf[0]);
+	free(s.buf[1]);
 	if (!err)
 		err = install_commit(in, &res);
 	/* As for a file; a network failure has said it all in its one line. */
