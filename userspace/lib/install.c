@@ -422,6 +422,8 @@ static int writer_wait(struct stream_writer *w)
 {
 	int err;
 
+	if (!w->running)
+		return 0;
 	pthread_mutex_lock(&w->lock);
 	while (w->job)
 		pthread_cond_wait(&w->cond, &w->lock);
