@@ -41,6 +41,18 @@ install 3 10.0
 rauc_plain 3 18.0
 rauc_verity 3 10.0
 swupdate 3 16.0
+install_stream 1 10.5
+fetch_null 1 10.0
+stream_rss_kib 1 13824
+stream_disk_bytes 1 0
+install_stream 2 10.0
+fetch_null 2 10.0
+stream_rss_kib 2 14336
+stream_disk_bytes 2 0
+install_stream 3 11.0
+fetch_null 3 10.0
+stream_rss_kib 3 13312
+stream_disk_bytes 3 0
 sha256sum 1 1.0
 openssl 1 2.0
 boot_verify 1 1.2
@@ -60,7 +72,7 @@ echo 256 >"$dir/mib"
 rc=$?
 
 has() { grep -qF -- "$1" "$dir/out"; }
-tap_plan 8
+tap_plan 10
 tap_check "bench-report exits 0 on a complete results directory" test "$rc" -eq 0
 tap_check "... names the session's driver" has "hashed with sha256-generic"
 tap_check "... session / bound: median 0.95 [0.90..0.98], met" \
@@ -73,6 +85,11 @@ tap_check "... guest boot-verify against the faster hasher plus TPM, 2 rounds" \
 	has "guest boot-verify / (min(sha256sum, openssl) + TPM): median 1.00 [1.00..1.00] over 2 rounds (target <= 1.10, met)"
 tap_check "... host boot-verify, not met" \
 	has "host (file) boot-verify / (min(sha256sum, openssl) + TPM): median 1.50 [1.50..1.50] over 1 rounds (target <= 1.10, not met)"
+tap_check "... streaming install / fetch to /dev/null: median 1.05 [1.00..1.10], straddles" \
+	has "same nginx: median 1.05 [1.00..1.10] over 3 rounds (target <= 1.05, spread straddles the target)"
+tap_check "... streaming install peak RSS and disk use" bash -c \
+	"grep -qF 'peak RSS, MiB: median 13.50 [13.00..14.00] over 3 rounds (target <= 16.00, met)' '$dir/out' &&
+	 grep -qF 'download directory: at most 0 over 3 rounds (target: none)' '$dir/out'"
 tap_check "... every peer's time" \
 	bash -c "grep -c 'RAUC 1.8, plain bundle .*median 18.00 s\|RAUC 1.8, verity bundle .*median 10.00 s\|SWUpdate, installed-directly .*median 16.00 s' '$dir/out' | grep -qx 3"
 [ "$rc" -eq 0 ] || sed 's/^/# /' "$dir/out"

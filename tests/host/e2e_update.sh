@@ -38,7 +38,7 @@ boot1_factory() {
 	step verify-good updatectl verify "$work/srv/v1.fwb"
 	step verify-bad-image updatectl verify "$work/srv/bad-image.fwb"
 	step install-bad-image updatectl install "$work/srv/bad-image.fwb"
-	step install-bad-image-url updatectl install https://localhost:8443/bad-image.fwb
+	step install-bad-image-url updatectl install https://localhost:8443/bad-image-url.fwb
 	step install-untrusted-json updatectl install --json --quiet "$work/srv/untrusted.fwb"
 	mkdir -p /var/lib/fwguard/downloads
 	head -c 100000 "$work/srv/v1.fwb" >/var/lib/fwguard/downloads/v1.fwb.part
@@ -73,8 +73,8 @@ boot1_checks() {
 		"does not match"
 	expect 1 install-bad-image verify "image not matching its ticket is refused by the kernel" \
 		"does not match"
-	expect 1 install-bad-image-url verify "... and from a URL, by fetch before the rename" \
-		"does not match the digest its ticket names"
+	expect 1 install-bad-image-url verify "... and from a URL, streamed: by the kernel at commit" \
+		"kernel refused to commit the image: image does not match"
 	expect 1 install-untrusted-json verify "install --json of a refused bundle: the same code"
 	json_is 1 install-untrusted-json "... and a JSON error object naming the step" \
 		"j['error']['step'] == 'verify-ticket' and j['error']['name'] == 'verify'"
@@ -196,10 +196,15 @@ vendor_bundles() { # NAME VERSION SIGNER IMAGE_MIB, for each bundle
 	bundle old 1 signer 1
 	bundle untrusted 5 other-signer 1
 	bundle bad-image 5 signer 1
+	# Another ticket for the streamed install: the kernel refuses a ticket
+	# once used in this boot, even by a session that failed its commit.
+	bundle bad-image-url 5 signer 1
 	# Flip the last image byte: the ticket still verifies, the image does not.
-	local size
-	size=$(stat -c %s "$work/srv/bad-image.fwb")
-	printf '\xff' | dd of="$work/srv/bad-image.fwb" bs=1 seek=$((size - 1)) conv=notrunc status=none
+	local size name
+	for name in bad-image bad-image-url; do
+		size=$(stat -c %s "$work/srv/$name.fwb")
+		printf '\xff' | dd of="$work/srv/$name.fwb" bs=1 seek=$((size - 1)) conv=notrunc status=none
+	done
 	cp "$work/srv/v1.fwb" "$work/srv/overlong.fwb"
 	head -c 4096 /dev/urandom >>"$work/srv/overlong.fwb"
 }

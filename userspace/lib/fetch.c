@@ -807,3 +807,273 @@ int fetch_to_memory(const char *url, const struct fetch_tls *tls,
 		*len = m.len;
 	return err;
 }
+
+/*
+ * A file streamed into a sink (fetch_to_sink): every byte goes to the sink
+ * once, in order, and nothing is kept on disk. What was handed on cannot
+ * be taken back, so a resume must continue exactly the same file; when it
+ * cannot, the stream stops.
+ */
+struct stream {
+	const char *url;
+	fetch_sink_fn sink;
+	void *ctx;
+	uint64_t received;	/* bytes handed to the sink */
+	int64_t allowed;	/* 0 until the sink knows */
+	int err;		/* negative errno that stopped the transfer */
+	bool sink_err;		/* ... returned (and logged) by the sink */
+	bool progress;
+	struct progress bar;
+	char validator[VALIDATOR_MAX];	/* of the first response, or "" */
+	/* The response being received. */
+	long status;
+	char etag[VALIDATOR_MAX];
+	char last_modified[VALIDATOR_MAX];
+	char location[512];
+	long long range_start;
+};
+
+/* The validator a response names: its strong ETag, else its date. */
+static const char *stream_validator(const struct stream *s)
+{
+	return s->etag[0] && strncmp(s->etag, "W/", 2) ? s->etag : s->last_modified;
+}
+
+/* The headers of a 200 or 206 are complete: does its body continue the stream? */
+static int stream_accept(struct stream *s)
+{
+	const char *v = stream_validator(s);
+
+	if (!s->received) {
+		if (s->status == 206) {
+			fwg_log_error("fetch: %s: server sent a range nobody asked for", s->url);
+			return -EPROTO;
+		}
+		snprintf(s->validator, sizeof(s->validator), "%s", validator_ok(v) ? v : "");
+		return 0;
+	}
+	if (s->status == 200) {
+		fwg_log_error("fetch: %s: the file changed on the server after %llu bytes (%s no longer matches); the stream cannot resume",
+			      s->url, (unsigned long long)s->received, s->validator);
+		return -ESTALE;
+	}
+	if (s->range_start != (long long)s->received) {
+		fwg_log_error("fetch: %s: server resumed at byte %lld, not %llu; the stream cannot resume",
+			      s->url, s->range_start, (unsigned long long)s->received);
+		return -ESTALE;
+	}
+	if (v[0] && strcmp(v, s->validator)) {
+		fwg_log_error("fetch: %s: the file changed on the server after %llu bytes (%s, was %s); the stream cannot resume",
+			      s->url, (unsigned long long)s->received, v, s->validator);
+		return -ESTALE;
+	}
+	return 0;
+}
+
+static size_t stream_header(char *line, size_t size, size_t nmemb, void *userdata)
+{
+	struct stream *s = userdata;
+	size_t len = size * nmemb;
+	char cr[64];
+
+	if (len > 5 && !strncmp(line, "HTTP/", 5)) {
+		const char *sp = memchr(line, ' ', len);
+
+		s->status = sp ? strtol(sp + 1, NULL, 10) : 0;
+		s->etag[0] = s->last_modified[0] = s->location[0] = '\0';
+		s->range_start = -1;
+		return len;
+	}
+	header_value(line, len, "ETag", s->etag, sizeof(s->etag));
+	header_value(line, len, "Last-Modified", s->last_modified, sizeof(s->last_modified));
+	header_value(line, len, "Location", s->location, sizeof(s->location));
+	if (header_value(line, len, "Content-Range", cr, sizeof(cr)) &&
+	    sscanf(cr, "bytes %lld-", &s->range_start) != 1)
+		s->range_start = -1;
+	if (len > 2 || (line[0] != '\r' && line[0] != '\n') || s->status < 200)
+		return len;
+	if (s->status >= 300 && s->status < 400) {
+		fwg_log_error("fetch: %s: the server redirects (HTTP %ld to %s); redirects are not followed",
+			      s->url, s->status,
+			      s->location[0] ? s->location : "an unnamed location");
+		s->err = -EPROTO;
+		return 0;
+	}
+	if (s->status == 200 || s->status == 206) {
+		s->err = stream_accept(s);
+		return s->err ? 0 : len;
+	}
+	return len;
+}
+
+static size_t stream_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct stream *s = userdata;
+	size_t len = size * nmemb;
+	int64_t allowed;
+
+	if (s->status != 200 && s->status != 206) {
+		s->err = -EPROTO;
+		return 0;
+	}
+	if (s->allowed > 0 && s->received + len > (uint64_t)s->allowed) {
+		s->err = -EFBIG;
+		return 0;
+	}
+	allowed = s->sink((const uint8_t *)ptr, len, s->received, s->ctx);
+	if (allowed < 0) {
+		s->err = (int)allowed;
+		s->sink_err = true;
+		return 0;
+	}
+	s->received += len;
+	if (!s->allowed && allowed > 0)
+		s->allowed = allowed;
+	return len;
+}
+
+static int stream_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
+			   curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct stream *s = userdata;
+
+	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
+	if (s->progress && s->allowed > 0)
+		progress_draw(&s->bar, s->received, (uint64_t)s->allowed);
+	return 0;
+}
+
+/* One request, continuing at s->received under the first response's validator. */
+static int stream_request(CURL *curl, struct stream *s, struct curl_slist **hdrs, char *range,
+			  size_t size)
+{
+	char line[VALIDATOR_MAX + 16];
+
+	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, stream_header);
+	curl_easy_setopt(curl, CURLOPT_HEADERDATA, s);
+	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, stream_body);
+	curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
+	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, s->progress ? 0L : 1L);
+	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stream_progress);
+	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, s);
+	/* Larger reads: fewer, larger writes into whatever the sink feeds. */
+	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 128L * 1024L);
+	if (!s->received)
+		return 0;
+	snprintf(range, size, "%llu-", (unsigned long long)s->received);
+	snprintf(line, sizeof(line), "If-Range: %s", s->validator);
+	*hdrs = curl_slist_append(NULL, line);
+	if (!*hdrs)
+		return -ENOMEM;
+	curl_easy_setopt(curl, CURLOPT_RANGE, range);
+	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *hdrs);
+	return 0;
+}
+
+/* What a finished request means; *transient when another request may help. */
+static int stream_result(struct stream *s, CURLcode rc, long http, const char *errbuf,
+			 bool *transient)
+{
+	int err;
+
+	if (rc == CURLE_WRITE_ERROR && s->err) {
+		if (s->err == -EFBIG && !s->sink_err)
+			fwg_log_error("fetch: %s: server sent more than the %lld bytes the ticket allows",
+				      s->url, (long long)s->allowed);
+		return s->err;	/* the sink or stream_header logged the reason */
+	}
+	if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416) {
+		fwg_log_error("fetch: %s: server cannot resume at byte %llu (HTTP 416); the stream cannot resume",
+			      s->url, (unsigned long long)s->received);
+		return -ESTALE;
+	}
+	if (client_cert_refused(s->url, rc, http))
+		return -EPROTO;
+	if (rc != CURLE_OK) {
+		err = curl_errno(rc, http, transient);
+		fwg_log_error("fetch: %s: %s%s", s->url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+			      *transient ? " (will resume)" : "");
+		return err;
+	}
+	if (s->allowed <= 0 || s->received < (uint64_t)s->allowed) {
+		/* A complete response: the file itself is short. */
+		fwg_log_error("fetch: %s: the file ends after %llu bytes, before %s", s->url,
+			      (unsigned long long)s->received,
+			      s->allowed > 0 ? "the length its header names" : "its ticket");
+		return -EBADMSG;
+	}
+	return 0;
+}
+
+static int stream_once(const struct fetch_tls *tls, const struct fetch_opts *opts,
+		       long timeout_s, struct stream *s, bool *transient)
+{
+	char errbuf[CURL_ERROR_SIZE] = "", range[32];
+	struct curl_slist *hdrs = NULL;
+	long http = 0;
+	CURLcode rc;
+	CURL *curl;
+	int err;
+
+	*transient = false;
+	if (s->received && !s->validator[0]) {
+		fwg_log_error("fetch: %s: cannot resume after %llu bytes: the server named no validator (ETag or Last-Modified) to resume under",
+			      s->url, (unsigned long long)s->received);
+		return -ESTALE;
+	}
+	curl = request_handle(s->url, tls, opts, timeout_s, errbuf);
+	if (!curl)
+		return -ENOMEM;
+	err = stream_request(curl, s, &hdrs, range, sizeof(range));
+	s->err = 0;
+	s->sink_err = false;
+	s->status = 0;
+	rc = err ? CURLE_OUT_OF_MEMORY : curl_easy_perform(curl);
+	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
+	curl_easy_cleanup(curl);
+	curl_slist_free_all(hdrs);
+	if (s->bar.drawn && (s->allowed <= 0 || s->received < (uint64_t)s->allowed))
+		fputc('\n', stderr);
+	if (err)
+		return err;
+	return stream_result(s, rc, http, errbuf, transient);
+}
+
+int fetch_to_sink(const char *url, const struct fetch_tls *tls, const struct fetch_opts *opts,
+		  fetch_sink_fn sink, void *ctx)
+{
+	struct stream s = { .url = url, .sink = sink, .ctx = ctx, .progress = opts->progress,
+			    .bar = { .label = "installing" } };
+	struct timespec deadline = { 0 };
+	bool transient = false;
+	unsigned int attempt;
+	long left;
+	int err = 0;
+
+	if (strncmp(url, "https://", 8)) {
+		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
+		return -EINVAL;
+	}
+	if (opts->total_timeout_s > 0) {
+		clock_gettime(CLOCK_MONOTONIC, &deadline);
+		deadline.tv_sec += opts->total_timeout_s;
+	}
+	for (attempt = 1; attempt <= opts->attempts; attempt++) {
+		left = time_left(&deadline);
+		if (left <= 0)
+			break;
+		err = stream_once(tls, opts, left == LONG_MAX ? 0 : left, &s, &transient);
+		if (!err || !transient)
+			return err;
+		if (attempt < opts->attempts)
+			sleep((unsigned int)(left > (long)attempt ? attempt : 0));
+	}
+	if (time_left(&deadline) <= 0) {
+		fwg_log_error("fetch: %s: gave up after the overall limit of %ld s (fetch_timeout_s), %llu bytes streamed",
+			      url, opts->total_timeout_s, (unsigned long long)s.received);
+		return -ETIMEDOUT;
+	}
+	fwg_log_error("fetch: %s: gave up after %u attempts (attempts), %llu bytes streamed",
+		      url, opts->attempts, (unsigned long long)s.received);
+	return err;
+}

@@ -93,4 +93,28 @@ int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls
 int fetch_to_memory(const char *url, const struct fetch_tls *tls,
 		    const struct fetch_opts *opts, uint8_t *buf, size_t max, size_t *len);
 
+/*
+ * Receives a streamed file's bytes in order, each byte once: @buf holds
+ * the bytes at [@off, @off + @len). Returns the total number of bytes the
+ * file may have (> 0) once known, 0 while more bytes are needed to tell,
+ * or a negative errno to abort the stream.
+ */
+typedef int64_t (*fetch_sink_fn)(const uint8_t *buf, size_t len, uint64_t off, void *ctx);
+
+/*
+ * Stream @url into @sink, keeping nothing on disk. A dropped connection is
+ * resumed with a Range request under "If-Range: <validator>", the strong
+ * ETag (else Last-Modified) of the first response, so that the sink goes
+ * on from where it was and never sees a byte twice. Resuming is
+ * impossible when the first response had no validator, when the server
+ * answers with the whole file (it changed: the validator no longer
+ * matches), with another ETag or another range, or with HTTP 416: then
+ * the stream stops with -ESTALE, logged once. The TLS rules, bounds,
+ * attempts and timeouts of fetch_to_file(). Returns 0 once the length the
+ * sink named has arrived, -EBADMSG when the server's file ends before it
+ * (logged), the errnos of fetch_to_file(), or the sink's negative errno.
+ */
+int fetch_to_sink(const char *url, const struct fetch_tls *tls, const struct fetch_opts *opts,
+		  fetch_sink_fn sink, void *ctx);
+
 #endif /* FWGUARD_FETCH_H */

@@ -106,14 +106,12 @@ static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int pro
 	return err;
 }
 
-int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int progress,
-		     struct gate_result *res)
+int gate_commit(int session, struct gate_result *res)
 {
 	struct fwguard_commit commit = { .size = sizeof(commit) };
-	int err;
+	int err = 0;
 
-	err = stream(session, in_fd, in_off, len, progress);
-	if (!err && ioctl(session, FWGUARD_IOC_COMMIT, &commit) < 0) {
+	if (ioctl(session, FWGUARD_IOC_COMMIT, &commit) < 0) {
 		err = -errno;
 		fwg_log_error("kernel refused to commit the image: %s",
 			gate_strerror(err, 1));
@@ -125,4 +123,17 @@ int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int 
 	memcpy(res->digest, commit.digest, sizeof(res->digest));
 	res->security_version = commit.security_version;
 	return 0;
+}
+
+int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int progress,
+		     struct gate_result *res)
+{
+	int err;
+
+	err = stream(session, in_fd, in_off, len, progress);
+	if (err) {
+		close(session);
+		return err;
+	}
+	return gate_commit(session, res);
 }

@@ -33,6 +33,13 @@ int gate_begin(dev_t devt, const void *cms, size_t cms_len);
 int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int progress,
 		     struct gate_result *res);
 
+/*
+ * Commit the image written into @session (by the caller, with write()):
+ * the kernel compares what it hashed with the ticket. @session is closed.
+ * Returns 0 and fills @res, or the kernel's negative errno (logged).
+ */
+int gate_commit(int session, struct gate_result *res);
+
 /* One phrase for an errno of FWGUARD_IOC_BEGIN / COMMIT. */
 const char *gate_strerror(int err, int commit);
 

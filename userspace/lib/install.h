@@ -37,7 +37,10 @@ struct uc_verify_result {
 };
 
 /*
- * Install @source, a bundle file or a URL (fetched first). @progress: draw
+ * Install @source, a bundle file or an https:// URL, streamed: its ticket
+ * goes through the checks of a file first, then the image straight into
+ * the kernel session, nothing of it on disk; a dropped connection is
+ * resumed only into the same file (fetch_to_sink()). @progress: draw
  * progress bars on stderr. Returns 0 and fills @res, or -errno with the
  * failing step in @step (logged there).
  */
