@@ -37,13 +37,15 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
                  $(BUILD)/tests/kselftest/fwguard_usbfs \
                  $(BUILD)/tests/kselftest/abmodel_guest
 
-# make check runs host tests side by side (tap-run -j), the scenarios that
-# boot guests many times first (HOST_ORDER), so that the short ones fill
-# the gaps and the suite ends soon after its longest test.
-HOST_LONG   := grub_update e2e_update grub_powercut abmodel_guest grub_boot grub_slot_spoof
-HOST_LONG   := $(foreach t,$(HOST_LONG),$(wildcard $(CURDIR)/tests/host/$(t).sh))
+# make check runs host tests side by side (tap-run -j), the programs that
+# take longest first, longest first (HOST_ORDER, by name, from any
+# fragment), so that the short ones fill the gaps and the lanes end
+# together soon after the longest test.
+HOST_LONG   := grub_update e2e_update grub_powercut abmodel_guest grub_boot \
+               policy_label_duplicate grub_slot_spoof io_faults
 # Recursive: the fragments included after this one still add to HOST_TESTS.
-HOST_ORDER   = $(HOST_LONG) $(filter-out $(HOST_LONG),$(HOST_TESTS))
+HOST_FIRST   = $(foreach t,$(HOST_LONG),$(filter %/$(t).sh,$(HOST_TESTS)))
+HOST_ORDER   = $(HOST_FIRST) $(filter-out $(HOST_FIRST),$(HOST_TESTS))
 HOST_TESTS  += $(sort $(wildcard $(CURDIR)/tests/host/*.sh)) $(UNIT_BINS)
 # In the shared guest: the module load test first (it must unload the
 # module again), then the updatectl keys/policy script while the keyring is
