@@ -8,7 +8,9 @@
 # kernel.sysrq, in a private mount namespace of the loader: a unit drop-in
 # with BindReadOnlyPaths= does the same) takes the "1"; the module reports
 # "kexec disabled", kexec stays allowed, and root kexecs a kernel without
-# fwguard and writes a protected slot. One guest; the second kernel is
+# fwguard and writes a protected slot. A loader with a read-only /proc/sys
+# (ProtectKernelTunables=yes) leaves kexec allowed without any trick. One
+# guest; the second kernel is
 # the harness's own, kexec'd with the same command line.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
@@ -26,10 +28,20 @@ if [ "${1:-}" = --guest ]; then
 		exit 0
 	fi
 	ko=$build/kmod/$(uname -r)/fwguard.ko
-	unshare -m sh -c "mount --bind /proc/sys/kernel/sysrq /proc/sys/kernel/kexec_load_disabled &&
+	# 1. The loader sees /proc/sys read-only, as systemd's
+	# ProtectKernelTunables=yes makes it: the policy locks, kexec stays on.
+	unshare -m sh -c "mount --bind /proc/sys /proc/sys && mount -o remount,bind,ro /proc/sys &&
 		insmod '$ko' protect=firmware:vda:fw_a:active,firmware:vda:fw_b" ||
 		echo "insmod failed" >"$out/error"
 	cat /sys/class/misc/fwguard/locked >"$out/locked" 2>&1
+	cat /sys/class/misc/fwguard/lockin >"$out/lockin_ro" 2>&1
+	# 2. The next policy call (FWGUARD_IOC_POLICY, nothing changed) tries
+	# again, with kernel.sysrq bind-mounted over the kexec sysctl.
+	unshare -m sh -c "mount --bind /proc/sys/kernel/sysrq /proc/sys/kernel/kexec_load_disabled &&
+		python3 -c 'import fcntl, os, struct
+fcntl.ioctl(os.open(\"/dev/fwguard\", os.O_RDWR), (1 << 30) | (144 << 16) | (0xF9 << 8) | 2,
+	struct.pack(\"<IIQ64s64s\", 144, 0, 0, b\"\", b\"\"))'" ||
+		echo "policy ioctl failed" >"$out/error"
 	cat /sys/class/misc/fwguard/lockin >"$out/lockin" 2>&1
 	cat /proc/sys/kernel/kexec_load_disabled >"$out/kexec_load_disabled"
 	# The protected slot refuses a write in this kernel.
@@ -59,12 +71,18 @@ out=$(mktemp -d "${TMPDIR:-/tmp}/fwguard-kexec-lockin.XXXXXX")
 trap '[ -n "${KEEP:-}" ] || rm -rf "$out"' EXIT
 "$top/tests/vm/run" --kernel "$kver" --out "$out" --timeout 600 -- /usr/bin/env BUILD="$build" "$here/$(basename "$0")" --guest >"$out/run.log" 2>&1
 status=$?
-tap_plan 4
+tap_plan 5
 if [ -s "$out/error" ] || ! grep -q . "$out/locked" 2>/dev/null; then
 	sed 's/^/# /' "$out/run.log" | tail -40
 fi
 tap_check "policy locked with the slots protected (guest status $status)" \
 	test -s "$out/hash_before" -a ! -e "$out/first_write" -a ! -e "$out/error"
+if grep -qx "kexec allowed" "$out/lockin_ro" 2>/dev/null; then
+	tap_fail "a locked policy disables kexec, also for a loader with a read-only /proc/sys" \
+		"lockin: kexec allowed after the lock (ProtectKernelTunables=-style namespace)"
+else
+	tap_ok "a locked policy disables kexec, also for a loader with a read-only /proc/sys"
+fi
 tap_check "the module says kexec is disabled" grep -qx "kexec disabled" "$out/lockin"
 if grep -q '^0 ' "$out/kexec_file_load" 2>/dev/null; then
 	tap_fail "kexec is refused while the policy is locked" \
