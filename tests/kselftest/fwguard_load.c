@@ -5,12 +5,23 @@
  * load (an ambiguous GPT name with ENOTUNIQ, a slot named twice with
  * EEXIST, a parameter given twice with different values with EINVAL), trusted mode refuses unvouched keys, protect= is in force as soon
  * as the load returns, and tickets are refused until a provision-mode
- * keyring is sealed. Runs in a boot of its own (tests/host/fwguard_load.sh);
- * skips when the module is already loaded.
+ * keyring is sealed. The load that locks the policy runs in a mount
+ * namespace with another procfs file mounted over the kexec sysctl: kexec
+ * is refused all the same, and the file mounted there is not written.
+ * Runs in a boot of its own (tests/host/fwguard_load.sh); skips when the
+ * module is already loaded.
  */
 #define _GNU_SOURCE
+#include <linux/kexec.h>
+#include <sched.h>
+#include <sys/mount.h>
+
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
+
+#define IA32_KEXEC_LOAD		283	/* arch/x86/entry/syscalls/syscall_32.tbl */
+#define SYSRQ			"/proc/sys/kernel/sysrq"
+#define KEXEC_SYSCTL		"/proc/sys/kernel/kexec_load_disabled"
 
 static int load(const char *params)
 {
@@ -20,6 +31,45 @@ static int load(const char *params)
 static int unload(void)
 {
 	return syscall(SYS_delete_module, "fwguard", O_NONBLOCK) ? -errno : 0;
+}
+
+/* int $0x80 from this 64-bit process: the ia32 syscall table. */
+static long int80(long nr, long a, long b, long c, long d)
+{
+	long ret;
+
+	asm volatile("int $0x80"
+		     : "=a"(ret)
+		     : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d)
+		     : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+/*
+ * This process's own mount namespace, with kernel.sysrq bind-mounted over
+ * the kexec sysctl (as a unit's BindReadOnlyPaths= could): a loader that
+ * finds the sysctl by its path finds sysrq.
+ */
+static int sysrq_over_kexec_sysctl(void)
+{
+	if (unshare(CLONE_NEWNS) ||
+	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+	    mount(SYSRQ, KEXEC_SYSCTL, NULL, MS_BIND, NULL))
+		return -errno;
+	return 0;
+}
+
+static void expect_lockin(struct __test_metadata *_metadata, const char *want)
+{
+	char buf[128] = "";
+	FILE *f = fopen(FWG_SYSFS "/lockin", "r");
+	size_t n;
+
+	ASSERT_NE(NULL, f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	EXPECT_STREQ(want, buf);
 }
 
 /* A loop device whose GPT names two entries "dup" (and one "uniq"). */
@@ -66,6 +116,7 @@ TEST(load_sequence)
 	struct fwguard_ticket t;
 	struct fwg_part a, b;
 	uint8_t image[4096];
+	uint64_t sysrq = 0;
 	int fd, err;
 
 	if (!access("/sys/module/fwguard", F_OK))
@@ -99,9 +150,26 @@ TEST(load_sequence)
 	/* Without a policy the module is not pinned. */
 	EXPECT_EQ(0, unload());
 
-	/* protect= is in force when the load returns. */
+	/*
+	 * protect= is in force when the load returns, and so is the lock-in,
+	 * whatever the loader's /proc/sys/kernel/kexec_load_disabled is.
+	 */
+	ASSERT_EQ(0, fwg_write_file(SYSRQ, "176"));
+	ASSERT_EQ(0, sysrq_over_kexec_sysctl());
 	ASSERT_EQ(0, load("keyring_mode=provision device_class=" FWG_CLASS
 			  " protect=" FWG_COMPONENT ":vda:fw_a:active," FWG_COMPONENT ":vda:fw_b"));
+	expect_lockin(_metadata, "forced_unload refused\nkexec disabled\n");
+	/* Arguments that fail later (EINVAL / EBADF) if the syscall gets that far. */
+	EXPECT_EQ(-1, syscall(SYS_kexec_file_load, -1, -1, 0UL, "", 0UL));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, syscall(SYS_kexec_load, 0UL, (unsigned long)KEXEC_SEGMENT_MAX + 1,
+			      NULL, 0UL));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, int80(IA32_KEXEC_LOAD, 0, KEXEC_SEGMENT_MAX + 1, 0, 0));
+	/* The file mounted over the sysctl kept its value. */
+	EXPECT_EQ(0, umount(KEXEC_SYSCTL));
+	EXPECT_EQ(0, fwg_read_u64(SYSRQ, &sysrq));
+	EXPECT_EQ(176u, sysrq);
 	EXPECT_EQ(-1, open(b.node, O_WRONLY | O_CLOEXEC));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EWOULDBLOCK, unload());
