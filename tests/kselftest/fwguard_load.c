@@ -45,18 +45,32 @@ static long int80(long nr, long a, long b, long c, long d)
 	return ret;
 }
 
-/*
- * This process's own mount namespace, with kernel.sysrq bind-mounted over
- * the kexec sysctl (as a unit's BindReadOnlyPaths= could): a loader that
- * finds the sysctl by its path finds sysrq.
- */
-static int sysrq_over_kexec_sysctl(void)
+/* This process's own mount namespace, private: nothing here reaches init's. */
+static int private_mounts(void)
 {
-	if (unshare(CLONE_NEWNS) ||
-	    mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
-	    mount(SYSRQ, KEXEC_SYSCTL, NULL, MS_BIND, NULL))
+	return unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ?
+	       -errno : 0;
+}
+
+/* /proc/sys read-only, as systemd's ProtectKernelTunables=yes makes it. */
+static int proc_sys_read_only(void)
+{
+	return mount("/proc/sys", "/proc/sys", NULL, MS_BIND, NULL) ||
+	       mount(NULL, "/proc/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) ?
+	       -errno : 0;
+}
+
+/* A policy request that changes nothing; the module takes it as a new try. */
+static int policy_call(void)
+{
+	struct fwguard_policy pol = { .size = sizeof(pol), .floor = fwg_current_floor() };
+	int ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC), err;
+
+	if (ctl < 0)
 		return -errno;
-	return 0;
+	err = ioctl(ctl, FWGUARD_IOC_POLICY, &pol) ? -errno : 0;
+	close(ctl);
+	return err;
 }
 
 static void expect_lockin(struct __test_metadata *_metadata, const char *want)
@@ -116,7 +130,7 @@ TEST(load_sequence)
 	struct fwguard_ticket t;
 	struct fwg_part a, b;
 	uint8_t image[4096];
-	uint64_t sysrq = 0;
+	uint64_t v = 0;
 	int fd, err;
 
 	if (!access("/sys/module/fwguard", F_OK))
@@ -152,13 +166,18 @@ TEST(load_sequence)
 
 	/*
 	 * protect= is in force when the load returns, and so is the lock-in,
-	 * whatever the loader's /proc/sys/kernel/kexec_load_disabled is.
+	 * whatever the loader's /proc/sys/kernel/kexec_load_disabled is: here
+	 * read-only, so the sysctl stays 0 and only the module refuses kexec.
 	 */
 	ASSERT_EQ(0, fwg_write_file(SYSRQ, "176"));
-	ASSERT_EQ(0, sysrq_over_kexec_sysctl());
+	ASSERT_EQ(0, private_mounts());
+	ASSERT_EQ(0, proc_sys_read_only());
 	ASSERT_EQ(0, load("keyring_mode=provision device_class=" FWG_CLASS
 			  " protect=" FWG_COMPONENT ":vda:fw_a:active," FWG_COMPONENT ":vda:fw_b"));
 	expect_lockin(_metadata, "forced_unload refused\nkexec disabled\n");
+	ASSERT_EQ(0, umount("/proc/sys"));
+	ASSERT_EQ(0, fwg_read_u64(KEXEC_SYSCTL, &v));
+	EXPECT_EQ(0u, v);
 	/* Arguments that fail later (EINVAL / EBADF) if the syscall gets that far. */
 	EXPECT_EQ(-1, syscall(SYS_kexec_file_load, -1, -1, 0UL, "", 0UL));
 	EXPECT_EQ(EPERM, errno);
@@ -166,10 +185,19 @@ TEST(load_sequence)
 			      NULL, 0UL));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EPERM, int80(IA32_KEXEC_LOAD, 0, KEXEC_SEGMENT_MAX + 1, 0, 0));
-	/* The file mounted over the sysctl kept its value. */
+	/*
+	 * The next policy call tries the sysctl again, from a namespace with
+	 * kernel.sysrq mounted over it (as BindReadOnlyPaths= could): sysrq
+	 * is not written. Without the mount the real sysctl is set.
+	 */
+	ASSERT_EQ(0, mount(SYSRQ, KEXEC_SYSCTL, NULL, MS_BIND, NULL));
+	EXPECT_EQ(0, policy_call());
 	EXPECT_EQ(0, umount(KEXEC_SYSCTL));
-	EXPECT_EQ(0, fwg_read_u64(SYSRQ, &sysrq));
-	EXPECT_EQ(176u, sysrq);
+	EXPECT_EQ(0, fwg_read_u64(SYSRQ, &v));
+	EXPECT_EQ(176u, v);
+	EXPECT_EQ(0, policy_call());
+	EXPECT_EQ(0, fwg_read_u64(KEXEC_SYSCTL, &v));
+	EXPECT_EQ(1u, v);
 	EXPECT_EQ(-1, open(b.node, O_WRONLY | O_CLOEXEC));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EWOULDBLOCK, unload());
