@@ -253,7 +253,6 @@ static int fwguard_kexec_sysctl_disable(void)
  * that. Arms the hooks, which is all the lock-in depends on; the kexec
  * sysctl is then set too where the caller's /proc allows it (logged, and
  * tried again on the next call, when it does not).
- *
  */
 void fwguard_lockin_engage(void)
 {

@@ -19,6 +19,13 @@
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
 
+/*
+ * Each successful load attaches a dozen ftrace hooks (text patching under
+ * stop_machine), which takes tens of seconds on a busy TCG host.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	300
+
 #define IA32_KEXEC_LOAD		283	/* arch/x86/entry/syscalls/syscall_32.tbl */
 #define SYSRQ			"/proc/sys/kernel/sysrq"
 #define KEXEC_SYSCTL		"/proc/sys/kernel/kexec_load_disabled"
