@@ -307,7 +307,7 @@ const char *fwguard_keyring_mode(void);
 /* lockin.c */
 int fwguard_lockin_init(void);
 void fwguard_lockin_exit(void);
-int fwguard_lockin_engage(void);
+void fwguard_lockin_engage(void);
 ssize_t fwguard_lockin_show(char *buf);
 
 /* param.c */

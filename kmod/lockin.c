@@ -17,12 +17,16 @@
  *    so every forced unload is refused while the policy is locked, whatever
  *    module it names. Ordinary unloads are untouched (fwguard itself stays
  *    pinned by its reference).
- *  - kexec. Both kexec_load and kexec_file_load test the one-way sysctl
- *    kernel.kexec_load_disabled, on 6.1 directly and on 6.12 through
- *    kexec_load_permitted(); setting it cannot be undone until reboot. The
- *    module writes it through procfs (the variable is not exported), after
- *    checking that the file really is procfs and not something mounted over
- *    it.
+ *  - kexec. The syscall entries that load a kexec image are hooked the
+ *    same way and refuse every call while the policy is locked:
+ *    __x64_sys_kexec_load, __x64_sys_kexec_file_load (64-bit and x32),
+ *    __ia32_compat_sys_kexec_load (int $0x80) and __x64_compat_sys_kexec_load
+ *    (the x32 kexec_load). Nothing about the caller's file system decides
+ *    it. The one-way sysctl kernel.kexec_load_disabled is set as well where
+ *    it can be (through procfs, the variable is not exported), but only
+ *    after checking that the file opened is that sysctl and reading the
+ *    value back; the lock-in never depends on it, and the status reports
+ *    the hook.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -42,24 +46,31 @@
 
 #define FWGUARD_KEXEC_SYSCTL	"/proc/sys/kernel/kexec_load_disabled"
 
-static bool fwguard_unload_refused;	/* one-way; read by the hook */
-static bool fwguard_kexec_disabled;	/* under fwguard_lockin_lock */
+static bool fwguard_locked_in;		/* one-way; read by the hooks */
+static bool fwguard_kexec_sysctl_set;	/* under fwguard_lockin_lock */
 static DEFINE_MUTEX(fwguard_lockin_lock);
+
+/* One log line and one audit record per refusal. */
+static void fwguard_report_refusal(const char *what, const char *reason)
+{
+	struct audit_buffer *ab;
+
+	pr_warn_ratelimited("refused %s by pid %d comm %s uid %u: disabled while the fwguard policy is locked\n",
+			    what, task_pid_nr(current), current->comm,
+			    from_kuid(&init_user_ns, current_uid()));
+	ab = audit_log_start(audit_context(), GFP_KERNEL, AUDIT_KERNEL_OTHER);
+	if (ab) {
+		audit_log_format(ab, "op=fwguard_refuse reason=%s", reason);
+		audit_log_task_info(ab);
+		audit_log_end(ab);
+	}
+}
 
 /* Runs instead of the delete_module syscall for a refused forced unload. */
 static long fwguard_refuse_unload(const struct pt_regs *regs)
 {
-	struct audit_buffer *ab;
-
-	pr_warn_ratelimited("refused forced module unload (delete_module with O_TRUNC) by pid %d comm %s uid %u: forced unloading is disabled while the fwguard policy is locked\n",
-			    task_pid_nr(current), current->comm,
-			    from_kuid(&init_user_ns, current_uid()));
-	ab = audit_log_start(audit_context(), GFP_KERNEL, AUDIT_KERNEL_OTHER);
-	if (ab) {
-		audit_log_format(ab, "op=fwguard_refuse reason=forced-unload");
-		audit_log_task_info(ab);
-		audit_log_end(ab);
-	}
+	fwguard_report_refusal("forced module unload (delete_module with O_TRUNC)",
+			       "forced-unload");
 	return -EPERM;
 }
 
@@ -69,7 +80,7 @@ static void notrace fwguard_unload_hook(unsigned long ip, unsigned long parent_i
 {
 	unsigned long args[6];
 
-	if (!READ_ONCE(fwguard_unload_refused))
+	if (!READ_ONCE(fwguard_locked_in))
 		return;
 	/* The user registers of this syscall, decoded for its ABI. */
 	syscall_get_arguments(current, task_pt_regs(current), args);
@@ -89,110 +100,193 @@ static const char *const fwguard_unload_entries[] = {
 #endif
 };
 
+/* Runs instead of a kexec load syscall while the policy is locked. */
+static long fwguard_refuse_kexec(const struct pt_regs *regs)
+{
+	fwguard_report_refusal("kexec image load", "kexec");
+	return -EPERM;
+}
+
+static void notrace fwguard_kexec_hook(unsigned long ip, unsigned long parent_ip,
+				       struct ftrace_ops *ops,
+				       struct ftrace_regs *fregs)
+{
+	if (READ_ONCE(fwguard_locked_in))
+		fwguard_hook_redirect(fregs, fwguard_refuse_kexec);
+}
+
+static struct ftrace_ops fwguard_kexec_ops = {
+	.func = fwguard_kexec_hook,
+	.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
+};
+
+/* Every syscall entry that loads a kexec image (syscall_{64,32,x32}.tbl). */
+static const char *const fwguard_kexec_entries[] = {
+#ifdef CONFIG_KEXEC
+	"__x64_sys_kexec_load",
+#ifdef CONFIG_IA32_EMULATION
+	"__ia32_compat_sys_kexec_load",
+#endif
+#ifdef CONFIG_X86_X32_ABI
+	"__x64_compat_sys_kexec_load",
+#endif
+#endif
+#ifdef CONFIG_KEXEC_FILE
+	"__x64_sys_kexec_file_load",
+#endif
+};
+
+/* Attach @ops to every symbol of @syms (all or none); 0 or an ftrace errno. */
+static int fwguard_lockin_attach(struct ftrace_ops *ops, const char *what,
+				 const char *const *syms, unsigned int n)
+{
+	unsigned int i;
+	int err = 0;
+
+	if (!n)
+		return 0;
+	for (i = 0; i < n && !err; i++) {
+		err = ftrace_set_filter(ops, (unsigned char *)syms[i],
+					strlen(syms[i]), i == 0);
+		if (err)
+			pr_err("cannot trace %s: %d\n", syms[i], err);
+	}
+	if (!err) {
+		err = register_ftrace_function(ops);
+		if (err)
+			pr_err("cannot hook %s: %d\n", what, err);
+	}
+	if (err)
+		ftrace_free_filter(ops);
+	return err;
+}
+
+static void fwguard_lockin_detach(struct ftrace_ops *ops, unsigned int n)
+{
+	if (!n)
+		return;
+	unregister_ftrace_function(ops);
+	ftrace_free_filter(ops);
+}
+
 /**
- * fwguard_lockin_init() - attach the forced-unload hook, disarmed
+ * fwguard_lockin_init() - attach the forced-unload and kexec hooks, disarmed
  *
  * Return: 0, or the errno from ftrace (-EINVAL when an entry point is not
  * traceable on this kernel, -EBUSY when another IPMODIFY user holds it).
  */
 int fwguard_lockin_init(void)
 {
-	unsigned int i;
-	int err = 0;
+	int err;
 
-	for (i = 0; i < ARRAY_SIZE(fwguard_unload_entries) && !err; i++) {
-		const char *sym = fwguard_unload_entries[i];
-
-		err = ftrace_set_filter(&fwguard_unload_ops, (unsigned char *)sym,
-					strlen(sym), i == 0);
-		if (err)
-			pr_err("cannot trace %s: %d\n", sym, err);
-	}
-	if (!err) {
-		err = register_ftrace_function(&fwguard_unload_ops);
-		if (err)
-			pr_err("cannot hook delete_module: %d\n", err);
-	}
+	err = fwguard_lockin_attach(&fwguard_unload_ops, "delete_module",
+				    fwguard_unload_entries,
+				    ARRAY_SIZE(fwguard_unload_entries));
 	if (err)
-		ftrace_free_filter(&fwguard_unload_ops);
+		return err;
+	err = fwguard_lockin_attach(&fwguard_kexec_ops, "kexec_load",
+				    fwguard_kexec_entries,
+				    ARRAY_SIZE(fwguard_kexec_entries));
+	if (err)
+		fwguard_lockin_detach(&fwguard_unload_ops,
+				      ARRAY_SIZE(fwguard_unload_entries));
 	return err;
 }
 
 /**
- * fwguard_lockin_exit() - detach the hook (only reachable while disarmed)
+ * fwguard_lockin_exit() - detach the hooks (only reachable while disarmed)
  */
 void fwguard_lockin_exit(void)
 {
-	unregister_ftrace_function(&fwguard_unload_ops);
-	ftrace_free_filter(&fwguard_unload_ops);
+	fwguard_lockin_detach(&fwguard_kexec_ops, ARRAY_SIZE(fwguard_kexec_entries));
+	fwguard_lockin_detach(&fwguard_unload_ops, ARRAY_SIZE(fwguard_unload_entries));
 }
 
-static int fwguard_kexec_disable(void)
+/* Is @d procfs's kernel/kexec_load_disabled under sys/, not a file mounted over it? */
+static bool fwguard_is_kexec_sysctl(const struct dentry *d)
 {
+	const struct dentry *kernel = d->d_parent, *sys = kernel->d_parent;
+
+	return d->d_sb->s_magic == PROC_SUPER_MAGIC &&
+	       !strcmp(d->d_name.name, "kexec_load_disabled") &&
+	       !strcmp(kernel->d_name.name, "kernel") &&
+	       !strcmp(sys->d_name.name, "sys") &&
+	       sys->d_parent == d->d_sb->s_root;
+}
+
+/*
+ * Best effort, beside the hook: set kernel.kexec_load_disabled through
+ * procfs in the caller's mount namespace, only in the real sysctl file,
+ * and count it as set only when it reads back as 1.
+ */
+static int fwguard_kexec_sysctl_disable(void)
+{
+	char val[4] = "";
 	loff_t pos = 0;
 	struct file *f;
 	ssize_t n;
 
-	f = filp_open(FWGUARD_KEXEC_SYSCTL, O_WRONLY | O_CLOEXEC, 0);
+	f = filp_open(FWGUARD_KEXEC_SYSCTL, O_RDWR | O_CLOEXEC, 0);
 	if (IS_ERR(f))
 		return PTR_ERR(f);
-	if (f->f_path.dentry->d_sb->s_magic != PROC_SUPER_MAGIC)
+	if (!fwguard_is_kexec_sysctl(f->f_path.dentry)) {
 		n = -EXDEV;
-	else
+	} else {
 		n = kernel_write(f, "1\n", 2, &pos);
+		if (n == 2) {
+			pos = 0;
+			n = kernel_read(f, val, sizeof(val) - 1, &pos);
+			if (n >= 0)
+				n = strcmp(val, "1\n") ? -EIO : 0;
+		} else if (n >= 0) {
+			n = -EIO;
+		}
+	}
 	filp_close(f, NULL);
-	if (n < 0)
-		return n;
-	return n == 2 ? 0 : -EIO;
+	return n;
 }
 
 /**
  * fwguard_lockin_engage() - switch off forced unload and kexec until reboot
  *
  * Called whenever the policy may just have been locked; does nothing before
- * that, and is cheap once everything is switched off. A kexec switch that
- * fails (no procfs mounted yet) is logged and tried again on the next call.
- *
- * Return: 0; the errno of opening or writing the kexec sysctl otherwise
- * (-ENOENT when /proc is not mounted, -EXDEV when it is not procfs).
+ * that. Arms the hooks, which is all the lock-in depends on; the kexec
+ * sysctl is then set too where the caller's /proc allows it (logged, and
+ * tried again on the next call, when it does not).
  */
-int fwguard_lockin_engage(void)
+void fwguard_lockin_engage(void)
 {
-	int err = 0;
+	int err;
 
 	if (!fwguard_policy_locked())
-		return 0;
-	WRITE_ONCE(fwguard_unload_refused, true);
-	if (!IS_ENABLED(CONFIG_KEXEC_CORE))
-		return 0;
+		return;
 	mutex_lock(&fwguard_lockin_lock);
-	if (!fwguard_kexec_disabled) {
-		err = fwguard_kexec_disable();
+	if (!READ_ONCE(fwguard_locked_in)) {
+		WRITE_ONCE(fwguard_locked_in, true);
+		pr_info("policy locked: kexec and forced module unload disabled until reboot\n");
+	}
+	if (IS_ENABLED(CONFIG_KEXEC_CORE) && !fwguard_kexec_sysctl_set) {
+		err = fwguard_kexec_sysctl_disable();
 		if (err)
-			pr_err("cannot disable kexec (%s): %d; kexec can end protection\n",
-			       FWGUARD_KEXEC_SYSCTL, err);
-		else
-			pr_info("policy locked: kexec and forced module unload disabled until reboot\n");
-		fwguard_kexec_disabled = !err;
+			pr_info("kernel.kexec_load_disabled not set (%s: %d); kexec is refused by the syscall hook\n",
+				FWGUARD_KEXEC_SYSCTL, err);
+		fwguard_kexec_sysctl_set = !err;
 	}
 	mutex_unlock(&fwguard_lockin_lock);
-	return err;
 }
 
 /**
  * fwguard_lockin_show() - lock-in state for the status attribute
  * @buf: sysfs buffer
  *
+ * Reports what the hooks enforce, nothing else.
+ *
  * Return: bytes written.
  */
 ssize_t fwguard_lockin_show(char *buf)
 {
-	bool kexec;
+	bool on = READ_ONCE(fwguard_locked_in);
 
-	mutex_lock(&fwguard_lockin_lock);
-	kexec = fwguard_kexec_disabled;
-	mutex_unlock(&fwguard_lockin_lock);
 	return sysfs_emit(buf, "forced_unload %s\nkexec %s\n",
-			  READ_ONCE(fwguard_unload_refused) ? "refused" : "allowed",
-			  kexec ? "disabled" : "allowed");
+			  on ? "refused" : "allowed", on ? "disabled" : "allowed");
 }

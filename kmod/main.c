@@ -54,7 +54,7 @@ static long fwguard_ioc_protect(const void __user *arg)
 
 	err = fwguard_copy_arg(&p, sizeof(p), arg) ?: fwguard_policy_protect(&p);
 	if (!err)
-		fwguard_lockin_engage();	/* logs its own failure */
+		fwguard_lockin_engage();
 	return err;
 }
 
@@ -65,7 +65,7 @@ static long fwguard_ioc_policy(const void __user *arg)
 
 	err = fwguard_copy_arg(&p, sizeof(p), arg) ?: fwguard_policy_set(&p);
 	if (!err)
-		fwguard_lockin_engage();	/* logs its own failure */
+		fwguard_lockin_engage();
 	return err;
 }
 

@@ -75,13 +75,19 @@ void fwguard_policy_lock_in(void)
 	pr_info("policy locked until reboot\n");
 }
 
-static int fwguard_identity_set(char *cur, const char *val, size_t size)
+/*
+ * One field of the identity. An empty @val does not name the field. The
+ * identity is one pair, set once: the first request that names a device
+ * class (@fixed false until then) fixes the serial with it, an empty
+ * serial then meaning "this device has no serial"; afterwards any other
+ * value of either field is refused.
+ */
+static int fwguard_identity_set(char *cur, const char *val, size_t size,
+				bool fixed)
 {
-	if (!fwguard_name_valid(val, size, true))
-		return -EINVAL;
 	if (!val[0] || !strcmp(cur, val))
 		return 0;
-	if (cur[0])
+	if (cur[0] || fixed)
 		return -EPERM;
 	strscpy(cur, val, size);
 	return 0;
@@ -96,11 +102,14 @@ static int fwguard_identity_set(char *cur, const char *val, size_t size)
  * With FWGUARD_POLICY_LOCK the policy is locked as well.
  *
  * Return: 0; -EINVAL for unknown flags or malformed strings; -ESTALE when the floor
- * would go down; -EPERM when the identity is already set to other values.
+ * would go down; -EPERM when the request names a device class or serial
+ * other than the one set (a serial counts as set, empty or not, once a
+ * device class is).
  */
 int fwguard_policy_set(const struct fwguard_policy *p)
 {
 	char dc[FWGUARD_IDENTITY_LEN], sn[FWGUARD_IDENTITY_LEN];
+	bool fixed;
 	int err;
 
 	if (p->flags & ~FWGUARD_POLICY_LOCK)
@@ -108,8 +117,14 @@ int fwguard_policy_set(const struct fwguard_policy *p)
 	mutex_lock(&fwguard_policy_lock);
 	memcpy(dc, fwguard_device_class, sizeof(dc));
 	memcpy(sn, fwguard_serial, sizeof(sn));
-	err = fwguard_identity_set(dc, p->device_class, sizeof(dc)) ?:
-	      fwguard_identity_set(sn, p->serial, sizeof(sn));
+	/* A device class, once known, fixes the serial as well. */
+	fixed = fwguard_device_class[0];
+	if (!fwguard_name_valid(p->device_class, sizeof(dc), true) ||
+	    !fwguard_name_valid(p->serial, sizeof(sn), true))
+		err = -EINVAL;
+	else
+		err = fwguard_identity_set(dc, p->device_class, sizeof(dc), fixed) ?:
+		      fwguard_identity_set(sn, p->serial, sizeof(sn), fixed);
 	if (!err && p->floor < fwguard_floor)
 		err = -ESTALE;
 	if (!err) {

@@ -5,12 +5,30 @@
  * load (an ambiguous GPT name with ENOTUNIQ, a slot named twice with
  * EEXIST, a parameter given twice with different values with EINVAL), trusted mode refuses unvouched keys, protect= is in force as soon
  * as the load returns, and tickets are refused until a provision-mode
- * keyring is sealed. Runs in a boot of its own (tests/host/fwguard_load.sh);
- * skips when the module is already loaded.
+ * keyring is sealed. The load that locks the policy runs in a mount
+ * namespace with another procfs file mounted over the kexec sysctl: kexec
+ * is refused all the same, and the file mounted there is not written.
+ * Runs in a boot of its own (tests/host/fwguard_load.sh); skips when the
+ * module is already loaded.
  */
 #define _GNU_SOURCE
+#include <linux/kexec.h>
+#include <sched.h>
+#include <sys/mount.h>
+
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
+
+/*
+ * Each successful load attaches a dozen ftrace hooks (text patching under
+ * stop_machine), which takes tens of seconds on a busy TCG host.
+ */
+#undef TEST_TIMEOUT_DEFAULT
+#define TEST_TIMEOUT_DEFAULT	300
+
+#define IA32_KEXEC_LOAD		283	/* arch/x86/entry/syscalls/syscall_32.tbl */
+#define SYSRQ			"/proc/sys/kernel/sysrq"
+#define KEXEC_SYSCTL		"/proc/sys/kernel/kexec_load_disabled"
 
 static int load(const char *params)
 {
@@ -20,6 +38,59 @@ static int load(const char *params)
 static int unload(void)
 {
 	return syscall(SYS_delete_module, "fwguard", O_NONBLOCK) ? -errno : 0;
+}
+
+/* int $0x80 from this 64-bit process: the ia32 syscall table. */
+static long int80(long nr, long a, long b, long c, long d)
+{
+	long ret;
+
+	asm volatile("int $0x80"
+		     : "=a"(ret)
+		     : "a"(nr), "b"(a), "c"(b), "d"(c), "S"(d)
+		     : "memory", "r8", "r9", "r10", "r11");
+	return ret;
+}
+
+/* This process's own mount namespace, private: nothing here reaches init's. */
+static int private_mounts(void)
+{
+	return unshare(CLONE_NEWNS) || mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) ?
+	       -errno : 0;
+}
+
+/* /proc/sys read-only, as systemd's ProtectKernelTunables=yes makes it. */
+static int proc_sys_read_only(void)
+{
+	return mount("/proc/sys", "/proc/sys", NULL, MS_BIND, NULL) ||
+	       mount(NULL, "/proc/sys", NULL, MS_REMOUNT | MS_BIND | MS_RDONLY, NULL) ?
+	       -errno : 0;
+}
+
+/* A policy request that changes nothing; the module takes it as a new try. */
+static int policy_call(void)
+{
+	struct fwguard_policy pol = { .size = sizeof(pol), .floor = fwg_current_floor() };
+	int ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC), err;
+
+	if (ctl < 0)
+		return -errno;
+	err = ioctl(ctl, FWGUARD_IOC_POLICY, &pol) ? -errno : 0;
+	close(ctl);
+	return err;
+}
+
+static void expect_lockin(struct __test_metadata *_metadata, const char *want)
+{
+	char buf[128] = "";
+	FILE *f = fopen(FWG_SYSFS "/lockin", "r");
+	size_t n;
+
+	ASSERT_NE(NULL, f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	EXPECT_STREQ(want, buf);
 }
 
 /* A loop device whose GPT names two entries "dup" (and one "uniq"). */
@@ -66,6 +137,7 @@ TEST(load_sequence)
 	struct fwguard_ticket t;
 	struct fwg_part a, b;
 	uint8_t image[4096];
+	uint64_t v = 0;
 	int fd, err;
 
 	if (!access("/sys/module/fwguard", F_OK))
@@ -99,9 +171,40 @@ TEST(load_sequence)
 	/* Without a policy the module is not pinned. */
 	EXPECT_EQ(0, unload());
 
-	/* protect= is in force when the load returns. */
+	/*
+	 * protect= is in force when the load returns, and so is the lock-in,
+	 * whatever the loader's /proc/sys/kernel/kexec_load_disabled is: here
+	 * read-only, so the sysctl stays 0 and only the module refuses kexec.
+	 */
+	ASSERT_EQ(0, fwg_write_file(SYSRQ, "176"));
+	ASSERT_EQ(0, private_mounts());
+	ASSERT_EQ(0, proc_sys_read_only());
 	ASSERT_EQ(0, load("keyring_mode=provision device_class=" FWG_CLASS
 			  " protect=" FWG_COMPONENT ":vda:fw_a:active," FWG_COMPONENT ":vda:fw_b"));
+	expect_lockin(_metadata, "forced_unload refused\nkexec disabled\n");
+	ASSERT_EQ(0, umount("/proc/sys"));
+	ASSERT_EQ(0, fwg_read_u64(KEXEC_SYSCTL, &v));
+	EXPECT_EQ(0u, v);
+	/* Arguments that fail later (EINVAL / EBADF) if the syscall gets that far. */
+	EXPECT_EQ(-1, syscall(SYS_kexec_file_load, -1, -1, 0UL, "", 0UL));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-1, syscall(SYS_kexec_load, 0UL, (unsigned long)KEXEC_SEGMENT_MAX + 1,
+			      NULL, 0UL));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, int80(IA32_KEXEC_LOAD, 0, KEXEC_SEGMENT_MAX + 1, 0, 0));
+	/*
+	 * The next policy call tries the sysctl again, from a namespace with
+	 * kernel.sysrq mounted over it (as BindReadOnlyPaths= could): sysrq
+	 * is not written. Without the mount the real sysctl is set.
+	 */
+	ASSERT_EQ(0, mount(SYSRQ, KEXEC_SYSCTL, NULL, MS_BIND, NULL));
+	EXPECT_EQ(0, policy_call());
+	EXPECT_EQ(0, umount(KEXEC_SYSCTL));
+	EXPECT_EQ(0, fwg_read_u64(SYSRQ, &v));
+	EXPECT_EQ(176u, v);
+	EXPECT_EQ(0, policy_call());
+	EXPECT_EQ(0, fwg_read_u64(KEXEC_SYSCTL, &v));
+	EXPECT_EQ(1u, v);
 	EXPECT_EQ(-1, open(b.node, O_WRONLY | O_CLOEXEC));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EWOULDBLOCK, unload());

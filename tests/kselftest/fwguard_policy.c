@@ -133,6 +133,59 @@ TEST_F(policy, identity_set_once)
 	EXPECT_EQ(0, ioctl(self->ctl, FWGUARD_IOC_POLICY, &pol));
 }
 
+/* The value of one "KEY VALUE" line of the policy status ("" if empty). */
+static int policy_field(const char *key, char *val, size_t len)
+{
+	char line[256];
+	size_t klen = strlen(key);
+	int found = -ENOENT;
+	FILE *f = fopen(FWG_SYSFS "/policy", "r");
+
+	if (!f)
+		return -errno;
+	while (found && fgets(line, sizeof(line), f))
+		if (!strncmp(line, key, klen) && line[klen] == ' ') {
+			line[strcspn(line, "\n")] = 0;
+			snprintf(val, len, "%s", line + klen + 1);
+			found = 0;
+		}
+	fclose(f);
+	return found;
+}
+
+/*
+ * The identity is one pair: the device class was named (fwg_setup) with no
+ * serial, so this device has none, and naming one later is refused as a
+ * differing value is; a ticket bound to another device's serial stays
+ * refused.
+ */
+TEST_F(policy, serial_fixed_with_the_device_class)
+{
+	struct fwguard_policy pol = { .size = sizeof(pol), .device_class = FWG_CLASS };
+	uint8_t image[4096] = { 7 };
+	struct fwguard_ticket t;
+	char sn[256] = "?";
+
+	ASSERT_EQ(0, policy_field("serial", sn, sizeof(sn)));
+	ASSERT_STREQ("", sn) TH_LOG("the shared guest names no serial");
+	pol.floor = fwg_current_floor();
+	snprintf(pol.serial, sizeof(pol.serial), "OTHER-0002");
+	EXPECT_EQ(-1, ioctl(self->ctl, FWGUARD_IOC_POLICY, &pol));
+	EXPECT_EQ(EPERM, errno);
+	/* Without the device class, the serial alone. */
+	memset(pol.device_class, 0, sizeof(pol.device_class));
+	EXPECT_EQ(-1, ioctl(self->ctl, FWGUARD_IOC_POLICY, &pol));
+	EXPECT_EQ(EPERM, errno);
+	ASSERT_EQ(0, policy_field("serial", sn, sizeof(sn)));
+	EXPECT_STREQ("", sn);
+	fwg_ticket_init(&t, image, sizeof(image), fwg_current_floor() + 1);
+	snprintf(t.serial, sizeof(t.serial), "OTHER-0002");
+	EXPECT_EQ(-EACCES, fwg_begin(&self->b, &t, "signer"));
+	/* Naming neither changes nothing and is no error. */
+	memset(pol.serial, 0, sizeof(pol.serial));
+	EXPECT_EQ(0, ioctl(self->ctl, FWGUARD_IOC_POLICY, &pol));
+}
+
 TEST_F(policy, status_lists_ranges_and_sessions)
 {
 	char text[4096] = "", want[128];

@@ -72,7 +72,10 @@ struct fwguard_protect {
  * @device_class: In: NUL-terminated device class tickets must name. Set once
  *	per boot; an empty string leaves the current value unchanged.
  * @serial: In: NUL-terminated serial number; tickets bound to a serial must
- *	match it. Set once per boot; empty leaves the current value unchanged.
+ *	match it. Empty leaves the current value unchanged. The identity is
+ *	one pair: the first request (or module option) naming a device class
+ *	fixes the serial with it, empty meaning "no serial"; a later request
+ *	naming another class or serial fails with EPERM.
  *
  * Strings use [A-Za-z0-9._:+-]; bytes after the terminating NUL must be zero.
  */
@@ -202,7 +205,8 @@ struct fwguard_retire {
  * also protects that disk's primary and backup GPT.
  * The first lock also switches off, until reboot, forced module unload
  * (delete_module with O_TRUNC fails with EPERM for every module) and both
- * kexec syscalls (kernel.kexec_load_disabled).
+ * kexec load syscalls (refused at their entries; kernel.kexec_load_disabled
+ * is set too where the caller's /proc reaches it).
  * Errors: ENXIO (no such block device), EINVAL (not a partition, bad
  * component name), EUCLEAN (the disk has no GPT, or its primary and backup
  * copies are corrupt or differ), ENOENT (no GPT entry has exactly the
