@@ -196,9 +196,10 @@ static int install_find_component(struct install *in, struct uc_step *step)
 		fwg_log_error("cannot read this boot's id: %s", strerror(-err));
 		return err;
 	}
-	return ab_install_plan(&in->machine, in->comp, in->bt.ticket.security_version,
-			       in->bt.ticket.id,
-			       in->bt.ticket.flags & FWGUARD_TICKET_F_RAISE_FLOOR, &in->ab);
+	return ab_install_plan_image(&in->machine, in->comp, in->bt.ticket.security_version,
+				     in->bt.ticket.id,
+				     in->bt.ticket.flags & FWGUARD_TICKET_F_RAISE_FLOOR,
+				     in->bt.ticket.image_len, in->bt.ticket.image_sha256, &in->ab);
 }
 
 /* Which slot to write: the one not last good (abstate.c), if the image fits. */
@@ -230,6 +231,11 @@ static int install_write(struct install *in, bool progress, struct gate_result *
 {
 	int session, err;
 
+	if (in->ab.resume) {	/* the slot holds the image already (abstate.c) */
+		res->written = in->ab.image_len;
+		memcpy(res->digest, in->ab.image_digest, sizeof(res->digest));
+		return ab_install_start(&in->machine, &in->ab);
+	}
 	uc_step_enter(step, UC_SRC_GATE, "open-session");
 	session = gate_begin(in->target_part.devt, in->bt.cms, in->bt.cms_len);
 	if (session < 0)
