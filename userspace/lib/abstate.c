@@ -524,6 +524,12 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	err = ab_save(ctx, s);
 	if (err)
 		return err;
+	/* A policy loaded before this fallback protects o as inactive: from
+	 * now on the kernel refuses sessions on it too (STATE.md). */
+	STEP(ctx, KERNEL, "protect-active");
+	if (ctx->ops->protect_active && ctx->ops->protect_active(ctx->ops->arg, c, o))
+		fwg_log_error("%s: slot %s, fallen back to, stays writable until the next boot",
+			      c->name, c->slot[o].name);
 	fwg_log_error("%s: slot %s failed verification; falling back to slot %s (version %"
 		      PRIu64 "); reboot to boot it", c->name, c->slot[f].name, c->slot[o].name,
 		      s->slot[o].version);
@@ -995,73 +1001,6 @@ static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
 	return 0;
 }
 
-int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
-		 struct uc_boot_component *out)
-{
-	struct slot_state s;
-	uint64_t floor, v;
-	int b, err;
-
-	if (ab_factory(ctx, c))
-		return no_state(ctx, c, out);	/* nothing to confirm */
-	err = load_state(ctx, c, &s);
-	if (err)
-		return err;
-	if (factory_boot(ctx, &s))
-		return report_factory_boot(c, &s, out);	/* nothing booted to confirm */
-	b = booted_slot(ctx, &s);
-	if (s.trying < 0 && s.slot[b].good) {
-		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed. */
-		if (!strcmp(s.verified_boot, ctx->boot_id) && !strcmp(s.boot, ctx->boot_id))
-			return boot_write(ctx, c, BOOT_GOOD, b);
-		return 0;
-	}
-	err = check_verified(ctx, c, &s, b);
-	if (!err)
-		err = sealed_version(ctx, c, &s, b, &v);
-	if (!err)
-		err = floor_read(ctx, &floor);
-	if (err)
-		return err;
-	if (v < floor) {
-		STEP(ctx, VERIFY, "check-floor");
-		fwg_log_error("%s: slot %s holds version %" PRIu64 ", below the version floor %"
-			      PRIu64 "; not marked good", c->name, c->slot[b].name, v, floor);
-		return FWG_TPM_E_STALE;
-	}
-	/* The floor cannot come down again: check the image once more. */
-	err = image_rejected(ctx, c, &s, b, floor);
-	if (err) {
-		STEP(ctx, VERIFY, "check-image");
-		return err < 0 ? err : -EKEYREJECTED;
-	}
-	/* Floor first: a cut before the save leaves a trial that ends at the
-	 * next boot; the slot at the floor is still valid (STATE.md). */
-	v = floor_target(ctx, c, v);
-	err = floor_raise(ctx, v);
-	if (err)
-		return err;
-	confirm(&s, b, v);
-	err = ab_save(ctx, &s);
-	if (!err)	/* the state first: a cut leaves a trial the bootloader counts */
-		err = boot_write(ctx, c, BOOT_GOOD, b);
-	if (err)
-		return err;
-	out->marked_good = true;
-	report_slot(out, c, &s, b);
-	return reseal_chain(ctx, false);
-}
-
-static bool ticket_in_state(const struct slot_state *s, const uint8_t ticket[16])
-{
-	int i;
-
-	for (i = 0; i < 2; i++)
-		if (s->slot[i].has_ticket && !memcmp(s->slot[i].ticket, ticket, 16))
-			return true;
-	return false;
-}
-
 /*
  * The journal entry that begins an install, written after the kernel's
  * COMMIT and before anything else records it: "install COMPONENT SLOT
@@ -1114,6 +1053,114 @@ static int install_entry_last(struct ab_ctx *ctx, const struct pc_component *c,
 	fwg_log_error("%s: the journal's last install entry does not parse; ignored: %s",
 		      c->name, line);
 	return 0;
+}
+
+/*
+ * The journal's confirmation of slot @b's install, "good COMPONENT SLOT
+ * VERSION TICKET", when @c's last install entry is the one that wrote @b
+ * and no confirmation names it yet: policy load reads the pending or trial
+ * state from the journal too, and the slot state alone no longer says
+ * "confirmed" (STATE.md "policy load").
+ */
+static int journal_confirm(struct ab_ctx *ctx, const struct pc_component *c,
+			   const struct slot_state *s, int b, uint64_t v)
+{
+	char entry[AB_JOURNAL_ENTRY_MAX], line[AB_JOURNAL_ENTRY_MAX] = "", prefix[PC_NAME_MAX + 8];
+	const struct slot_record *r = &s->slot[b];
+	struct install_entry e;
+	char thex[33];
+	size_t n;
+	int err, i = 0;
+
+	if (!r->has_ticket)
+		return 0;	/* adopted: no install to confirm */
+	err = install_entry_last(ctx, c, &e);
+	if (err != 1 || e.slot != b || memcmp(e.ticket, r->ticket, 16))
+		return err < 0 ? err : 0;
+	fwg_hex_encode(r->ticket, 16, thex);
+	snprintf(prefix, sizeof(prefix), "good %s", c->name);
+	err = -EIO;
+	while (tpm_try_again(ctx, &i, &err))
+		err = fwg_tpm_journal_find(ctx->tpm, prefix, line, sizeof(line));
+	n = strlen(line);
+	if (err == 1 && n > 32 && !strcmp(line + n - 32, thex))
+		return 0;	/* confirmed already (a repeat after a cut) */
+	if (err < 0)
+		return err;
+	snprintf(entry, sizeof(entry), "good %s %s %" PRIu64 " %s", c->name, c->slot[b].name, v,
+		 thex);
+	err = ab_persist(ctx, "journal-good");
+	STEP(ctx, TPM, "write-journal");
+	return err ? err : fwg_tpm_journal_add(ctx->tpm, entry);
+}
+
+int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
+		 struct uc_boot_component *out)
+{
+	struct slot_state s;
+	uint64_t floor, v;
+	int b, err;
+
+	if (ab_factory(ctx, c))
+		return no_state(ctx, c, out);	/* nothing to confirm */
+	err = load_state(ctx, c, &s);
+	if (err)
+		return err;
+	if (factory_boot(ctx, &s))
+		return report_factory_boot(c, &s, out);	/* nothing booted to confirm */
+	b = booted_slot(ctx, &s);
+	if (s.trying < 0 && s.slot[b].good) {
+		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed. */
+		if (!strcmp(s.verified_boot, ctx->boot_id) && !strcmp(s.boot, ctx->boot_id))
+			return boot_write(ctx, c, BOOT_GOOD, b);
+		return 0;
+	}
+	err = check_verified(ctx, c, &s, b);
+	if (!err)
+		err = sealed_version(ctx, c, &s, b, &v);
+	if (!err)
+		err = floor_read(ctx, &floor);
+	if (err)
+		return err;
+	if (v < floor) {
+		STEP(ctx, VERIFY, "check-floor");
+		fwg_log_error("%s: slot %s holds version %" PRIu64 ", below the version floor %"
+			      PRIu64 "; not marked good", c->name, c->slot[b].name, v, floor);
+		return FWG_TPM_E_STALE;
+	}
+	/* The floor cannot come down again: check the image once more. */
+	err = image_rejected(ctx, c, &s, b, floor);
+	if (err) {
+		STEP(ctx, VERIFY, "check-image");
+		return err < 0 ? err : -EKEYREJECTED;
+	}
+	/* Floor first: a cut before the save leaves a trial that ends at the
+	 * next boot; the slot at the floor is still valid (STATE.md). */
+	v = floor_target(ctx, c, v);
+	err = floor_raise(ctx, v);
+	if (!err)	/* before the state: a steady state means confirmed */
+		err = journal_confirm(ctx, c, &s, b, s.slot[b].version);
+	if (err)
+		return err;
+	confirm(&s, b, v);
+	err = ab_save(ctx, &s);
+	if (!err)	/* the state first: a cut leaves a trial the bootloader counts */
+		err = boot_write(ctx, c, BOOT_GOOD, b);
+	if (err)
+		return err;
+	out->marked_good = true;
+	report_slot(out, c, &s, b);
+	return reseal_chain(ctx, false);
+}
+
+static bool ticket_in_state(const struct slot_state *s, const uint8_t ticket[16])
+{
+	int i;
+
+	for (i = 0; i < 2; i++)
+		if (s->slot[i].has_ticket && !memcmp(s->slot[i].ticket, ticket, 16))
+			return true;
+	return false;
 }
 
 /* @ticket's bare id is in the journal: 1, 0: not, or -errno (retried). */

@@ -31,6 +31,11 @@ struct ab_ops {
 		    uint8_t digest[FWG_DIGEST_SIZE]);
 	/* Size of slot @idx's partition in bytes. 0 or -errno. */
 	int (*size)(void *arg, const struct pc_component *c, int idx, uint64_t *len);
+	/*
+	 * Optional: slot @idx is the one the next boot runs (a fallback in this
+	 * boot); the kernel protects it as active from now on. 0 or -errno.
+	 */
+	int (*protect_active)(void *arg, const struct pc_component *c, int idx);
 	void *arg;
 };
 
