@@ -210,7 +210,7 @@ TEST_F(ab, defect6_tpm_errors_keep_slots_valid)
 }
 
 /* Defect 7: a power cut at every persistent write of an install. */
-TEST_F(ab, defect7_install_power_cut_points)
+TEST_F_TIMEOUT(ab, defect7_install_power_cut_points, 120)
 {
 	uint8_t ticket[16];
 	struct slot_state s;

@@ -1110,10 +1110,12 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return report_factory_boot(c, &s, out);	/* nothing booted to confirm */
 	b = booted_slot(ctx, &s);
 	if (s.trying < 0 && s.slot[b].good) {
-		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed. */
-		if (!strcmp(s.verified_boot, ctx->boot_id) && !strcmp(s.boot, ctx->boot_id))
-			return boot_write(ctx, c, BOOT_GOOD, b);
-		return 0;
+		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed,
+		 * the journal's confirmation written if a cut left it out. */
+		if (strcmp(s.verified_boot, ctx->boot_id) || strcmp(s.boot, ctx->boot_id))
+			return 0;
+		err = boot_write(ctx, c, BOOT_GOOD, b);
+		return err ? err : journal_confirm(ctx, c, &s, b, s.slot[b].version);
 	}
 	err = check_verified(ctx, c, &s, b);
 	if (!err)
@@ -1138,14 +1140,14 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	 * next boot; the slot at the floor is still valid (STATE.md). */
 	v = floor_target(ctx, c, v);
 	err = floor_raise(ctx, v);
-	if (!err)	/* before the state: a steady state means confirmed */
-		err = journal_confirm(ctx, c, &s, b, s.slot[b].version);
 	if (err)
 		return err;
 	confirm(&s, b, v);
 	err = ab_save(ctx, &s);
 	if (!err)	/* the state first: a cut leaves a trial the bootloader counts */
 		err = boot_write(ctx, c, BOOT_GOOD, b);
+	if (!err)	/* a cut before it: the next mark-good writes it */
+		err = journal_confirm(ctx, c, &s, b, s.slot[b].version);
 	if (err)
 		return err;
 	out->marked_good = true;
