@@ -66,9 +66,9 @@ static int kernel_range(const char *devnode, const char *comp)
 
 static int read_floor(struct load_ctx *l, uint64_t *floor)
 {
+	uc_step_enter(l->step, UC_SRC_TPM, l->tpm ? "read-floor" : "tpm-open");
 	if (!l->tpm)
 		return l->tpm_err;
-	uc_step_enter(l->step, UC_SRC_TPM, "read-floor");
 	/* decide_floor() says whether a missing index is an error here. */
 	return fwg_tpm_floor_read_quiet(l->tpm, floor);
 }
