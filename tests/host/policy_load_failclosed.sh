@@ -1,7 +1,8 @@
 #!/bin/bash
 # updatectl policy load with a missing or impostor floor, a corrupt slot
-# state, a trial or pending update, duplicated slot names and a lower
-# --floor: a guest of its own with a fresh module and TPM, a scratch disk
+# state, a trial or pending update, a slot state that disagrees with the
+# TPM's journal, a fallback after the load, duplicated slot names and a
+# lower --floor: a guest of its own with a fresh module and TPM, a scratch disk
 # with more partitions than tests/vm/mkdisk makes and an NVMe disk
 # (tests/guest/own/).
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,11 +13,12 @@ vda=$(mktemp /tmp/fwguard-pl-vda.XXXXXX)
 trap 'rm -f "$img" "$vda"' EXIT
 "$top/tests/vm/mkdisk" "$img" 4 6 0 1
 "$top/tests/vm/mkdisk" "$vda" 8 8
-# vda4..vda9: two slots each for a trial, a pending update and duplicates.
-truncate -s +16M "$vda"
+# vda4..vda13: two slots each for a trial, a pending update, duplicates,
+# an unconfirmed install in the journal, and a confirmed one that falls back.
+truncate -s +24M "$vda"
 sgdisk -e "$vda" >/dev/null
 n=4
-for name in trial_a trial_b pend_a pend_b dup_a dup_b; do
+for name in trial_a trial_b pend_a pend_b dup_a dup_b jrnl_a jrnl_b fb_a fb_b; do
 	sgdisk -n "$n:0:+2M" -c "$n:$name" -t "$n:8300" "$vda" >/dev/null
 	n=$((n + 1))
 done

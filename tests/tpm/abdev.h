@@ -37,6 +37,7 @@ struct abdev {
 	char img[PC_MAX_COMPONENTS][2][400];
 	unsigned int boot;
 	unsigned int tickets;
+	unsigned int writes;	/* image writes of abdev_install_ticket() */
 };
 
 static inline int abdev_path(struct abdev *d, const struct pc_component *c, int idx,
@@ -106,6 +107,15 @@ static inline int abdev_reboot(struct abdev *d)
 	return abdev_tpm_open(d);
 }
 
+/* The bytes abdev_fill() writes. */
+static inline void abdev_pattern(unsigned int seed, size_t len, uint8_t *buf)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		buf[i] = (uint8_t)((seed * 2654435761u) >> ((i % 4) * 8)) ^ (uint8_t)i;
+}
+
 static inline int abdev_fill(const char *path, unsigned int seed, size_t len)
 {
 	static uint8_t buf[AB_SLOT_SIZE];
@@ -116,8 +126,7 @@ static inline int abdev_fill(const char *path, unsigned int seed, size_t len)
 		f = fopen(path, "wb");
 	if (!f)
 		return -errno;
-	for (i = 0; i < len; i++)
-		buf[i] = (uint8_t)((seed * 2654435761u) >> ((i % 4) * 8)) ^ (uint8_t)i;
+	abdev_pattern(seed, len, buf);
 	i = fwrite(buf, 1, len, f);
 	fclose(f);
 	return i == len ? 0 : -EIO;
@@ -205,27 +214,35 @@ static inline int abdev_mark_good(struct abdev *d, struct uc_boot_component out[
 
 /*
  * Install version @v into component @ci as install.c does, the kernel's
- * write replaced by writing the image file. @cut_write: power lost in the
- * middle of the image write. Returns 0, AB_E_CUT or -errno; @target set.
+ * write replaced by writing the image file (none when the state machine
+ * resumes a begun install: the slot holds the image). @cut_write: power
+ * lost in the middle of the image write. Returns 0, AB_E_CUT or -errno;
+ * @target set.
  */
 static inline int abdev_install_ticket(struct abdev *d, unsigned int ci, uint64_t v,
 				       const uint8_t ticket[16], bool raise, bool cut_write,
 				       int *target)
 {
+	static uint8_t image[AB_SLOT_SIZE];
 	const struct pc_component *c = &d->pc.component[ci];
+	unsigned int seed = (unsigned int)(v * 7 + ticket[0]);
 	uint8_t digest[FWG_DIGEST_SIZE];
 	size_t len = AB_SLOT_SIZE / 2 + (size_t)(v % 1000);
 	struct ab_install in;
 	int err;
 
-	err = ab_install_plan(&d->m, c, v, ticket, raise, &in);
+	abdev_pattern(seed, len, image);
+	SHA256(image, len, digest);
+	err = ab_install_plan_image(&d->m, c, v, ticket, raise, len, digest, &in);
 	if (!err)
 		err = ab_install_start(&d->m, &in);
 	if (err)
 		return err;
 	*target = in.target;
-	err = abdev_fill(d->img[ci][in.target], (unsigned int)(v * 7 + ticket[0]),
-			 cut_write ? len / 2 : len);
+	if (in.resume)
+		return ab_install_commit(&d->m, &in, len, digest);
+	d->writes++;
+	err = abdev_fill(d->img[ci][in.target], seed, cut_write ? len / 2 : len);
 	if (!err && cut_write)
 		return AB_E_CUT;
 	if (!err)

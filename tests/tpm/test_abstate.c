@@ -215,7 +215,7 @@ TEST_F_TIMEOUT(ab, defect7_install_power_cut_points, 120)
 	uint8_t ticket[16];
 	struct slot_state s;
 	uint64_t floor;
-	int k, err, t;
+	int k, err, again, t;
 
 	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
 	for (k = 1; k < 12; k++) {
@@ -228,7 +228,9 @@ TEST_F_TIMEOUT(ab, defect7_install_power_cut_points, 120)
 		ASSERT_EQ(0, abdev_verify(&self->d, self->out)) TH_LOG("cut at %d", k);
 		EXPECT_TRUE(self->out[0].verified) TH_LOG("cut at %d", k);
 		ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
-		if (s.slot[1].valid) {		/* committed: a replay is refused */
+		if (s.slot[1].valid) {		/* committed: finished once, then refused */
+			again = abdev_install_ticket(&self->d, 0, 3, ticket, false, false, &t);
+			EXPECT_TRUE(again == 0 || again == -EALREADY) TH_LOG("cut at %d", k);
 			EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, 3, ticket,
 								  false, false, &t));
 		} else {			/* not committed: the retry works */
@@ -754,6 +756,153 @@ TEST_F(ab, install_in_factory_boot_is_confirmed_without_booting)
 	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
 	ASSERT_EQ(0, abdev_floor(&self->d, &floor));
 	EXPECT_EQ((uint64_t)2, floor);
+}
+
+/* The state directory, the TPM's NV and the slot images saved as @name, or put back. */
+static int snapshot(struct abdev *d, const char *name, bool restore)
+{
+	fwg_tpm_close(d->tpm);
+	d->tpm = NULL;
+	swtpm_kill(&d->t);
+	if (restore ? sh("rm -rf %s %s && cp -a %s/%s/tpm %s && cp -a %s/%s/state %s && "
+			 "cp %s/%s/*.img %s/", d->t.tpmstate, d->t.statedir, d->t.dir, name,
+			 d->t.tpmstate, d->t.dir, name, d->t.statedir, d->t.dir, name, d->t.dir) :
+		      sh("rm -rf %s/%s && mkdir %s/%s && cp -a %s %s/%s/tpm && cp -a %s "
+			 "%s/%s/state && cp %s/*.img %s/%s/", d->t.dir, name, d->t.dir, name,
+			 d->t.tpmstate, d->t.dir, name, d->t.statedir, d->t.dir, name, d->t.dir,
+			 d->t.dir, name))
+		return -EIO;
+	if (swtpm_start(&d->t))
+		return -EIO;
+	return abdev_tpm_open(d);
+}
+
+/* The journal holds @ticket's bare id (done: 2), another entry naming it (1), or nothing. */
+static int journal_has(struct abdev *d, const uint8_t ticket[16])
+{
+	char hex[33];
+
+	fwg_hex_encode(ticket, 16, hex);
+	if (!sh("grep -qx %s %s/tickets", hex, d->t.statedir))
+		return 2;
+	return sh("grep -q %s %s/tickets", hex, d->t.statedir) ? 0 : 1;
+}
+
+static bool state_records(struct abdev *d, const uint8_t ticket[16])
+{
+	struct slot_state s;
+	int i;
+
+	if (abdev_state(d, 0, &s))
+		return false;
+	for (i = 0; i < 2; i++)
+		if (s.slot[i].has_ticket && !memcmp(s.slot[i].ticket, ticket, 16))
+			return true;
+	return false;
+}
+
+/*
+ * P6 with power cuts (issue 11 item 7, STATE.md "install" cut table): an
+ * install cut at each of its persistent writes (the state with the target
+ * invalid, the journal's install entry, the seal, the commit, the floor
+ * raise, the journal's done entry) and in the middle of the image write,
+ * then the power comes back. From the cut, on copies of the device:
+ * - root deletes the state file, or puts back its copy from before the
+ *   install, and installs the same bundle again: once the ticket was
+ *   recorded anywhere (journal or state), that never writes the slot again
+ *   (rolled forward or refused), and afterwards it is refused;
+ * - the install repeated completes (the slot written by the kernel is
+ *   committed without writing it again), or is refused once it was done;
+ *   after it, deleting or rolling back the state does not let it install
+ *   again; the next boot verifies the new slot on trial and mark-good
+ *   confirms it (P1, P2: the floor never falls, nothing below it verified).
+ */
+TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
+{
+	char spath[600], pre[700], post[700];
+	uint64_t floor = 0, f2, v = 2;
+	int k, err, t, how, done, points = 0, raise;
+	uint8_t ticket[16];
+	bool consumed, completed;
+	char why[300];
+
+	snprintf(spath, sizeof(spath), "%s/slots/comp0", self->d.t.statedir);
+	snprintf(pre, sizeof(pre), "%s/pre-install", self->d.t.dir);
+	snprintf(post, sizeof(post), "%s/post-install", self->d.t.dir);
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	for (raise = 0; raise < 2; raise++) {
+		for (k = 0; k < 12; k++) {
+			abdev_ticket(&self->d, ticket);
+			v++;
+			ASSERT_EQ(0, sh("cp %s %s", spath, pre));
+			self->d.m.cut_at = k;
+			self->d.m.persists = 0;
+			err = abdev_install_ticket(&self->d, 0, v, ticket, raise, !k, &t);
+			ASSERT_TRUE(err == AB_E_CUT || (k && err == 0)) TH_LOG("cut %d: %d", k, err);
+			completed = !err;
+			points++;
+			ASSERT_EQ(0, abdev_reboot(&self->d));
+			ASSERT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why))) TH_LOG("cut %d: %s", k, why);
+			ASSERT_EQ(0, abdev_floor(&self->d, &f2));
+			EXPECT_GE(f2, floor);
+			floor = f2;
+			ASSERT_EQ(0, snapshot(&self->d, "cut", false));
+			consumed = journal_has(&self->d, ticket) || state_records(&self->d, ticket);
+			done = journal_has(&self->d, ticket) == 2;
+			/* root deletes the state (0) or rolls it back (1), then the same bundle */
+			for (how = 0; how < 2; how++) {
+				unsigned int writes;
+
+				ASSERT_EQ(0, snapshot(&self->d, "cut", true));
+				ASSERT_EQ(0, how ? sh("cp %s %s", pre, spath) : sh("rm -f %s", spath));
+				writes = self->d.writes;
+				err = abdev_install_ticket(&self->d, 0, v, ticket, raise, false, &t);
+				if (consumed)
+					EXPECT_EQ(writes, self->d.writes)
+						TH_LOG("cut %d, state %s: a consumed ticket wrote its slot "
+						       "again (err %d)", k, how ? "rolled back" :
+						       "deleted", err);
+				if (!err || consumed) {	/* and never again */
+					writes = self->d.writes;
+					ASSERT_EQ(0, how ? sh("cp %s %s", pre, spath) : sh("rm -f %s", spath));
+					EXPECT_NE(0, abdev_install_ticket(&self->d, 0, v, ticket, raise,
+									  false, &t))
+						TH_LOG("cut %d, state %s twice", k,
+						       how ? "rolled back" : "deleted");
+					EXPECT_EQ(writes, self->d.writes);
+				}
+			}
+			/* the install repeated completes, unless it was done */
+			ASSERT_EQ(0, snapshot(&self->d, "cut", true));
+			err = abdev_install_ticket(&self->d, 0, v, ticket, raise, false, &t);
+			EXPECT_EQ(done ? -EALREADY : 0, err) TH_LOG("cut %d: repeat", k);
+			ASSERT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why))) TH_LOG("cut %d: %s", k, why);
+			ASSERT_EQ(0, sh("cp %s %s", spath, post));
+			ASSERT_EQ(0, unlink(spath));
+			EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, v, ticket, raise, false,
+								  &t)) TH_LOG("cut %d: deleted after", k);
+			ASSERT_EQ(0, sh("cp %s %s", pre, spath));
+			EXPECT_EQ(-EALREADY, abdev_install_ticket(&self->d, 0, v, ticket, raise, false,
+								  &t)) TH_LOG("cut %d: rolled back after", k);
+			ASSERT_EQ(0, sh("cp %s %s", post, spath));
+			/* boot-verify of the next boot tries the new slot; mark-good confirms it */
+			ASSERT_EQ(0, abdev_reboot(&self->d));
+			ASSERT_EQ(0, abdev_verify(&self->d, self->out)) TH_LOG("cut %d", k);
+			EXPECT_TRUE(self->out[0].verified && self->out[0].trial) TH_LOG("cut %d", k);
+			EXPECT_EQ(v, self->out[0].version) TH_LOG("cut %d", k);
+			ASSERT_EQ(0, abdev_floor(&self->d, &f2));
+			EXPECT_GE(self->out[0].version, f2);
+			ASSERT_EQ(0, abdev_mark_good(&self->d, self->out)) TH_LOG("cut %d", k);
+			EXPECT_TRUE(self->out[0].marked_good);
+			ASSERT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why))) TH_LOG("cut %d: %s", k, why);
+			ASSERT_EQ(0, abdev_floor(&self->d, &floor));
+			EXPECT_EQ(v, floor);
+			if (completed)
+				break;	/* the install ran to its end */
+		}
+	}
+	TH_LOG("%d cut points", points);
+	EXPECT_GE(points, 12);
 }
 
 TEST_HARNESS_MAIN

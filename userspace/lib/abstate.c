@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "userspace/common/hex.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/abstate.h"
 #include "userspace/lib/bootctl.h"
@@ -540,6 +541,12 @@ static int fall_back(struct ab_ctx *ctx, const struct pc_component *c, struct sl
 	err = ab_save(ctx, s);
 	if (err)
 		return err;
+	/* A policy loaded before this fallback protects o as inactive: from
+	 * now on the kernel refuses sessions on it too (STATE.md). */
+	STEP(ctx, KERNEL, "protect-active");
+	if (ctx->ops->protect_active && ctx->ops->protect_active(ctx->ops->arg, c, o))
+		fwg_log_error("%s: slot %s, fallen back to, stays writable until the next boot",
+			      c->name, c->slot[o].name);
 	fwg_log_error("%s: slot %s failed verification; falling back to slot %s (version %"
 		      PRIu64 "); reboot to boot it", c->name, c->slot[f].name, c->slot[o].name,
 		      s->slot[o].version);
@@ -1011,6 +1018,99 @@ static int check_verified(struct ab_ctx *ctx, const struct pc_component *c,
 	return 0;
 }
 
+/*
+ * The journal entry that begins an install, written after the kernel's
+ * COMMIT and before anything else records it: "install COMPONENT SLOT
+ * VERSION LENGTH DIGEST TICKET". The ticket is consumed from then on; its
+ * bare id, appended when the install is done, finishes it (STATE.md).
+ */
+struct install_entry {
+	int slot;
+	uint64_t version, length;
+	uint8_t digest[FWG_DIGEST_SIZE];
+	uint8_t ticket[16];
+};
+
+static void install_entry_format(const struct pc_component *c, const struct ab_install *in,
+				 const struct slot_record *r, char *buf, size_t size)
+{
+	char dhex[2 * FWG_DIGEST_SIZE + 1], thex[33];
+
+	fwg_hex_encode(r->digest, FWG_DIGEST_SIZE, dhex);
+	fwg_hex_encode(in->ticket, 16, thex);
+	snprintf(buf, size, "install %s %s %" PRIu64 " %" PRIu64 " %s %s", c->name,
+		 c->slot[in->target].name, r->version, r->length, dhex, thex);
+}
+
+/* @c's last begun install in the journal: 1 (into @e), 0: none, or -errno. */
+static int install_entry_last(struct ab_ctx *ctx, const struct pc_component *c,
+			      struct install_entry *e)
+{
+	char line[AB_JOURNAL_ENTRY_MAX], prefix[PC_NAME_MAX + 16], slot[PC_NAME_MAX + 2];
+	char dhex[2 * FWG_DIGEST_SIZE + 2], thex[34];
+	int err = -EIO, i = 0;
+
+	snprintf(prefix, sizeof(prefix), "install %s", c->name);
+	STEP(ctx, TPM, "read-journal");
+	while (tpm_try_again(ctx, &i, &err))
+		err = fwg_tpm_journal_find(ctx->tpm, prefix, line, sizeof(line));
+	if (err != 1)
+		return err;
+	e->slot = -1;
+	if (sscanf(line + strlen(prefix), " %32s %" SCNu64 " %" SCNu64 " %65s %33s", slot,
+		   &e->version, &e->length, dhex, thex) == 5 &&
+	    !fwg_hex_decode_digest(dhex, e->digest) && strlen(thex) == 32 &&
+	    !fwg_hex_decode(thex, e->ticket, 16))
+		for (i = 0; i < 2; i++)
+			if (!strcmp(slot, c->slot[i].name))
+				e->slot = i;
+	if (e->slot >= 0)
+		return 1;
+	/* Appended by someone else (root can extend the index): nothing to resume. */
+	fwg_log_error("%s: the journal's last install entry does not parse; ignored: %s",
+		      c->name, line);
+	return 0;
+}
+
+/*
+ * The journal's confirmation of slot @b's install, "good COMPONENT SLOT
+ * VERSION TICKET", when @c's last install entry is the one that wrote @b
+ * and no confirmation names it yet: policy load reads the pending or trial
+ * state from the journal too, and the slot state alone no longer says
+ * "confirmed" (STATE.md "policy load").
+ */
+static int journal_confirm(struct ab_ctx *ctx, const struct pc_component *c,
+			   const struct slot_state *s, int b, uint64_t v)
+{
+	char entry[AB_JOURNAL_ENTRY_MAX], line[AB_JOURNAL_ENTRY_MAX] = "", prefix[PC_NAME_MAX + 8];
+	const struct slot_record *r = &s->slot[b];
+	struct install_entry e;
+	char thex[33];
+	size_t n;
+	int err, i = 0;
+
+	if (!r->has_ticket)
+		return 0;	/* adopted: no install to confirm */
+	err = install_entry_last(ctx, c, &e);
+	if (err != 1 || e.slot != b || memcmp(e.ticket, r->ticket, 16))
+		return err < 0 ? err : 0;
+	fwg_hex_encode(r->ticket, 16, thex);
+	snprintf(prefix, sizeof(prefix), "good %s", c->name);
+	err = -EIO;
+	while (tpm_try_again(ctx, &i, &err))
+		err = fwg_tpm_journal_find(ctx->tpm, prefix, line, sizeof(line));
+	n = strlen(line);
+	if (err == 1 && n > 32 && !strcmp(line + n - 32, thex))
+		return 0;	/* confirmed already (a repeat after a cut) */
+	if (err < 0)
+		return err;
+	snprintf(entry, sizeof(entry), "good %s %s %" PRIu64 " %s", c->name, c->slot[b].name, v,
+		 thex);
+	err = ab_persist(ctx, "journal-good");
+	STEP(ctx, TPM, "write-journal");
+	return err ? err : fwg_tpm_journal_add(ctx->tpm, entry);
+}
+
 int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		 struct uc_boot_component *out)
 {
@@ -1027,10 +1127,12 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		return report_factory_boot(c, &s, out);	/* nothing booted to confirm */
 	b = booted_slot(ctx, &s);
 	if (s.trying < 0 && s.slot[b].good) {
-		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed. */
-		if (!strcmp(s.verified_boot, ctx->boot_id) && !strcmp(s.boot, ctx->boot_id))
-			return boot_write(ctx, c, BOOT_GOOD, b);
-		return 0;
+		/* Nothing on trial; a counting bootloader (U-Boot) is re-armed,
+		 * the journal's confirmation written if a cut left it out. */
+		if (strcmp(s.verified_boot, ctx->boot_id) || strcmp(s.boot, ctx->boot_id))
+			return 0;
+		err = boot_write(ctx, c, BOOT_GOOD, b);
+		return err ? err : journal_confirm(ctx, c, &s, b, s.slot[b].version);
 	}
 	err = check_verified(ctx, c, &s, b);
 	if (!err)
@@ -1061,6 +1163,8 @@ int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 	err = ab_save(ctx, &s);
 	if (!err)	/* the state first: a cut leaves a trial the bootloader counts */
 		err = boot_write(ctx, c, BOOT_GOOD, b);
+	if (!err)	/* a cut before it: the next mark-good writes it */
+		err = journal_confirm(ctx, c, &s, b, s.slot[b].version);
 	if (err)
 		return err;
 	out->marked_good = true;
@@ -1078,44 +1182,71 @@ static bool ticket_in_state(const struct slot_state *s, const uint8_t ticket[16]
 	return false;
 }
 
-/* A replay: the ticket is in the journal (read in the TPM, retried) or wrote a slot already. */
-static int refuse_replay(struct ab_ctx *ctx, const struct pc_component *c,
-			 const struct slot_state *s, const uint8_t ticket[16])
+/* @ticket's bare id is in the journal: 1, 0: not, or -errno (retried). */
+static int ticket_done(struct ab_ctx *ctx, const uint8_t ticket[16])
 {
 	int err = -EIO, i = 0;
 
 	STEP(ctx, TPM, "read-journal");
 	while (tpm_try_again(ctx, &i, &err))
-		err = ticket_log_refuse(ctx->tpm, ticket);	/* logs */
-	if (err == -EALREADY)
-		STEP(ctx, VERIFY, "check-replay");
-	if (err)
-		return err;
-	if (ticket_in_state(s, ticket)) {
-		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
+		err = ticket_log_has(ctx->tpm, ticket);
+	return err;
+}
+
+/* Append @ticket's bare id: its install is done (the file, then the extend). */
+static int ticket_finish(struct ab_ctx *ctx, const uint8_t ticket[16])
+{
+	int err = ab_persist(ctx, "log-ticket");
+
+	STEP(ctx, TPM, "log-ticket");
+	return err ? err : ticket_log_add(ctx->tpm, ticket);
+}
+
+/*
+ * A repeat of the begun install @e of this very ticket, not committed to
+ * the state: it rolls forward without the kernel when the slot it wrote is
+ * still the target and holds the ticket's image; else it is a replay.
+ */
+static int plan_resume(struct ab_ctx *ctx, const struct pc_component *c, struct ab_install *in,
+		       const struct install_entry *e)
+{
+	uint8_t digest[FWG_DIGEST_SIZE];
+	int err;
+
+	STEP(ctx, VERIFY, "check-replay");
+	if (!in->image_len || e->slot != in->target || e->version != in->version ||
+	    e->length != in->image_len ||
+	    memcmp(e->digest, in->image_digest, FWG_DIGEST_SIZE)) {
+		fwg_log_error("%s: this ticket's install into slot %s was recorded and cannot be "
+			      "completed now (replay refused)", c->name, c->slot[e->slot].name);
 		return -EALREADY;
 	}
+	STEP(ctx, FILE, "hash-slot");
+	err = ctx->ops->hash(ctx->ops->arg, c, e->slot, e->length, digest);
+	if (err)
+		return err;
+	if (memcmp(digest, e->digest, sizeof(digest))) {
+		STEP(ctx, VERIFY, "check-replay");
+		fwg_log_error("%s: this ticket's install into slot %s was recorded, and the slot no "
+			      "longer holds its image (replay refused)", c->name,
+			      c->slot[e->slot].name);
+		return -EALREADY;
+	}
+	in->resume = AB_RESUME_WRITTEN;
 	return 0;
 }
 
-int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
-		    const uint8_t ticket[16], bool raise_floor, struct ab_install *in)
+/*
+ * Install never writes the running trial, the only bootable slot, a slot
+ * whose last good partner no longer holds its image, nor a version below
+ * the floor.
+ */
+static int plan_check_slots(struct ab_ctx *ctx, const struct pc_component *c,
+			    uint64_t version, struct ab_install *in)
 {
 	uint64_t floor;
 	int err;
 
-	memset(in, 0, sizeof(*in));
-	in->comp = c;
-	in->version = version;
-	in->raise_floor = raise_floor;
-	memcpy(in->ticket, ticket, 16);
-	err = load_state(ctx, c, &in->state);
-	if (err)
-		return err;
-	in->target = 1 - in->state.active;
-	err = refuse_replay(ctx, c, &in->state, ticket);
-	if (err)
-		return err;
 	STEP(ctx, VERIFY, "check-slots");
 	if (in->state.trying == in->target) {
 		fwg_log_error("%s: slot %s is on trial in this boot; confirm it with 'updatectl "
@@ -1151,32 +1282,112 @@ int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t v
 			      c->slot[in->state.active].name);
 		return -EBUSY;
 	}
+	if (err)
+		return err;
 	return err;
+}
+
+int ab_install_plan_image(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
+			  const uint8_t ticket[16], bool raise_floor, uint64_t image_len,
+			  const uint8_t image_digest[FWG_DIGEST_SIZE], struct ab_install *in)
+{
+	struct install_entry e;
+	struct slot_record *r;
+	bool begun;
+	int err;
+
+	memset(in, 0, sizeof(*in));
+	in->comp = c;
+	in->version = version;
+	in->raise_floor = raise_floor;
+	memcpy(in->ticket, ticket, 16);
+	if (image_digest) {
+		in->image_len = image_len;
+		memcpy(in->image_digest, image_digest, FWG_DIGEST_SIZE);
+	}
+	err = load_state(ctx, c, &in->state);
+	if (err)
+		return err;
+	in->target = 1 - in->state.active;
+	/* The journal is read in the TPM (retried); a finished install is a refusal. */
+	err = ticket_done(ctx, ticket);
+	if (err == 1) {
+		STEP(ctx, VERIFY, "check-replay");
+		err = ticket_log_refuse(ctx->tpm, ticket);	/* logs */
+		return err ? err : -EALREADY;
+	}
+	if (err == FWG_TPM_E_NOT_PROVISIONED)
+		fwg_log_error("the TPM has no journal of consumed tickets; run 'updatectl tpm "
+			      "provision'");
+	if (!err)
+		err = install_entry_last(ctx, c, &e);
+	if (err < 0)
+		return err;
+	begun = err == 1 && !memcmp(e.ticket, ticket, 16);
+	r = begun ? &in->state.slot[e.slot] : NULL;
+	if (r && r->valid && r->has_ticket && !memcmp(r->ticket, ticket, 16)) {
+		/* Committed to the state, cut before it was done: finish it. */
+		in->resume = AB_RESUME_COMMITTED;
+		in->target = e.slot;
+		return 0;
+	}
+	if (!begun && ticket_in_state(&in->state, ticket)) {
+		STEP(ctx, VERIFY, "check-replay");
+		fwg_log_error("%s: this ticket wrote a slot already (replay refused)", c->name);
+		return -EALREADY;
+	}
+	err = plan_check_slots(ctx, c, version, in);
+	if (err)
+		return err;
+	return begun ? plan_resume(ctx, c, in, &e) : 0;
+}
+
+int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
+		    const uint8_t ticket[16], bool raise_floor, struct ab_install *in)
+{
+	return ab_install_plan_image(ctx, c, version, ticket, raise_floor, 0, NULL, in);
+}
+
+/*
+ * Another ticket's install of @c begun and never done (cut before the
+ * state or at its end) is finished before its slot is written again: its
+ * ticket stays consumed whatever the state says.
+ */
+static int finish_begun(struct ab_ctx *ctx, const struct ab_install *in)
+{
+	struct install_entry e;
+	int err;
+
+	err = install_entry_last(ctx, in->comp, &e);
+	if (err != 1 || !memcmp(e.ticket, in->ticket, 16))
+		return err < 0 ? err : 0;
+	err = ticket_done(ctx, e.ticket);
+	if (err)
+		return err < 0 ? err : 0;
+	return ticket_finish(ctx, e.ticket);
 }
 
 int ab_install_start(struct ab_ctx *ctx, struct ab_install *in)
 {
 	struct slot_state *s = &in->state;
-	int err = 0, i, attempt;
+	int err = 0, i;
 
-	/* A ticket committed to the state but not yet to the log (a cut
-	 * between the two) goes to the log before its record is replaced. */
+	if (in->resume == AB_RESUME_COMMITTED)
+		return 0;	/* nothing to write */
+	/* A ticket committed to the state but not yet to the log (a state
+	 * saved before install entries existed) goes to the log before its
+	 * record is replaced. */
 	for (i = 0; !err && i < 2; i++) {
 		if (!s->slot[i].has_ticket)
 			continue;
-		STEP(ctx, TPM, "read-journal");
-		err = -EIO;
-		attempt = 0;
-		while (tpm_try_again(ctx, &attempt, &err))
-			err = ticket_log_has(ctx->tpm, s->slot[i].ticket);	/* 1: logged */
+		err = ticket_done(ctx, s->slot[i].ticket);	/* 1: logged */
 		if (!err)
-			err = ab_persist(ctx, "log-ticket");
-		STEP(ctx, TPM, "log-ticket");
-		if (!err)
-			err = ticket_log_add(ctx->tpm, s->slot[i].ticket);
+			err = ticket_finish(ctx, s->slot[i].ticket);
 		if (err == 1)
 			err = 0;
 	}
+	if (!err)
+		err = finish_begun(ctx, in);
 	if (err)
 		return err;
 	/* The bootloader first: it never boots a slot while it is rewritten. */
@@ -1195,14 +1406,30 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 {
 	struct slot_state *s = &in->state;
 	struct slot_record *r = &s->slot[in->target];
-	int err;
+	char entry[AB_JOURNAL_ENTRY_MAX];
+	int err = 0;
 
+	if (in->resume == AB_RESUME_COMMITTED) {
+		if (s->pending == in->target)	/* a cut may have left the trial unset */
+			err = boot_write(ctx, in->comp, BOOT_TRIAL, in->target);
+		goto finish;
+	}
 	r->version = in->version;
 	r->length = length;
 	memcpy(r->digest, digest, FWG_DIGEST_SIZE);
 	r->has_ticket = true;
 	memcpy(r->ticket, in->ticket, 16);
-	err = seal_slot(ctx, in->comp, s, in->target);
+	if (in->resume == AB_RESUME_NONE) {
+		/* Consumed from here on, where root cannot undo it; a cut from
+		 * here to the commit rolls forward when repeated (STATE.md). */
+		install_entry_format(in->comp, in, r, entry, sizeof(entry));
+		err = ab_persist(ctx, "journal-install");
+		STEP(ctx, TPM, "write-journal");
+		if (!err)
+			err = fwg_tpm_journal_add(ctx->tpm, entry);
+	}
+	if (!err)
+		err = seal_slot(ctx, in->comp, s, in->target);
 	if (err)
 		return err;
 	r->valid = true;
@@ -1216,12 +1443,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	err = ab_save(ctx, s);	/* the commit point */
 	if (!err)	/* then the bootloader may try it */
 		err = boot_write(ctx, in->comp, BOOT_TRIAL, in->target);
-	if (!err)
-		err = ab_persist(ctx, "log-ticket");
-	/* The file, then its extend; never repeated (TPM.md "Journal"). */
-	STEP(ctx, TPM, "log-ticket");
-	if (!err)
-		err = ticket_log_add(ctx->tpm, in->ticket);
+finish:
 	if (!err && in->raise_floor) {
 		uint64_t v = floor_target(ctx, in->comp, in->version);
 
@@ -1231,6 +1453,9 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 			err = ab_save(ctx, s);
 		}
 	}
+	/* Done: the bare id, the file then its extend; never repeated (TPM.md). */
+	if (!err)
+		err = ticket_finish(ctx, in->ticket);
 	return err ? err : reseal_chain(ctx, false);
 }
 

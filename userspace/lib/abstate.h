@@ -31,6 +31,11 @@ struct ab_ops {
 		    uint8_t digest[FWG_DIGEST_SIZE]);
 	/* Size of slot @idx's partition in bytes. 0 or -errno. */
 	int (*size)(void *arg, const struct pc_component *c, int idx, uint64_t *len);
+	/*
+	 * Optional: slot @idx is the one the next boot runs (a fallback in this
+	 * boot); the kernel protects it as active from now on. 0 or -errno.
+	 */
+	int (*protect_active)(void *arg, const struct pc_component *c, int idx);
 	void *arg;
 };
 
@@ -61,6 +66,17 @@ struct ab_ctx {
 	int persists;
 };
 
+/*
+ * An install the journal records as begun (its entry written after the
+ * kernel's COMMIT) and not finished (no bare ticket line yet): repeated, it
+ * rolls forward without writing the slot (STATE.md "install").
+ */
+enum ab_resume {
+	AB_RESUME_NONE,		/* a new install: the kernel writes the slot */
+	AB_RESUME_WRITTEN,	/* the slot holds the image: seal, commit, finish */
+	AB_RESUME_COMMITTED,	/* the state holds it too: finish only */
+};
+
 /* One install from start to commit (see ab_install_plan()). */
 struct ab_install {
 	const struct pc_component *comp;
@@ -70,6 +86,10 @@ struct ab_install {
 	uint8_t ticket[16];
 	bool raise_floor;
 	bool factory;		/* no slot state yet */
+	enum ab_resume resume;
+	/* The ticket's image (length, SHA-256) when known, else length 0. */
+	uint64_t image_len;
+	uint8_t image_digest[FWG_DIGEST_SIZE];
 };
 
 bool ab_factory(const struct ab_ctx *ctx, const struct pc_component *c);
@@ -81,12 +101,21 @@ int ab_boot_verify_done(struct ab_ctx *ctx);
 int ab_mark_good(struct ab_ctx *ctx, const struct pc_component *c,
 		 struct uc_boot_component *out);
 
-/* Checks only: the target slot, floor, replay. Changes nothing. */
+/*
+ * Checks only: the target slot, floor, replay. Changes nothing. With the
+ * ticket's image (@image_len, @image_digest), a begun install of the same
+ * ticket rolls forward (@in->resume: the caller skips the kernel's write);
+ * ab_install_plan() knows no image and refuses it as a replay.
+ */
+int ab_install_plan_image(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
+			  const uint8_t ticket[16], bool raise_floor, uint64_t image_len,
+			  const uint8_t image_digest[FWG_DIGEST_SIZE], struct ab_install *in);
 int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
 		    const uint8_t ticket[16], bool raise_floor, struct ab_install *in);
 /* Persist: the target is invalid from now on (before its first byte changes). */
 int ab_install_start(struct ab_ctx *ctx, struct ab_install *in);
-/* The kernel wrote and measured the image: seal, commit, log, floor. */
+/* The kernel wrote and measured the image (or @in->resume): journal, seal,
+ * commit, floor, finish. */
 int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length,
 		      const uint8_t digest[FWG_DIGEST_SIZE]);
 

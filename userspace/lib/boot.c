@@ -21,6 +21,7 @@
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/bundle_io.h"
 #include "userspace/lib/retire.h"
+#include "userspace/lib/policy_load.h"
 #include "userspace/lib/slots.h"
 
 struct boot_ctx {
@@ -63,7 +64,13 @@ static int slot_size(void *arg, const struct pc_component *c, int idx, uint64_t 
 	return err;
 }
 
-const struct ab_ops uc_device_ops = { .hash = hash_slot, .size = slot_size };
+static int protect_active(void *arg, const struct pc_component *c, int idx)
+{
+	return uc_policy_protect_active(c, idx);
+}
+
+const struct ab_ops uc_device_ops = { .hash = hash_slot, .size = slot_size,
+				      .protect_active = protect_active };
 
 static void boot_machine(struct boot_ctx *b, struct ab_ctx *m, struct uc_step *step)
 {

@@ -217,9 +217,10 @@ static int install_find_component(struct install *in, struct uc_step *step)
 		fwg_log_error("cannot read this boot's id: %s", strerror(-err));
 		return err;
 	}
-	return ab_install_plan(&in->machine, in->comp, in->bt.ticket.security_version,
-			       in->bt.ticket.id,
-			       in->bt.ticket.flags & FWGUARD_TICKET_F_RAISE_FLOOR, &in->ab);
+	return ab_install_plan_image(&in->machine, in->comp, in->bt.ticket.security_version,
+				     in->bt.ticket.id,
+				     in->bt.ticket.flags & FWGUARD_TICKET_F_RAISE_FLOOR,
+				     in->bt.ticket.image_len, in->bt.ticket.image_sha256, &in->ab);
 }
 
 /* Which slot to write: the one not last good (abstate.c), if the image fits. */
@@ -250,6 +251,12 @@ static int install_session(struct install *in, struct uc_step *step)
 {
 	int session, err;
 
+	if (in->ab.resume) {
+		/* A stream would send the image again for a kernel that refuses it. */
+		fwg_log_error("%s: an earlier install of this ticket was cut after its image "
+			      "was written; install the bundle file to complete it", in->comp->name);
+		return -EALREADY;
+	}
 	uc_step_enter(step, UC_SRC_GATE, "open-session");
 	session = gate_begin(in->target_part.devt, in->bt.cms, in->bt.cms_len);
 	if (session < 0)
@@ -268,6 +275,11 @@ static int install_write(struct install *in, bool progress, struct gate_result *
 {
 	int session;
 
+	if (in->ab.resume) {	/* the slot holds the image already (abstate.c) */
+		res->written = in->ab.image_len;
+		memcpy(res->digest, in->ab.image_digest, sizeof(res->digest));
+		return ab_install_start(&in->machine, &in->ab);
+	}
 	session = install_session(in, step);
 	if (session < 0)
 		return session;

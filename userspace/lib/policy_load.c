@@ -27,6 +27,8 @@ struct load_ctx {
 	struct uc_step *step;
 	struct uc_step first;
 	int err;
+	struct fwg_tpm *tpm;	/* NULL: not open (tpm_err) */
+	int tpm_err;
 };
 
 static void load_note(struct load_ctx *l, int err)
@@ -37,20 +39,82 @@ static void load_note(struct load_ctx *l, int err)
 	}
 }
 
-static int read_floor(const struct uc_config *cfg, uint64_t *floor, struct uc_step *step)
+/*
+ * How the kernel protects partition @devnode for component @comp: 1
+ * active, 0 inactive, -1 not (or no module).
+ */
+static int kernel_range(const char *devnode, const char *comp)
 {
-	struct fwg_tpm *tpm;
-	int err;
+	char line[512], dev[64], want[PC_NAME_MAX + 16];
+	_cleanup_fclose_ FILE *f = fopen(POLICY_SYSFS, "re");
+	const char *base = strrchr(devnode, '/'), *at;
+	int found = -1;
 
-	uc_step_enter(step, UC_SRC_TPM, "tpm-open");
-	err = uc_tpm_open(cfg, &tpm);
-	if (err)
-		return err;
-	uc_step_enter(step, UC_SRC_TPM, "read-floor");
+	base = base ? base + 1 : devnode;
+	snprintf(want, sizeof(want), " component %s", comp);
+	while (f && fgets(line, sizeof(line), f)) {
+		line[strcspn(line, "\n")] = '\0';
+		at = strstr(line, want);
+		if (sscanf(line, "range %63s", dev) != 1 || strcmp(dev, base) || !at)
+			continue;
+		at += strlen(want);
+		if (*at && *at != ' ')
+			continue;	/* another component's name begins with @comp */
+		found = !strncmp(at, " active", 7);
+	}
+	return found;
+}
+
+static int read_floor(struct load_ctx *l, uint64_t *floor)
+{
+	uc_step_enter(l->step, UC_SRC_TPM, l->tpm ? "read-floor" : "tpm-open");
+	if (!l->tpm)
+		return l->tpm_err;
 	/* decide_floor() says whether a missing index is an error here. */
-	err = fwg_tpm_floor_read_quiet(tpm, floor);
-	fwg_tpm_close(tpm);
-	return err;
+	return fwg_tpm_floor_read_quiet(l->tpm, floor);
+}
+
+/* The last token of @line: the ticket id of an install or confirmation entry. */
+static const char *last_word(const char *line)
+{
+	const char *sp = strrchr(line, ' ');
+
+	return sp ? sp + 1 : line;
+}
+
+/*
+ * The TPM-anchored journal (tpm/journal.c; root can append to it, never
+ * remove an entry): 1 and the slot when @c's last install entry has no
+ * confirmation from mark-good after it (an update pending, on trial, or
+ * abandoned), 0 when it has or there is none (a journal never provisioned
+ * records none: installs need it), or -errno (logged).
+ */
+static int journal_unconfirmed(struct load_ctx *l, const struct pc_component *c, int *slot)
+{
+	char inst[256], good[256] = "", prefix[PC_NAME_MAX + 16], name[PC_NAME_MAX + 2];
+	int err, s;
+
+	uc_step_enter(l->step, UC_SRC_TPM, l->tpm ? "read-journal" : "tpm-open");
+	if (!l->tpm)
+		return l->tpm_err;
+	snprintf(prefix, sizeof(prefix), "install %s", c->name);
+	err = fwg_tpm_journal_find(l->tpm, prefix, inst, sizeof(inst));
+	if (err == FWG_TPM_E_NOT_PROVISIONED || err == 0)
+		return 0;
+	if (err < 0)
+		return err;
+	snprintf(prefix, sizeof(prefix), "good %s", c->name);
+	err = fwg_tpm_journal_find(l->tpm, prefix, good, sizeof(good));
+	if (err < 0)
+		return err;
+	if (err == 1 && !strcmp(last_word(good), last_word(inst)))
+		return 0;
+	*slot = -1;
+	if (sscanf(inst + strlen("install ") + strlen(c->name), " %32s", name) == 1)
+		for (s = 0; s < 2; s++)
+			if (!strcmp(name, c->slot[s].name))
+				*slot = s;
+	return 1;	/* an entry naming no slot of @c: both (slot -1) */
 }
 
 /* Factory state: no slot state file exists for any component. */
@@ -95,6 +159,26 @@ static int component_booted(const struct uc_config *cfg, const struct pc_compone
 			p->state_max = st.slot[s].version;
 	if (st.trying >= 0 || st.pending >= 0)
 		return -1;
+	/*
+	 * Steady by the state, which root can edit: the journal must not
+	 * record an install into the slot the state says runs that mark-good
+	 * never confirmed (an update on trial or pending made to look steady).
+	 */
+	err = journal_unconfirmed(l, c, &s);
+	if (err < 0) {
+		fwg_log_error("policy: %s: the TPM's journal cannot be read: protecting both "
+			      "slots as active", c->name);
+		load_note(l, err);
+		return -1;
+	}
+	if (err && (s < 0 || s == slot_state_booted(&st))) {
+		uc_step_enter(l->step, UC_SRC_STATE, "check-journal");
+		fwg_log_error("policy: %s: the slot state says slot %s is confirmed, but the TPM's "
+			      "journal records its install unconfirmed: protecting both slots as "
+			      "active", c->name, c->slot[slot_state_booted(&st)].name);
+		load_note(l, -EBADMSG);
+		return -1;
+	}
 	return slot_state_booted(&st);
 }
 
@@ -182,7 +266,7 @@ static void decide_floor(const struct uc_config *cfg, const uint64_t *given,
 	uint64_t tpm_floor = 0;
 	int err;
 
-	err = read_floor(cfg, &tpm_floor, l->step);
+	err = read_floor(l, &tpm_floor);
 	if (!err) {
 		floor_from_tpm(given, tpm_floor, p, l);
 		return;
@@ -218,9 +302,17 @@ static int policy_prepare(const struct uc_config *cfg, const uint64_t *floor,
 	if (err)
 		return err;	/* nothing to protect is known */
 	p->factory = factory_state(cfg, &p->pc);
+	/* One TPM context for the journal and the floor; a failure to open is
+	 * reported by decide_floor(), and no journal is read then. */
+	uc_step_enter(l->step, UC_SRC_TPM, "tpm-open");
+	l->tpm_err = uc_tpm_open(cfg, &l->tpm);
+	if (l->tpm_err)
+		l->tpm = NULL;
 	for (i = 0; i < p->pc.count; i++)
 		plan_component(cfg, &p->pc.component[i], p, l);
 	decide_floor(cfg, floor, p, l);
+	fwg_tpm_close(l->tpm);
+	l->tpm = NULL;
 	return 0;
 }
 
@@ -301,10 +393,44 @@ static void policy_apply(const struct uc_config *cfg, struct uc_policy_plan *p,
 		for (i = 0; i < p->count; i++) {
 			if (!p->slot[i].resolved || protect_pass(p, &p->slot[i]) != pass)
 				continue;
+			/* Active once in this boot (an earlier load, a fallback):
+			 * the kernel never clears it, so it is asked for again. */
+			if (!p->slot[i].active &&
+			    kernel_range(p->slot[i].part.devnode, p->slot[i].comp->name) == 1)
+				p->slot[i].active = true;
 			err = protect_slot(ctl, &p->slot[i]);
 			p->slot[i].protected = !err;
 			load_note(l, err);
 		}
+}
+
+/*
+ * Slot @idx of @c is the one the next boot runs (a fallback in this boot):
+ * protect it as active now if the kernel protects it as inactive, so that
+ * no session writes it before that boot (an active flag is never cleared).
+ * Nothing when the module holds no policy for it: the next policy load
+ * reads the slot state.
+ */
+int uc_policy_protect_active(const struct pc_component *c, int idx)
+{
+	struct uc_policy_slot ps = { .comp = c, .index = idx, .active = true, .resolved = true };
+	_cleanup_close_ int ctl = -1;
+	int err;
+
+	if (access(POLICY_SYSFS, F_OK))
+		return 0;
+	err = pc_resolve("/sys/class/block", c->slot[idx].spec, &ps.part);	/* logs */
+	if (err)
+		return err;
+	if (kernel_range(ps.part.devnode, c->name) != 0)
+		return 0;	/* active already, or not protected by this policy */
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		err = -errno;
+		fwg_log_error("policy: cannot open %s: %s", FWGUARD_DEVICE, strerror(errno));
+		return err;
+	}
+	return protect_slot(ctl, &ps);	/* logs */
 }
 
 /* The loaded module refuses test-only tickets (production=1, its default). */

@@ -69,6 +69,13 @@ int uc_policy_load(const struct uc_config *cfg, const uint64_t *floor,
 		   struct uc_policy_plan *plan, struct uc_step *step);
 
 /*
+ * Protect slot @idx of @c as active if the kernel protects it as inactive
+ * (a fallback in this boot made it the slot the next boot runs). 0 also
+ * when the kernel holds no policy for it, or -errno (logged).
+ */
+int uc_policy_protect_active(const struct pc_component *c, int idx);
+
+/*
  * The policy the kernel holds now, as fwguard.ko lists it in sysfs, into
  * @buf (NUL-terminated, truncated to @size). 0 or -errno (logged).
  */

@@ -16,7 +16,7 @@ export TPM2TOOLS_TCTI=device:/dev/tpmrm0
 pol=/sys/class/misc/fwguard/policy
 floor_index=0x01004657
 
-tap_plan 30
+tap_plan 40
 
 modprobe nvme 2>/dev/null
 for _ in $(seq 50); do [ -e /sys/class/block/nvme0n1p2 ] && break; sleep 0.2; done
@@ -75,7 +75,8 @@ tap_check "unreachable TPM: the TCTI is named" \
 	grep -q "^updatectl: tpm: cannot open TPM via TCTI 'swtpm:host=127.0.0.1,port=9'" "$work/err"
 
 # 3. --floor may not go below the TPM's floor.
-"$u" tpm provision >/dev/null 2>&1 && "$u" tpm floor --raise 5 >/dev/null 2>&1
+"$u" tpm provision --config "$work/updatectl.conf" >/dev/null 2>&1 &&
+	"$u" tpm floor --raise 5 >/dev/null 2>&1
 tap_check "TPM floor provisioned and raised to 5" sh -c "\"$u\" tpm floor | grep -qx 5"
 load --floor 2
 status=$?
@@ -131,6 +132,54 @@ state_of pend 0 1 -1
 load
 tap_check "pending pend_b: the last good slot pend_a is protected active" range vda6 pend active
 tap_check "pending pend_b: pend_b is protected active" range vda7 pend active
+
+# 7b. The slot state says steady (root edited it before the reboot) while
+# the TPM's journal, which root cannot shorten, records an install into
+# the slot the state says runs that mark-good never confirmed (the update
+# is on trial, and the other slot is the bootloader's fallback): both
+# slots active, and the disagreement reported.
+journal_add() { # ENTRY: appended as updatectl does (the file, then the NV extend)
+	printf '%s\n' "$1" >>"$work/state/tickets"
+	printf '%s' "$1" >"$work/entry"
+	tpm2_nvextend -C 0x01004658 -i "$work/entry" 0x01004658
+}
+ticket=0123456789abcdef0123456789abcd01
+echo "component jrnl jrnl_a=PARTLABEL=jrnl_a jrnl_b=PARTLABEL=jrnl_b" >"$work/policy.conf"
+state_of jrnl 1 -1 -1
+tap_check "journal: an install into jrnl_b recorded" \
+	journal_add "install jrnl jrnl_b 5 4096 $(printf '%064d' 0) $ticket"
+load
+status=$?
+tap_check "state steady, journal unconfirmed: policy load fails (verify)" \
+	test "$status" -eq "$(uc_exit verify)"
+tap_check "state steady, journal unconfirmed: said clearly" \
+	grep -q "journal records its install unconfirmed" "$work/err"
+tap_check "state steady, journal unconfirmed: the slot the state names, jrnl_b, is active" \
+	range vda11 jrnl active
+tap_check "state steady, journal unconfirmed: the other slot jrnl_a is protected active" \
+	range vda10 jrnl active
+
+# 7c. fb_a's install confirmed by mark-good in the journal: steady, only
+# the booted slot fb_a is active. 7d. Then a boot-verify after the policy
+# load falls back (fb_a does not hold its image): fb_b, which the next boot
+# runs, is protected as active at once, not only after that boot.
+echo "component fb fb_a=PARTLABEL=fb_a fb_b=PARTLABEL=fb_b" >"$work/policy.conf"
+ticket=0123456789abcdef0123456789abcd02
+journal_add "install fb fb_a 5 4096 $(printf '%064d' 0) $ticket" &&
+	journal_add "good fb fb_a 5 $ticket"
+fb_digest=$(head -c 4096 /dev/vda13 | sha256sum | cut -d' ' -f1)
+printf 'active=0\npending=-1\ntrying=-1\nverified_boot=\n' >"$work/state/slots/fb"
+printf 'slot%d.valid=1\nslot%d.good=1\nslot%d.version=5\nslot%d.length=4096\nslot%d.digest=%s\n' \
+	0 0 0 0 0 "$(printf '%064d' 0)" 1 1 1 1 1 "$fb_digest" >>"$work/state/slots/fb"
+load --floor 7	# the floor case 3 loaded: nothing else to refuse
+tap_check "journal confirmed: policy load succeeds" test $? -eq "$(uc_exit ok)"
+tap_check "journal confirmed: fb_a, which runs, is active" range vda12 fb active
+tap_check "journal confirmed: fb_b is protected inactive" range vda13 fb
+"$u" boot-verify --config "$work/updatectl.conf" >"$work/out" 2>"$work/err"
+status=$?
+sed "s/^/# /" "$work/err"
+tap_check "fallback: boot-verify falls back to fb_b" test "$status" -eq "$(uc_exit fallback)"
+tap_check "fallback: fb_b is protected active right after it" range vda13 fb active
 
 # 8. dup_a's PARTLABEL and dup_b's PARTUUID copied to the NVMe disk: every
 # match protected active; the copied PARTUUID, which the kernel protects
