@@ -1,10 +1,13 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# Open finding: the boot loader is not protected. On the GRUB disk of
+# Fixed finding, kept here as the long (GRUB) reproducer; the fast test is
+# tests/host/policy_bootloader.sh (policy.conf's bootloader line, which
+# e2e_policy_conf writes for GRUB scenarios). The boot loader was not
+# protected. On the GRUB disk of
 # tests/vm/mkbootdisk (the README's working example of a device), GRUB's
 # core.img, with the grub.cfg that chooses the slot built into it, lives in
-# the BIOS boot partition (gpt5, sectors 34-2047), which no policy covers:
-# only the slots and the GPT areas (sectors 0-33 and the backup) are
+# the BIOS boot partition (gpt5, sectors 34-2047), which no policy covered:
+# only the slots and the GPT areas (sectors 0-33 and the backup) were
 # protected. Root writes a core.img of its own while the policy is locked;
 # from the next boot on GRUB obeys root's grub.cfg, not the device's: here
 # it boots slot a's kernel (version 2, below the floor 3) and tells it
