@@ -137,8 +137,16 @@ main() {
 	else
 		tap_ok "boot-verify reports no verified slot while fw_a (below the floor) runs"
 	fi
-	json_is 3 status "... and status does not report fw_b active and good while fw_a runs" \
-		"not any(s['name'] == 'fw_b' and s['role'] == 'active' and s['good'] for c in j['components'] for s in c['slots'])"
+	# fw_b active and good is the truth only when fw_b's own kernel runs
+	# (GRUB names the kernel it loaded in BOOT_IMAGE).
+	b_good="any(s['name'] == 'fw_b' and s['role'] == 'active' and s['good'] for c in j['components'] for s in c['slots'])"
+	if grep -q 'BOOT_IMAGE=(hd0,gpt2)/' "$work/boots/3/cmdline" 2>/dev/null &&
+		! grep -aq "fwguard-root-loader" "$work/boots/3/console.log" 2>/dev/null; then
+		json_is 3 status "... and status reports fw_b active and good, fw_b's kernel running" "$b_good"
+	else
+		json_is 3 status "... and status does not report fw_b active and good while fw_a runs" \
+			"not $b_good"
+	fi
 	tap_done
 }
 
