@@ -74,9 +74,19 @@ e2e_install_module() {
 	) 9>"$kdir/.fwguard-module.lock"
 }
 
-# The A/B policy every scenario uses: component bootfw on fw_a and fw_b.
+# The A/B policy every scenario uses: component bootfw on fw_a and fw_b;
+# next to an updatectl.conf with bootloader = grub, also GRUB's core.img
+# (the BIOS boot partition of tests/vm/mkbootdisk), which policy load
+# refuses to leave out.
 e2e_policy_conf() {
 	echo "component bootfw fw_a=PARTLABEL=fw_a fw_b=PARTLABEL=fw_b" >"$1"
+	e2e_grub_policy "$(dirname "$1")/updatectl.conf" >>"$1"
+}
+
+# e2e_grub_policy UPDATECTL.CONF: the bootloader line GRUB scenarios add.
+e2e_grub_policy() {
+	grep -qE '^[[:space:]]*bootloader[[:space:]]*=[[:space:]]*grub[[:space:]]*$' "$1" 2>/dev/null || return 0
+	echo "bootloader core=PARTLABEL=bios_boot"
 }
 
 # Flip one byte (OFFSET bytes in, default 4096) of partition PARTNUM of a

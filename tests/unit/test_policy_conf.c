@@ -115,6 +115,50 @@ TEST_F(conf, more_than_max_components_refused)
 	EXPECT_EQ(-EINVAL, load_text(self->path, text, &pc));
 }
 
+TEST_F(conf, bootloader_line_parses)
+{
+	struct policy_conf pc;
+
+	ASSERT_EQ(0, load_text(self->path, "component bootfw fw_a=PARTLABEL=fw_a fw_b=PARTLABEL=fw_b\n"
+			       "bootloader core=PARTLABEL=bios_boot esp=PARTUUID=6f77-e5\n", &pc));
+	EXPECT_EQ(1u, pc.count);
+	ASSERT_EQ(2u, pc.loader_parts);
+	EXPECT_STREQ("bootloader", pc.bootloader.name);
+	EXPECT_STREQ("core", pc.bootloader.slot[0].name);
+	EXPECT_STREQ("PARTLABEL=bios_boot", pc.bootloader.slot[0].spec);
+	EXPECT_STREQ("PARTUUID=6f77-e5", pc.bootloader.slot[1].spec);
+	EXPECT_EQ(NULL, policy_conf_find(&pc, "bootloader"));
+	ASSERT_EQ(0, load_text(self->path, "component bootfw fw_a=PARTLABEL=fw_a fw_b=PARTLABEL=fw_b\n",
+			       &pc));
+	EXPECT_EQ(0u, pc.loader_parts);
+}
+
+TEST_F(conf, bootloader_malformed_refused)
+{
+	static const char *const bad[] = {
+		"bootloader\n",
+		"bootloader core\n",
+		"bootloader core=LABEL=bios_boot\n",
+		"bootloader a=PARTLABEL=x b=PARTLABEL=y c=PARTLABEL=z\n",
+		"bootloader a=PARTLABEL=x a=PARTLABEL=y\n",
+		"bootloader a=PARTLABEL=x b=PARTLABEL=x\n",
+		"bootloader a=PARTLABEL=x\nbootloader b=PARTLABEL=y\n",
+		"component bootloader a=PARTLABEL=a b=PARTLABEL=b\n",
+	};
+	char text[512];
+	unsigned int i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct policy_conf pc;
+
+		snprintf(text, sizeof(text), "component bootfw fw_a=PARTLABEL=fw_a fw_b=PARTLABEL=fw_b\n%s",
+			 bad[i]);
+		EXPECT_EQ(-EINVAL, load_text(self->path, text, &pc)) {
+			TH_LOG("accepted: %s", bad[i]);
+		}
+	}
+}
+
 /* A fake /sys/class/block entry: uevent and size. */
 static void fake_partition(const char *sysfs, const char *dev, const char *label, int minor)
 {

@@ -71,7 +71,8 @@ static int parse_component(struct policy_conf *pc, char *rest)
 	int n = 0;
 
 	word = strtok_r(rest, " \t\n", &save);
-	if (!word || !name_valid(word) || policy_conf_find(pc, word))
+	if (!word || !name_valid(word) || policy_conf_find(pc, word) ||
+	    !strcmp(word, PC_BOOTLOADER))
 		return -EINVAL;
 	snprintf(c.name, sizeof(c.name), "%s", word);
 	while ((word = strtok_r(NULL, " \t\n", &save))) {
@@ -86,6 +87,35 @@ static int parse_component(struct policy_conf *pc, char *rest)
 	return 0;
 }
 
+/* bootloader PART=PARTSPEC [PART=PARTSPEC]: once, one or two partitions. */
+static int parse_bootloader(struct policy_conf *pc, char *rest)
+{
+	struct pc_component c = { .name = PC_BOOTLOADER };
+	char *save = NULL, *word;
+	unsigned int n = 0;
+
+	if (pc->loader_parts)
+		return -EINVAL;
+	for (word = strtok_r(rest, " \t\n", &save); word; word = strtok_r(NULL, " \t\n", &save)) {
+		if (n == PC_MAX_LOADER_PARTS || parse_slot(word, &c.slot[n]))
+			return -EINVAL;
+		n++;
+	}
+	if (!n || (n == 2 && (!strcmp(c.slot[0].name, c.slot[1].name) ||
+			      !strcmp(c.slot[0].spec, c.slot[1].spec))))
+		return -EINVAL;
+	pc->bootloader = c;
+	pc->loader_parts = n;
+	return 0;
+}
+
+static bool keyword(const char *p, const char *word)
+{
+	size_t n = strlen(word);
+
+	return !strncmp(p, word, n) && isspace((unsigned char)p[n]);
+}
+
 static int parse_line(void *ctx, char *line, const char *path, unsigned int lineno)
 {
 	char *p = line;
@@ -95,13 +125,20 @@ static int parse_line(void *ctx, char *line, const char *path, unsigned int line
 		p++;
 	if (!*p || *p == '#')
 		return 0;
-	if (strncmp(p, "component", 9) || !isspace((unsigned char)p[9]))
+	if (keyword(p, PC_BOOTLOADER)) {
+		err = parse_bootloader(ctx, p + strlen(PC_BOOTLOADER));
+		if (err)
+			fwg_log_error("%s:%u: expected one 'bootloader PART=PARTLABEL=x [PART=PARTUUID=y]'"
+				" (one or two distinct partitions, names [A-Za-z0-9._-])", path, lineno);
+		return err;
+	}
+	if (!keyword(p, "component"))
 		err = -EINVAL;
 	else
 		err = parse_component(ctx, p + 9);
 	if (err)
 		fwg_log_error("%s:%u: expected 'component NAME SLOT=PARTLABEL=x SLOT=PARTUUID=y'"
-			" (two distinct slots, names [A-Za-z0-9._-])", path, lineno);
+			" (two distinct slots, names [A-Za-z0-9._-], NAME not 'bootloader')", path, lineno);
 	return err;
 }
 

@@ -9,6 +9,15 @@
  * up in /sys/class/block (no udev needed, so it works before udev runs).
  * Every component has exactly two slots (A/B). Which slot is active lives
  * in updatectl's slot state, not here: this file is static configuration.
+ *
+ *   # bootloader PART=PARTSPEC [PART=PARTSPEC]
+ *   bootloader core=PARTLABEL=bios_boot
+ *
+ * names the partitions that hold the boot loader (GRUB's core.img with its
+ * built-in grub.cfg: the BIOS boot partition; on UEFI the ESP). They are
+ * protected as the component "bootloader", active always: never written,
+ * no ticket for them is ever accepted. At most one bootloader line, one or
+ * two partitions; no component may be called "bootloader".
  */
 #ifndef FWGUARD_POLICY_CONF_H
 #define FWGUARD_POLICY_CONF_H
@@ -20,6 +29,8 @@
 #define PC_MAX_COMPONENTS	8
 #define PC_NAME_MAX		31	/* component and slot names */
 #define PC_SPEC_MAX		80
+#define PC_BOOTLOADER		"bootloader"	/* the boot loader's component */
+#define PC_MAX_LOADER_PARTS	2
 
 struct pc_slot {
 	char name[PC_NAME_MAX + 1];
@@ -34,6 +45,9 @@ struct pc_component {
 struct policy_conf {
 	unsigned int count;
 	struct pc_component component[PC_MAX_COMPONENTS];
+	/* The bootloader line: its partitions in bootloader.slot[0..loader_parts). */
+	unsigned int loader_parts;
+	struct pc_component bootloader;
 };
 
 /* Resolved partition of a slot. */
@@ -47,7 +61,9 @@ struct pc_partition {
 /*
  * Parse @path. Returns 0, -ENOENT, or -EINVAL for a malformed line (logged
  * with its line number): unknown keyword, bad name charset, not exactly two
- * slots, duplicate component or slot, bad PARTSPEC.
+ * slots, duplicate component or slot, bad PARTSPEC, a second bootloader
+ * line or one with no or more than PC_MAX_LOADER_PARTS partitions, a
+ * component called "bootloader".
  */
 int policy_conf_load(const char *path, struct policy_conf *out);
 

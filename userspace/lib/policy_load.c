@@ -244,6 +244,25 @@ static void plan_component(const struct uc_config *cfg, const struct pc_componen
 		plan_slot(c, s, booted < 0 || s == booted, p, l);
 }
 
+/*
+ * The boot loader's partitions, active always; bootloader = grub without
+ * them is refused (root would write its own core.img and grub.cfg).
+ */
+static void plan_bootloader(const struct uc_config *cfg, struct uc_policy_plan *p,
+			    struct load_ctx *l)
+{
+	unsigned int s;
+
+	for (s = 0; s < p->pc.loader_parts; s++)
+		plan_slot(&p->pc.bootloader, (int)s, true, p, l);
+	if (p->pc.loader_parts || strcmp(cfg->bootloader, "grub"))
+		return;
+	uc_step_enter(l->step, UC_SRC_USAGE, "check-bootloader");
+	fwg_log_error("policy: bootloader = grub, but %s names no boot loader partition to protect (e.g. 'bootloader core=PARTLABEL=bios_boot')",
+		      cfg->policy);
+	load_note(l, -EINVAL);
+}
+
 /* A TPM floor there is: --floor may only state one at least as high. */
 static void floor_from_tpm(const uint64_t *given, uint64_t tpm_floor, struct uc_policy_plan *p,
 			   struct load_ctx *l)
@@ -310,6 +329,7 @@ static int policy_prepare(const struct uc_config *cfg, const uint64_t *floor,
 		l->tpm = NULL;
 	for (i = 0; i < p->pc.count; i++)
 		plan_component(cfg, &p->pc.component[i], p, l);
+	plan_bootloader(cfg, p, l);
 	decide_floor(cfg, floor, p, l);
 	fwg_tpm_close(l->tpm);
 	l->tpm = NULL;

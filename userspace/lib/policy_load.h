@@ -15,6 +15,13 @@
  * only make it stricter, so loading twice is harmless and a looser policy
  * is refused by the kernel.
  *
+ * The boot loader's partitions (policy.conf's bootloader line) are
+ * protected active as the component "bootloader", whatever the slot state
+ * says: no session, no ticket ever writes them. With bootloader = grub in
+ * updatectl.conf a policy.conf without a bootloader line fails the load
+ * (-EINVAL, after the slots are protected): GRUB's core.img and the
+ * grub.cfg built into it choose the slot and the kernel arguments.
+ *
  * Protection fails closed: every range that can be resolved is protected
  * even when another input is missing or wrong, and only then is the first
  * error reported. A slot state that cannot be read protects both slots of
@@ -57,7 +64,8 @@ struct uc_policy_plan {
 	bool factory;		/* no slot state file for any component */
 	uint64_t state_max;	/* highest version any slot state records */
 	unsigned int count;
-	struct uc_policy_slot slot[2 * PC_MAX_COMPONENTS * UC_POLICY_MAX_MATCHES];
+	struct uc_policy_slot slot[(2 * PC_MAX_COMPONENTS + PC_MAX_LOADER_PARTS) *
+				   UC_POLICY_MAX_MATCHES];
 };
 
 /*
