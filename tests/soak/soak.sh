@@ -42,7 +42,8 @@
 #
 # Usage: soak.sh [CYCLES [SEED]]   (defaults 100 and the time); SOAK_CUTS
 # and SOAK_FAULTS: the percentage of boots with a cut and with a fault
-# (33 each). `make soak CYCLES= SEED=`. Prints TAP.
+# (33 each); SOAK_DEADLINE (seconds since the epoch): no boot starts after
+# it, the figures so far are printed. `make soak CYCLES= SEED=`. Prints TAP.
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 # ---- guest side -------------------------------------------------------------
@@ -194,7 +195,8 @@ journal_sectors() {
 	read -r -a r <<<"$(part_range 3)"
 	dd if="$work/disk.img" of="$work/state.img" bs=512 skip="${r[0]}" count="${r[1]}" status=none
 	bs=$(dumpe2fs -h "$work/state.img" 2>/dev/null | sed -n 's/^Block size: *//p')
-	debugfs -R "blocks <8>" "$work/state.img" 2>/dev/null | tr ' ' '\n' | grep . |
+	# Not its first block, the journal's superblock, that every mount writes.
+	debugfs -R "blocks <8>" "$work/state.img" 2>/dev/null | tr ' ' '\n' | grep . | tail -n +2 |
 		awk -v s="${r[0]}" -v k=$((bs / 512)) '{ print s + $1 * k }' >"$work/journal.sectors"
 	rm -f "$work/state.img"
 	[ -s "$work/journal.sectors" ]
@@ -215,9 +217,9 @@ blkdebug_rules() {
 # killed when the guest asks, by its process id.
 tpm_stopper() {
 	local dir=$1 p
-	while [ ! -e "$dir/tpm-stop" ]; do sleep 0.05; [ -e "$dir/.done" ] && return; done
+	while [ ! -e "$dir/tpm-stop" ]; do sleep 0.2; [ -e "$dir/.done" ] && return; done
 	for p in /proc/[0-9]*; do
-		if tr '\0' ' ' <"$p/cmdline" 2>/dev/null | grep -q "^swtpm socket .*dir=$work/tpm "; then
+		if tr '\0' ' ' 2>/dev/null <"$p/cmdline" | grep -q "^swtpm socket .*dir=$work/tpm "; then
 			kill -9 "${p#/proc/}" 2>/dev/null
 		fi
 	done
@@ -521,6 +523,10 @@ main() {
 		exit 1
 	fi
 	for ((k = 1; cycles < want && k <= max; k++)); do
+		if [ -n "${SOAK_DEADLINE:-}" ] && [ "$(date +%s)" -ge "$SOAK_DEADLINE" ]; then
+			echo "# soak: stopped at the deadline (SOAK_DEADLINE) before boot $k"
+			break
+		fi
 		soak_one
 	done
 	echo "# soak: $cycles cycles completed in $boots boots, $recoveries recoveries, $((SECONDS - start)) s"
