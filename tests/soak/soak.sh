@@ -42,7 +42,9 @@
 #
 # Usage: soak.sh [CYCLES [SEED]]   (defaults 100 and the time); SOAK_CUTS
 # and SOAK_FAULTS: the percentage of boots with a cut and with a fault
-# (33 each); SOAK_DEADLINE (seconds since the epoch): no boot starts after
+# (33 each); SOAK_CUT_PM "LO HI": when a kill cut comes, in permilles of
+# the operation's typical duration (0 1500: a third after it answered);
+# SOAK_DEADLINE (seconds since the epoch): no boot starts after
 # it, the figures so far are printed. `make soak CYCLES= SEED=`. Prints TAP.
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
@@ -349,7 +351,9 @@ soak_one() {
 	local pick fpick arg="-" name opts=() r judged line kind
 	cut_how=none fault=none
 	pick=$(rnd 1000) fpick=$(rnd 1000)
-	cut_ms=$(rnd 1200) fault_ms=$(rnd 1200)	# permilles of the operation's duration
+	# When to cut or stop the TPM: permilles of the operation's duration,
+	# a cut past 1000 comes just after the operation answered.
+	cut_ms=$((cut_lo + $(rnd $((cut_hi - cut_lo))))) fault_ms=$(rnd 1200)
 	r=$(rnd 100)
 	if [ "$r" -lt "$cuts_pct" ]; then
 		cut_how=kill
@@ -497,6 +501,7 @@ main() {
 	replay=$build/tests/crash/replay
 	want=${1:-100} seed=${2:-$(date +%s)}
 	cuts_pct=${SOAK_CUTS:-33} faults_pct=${SOAK_FAULTS:-33}
+	read -r cut_lo cut_hi <<<"${SOAK_CUT_PM:-0 1500}"
 	RANDOM=$seed
 	work=$(mktemp -d "$build/soak.XXXXXX")
 	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
