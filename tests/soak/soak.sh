@@ -522,7 +522,7 @@ main() {
 	k=factory
 	if ! e2e_boot factory "$scenario" soak_factory -- --timeout 600 ||
 		[ "$(cat "$work/boots/factory/adopt.rc" 2>/dev/null)" != 0 ] || ! journal_sectors; then
-		tail -n 20 "$work/boots/factory.log" | sed 's/^#   /'
+		tail -n 20 "$work/boots/factory.log" | sed 's/^/#   /'
 		echo "1..1"
 		tap_fail "the factory boot adopts fw_a"
 		exit 1
