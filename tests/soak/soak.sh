@@ -44,6 +44,8 @@
 # and SOAK_FAULTS: the percentage of boots with a cut and with a fault
 # (33 each); SOAK_CUT_PM "LO HI": when a kill cut comes, in permilles of
 # the operation's typical duration (0 1500: a third after it answered);
+# SOAK_CUT_HOW (kill, log; default both) and SOAK_CUT_OPS (the operations
+# cut, default boot-verify install mark-good) narrow the cuts down;
 # SOAK_DEADLINE (seconds since the epoch): no boot starts after
 # it, the figures so far are printed. `make soak CYCLES= SEED=`. Prints TAP.
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
@@ -117,12 +119,12 @@ soak_boot_run() {
 	fi
 	[ "$verified" = True ] || { step status updatectl status --json; return 0; }
 	if [ "$trial" = True ]; then
-		[ "$cut_how" != none ] && [ $((pick % 2)) = 1 ] && cut_op=mark-good
+		cut_second mark-good && cut_op=mark-good
 		[ "$fault" = tpm ] && [ $((fpick % 2)) = 1 ] && fault_op=mark-good
 		op mark-good updatectl mark-good --json || return 0
 	else
 		security_up
-		[ "$cut_how" != none ] && [ $((pick % 2)) = 1 ] && cut_op=install
+		cut_second install && cut_op=install
 		[ "$fault" = tpm ] && [ $((fpick % 2)) = 1 ] && fault_op=install
 		rm -rf /var/lib/fwguard/downloads
 		if [ "$fault" = net ]; then
@@ -143,9 +145,17 @@ soak_boot_run() {
 	fi
 	step status updatectl status --json
 }
-# Boot-verify cut or TPM stop: picked before it runs (an even pick).
+# cut_allowed OP: the run cuts OP (SOAK_CUT_OPS, in $work/cut-ops).
+cut_allowed() { grep -qx "$1" "$work/cut-ops"; }
+# The boot's cut: boot-verify on an even pick, the operation after it on
+# an odd one (or whichever of the two the run cuts, when only one).
+cut_second() {
+	[ "$cut_how" != none ] && cut_allowed "$1" &&
+		{ [ $((pick % 2)) = 1 ] || ! cut_allowed boot-verify; }
+}
+# Boot-verify's cut or TPM stop: picked before it runs (an even pick).
 soak_plan_first() {
-	[ "$cut_how" != none ] && [ $((pick % 2)) = 0 ] && cut_op=boot-verify
+	[ "$cut_how" != none ] && cut_allowed boot-verify && [ $((pick % 2)) = 0 ] && cut_op=boot-verify
 	[ "$fault" = tpm ] && [ $((fpick % 2)) = 0 ] && fault_op=boot-verify
 	:
 }
@@ -358,6 +368,7 @@ soak_one() {
 	if [ "$r" -lt "$cuts_pct" ]; then
 		cut_how=kill
 		[ "$(rnd 2)" = 1 ] && cut_how=log
+		[ "${SOAK_CUT_HOW:-both}" = both ] || cut_how=$SOAK_CUT_HOW
 	elif [ "$r" -lt $((cuts_pct + faults_pct)) ]; then
 		case $(rnd 4) in
 		0) fault=tpm ;;
@@ -507,6 +518,7 @@ main() {
 	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
 	mkdir -p "$work/srv" "$work/etc" "$work/boots"
 	printf 'boot-verify 3000\ninstall 6000\nmark-good 3000\n' >"$work/durations"
+	printf '%s\n' ${SOAK_CUT_OPS:-boot-verify install mark-good} >"$work/cut-ops"
 	declare -gA counts=() dur=([boot-verify]=3000 [install]=6000 [mark-good]=3000)
 	last_installed=- last_confirmed=-
 	losses=() cycles=0 boots=0 recoveries=0 pending_recovery= floor_max=1 expect_verified=0
