@@ -5,4 +5,4 @@
 # boots, and nothing lost. `make soak` runs the long one.
 here=$(cd "$(dirname "$0")" && pwd)
 SOAK_CUTS=${SOAK_CUTS:-40} SOAK_FAULTS=${SOAK_FAULTS:-40} \
-	exec "$here/../soak/soak.sh" "${SOAK_CYCLES:-3}" "${SOAK_SEED:-20261204}"
+	exec "$here/../soak/soak.sh" "${SOAK_CYCLES:-2}" "${SOAK_SEED:-20261204}"

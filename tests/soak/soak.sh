@@ -494,8 +494,7 @@ log_cut() {
 		rm -rf "$work/tpm" && mv "$work/tpm-before" "$work/tpm"
 	fi
 	count "cut log $1"
-	count "crash points offered ($1)" >/dev/null
-	counts["crash points offered ($1)"]=$((${counts["crash points offered ($1)"]:-0} + n - 1))
+	counts["crash points offered ($1)"]=$((${counts["crash points offered ($1)"]:-0} + n))
 	echo "# boot $k: log cut of $1 at point $line of $n"
 	rm -f "$work/wlog"
 }
