@@ -46,7 +46,7 @@
 # the operation's typical duration (0 1500: a third after it answered);
 # SOAK_CUT_HOW (kill, log; default both) and SOAK_CUT_OPS (the operations
 # cut, default boot-verify install mark-good) narrow the cuts down;
-# SOAK_DEADLINE (seconds since the epoch): no boot starts after
+# SOAK_TIMEOUT: a boot's time limit (1200 s); SOAK_DEADLINE (seconds since the epoch): no boot starts after
 # it, the figures so far are printed. `make soak CYCLES= SEED=`. Prints TAP.
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
@@ -410,7 +410,7 @@ soak_one() {
 	echo "# boot $k: cut $cut_how, fault $fault ${arg}, next version v$v"
 	[ "$fault" = tpm ] && { tpm_stopper "$work/boots/$name" & }
 	e2e_boot "$name" "$scenario" soak_boot_plan "$cut_how" "$pick" "$cut_ms" "$fault" "$fpick" \
-		"$fault_ms" "$arg" "$v" -- --kill-when cut-power --timeout 600 "${opts[@]}"
+		"$fault_ms" "$arg" "$v" -- --kill-when cut-power --timeout "${SOAK_TIMEOUT:-1200}" "${opts[@]}"
 	r=$?
 	touch "$work/boots/$name/.done"
 	wait
@@ -531,7 +531,7 @@ main() {
 	e2e_policy_conf "$work/etc/policy.conf"
 	e2e_install_module
 	k=factory
-	if ! e2e_boot factory "$scenario" soak_factory -- --timeout 600 ||
+	if ! e2e_boot factory "$scenario" soak_factory -- --timeout "${SOAK_TIMEOUT:-1200}" ||
 		[ "$(cat "$work/boots/factory/adopt.rc" 2>/dev/null)" != 0 ] || ! journal_sectors; then
 		tail -n 20 "$work/boots/factory.log" | sed 's/^/#   /'
 		echo "1..1"
