@@ -37,7 +37,10 @@
 # reported verified, the floor fallen, a slot state that does not parse,
 # an event log that does not replay to the PCR, an install (or the fetch
 # after a network fault) that fails with no fault in its way, a mark-good
-# of the verified trial that fails, a device that does not come up.
+# of the verified trial that fails, a device that does not come up, and
+# an acknowledged operation lost: an install (exit 0) whose trial the next
+# boot does not verify, a mark-good (exit 0) the next boot does not keep
+# (a kill cut just after the operation answered must not undo it).
 # A faulted operation must fail with one "updatectl: " line.
 #
 # Usage: soak.sh [CYCLES [SEED]]   (defaults 100 and the time); SOAK_CUTS
@@ -46,8 +49,8 @@
 # the operation's typical duration (0 1500: a third after it answered);
 # SOAK_CUT_HOW (kill, log; default both) and SOAK_CUT_OPS (the operations
 # cut, default boot-verify install mark-good) narrow the cuts down;
-# SOAK_TIMEOUT: a boot's time limit (1200 s); SOAK_DEADLINE (seconds since the epoch): no boot starts after
-# it, the figures so far are printed. `make soak CYCLES= SEED=`. Prints TAP.
+# SOAK_TIMEOUT: a boot's time limit (1200 s); SOAK_DEADLINE (seconds since
+# the epoch): no boot starts after it, the figures so far are printed. `make soak CYCLES= SEED=`. Prints TAP.
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
 # ---- guest side -------------------------------------------------------------
