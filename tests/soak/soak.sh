@@ -46,7 +46,7 @@
 # Usage: soak.sh [CYCLES [SEED]]   (defaults 100 and the time); SOAK_CUTS
 # and SOAK_FAULTS: the percentage of boots with a cut and with a fault
 # (33 each); SOAK_CUT_PM "LO HI": when a kill cut comes, in permilles of
-# the operation's typical duration (0 1500: a third after it answered);
+# the operation's typical duration, past 1000 after it answered (0 1500);
 # SOAK_CUT_HOW (kill, log; default both) and SOAK_CUT_OPS (the operations
 # cut, default boot-verify install mark-good) narrow the cuts down;
 # SOAK_TIMEOUT: a boot's time limit (1200 s); SOAK_DEADLINE (seconds since
@@ -75,6 +75,11 @@ op() {
 		echo "$name" >"$out/cut.op"
 		step "$name" "$@" &
 		pid=$!
+		if [ "$cut_pm" -gt 1000 ]; then
+			# Past 1000: the cut comes that long after the operation answered.
+			wait "$pid"
+			cut_ms=$(((cut_pm - 1000) * ${d:-3000} / 1000))
+		fi
 		sleep "$(printf '%d.%03d' $((cut_ms / 1000)) $((cut_ms % 1000)))"
 		[ -e "$out/$name.rc" ] && echo late >"$out/cut.late"
 		touch "$out/cut-power"
