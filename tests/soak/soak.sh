@@ -324,10 +324,11 @@ else:
 # an install (exit 0) boots as the trial, a mark-good stays confirmed.
 bv_faulted = faulted and (fault != "tpm" or fault_op == "boot-verify")
 if bvrc in (0, 8) and c and not bv_faulted:
-    if last_installed != "-" and not (c["trial"] and c["version"] == int(last_installed)):
+    kept = c["verified"] and not c["fell_back"]
+    if last_installed != "-" and not (kept and c["trial"] and c["version"] == int(last_installed)):
         out.append(f"loss install-lost: v{last_installed} installed (exit 0) in the boot before, "
                    f"this boot verified {c['slot']} v{c['version']}, trial {c['trial']}")
-    if last_confirmed != "-" and (c["trial"] or c["version"] != int(last_confirmed)):
+    if last_confirmed != "-" and (not kept or c["trial"] or c["version"] != int(last_confirmed)):
         out.append(f"loss mark-good-lost: v{last_confirmed} marked good (exit 0) in the boot before, "
                    f"this boot verified {c['slot']} v{c['version']}, trial {c['trial']}")
 # The event log replays to the PCR after a boot-verify that measured,
