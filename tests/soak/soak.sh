@@ -327,10 +327,12 @@ if bvrc in (0, 8) and c and not bv_faulted:
     kept = c["verified"] and not c["fell_back"]
     if last_installed != "-" and not (kept and c["trial"] and c["version"] == int(last_installed)):
         out.append(f"loss install-lost: v{last_installed} installed (exit 0) in the boot before, "
-                   f"this boot verified {c['slot']} v{c['version']}, trial {c['trial']}")
+                   f"this boot ran {c['slot']} v{c['version']}, verified {c['verified']}, "
+                   f"fell back {c['fell_back']}, trial {c['trial']}")
     if last_confirmed != "-" and (not kept or c["trial"] or c["version"] != int(last_confirmed)):
         out.append(f"loss mark-good-lost: v{last_confirmed} marked good (exit 0) in the boot before, "
-                   f"this boot verified {c['slot']} v{c['version']}, trial {c['trial']}")
+                   f"this boot ran {c['slot']} v{c['version']}, verified {c['verified']}, "
+                   f"fell back {c['fell_back']}, trial {c['trial']}")
 # The event log replays to the PCR after a boot-verify that measured,
 # unless a fault stood in its way in this boot.
 if bvrc in (0, 8) and rc("replay") is not None and rc("replay") != 0 and not faulted:
