@@ -228,6 +228,9 @@ verify_fault() {
 	dm_fault $(fault_range "$p" "$how") $(target "$how")
 	run_fault "boot-verify/$where" "boot-verify of v$v on trial, I/O errors on the $where ($how)" \
 		"${3:-io}" uc boot-verify
+	[ "$where" = slot ] &&
+		tap_check "  the message names the unreadable slot fx_b" \
+			grep -q '^updatectl: bootfw: cannot read slot fx_b ' "$work/err"
 	after_fault "boot|booted|trying|pending|measured_boot${4:+|$4}"
 	uc boot-verify >"$work/next.out" 2>&1
 	status=$?

@@ -50,6 +50,9 @@ static int hash_slot(void *arg, const struct pc_component *c, int idx, uint64_t 
 	}
 	err = bundle_stream(fd, 0, len, -1, 0, digest);
 	close(fd);
+	if (err)
+		fwg_log_error("%s: cannot read slot %s (%s): %s", c->name, c->slot[idx].name,
+			      part.devnode, strerror(-err));
 	return err;
 }
 
