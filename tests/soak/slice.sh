@@ -1,8 +1,8 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0-only
-# The slice of the soak (tests/soak/soak.sh) that make check runs: a few
+# A slice of the soak (tests/soak/soak.sh), `make soak-slice`: a few
 # update cycles from a fixed seed, with power cuts and faults in most
 # boots, and nothing lost. `make soak` runs the long one.
 here=$(cd "$(dirname "$0")" && pwd)
 SOAK_CUTS=${SOAK_CUTS:-40} SOAK_FAULTS=${SOAK_FAULTS:-40} \
-	exec "$here/../soak/soak.sh" "${SOAK_CYCLES:-2}" "${SOAK_SEED:-20261204}"
+	exec "$here/soak.sh" "${SOAK_CYCLES:-2}" "${SOAK_SEED:-20261204}"
