@@ -683,17 +683,20 @@ static int fwguard_session_setup(struct fwguard_session *s)
 	return err ?: fwguard_session_invalidate(s);
 }
 
-static int fwguard_copy_begin(struct fwguard_begin *b, const void __user *arg)
+/* The ticket fields BEGIN and RETIRE share: no flags, a ticket of sane size. */
+static int fwguard_check_ticket_arg(u32 flags, u32 reserved, u32 ticket_len)
 {
-	int err = fwguard_copy_arg(b, sizeof(*b), arg);
-
-	if (err)
-		return err;
-	if (b->flags || b->reserved || !b->ticket_len)
+	if (flags || reserved || !ticket_len)
 		return -EINVAL;
-	if (b->ticket_len > FWGUARD_TICKET_CMS_MAX)
+	if (ticket_len > FWGUARD_TICKET_CMS_MAX)
 		return -E2BIG;
 	return 0;
+}
+
+static int fwguard_copy_begin(struct fwguard_begin *b, const void __user *arg)
+{
+	return fwguard_copy_arg(b, sizeof(*b), arg) ?:
+	       fwguard_check_ticket_arg(b->flags, b->reserved, b->ticket_len);
 }
 
 /**
@@ -969,15 +972,8 @@ out:
 
 static int fwguard_copy_retire(struct fwguard_retire *b, const void __user *arg)
 {
-	int err = fwguard_copy_arg(b, sizeof(*b), arg);
-
-	if (err)
-		return err;
-	if (b->flags || b->reserved || !b->ticket_len)
-		return -EINVAL;
-	if (b->ticket_len > FWGUARD_TICKET_CMS_MAX)
-		return -E2BIG;
-	return 0;
+	return fwguard_copy_arg(b, sizeof(*b), arg) ?:
+	       fwguard_check_ticket_arg(b->flags, b->reserved, b->ticket_len);
 }
 
 /**
