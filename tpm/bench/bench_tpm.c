@@ -74,9 +74,8 @@ static int install_sequence(const struct swtpm *sw,
 {
 	struct fwg_tpm *tpm = NULL;
 	uint64_t start = now_ns(), floor = 0;
-	int err;
-
 	struct fwg_tpm_approval a;
+	int err;
 
 	err = open_tpm(sw, &tpm);
 	if (!err)
@@ -87,7 +86,9 @@ static int install_sequence(const struct swtpm *sw,
 		err = bench_vendor_key ? fwg_tpm_seal_approved(tpm, s, &a) :
 					 fwg_tpm_seal(tpm, s);
 	if (!err)
-		err = fwg_tpm_floor_raise(tpm, s->version, &floor);
+		err = bench_vendor_key ?
+			fwg_tpm_floor_raise_approved(tpm, s->version, &a, s->version, &floor) :
+			fwg_tpm_floor_raise(tpm, s->version, &floor);
 	return sequence_end(tpm, f, start, err);
 }
 
