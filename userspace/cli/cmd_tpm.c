@@ -140,15 +140,8 @@ static int floor_run(const struct uc_args *a, struct uc_step *step)
 	/* The vendor's approval of release version V, whose floor part allows
 	 * raising the floor to V (tpm/TPM.md "Raising the floor only with the
 	 * vendor's signature"). */
-	if (!err && approval_path) {
-		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
-		err = fwg_approval_read(approval_path, &approval);
-		if (err)
-			fwg_log_error("%s: not a readable approval file (%s)", approval_path,
-				      strerror(-err));
-	}
 	if (!err)
-		err = uc_tpm_context_open(a, &tpm, step);
+		err = uc_tpm_approval_open(a, &approval, &tpm, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_TPM, a->opt[TPM_OPT_RAISE] ? "raise-floor" :
 			      "read-floor");
