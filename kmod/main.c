@@ -47,26 +47,28 @@ static unsigned long long floor;
 fwguard_param(floor, floor, ullong, NULL);
 MODULE_PARM_DESC(floor, "lowest acceptable ticket security version");
 
-static long fwguard_ioc_protect(const void __user *arg)
+/* A policy change that took effect may have locked the policy: lock in (lockin.c). */
+static long fwguard_lockin_after(int err)
 {
-	struct fwguard_protect p;
-	int err;
-
-	err = fwguard_copy_arg(&p, sizeof(p), arg) ?: fwguard_policy_protect(&p);
 	if (!err)
 		fwguard_lockin_engage();
 	return err;
 }
 
+static long fwguard_ioc_protect(const void __user *arg)
+{
+	struct fwguard_protect p;
+
+	return fwguard_lockin_after(fwguard_copy_arg(&p, sizeof(p), arg) ?:
+				    fwguard_policy_protect(&p));
+}
+
 static long fwguard_ioc_policy(const void __user *arg)
 {
 	struct fwguard_policy p;
-	int err;
 
-	err = fwguard_copy_arg(&p, sizeof(p), arg) ?: fwguard_policy_set(&p);
-	if (!err)
-		fwguard_lockin_engage();
-	return err;
+	return fwguard_lockin_after(fwguard_copy_arg(&p, sizeof(p), arg) ?:
+				    fwguard_policy_set(&p));
 }
 
 static long fwguard_ctl_ioctl(struct file *file, unsigned int cmd,

@@ -568,6 +568,21 @@ static int fwguard_ticket_verify(const void __user *uticket, u32 len,
 	return err;
 }
 
+/*
+ * What BEGIN and RETIRE both require of a verified ticket: it names the
+ * slot's component, is no test ticket on a production device, and names
+ * this device.
+ */
+static int fwguard_ticket_for_slot(const struct fwguard_range *r,
+				   const struct fwguard_ticket *t)
+{
+	if (strcmp(t->component, r->component))
+		return -EACCES;
+	if ((t->flags & FWGUARD_TICKET_F_TEST_ONLY) && fwguard_production)
+		return -EACCES;
+	return fwguard_policy_check_identity(t);
+}
+
 /* Every check of a verified ticket against the target and the policy. */
 static int fwguard_ticket_check(const struct fwguard_range *r,
 				const struct fwguard_ticket *t)
@@ -575,11 +590,7 @@ static int fwguard_ticket_check(const struct fwguard_range *r,
 	time64_t now = ktime_get_real_seconds();
 	int err;
 
-	if (strcmp(t->component, r->component))
-		return -EACCES;
-	if ((t->flags & FWGUARD_TICKET_F_TEST_ONLY) && fwguard_production)
-		return -EACCES;
-	err = fwguard_policy_check_identity(t);
+	err = fwguard_ticket_for_slot(r, t);
 	if (err)
 		return err;
 	if (READ_ONCE(r->active))
@@ -693,6 +704,35 @@ static int fwguard_check_ticket_arg(u32 flags, u32 reserved, u32 ticket_len)
 	return 0;
 }
 
+/* The protected slot @major:@minor names itself (not a partition inside it), or NULL. */
+static struct fwguard_range *fwguard_slot_by_dev(u32 major, u32 minor)
+{
+	struct fwguard_range *r = fwguard_range_by_dev(MKDEV(major, minor));
+
+	if (!r || MAJOR(r->part_dev) != major || MINOR(r->part_dev) != minor)
+		return NULL;
+	return r;
+}
+
+/*
+ * A session of the calling task, for BEGIN and RETIRE; its ticket is
+ * verified next, which needs the keyring. Return: the session, or
+ * ERR_PTR(-ENOKEY) / ERR_PTR(-ENOMEM).
+ */
+static struct fwguard_session *fwguard_session_new(void)
+{
+	struct fwguard_session *s;
+
+	if (!fwguard_keyring_ready())
+		return ERR_PTR(-ENOKEY);
+	s = kzalloc(sizeof(*s), GFP_KERNEL);
+	if (!s)
+		return ERR_PTR(-ENOMEM);
+	mutex_init(&s->lock);
+	s->opener = get_current_cred();
+	return s;
+}
+
 static int fwguard_copy_begin(struct fwguard_begin *b, const void __user *arg)
 {
 	return fwguard_copy_arg(b, sizeof(*b), arg) ?:
@@ -718,18 +758,12 @@ long fwguard_session_begin(const void __user *arg)
 	err = fwguard_copy_begin(&b, arg);
 	if (err)
 		return err;
-	r = fwguard_range_by_dev(MKDEV(b.dev_major, b.dev_minor));
-	if (!r || MAJOR(r->part_dev) != b.dev_major ||
-	    MINOR(r->part_dev) != b.dev_minor)
+	r = fwguard_slot_by_dev(b.dev_major, b.dev_minor);
+	if (!r)
 		return -ENOENT;
-	if (!fwguard_keyring_ready())
-		return -ENOKEY;
-
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	mutex_init(&s->lock);
-	s->opener = get_current_cred();
+	s = fwguard_session_new();
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	err = fwguard_ticket_verify(u64_to_user_ptr(b.ticket), b.ticket_len,
 				    &s->ticket);
 	if (err)
@@ -809,11 +843,7 @@ static int fwguard_retire_check(const struct fwguard_range *r,
 	u64 floor = fwguard_policy_floor();
 	int err;
 
-	if (strcmp(t->component, r->component))
-		return -EACCES;
-	if ((t->flags & FWGUARD_TICKET_F_TEST_ONLY) && fwguard_production)
-		return -EACCES;
-	err = fwguard_policy_check_identity(t);
+	err = fwguard_ticket_for_slot(r, t);
 	if (err)
 		return err;
 	*other = fwguard_retire_sibling(r);
@@ -996,17 +1026,12 @@ long fwguard_session_retire(const void __user *arg)
 	err = fwguard_copy_retire(&b, arg);
 	if (err)
 		return err;
-	r = fwguard_range_by_dev(MKDEV(b.dev_major, b.dev_minor));
-	if (!r || r->gpt_area || MAJOR(r->part_dev) != b.dev_major ||
-	    MINOR(r->part_dev) != b.dev_minor)
+	r = fwguard_slot_by_dev(b.dev_major, b.dev_minor);
+	if (!r || r->gpt_area)
 		return -ENOENT;
-	if (!fwguard_keyring_ready())
-		return -ENOKEY;
-	s = kzalloc(sizeof(*s), GFP_KERNEL);
-	if (!s)
-		return -ENOMEM;
-	mutex_init(&s->lock);
-	s->opener = get_current_cred();
+	s = fwguard_session_new();
+	if (IS_ERR(s))
+		return PTR_ERR(s);
 	err = fwguard_ticket_verify(u64_to_user_ptr(b.ticket), b.ticket_len,
 				    &s->ticket) ?:
 	      fwguard_retire_check(r, &s->ticket, &o);

@@ -20,48 +20,54 @@
 		BUILD_BUG_ON(sizeof_field(struct type, field) != (sz));	\
 	} while (0)
 
+/* Every argument opens with its size, which fwguard_copy_arg() reads first, and flags. */
+#define FWGUARD_CHECK_HEAD(type)					\
+	do {								\
+		FWGUARD_CHECK_FIELD(type, size, 0, 4);			\
+		FWGUARD_CHECK_FIELD(type, flags, 4, 4);			\
+	} while (0)
+
+/* PROTECT, BEGIN and RETIRE name a slot by its device number, next. */
+#define FWGUARD_CHECK_SLOT(type)					\
+	do {								\
+		FWGUARD_CHECK_HEAD(type);				\
+		FWGUARD_CHECK_FIELD(type, dev_major, 8, 4);		\
+		FWGUARD_CHECK_FIELD(type, dev_minor, 12, 4);		\
+	} while (0)
+
+/* BEGIN and RETIRE: a slot and the ticket about it, in one layout. */
+#define FWGUARD_CHECK_SLOT_TICKET(type)					\
+	do {								\
+		BUILD_BUG_ON(sizeof(struct type) != 32);		\
+		FWGUARD_CHECK_SLOT(type);				\
+		FWGUARD_CHECK_FIELD(type, ticket, 16, 8);		\
+		FWGUARD_CHECK_FIELD(type, ticket_len, 24, 4);		\
+		FWGUARD_CHECK_FIELD(type, reserved, 28, 4);		\
+	} while (0)
+
 /* Sizes and offsets as published; padding is explicit, never implied. */
 static __always_inline void fwguard_build_check_abi(void)
 {
 	BUILD_BUG_ON(sizeof(struct fwguard_protect) != 48);
-	FWGUARD_CHECK_FIELD(fwguard_protect, size, 0, 4);
-	FWGUARD_CHECK_FIELD(fwguard_protect, flags, 4, 4);
-	FWGUARD_CHECK_FIELD(fwguard_protect, dev_major, 8, 4);
-	FWGUARD_CHECK_FIELD(fwguard_protect, dev_minor, 12, 4);
+	FWGUARD_CHECK_SLOT(fwguard_protect);
 	FWGUARD_CHECK_FIELD(fwguard_protect, component, 16, 32);
 
 	BUILD_BUG_ON(sizeof(struct fwguard_policy) != 144);
-	FWGUARD_CHECK_FIELD(fwguard_policy, size, 0, 4);
-	FWGUARD_CHECK_FIELD(fwguard_policy, flags, 4, 4);
+	FWGUARD_CHECK_HEAD(fwguard_policy);
 	FWGUARD_CHECK_FIELD(fwguard_policy, floor, 8, 8);
 	FWGUARD_CHECK_FIELD(fwguard_policy, device_class, 16, 64);
 	FWGUARD_CHECK_FIELD(fwguard_policy, serial, 80, 64);
 
-	BUILD_BUG_ON(sizeof(struct fwguard_begin) != 32);
-	FWGUARD_CHECK_FIELD(fwguard_begin, size, 0, 4);
-	FWGUARD_CHECK_FIELD(fwguard_begin, flags, 4, 4);
-	FWGUARD_CHECK_FIELD(fwguard_begin, dev_major, 8, 4);
-	FWGUARD_CHECK_FIELD(fwguard_begin, dev_minor, 12, 4);
-	FWGUARD_CHECK_FIELD(fwguard_begin, ticket, 16, 8);
-	FWGUARD_CHECK_FIELD(fwguard_begin, ticket_len, 24, 4);
-	FWGUARD_CHECK_FIELD(fwguard_begin, reserved, 28, 4);
+	FWGUARD_CHECK_SLOT_TICKET(fwguard_begin);
 
 	BUILD_BUG_ON(sizeof(struct fwguard_commit) != 72);
-	FWGUARD_CHECK_FIELD(fwguard_commit, size, 0, 4);
-	FWGUARD_CHECK_FIELD(fwguard_commit, flags, 4, 4);
+	FWGUARD_CHECK_HEAD(fwguard_commit);
 	FWGUARD_CHECK_FIELD(fwguard_commit, written, 8, 8);
 	FWGUARD_CHECK_FIELD(fwguard_commit, digest, 16, 32);
 	FWGUARD_CHECK_FIELD(fwguard_commit, security_version, 48, 8);
 	FWGUARD_CHECK_FIELD(fwguard_commit, ticket_id, 56, 16);
 
-	BUILD_BUG_ON(sizeof(struct fwguard_retire) != 32);
-	FWGUARD_CHECK_FIELD(fwguard_retire, size, 0, 4);
-	FWGUARD_CHECK_FIELD(fwguard_retire, flags, 4, 4);
-	FWGUARD_CHECK_FIELD(fwguard_retire, dev_major, 8, 4);
-	FWGUARD_CHECK_FIELD(fwguard_retire, dev_minor, 12, 4);
-	FWGUARD_CHECK_FIELD(fwguard_retire, ticket, 16, 8);
-	FWGUARD_CHECK_FIELD(fwguard_retire, ticket_len, 24, 4);
-	FWGUARD_CHECK_FIELD(fwguard_retire, reserved, 28, 4);
+	FWGUARD_CHECK_SLOT_TICKET(fwguard_retire);
 }
 
 /**

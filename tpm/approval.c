@@ -168,26 +168,26 @@ int fwg_approval_auth_policy(const uint8_t key_name[FWG_TPM_NAME_SIZE],
 }
 
 /*
- * PolicyNV (Part 3, 23.9): args = H(operandB || offset (u16) || operation
- * (u16)), policy = H(policy || TPM_CC_PolicyNV || args || nvIndex name).
- * operandB is the version as the counter holds it (u64 BE) and the
- * operation TPM_EO_UNSIGNED_LE: the index's value <= operandB.
+ * PolicyNV (Part 3, 23.9) onto @policy: args = H(operandB || offset (u16)
+ * || operation (u16)), policy = H(policy || TPM_CC_PolicyNV || args ||
+ * nvIndex name). operandB is the version as the counter holds it (u64 BE),
+ * the offset 0.
  */
-int fwg_policy_nv_floor(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version,
-			const TPM2B_NAME *nv_name)
+static int policy_nv(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version, uint16_t operation,
+		     const TPM2B_NAME *nv_name)
 {
 	uint8_t args_in[8 + 2 + 2], buf[FWG_DIGEST_SIZE + 4 + FWG_DIGEST_SIZE + sizeof(nv_name->name)];
 	size_t off = 0;
 	int i;
 
+	if (nv_name->size > sizeof(nv_name->name))
+		return -EINVAL;
 	for (i = 0; i < 8; i++)
 		args_in[i] = (uint8_t)(version >> (56 - 8 * i));
 	args_in[8] = 0;
 	args_in[9] = 0;
-	args_in[10] = TPM2_EO_UNSIGNED_LE >> 8;
-	args_in[11] = TPM2_EO_UNSIGNED_LE & 0xff;
-	if (nv_name->size > sizeof(nv_name->name))
-		return -EINVAL;
+	args_in[10] = (uint8_t)(operation >> 8);
+	args_in[11] = (uint8_t)(operation & 0xff);
 	memcpy(buf, policy, FWG_DIGEST_SIZE);
 	off = FWG_DIGEST_SIZE;
 	put_u32be(buf + off, TPM2_CC_PolicyNV);
@@ -198,6 +198,13 @@ int fwg_policy_nv_floor(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version,
 	memcpy(buf + off, nv_name->name, nv_name->size);
 	off += nv_name->size;
 	return fwg_sha256(buf, off, NULL, 0, policy);
+}
+
+/* The floor's PolicyNV with TPM_EO_UNSIGNED_LE: the index's value <= @version. */
+int fwg_policy_nv_floor(uint8_t policy[FWG_DIGEST_SIZE], uint64_t version,
+			const TPM2B_NAME *nv_name)
+{
+	return policy_nv(policy, version, TPM2_EO_UNSIGNED_LE, nv_name);
 }
 
 static int bn_to_32(const BIGNUM *bn, uint8_t out[32])
@@ -420,31 +427,16 @@ int fwg_floor_auth_policy(const uint8_t key_name[FWG_TPM_NAME_SIZE], TPM2B_DIGES
 int fwg_floor_approved(const TPM2B_NAME *nv_name, uint64_t version,
 		       uint8_t approved[FWG_DIGEST_SIZE], uint8_t ahash[FWG_DIGEST_SIZE])
 {
-	uint8_t args_in[12], ref[FWG_DIGEST_SIZE];
-	uint8_t buf[FWG_DIGEST_SIZE + 4 + FWG_DIGEST_SIZE + sizeof(nv_name->name)];
-	size_t off;
-	int i;
+	uint8_t ref[FWG_DIGEST_SIZE];
+	int err;
 
 	if (nv_name->size > sizeof(nv_name->name))
 		return -EINVAL;
-	for (i = 0; i < 8; i++)
-		args_in[i] = (uint8_t)(version >> (56 - 8 * i));
-	args_in[8] = 0;
-	args_in[9] = 0;
-	args_in[10] = TPM2_EO_UNSIGNED_LT >> 8;
-	args_in[11] = TPM2_EO_UNSIGNED_LT & 0xff;
-	if (policy_command_code(TPM2_CC_NV_Increment, buf))
+	if (policy_command_code(TPM2_CC_NV_Increment, approved))
 		return -ENOMEM;
-	off = FWG_DIGEST_SIZE;
-	put_u32be(buf + off, TPM2_CC_PolicyNV);
-	off += 4;
-	if (fwg_sha256(args_in, sizeof(args_in), NULL, 0, buf + off))
-		return -ENOMEM;
-	off += FWG_DIGEST_SIZE;
-	memcpy(buf + off, nv_name->name, nv_name->size);
-	off += nv_name->size;
-	if (fwg_sha256(buf, off, NULL, 0, approved) || fwg_floor_policy_ref(ref))
-		return -ENOMEM;
+	err = policy_nv(approved, version, TPM2_EO_UNSIGNED_LT, nv_name);
+	if (err || fwg_floor_policy_ref(ref))
+		return err ?: -ENOMEM;
 	return fwg_sha256(approved, FWG_DIGEST_SIZE, ref, FWG_DIGEST_SIZE, ahash);
 }
 

@@ -16,67 +16,80 @@
 #include "userspace/common/fileio.h"
 #include "userspace/common/log.h"
 
+/* What provision did, for its report. */
+struct provision_result {
+	bool created;		/* the SRK was made persistent now */
+	bool platform;		/* the floor index is in the platform hierarchy */
+	uint64_t floor;
+	struct fwg_tpm_srk_pin pin;
+	char ak_path[4096];
+	uint8_t ak_name[FWG_TPM_NAME_SIZE];
+};
+
+static void provision_report(const struct uc_args *a, const struct provision_result *r)
+{
+	char name[2 * FWG_TPM_NAME_MAX + 1], ak_hex[2 * FWG_TPM_NAME_SIZE + 1];
+	bool persist = a->opt[TPM_OPT_PERSIST_SRK];
+	struct json_writer w;
+
+	fwg_hex_encode(r->pin.name, r->pin.name_size, name);
+	fwg_hex_encode(r->ak_name, sizeof(r->ak_name), ak_hex);
+	if (a->json) {
+		json_doc_begin(&w, stdout);
+		if (persist)
+			json_kv_string(&w, "srk", r->created ? "created" : "already present");
+		json_kv_u64(&w, "floor_index", FWG_TPM_FLOOR_NV_INDEX);
+		json_kv_u64(&w, "floor", r->floor);
+		json_kv_string(&w, "floor_hierarchy", r->platform ? "platform" : "owner");
+		json_kv_string(&w, "srk_pin", name);
+		json_kv_string(&w, "ak_public", r->ak_path);
+		json_kv_string(&w, "ak_name", ak_hex);
+		json_doc_end(&w);
+		return;
+	}
+	if (persist)
+		printf("SRK at 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
+		       r->created ? "created" : "already present");
+	printf("version floor NV index 0x%08x: %" PRIu64 " (%s)\n", FWG_TPM_FLOOR_NV_INDEX,
+	       r->floor, r->platform ? "platform hierarchy: root cannot undefine it" :
+				       "owner hierarchy: root can undefine it");
+	printf("SRK pinned (%s): %s\n", r->pin.handle ? "0x81000001" : "transient primary", name);
+	printf("attestation key %s: %s\n", ak_hex, r->ak_path);
+}
+
 static int provision_run(const struct uc_args *a, struct uc_step *step)
 {
-	uint8_t ak_name[FWG_TPM_NAME_SIZE];
-	char ak_path[4096], ak_hex[2 * FWG_TPM_NAME_SIZE + 1];
+	struct provision_result r = { 0 };
 	struct fwg_tpm *tpm = NULL;
-	struct fwg_tpm_srk_pin pin = { 0 };
-	char name[2 * FWG_TPM_NAME_MAX + 1];
-	struct json_writer w;
-	bool created = false, platform = false;
-	uint64_t floor = 0;
 	int err;
 
 	err = uc_tpm_context_open(a, &tpm, step);
 	if (!err && a->opt[TPM_OPT_PERSIST_SRK]) {
 		uc_step_enter(step, UC_SRC_TPM, "persist-srk");
-		err = fwg_tpm_srk_persist(tpm, &created);
+		err = fwg_tpm_srk_persist(tpm, &r.created);
 	}
 	if (!err) {
 		uc_step_enter(step, UC_SRC_TPM, "provision-floor");
-		err = fwg_tpm_floor_provision_report(tpm, &platform);
+		err = fwg_tpm_floor_provision_report(tpm, &r.platform);
 	}
 	if (!err)
-		err = fwg_tpm_floor_read(tpm, &floor);
+		err = fwg_tpm_floor_read(tpm, &r.floor);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_TPM, "pin-srk");
-		err = fwg_tpm_srk_pin_record(tpm, &pin);
+		err = fwg_tpm_srk_pin_record(tpm, &r.pin);
 	}
 	if (!err) {
 		/* The attestation key the vendor enrols (TPM.md "Attestation"). */
 		uc_step_enter(step, UC_SRC_FILE, "export-ak");
-		snprintf(ak_path, sizeof(ak_path), "%s/ak.pub", fwg_tpm_state_dir(tpm));
+		snprintf(r.ak_path, sizeof(r.ak_path), "%s/ak.pub", fwg_tpm_state_dir(tpm));
 		err = fwg_mkdir_p(fwg_tpm_state_dir(tpm), 0700);
 		if (!err)
-			err = uc_tpm_ak_export(tpm, ak_path, ak_name);
+			err = uc_tpm_ak_export(tpm, r.ak_path, r.ak_name);
 	}
 	fwg_tpm_close(tpm);
 	if (err)
 		return err;
-	fwg_hex_encode(pin.name, pin.name_size, name);
-	fwg_hex_encode(ak_name, sizeof(ak_name), ak_hex);
-	if (a->json) {
-		json_doc_begin(&w, stdout);
-		if (a->opt[TPM_OPT_PERSIST_SRK])
-			json_kv_string(&w, "srk", created ? "created" : "already present");
-		json_kv_u64(&w, "floor_index", FWG_TPM_FLOOR_NV_INDEX);
-		json_kv_u64(&w, "floor", floor);
-		json_kv_string(&w, "floor_hierarchy", platform ? "platform" : "owner");
-		json_kv_string(&w, "srk_pin", name);
-		json_kv_string(&w, "ak_public", ak_path);
-		json_kv_string(&w, "ak_name", ak_hex);
-		json_doc_end(&w);
-		return UC_EXIT_OK;
-	}
-	if (a->opt[TPM_OPT_PERSIST_SRK])
-		printf("SRK at 0x%08x: %s\n", FWG_TPM_SRK_HANDLE,
-		       created ? "created" : "already present");
-	printf("version floor NV index 0x%08x: %" PRIu64 " (%s)\n", FWG_TPM_FLOOR_NV_INDEX, floor,
-	       platform ? "platform hierarchy: root cannot undefine it" :
-			  "owner hierarchy: root can undefine it");
-	printf("SRK pinned (%s): %s\n", pin.handle ? "0x81000001" : "transient primary", name);
-	printf("attestation key %s: %s\n", ak_hex, ak_path);
+	provision_report(a, &r);
 	return UC_EXIT_OK;
 }
 
@@ -140,15 +153,8 @@ static int floor_run(const struct uc_args *a, struct uc_step *step)
 	/* The vendor's approval of release version V, whose floor part allows
 	 * raising the floor to V (tpm/TPM.md "Raising the floor only with the
 	 * vendor's signature"). */
-	if (!err && approval_path) {
-		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
-		err = fwg_approval_read(approval_path, &approval);
-		if (err)
-			fwg_log_error("%s: not a readable approval file (%s)", approval_path,
-				      strerror(-err));
-	}
 	if (!err)
-		err = uc_tpm_context_open(a, &tpm, step);
+		err = uc_tpm_approval_open(a, &approval, &tpm, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_TPM, a->opt[TPM_OPT_RAISE] ? "raise-floor" :
 			      "read-floor");

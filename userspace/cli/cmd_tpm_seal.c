@@ -62,15 +62,8 @@ static int seal_run(const struct uc_args *a, struct uc_step *step)
 		fwg_log_error("--approval covers a component measured first; not with --after");
 		err = -EINVAL;
 	}
-	if (!err && approval_path) {
-		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
-		err = fwg_approval_read(approval_path, &approval);
-		if (err)
-			fwg_log_error("%s: not a readable approval file (%s)", approval_path,
-				      strerror(-err));
-	}
 	if (!err)
-		err = uc_tpm_context_open(a, &tpm, step);
+		err = uc_tpm_approval_open(a, &approval, &tpm, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_TPM, "seal");
 		err = approval_path ? fwg_tpm_seal_approved(tpm, &subject, &approval) :

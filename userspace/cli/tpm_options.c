@@ -138,6 +138,23 @@ int uc_tpm_subject_open(const struct uc_args *a, bool need_version,
 	return err ? err : uc_tpm_context_open(a, tpm, step);
 }
 
+int uc_tpm_approval_open(const struct uc_args *a, struct fwg_tpm_approval *approval,
+			 struct fwg_tpm **tpm, struct uc_step *step)
+{
+	const char *path = a->opt[TPM_OPT_APPROVAL];
+	int err;
+
+	if (path) {
+		uc_step_enter(step, UC_SRC_INPUT, "read-approval");
+		err = fwg_approval_read(path, approval);
+		if (err) {
+			fwg_log_error("%s: not a readable approval file (%s)", path, strerror(-err));
+			return err;
+		}
+	}
+	return uc_tpm_context_open(a, tpm, step);
+}
+
 void uc_tpm_json_subject(struct json_writer *w, const struct fwg_tpm_subject *s)
 {
 	json_kv_string(w, "component", s->component);

@@ -30,6 +30,13 @@ int uc_tpm_context_open(const struct uc_args *a, struct fwg_tpm **tpm, struct uc
 int uc_tpm_subject_open(const struct uc_args *a, bool need_version,
 			struct fwg_tpm_subject *subject, struct fwg_tpm **tpm, struct uc_step *step);
 
+/*
+ * The vendor's approval of a release, from --approval FILE when given
+ * (read before the TPM is opened), then uc_tpm_context_open().
+ */
+int uc_tpm_approval_open(const struct uc_args *a, struct fwg_tpm_approval *approval,
+			 struct fwg_tpm **tpm, struct uc_step *step);
+
 /* Component, slot and digest always; the version where one is recorded. */
 int uc_tpm_subject(const struct uc_args *a, bool need_version, struct fwg_tpm_subject *subject,
 		   struct uc_step *step);

@@ -7,7 +7,10 @@
  * lives next to the destination under a ".part" suffix and is renamed into
  * place only when it has exactly the allowed length and the digest the
  * caller named, so neither a partial download nor one spliced from two
- * versions of the file is ever taken for a complete one.
+ * versions of the file is ever taken for a complete one. A file streamed
+ * into a caller's sink goes through the same transfer loop; only where its
+ * bytes go, and what a response that cannot continue them means, differ
+ * (struct transfer_sink).
  */
 #include <curl/curl.h>
 #include <errno.h>
@@ -29,23 +32,53 @@
 
 #define VALIDATOR_MAX 256
 
+struct transfer;
+
+/*
+ * Where a transfer's body goes: a partial file (fetch_to_file) or the
+ * caller's sink (fetch_to_sink). The loop of requests, the headers, the
+ * checks of a response, the progress bar and what libcurl's failures mean
+ * are the transfer's; these are the points where the two differ.
+ */
+struct transfer_sink {
+	const char *retry_note;	/* said of a failure another request may mend */
+	const char *held;	/* what the bytes received are, when giving up */
+	long buffer_size;	/* libcurl's receive buffer, 0 for its default */
+	bool keeps;		/* the bytes stay: complete ones need no request */
+	/* Bytes are held, but no validator to resume them under. */
+	int (*unresumable)(struct transfer *t);
+	/* The headers of a 200 or 206 are complete: may its body follow? */
+	int (*accept)(struct transfer *t);
+	/* @len bytes of the body at t->received: take them, advance t->received. */
+	int (*take)(struct transfer *t, const char *buf, size_t len);
+	/* HTTP 416: the server has nothing from t->received on. */
+	int (*unsatisfiable)(struct transfer *t, bool *transient);
+	/* A complete response ended before t->allowed. */
+	int (*incomplete)(struct transfer *t, bool *transient);
+};
+
 struct transfer {
+	const struct transfer_sink *sink;
 	const char *url;
-	int fd;
 	uint64_t received;
-	int64_t allowed;	/* 0 until the limit function knows */
+	int64_t allowed;	/* 0 until the limit function or the sink knows */
 	int err;		/* negative errno that stopped the transfer */
+	bool sink_err;		/* ... returned (and logged) by the caller's sink */
 	bool refused;		/* the content itself was refused: do not resume */
-	bool resumed;		/* the file holds bytes of more than one response */
-	fetch_limit_fn limit;
-	void *ctx;
 	bool progress;
 	struct progress bar;
+	char validator[VALIDATOR_MAX];	/* of the bytes held, or "" */
+	void *ctx;
+	/* To a file (fetch_to_file). */
+	int fd;
+	bool resumed;		/* the file holds bytes of more than one response */
+	fetch_limit_fn limit;
 	struct fetch_digest digest;
 	EVP_MD_CTX *md;		/* hash of [digest.offset, hashed) once set */
 	uint64_t hashed;
 	const char *vpath;	/* where the validator is kept */
-	char validator[VALIDATOR_MAX];	/* of the bytes in the file, or "" */
+	/* Into the caller's sink (fetch_to_sink). */
+	fetch_sink_fn stream;
 	/* The response being received. */
 	long status;
 	char etag[VALIDATOR_MAX];
@@ -250,8 +283,15 @@ static void response_reset(struct transfer *t, long status)
 	t->range_start = -1;
 }
 
+/* The validator a response names: its strong ETag, else its date. */
+static const char *response_validator(const struct transfer *t)
+{
+	/* A weak ETag cannot be used with If-Range: fall back to the date. */
+	return t->etag[0] && strncmp(t->etag, "W/", 2) ? t->etag : t->last_modified;
+}
+
 /* The headers of a 200 or 206 are complete: decide where its body goes. */
-static int response_accept(struct transfer *t)
+static int file_accept(struct transfer *t)
 {
 	if (t->status == 206) {
 		if (t->range_start != (long long)t->received) {
@@ -269,9 +309,7 @@ static int response_accept(struct transfer *t)
 		if (partial_restart(t))
 			return -EIO;
 	}
-	/* A weak ETag cannot be used with If-Range: fall back to the date. */
-	validator_save(t, t->etag[0] && strncmp(t->etag, "W/", 2) ? t->etag :
-			  t->last_modified);
+	validator_save(t, response_validator(t));
 	return 0;
 }
 
@@ -305,18 +343,32 @@ static size_t on_header(char *line, size_t size, size_t nmemb, void *userdata)
 		return 0;
 	}
 	if (t->status == 200 || t->status == 206) {
-		t->err = response_accept(t);
+		t->err = t->sink->accept(t);
 		return t->err ? 0 : len;
 	}
 	return len;	/* an error status: FAILONERROR ends the transfer */
+}
+
+/* The file's bytes at t->received: written, hashed, and the limit asked. */
+static int file_take(struct transfer *t, const char *buf, size_t len)
+{
+	uint64_t pos = t->received;
+	int err;
+
+	err = write_all(t->fd, buf, len);
+	if (err)
+		return err;
+	t->received += len;
+	err = hash_chunk(t, buf, pos, len) ?: transfer_update_limit(t);
+	if (err)
+		t->refused = true;
+	return err;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct transfer *t = userdata;
 	size_t len = size * nmemb;
-	uint64_t pos = t->received;
-	int err;
 
 	if (t->status != 200 && t->status != 206) {
 		t->err = -EPROTO;
@@ -327,19 +379,8 @@ static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 		t->refused = true;
 		return 0;	/* libcurl stops with CURLE_WRITE_ERROR */
 	}
-	err = write_all(t->fd, ptr, len);
-	if (err) {
-		t->err = err;
-		return 0;
-	}
-	t->received += len;
-	err = hash_chunk(t, ptr, pos, len) ?: transfer_update_limit(t);
-	if (err) {
-		t->err = err;
-		t->refused = true;
-		return 0;
-	}
-	return len;
+	t->err = t->sink->take(t, ptr, len);
+	return t->err ? 0 : len;
 }
 
 static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
@@ -444,6 +485,16 @@ void fetch_conn_free(struct fetch_conn *conn)
 	free(conn);
 }
 
+/* Only https:// URLs are fetched at all. */
+static int https_only(const char *url)
+{
+	if (strncmp(url, "https://", 8)) {
+		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
+		return -EINVAL;
+	}
+	return 0;
+}
+
 /* What every request sets: https only, no redirects, the pinned TLS, the bounds. */
 static CURL *request_handle(const char *url, const struct fetch_tls *tls,
 			    const struct fetch_opts *opts, long timeout_s, char *errbuf)
@@ -482,6 +533,8 @@ static CURL *transfer_handle(const struct fetch_tls *tls, const struct fetch_opt
 	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, opts->progress ? 0L : 1L);
 	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, on_progress);
 	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, t);
+	if (t->sink->buffer_size)
+		curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, t->sink->buffer_size);
 	return curl;
 }
 
@@ -495,31 +548,33 @@ static bool client_cert_refused(const char *url, CURLcode rc, long http)
 	return true;
 }
 
-/* What a finished request's failure means; *transient when a retry may help. */
-static int transfer_failed(struct transfer *t, CURLcode rc, long http, const char *errbuf,
+/* What a finished request means; *transient when another request may help. */
+static int transfer_result(struct transfer *t, CURLcode rc, long http, const char *errbuf,
 			   bool *transient)
 {
 	int err;
 
 	if (rc == CURLE_WRITE_ERROR && t->err) {
-		if (t->err == -EAGAIN)
+		if (t->err == -EAGAIN && !t->sink_err)
 			*transient = true;	/* restart from zero, at once */
-		if (t->err == -EFBIG)
+		if (t->err == -EFBIG && !t->sink_err)
 			fwg_log_error("fetch: %s: server sent more than the %lld bytes the ticket allows",
 				      t->url, (long long)t->allowed);
-		return t->err;	/* the limit function or on_header logged the reason */
+		return t->err;	/* the limit function, the sink or on_header logged the reason */
 	}
-	if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416) {
-		/* Nothing to resume from where we are: start over, at once. */
-		*transient = true;
-		return partial_restart(t) ?: -EAGAIN;
-	}
+	if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416)
+		return t->sink->unsatisfiable(t, transient);
 	if (client_cert_refused(t->url, rc, http))
 		return -EPROTO;
-	err = curl_errno(rc, http, transient);
-	fwg_log_error("fetch: %s: %s%s", t->url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
-		      *transient ? " (will retry)" : "");
-	return err;
+	if (rc != CURLE_OK) {
+		err = curl_errno(rc, http, transient);
+		fwg_log_error("fetch: %s: %s%s", t->url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
+			      *transient ? t->sink->retry_note : "");
+		return err;
+	}
+	if (t->allowed <= 0 || t->received < (uint64_t)t->allowed)
+		return t->sink->incomplete(t, transient);
+	return 0;
 }
 
 /* One HTTP request, resuming at t->received, for at most @timeout_s. */
@@ -534,13 +589,17 @@ static int transfer_once(const struct fetch_tls *tls, const struct fetch_opts *o
 	int err;
 
 	*transient = false;
-	if (t->received && !t->validator[0] && partial_restart(t))
-		return -EIO;	/* no validator: the bytes held cannot be trusted to match */
+	if (t->received && !t->validator[0]) {
+		err = t->sink->unresumable(t);
+		if (err)
+			return err;
+	}
 	curl = transfer_handle(tls, opts, timeout_s, t, errbuf);
 	if (!curl)
 		return -ENOMEM;
 	err = transfer_range(curl, t, &hdrs, range, sizeof(range));
 	t->err = 0;
+	t->sink_err = false;
 	response_reset(t, 0);
 	rc = err ? CURLE_OUT_OF_MEMORY : curl_easy_perform(curl);
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
@@ -548,16 +607,42 @@ static int transfer_once(const struct fetch_tls *tls, const struct fetch_opts *o
 	curl_slist_free_all(hdrs);
 	if (t->bar.drawn && (t->allowed <= 0 || t->received < (uint64_t)t->allowed))
 		fputc('\n', stderr);	/* an unfinished bar: end its line */
-	if (rc != CURLE_OK)
-		return transfer_failed(t, rc, http, errbuf, transient);
-	if (t->allowed <= 0 || t->received < (uint64_t)t->allowed) {
-		*transient = true;
-		fwg_log_error("fetch: %s: transfer ended after %llu bytes, incomplete (will retry)",
-			      t->url, (unsigned long long)t->received);
-		return -EIO;
-	}
-	return 0;
+	if (err)
+		return err;
+	return transfer_result(t, rc, http, errbuf, transient);
 }
+
+/* No validator for the bytes held: they cannot be trusted to match. */
+static int file_unresumable(struct transfer *t)
+{
+	return partial_restart(t) ? -EIO : 0;
+}
+
+/* Nothing to resume from where we are: start over, at once. */
+static int file_unsatisfiable(struct transfer *t, bool *transient)
+{
+	*transient = true;
+	return partial_restart(t) ?: -EAGAIN;
+}
+
+static int file_incomplete(struct transfer *t, bool *transient)
+{
+	*transient = true;
+	fwg_log_error("fetch: %s: transfer ended after %llu bytes, incomplete (will retry)",
+		      t->url, (unsigned long long)t->received);
+	return -EIO;
+}
+
+static const struct transfer_sink file_sink = {
+	.retry_note = " (will retry)",
+	.held = "kept to resume",
+	.keeps = true,
+	.unresumable = file_unresumable,
+	.accept = file_accept,
+	.take = file_take,
+	.unsatisfiable = file_unsatisfiable,
+	.incomplete = file_incomplete,
+};
 
 /* A fresh, empty partial file; whatever held the name is removed, not followed. */
 static int partial_create(const char *part, struct transfer *t)
@@ -619,6 +704,16 @@ static long time_left(const struct timespec *deadline)
 	return deadline->tv_sec - now.tv_sec;
 }
 
+/* The overall limit of a fetch, from now; tv_sec 0 when there is none. */
+static void deadline_start(const struct fetch_opts *opts, struct timespec *deadline)
+{
+	*deadline = (struct timespec){ 0 };
+	if (opts->total_timeout_s > 0) {
+		clock_gettime(CLOCK_MONOTONIC, deadline);
+		deadline->tv_sec += opts->total_timeout_s;
+	}
+}
+
 /* Up to opts->attempts requests until the file has its allowed length. */
 static int transfer_all(const struct fetch_tls *tls, const struct fetch_opts *opts,
 			const struct timespec *deadline, struct transfer *t)
@@ -629,7 +724,7 @@ static int transfer_all(const struct fetch_tls *tls, const struct fetch_opts *op
 	int err = 0;
 
 	for (attempt = 1; attempt <= opts->attempts; attempt++) {
-		if (t->allowed > 0 && t->received == (uint64_t)t->allowed)
+		if (t->sink->keeps && t->allowed > 0 && t->received == (uint64_t)t->allowed)
 			return 0;	/* already complete from an earlier run */
 		left = time_left(deadline);
 		if (left <= 0)
@@ -641,14 +736,15 @@ static int transfer_all(const struct fetch_tls *tls, const struct fetch_opts *op
 			sleep((unsigned int)(left > (long)attempt ? attempt : 0));
 	}
 	if (time_left(deadline) <= 0) {
-		fwg_log_error("fetch: %s: gave up after the overall limit of %ld s (fetch_timeout_s), %llu bytes kept to resume",
-			      t->url, opts->total_timeout_s, (unsigned long long)t->received);
+		fwg_log_error("fetch: %s: gave up after the overall limit of %ld s (fetch_timeout_s), %llu bytes %s",
+			      t->url, opts->total_timeout_s, (unsigned long long)t->received,
+			      t->sink->held);
 		return -ETIMEDOUT;
 	}
 	/* The last failure said "will retry": say that no retry is left. */
 	if (err)
-		fwg_log_error("fetch: %s: gave up after %u attempts (attempts), %llu bytes kept to resume",
-			      t->url, opts->attempts, (unsigned long long)t->received);
+		fwg_log_error("fetch: %s: gave up after %u attempts (attempts), %llu bytes %s",
+			      t->url, opts->attempts, (unsigned long long)t->received, t->sink->held);
 	return err == -EAGAIN ? -EPROTO : err;
 }
 
@@ -656,14 +752,11 @@ static int transfer_all(const struct fetch_tls *tls, const struct fetch_opts *op
 static int transfer_verified(const struct fetch_tls *tls, const struct fetch_opts *opts,
 			     struct transfer *t)
 {
-	struct timespec deadline = { 0 };
+	struct timespec deadline;
 	bool resumed;
 	int round, err = 0;
 
-	if (opts->total_timeout_s > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += opts->total_timeout_s;
-	}
+	deadline_start(opts, &deadline);
 	for (round = 0; round < 2; round++) {
 		err = transfer_all(tls, opts, &deadline, t);
 		if (err)
@@ -689,14 +782,13 @@ int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls
 		  const struct fetch_opts *opts, fetch_limit_fn limit, void *ctx)
 {
 	char part[PATH_MAX], vpath[PATH_MAX];
-	struct transfer t = { .url = url, .fd = -1, .limit = limit, .ctx = ctx, .vpath = vpath,
-			      .progress = opts->progress, .bar = { .label = "fetching" } };
+	struct transfer t = { .sink = &file_sink, .url = url, .fd = -1, .limit = limit,
+			      .ctx = ctx, .vpath = vpath, .progress = opts->progress,
+			      .bar = { .label = "fetching" } };
 	int err;
 
-	if (strncmp(url, "https://", 8)) {
-		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
+	if (https_only(url))
 		return -EINVAL;
-	}
 	if (snprintf(part, sizeof(part), "%s.part", dest) >= (int)sizeof(part) ||
 	    snprintf(vpath, sizeof(vpath), "%s.part.validator", dest) >= (int)sizeof(vpath))
 		return -ENAMETOOLONG;
@@ -794,10 +886,8 @@ int fetch_to_memory(const char *url, const struct fetch_tls *tls,
 	bool transient = true;
 	int err = -EIO;
 
-	if (strncmp(url, "https://", 8)) {
-		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
+	if (https_only(url))
 		return -EINVAL;
-	}
 	for (attempt = 1; attempt <= opts->attempts && transient; attempt++) {
 		if (attempt > 1)
 			sleep(attempt - 1);
@@ -811,269 +901,99 @@ int fetch_to_memory(const char *url, const struct fetch_tls *tls,
 /*
  * A file streamed into a sink (fetch_to_sink): every byte goes to the sink
  * once, in order, and nothing is kept on disk. What was handed on cannot
- * be taken back, so a resume must continue exactly the same file; when it
- * cannot, the stream stops.
+ * be taken back, so a resume must continue exactly the same file under the
+ * first response's validator; when it cannot, the stream stops.
  */
-struct stream {
-	const char *url;
-	fetch_sink_fn sink;
-	void *ctx;
-	uint64_t received;	/* bytes handed to the sink */
-	int64_t allowed;	/* 0 until the sink knows */
-	int err;		/* negative errno that stopped the transfer */
-	bool sink_err;		/* ... returned (and logged) by the sink */
-	bool progress;
-	struct progress bar;
-	char validator[VALIDATOR_MAX];	/* of the first response, or "" */
-	/* The response being received. */
-	long status;
-	char etag[VALIDATOR_MAX];
-	char last_modified[VALIDATOR_MAX];
-	char location[512];
-	long long range_start;
-};
-
-/* The validator a response names: its strong ETag, else its date. */
-static const char *stream_validator(const struct stream *s)
+static int stream_unresumable(struct transfer *t)
 {
-	return s->etag[0] && strncmp(s->etag, "W/", 2) ? s->etag : s->last_modified;
+	fwg_log_error("fetch: %s: cannot resume after %llu bytes: the server named no validator (ETag or Last-Modified) to resume under",
+		      t->url, (unsigned long long)t->received);
+	return -ESTALE;
 }
 
 /* The headers of a 200 or 206 are complete: does its body continue the stream? */
-static int stream_accept(struct stream *s)
+static int stream_accept(struct transfer *t)
 {
-	const char *v = stream_validator(s);
+	const char *v = response_validator(t);
 
-	if (!s->received) {
-		if (s->status == 206) {
-			fwg_log_error("fetch: %s: server sent a range nobody asked for", s->url);
+	if (!t->received) {
+		if (t->status == 206) {
+			fwg_log_error("fetch: %s: server sent a range nobody asked for", t->url);
 			return -EPROTO;
 		}
-		snprintf(s->validator, sizeof(s->validator), "%s", validator_ok(v) ? v : "");
+		snprintf(t->validator, sizeof(t->validator), "%s", validator_ok(v) ? v : "");
 		return 0;
 	}
-	if (s->status == 200) {
+	if (t->status == 200) {
 		fwg_log_error("fetch: %s: the file changed on the server after %llu bytes (%s no longer matches); the stream cannot resume",
-			      s->url, (unsigned long long)s->received, s->validator);
+			      t->url, (unsigned long long)t->received, t->validator);
 		return -ESTALE;
 	}
-	if (s->range_start != (long long)s->received) {
+	if (t->range_start != (long long)t->received) {
 		fwg_log_error("fetch: %s: server resumed at byte %lld, not %llu; the stream cannot resume",
-			      s->url, s->range_start, (unsigned long long)s->received);
+			      t->url, t->range_start, (unsigned long long)t->received);
 		return -ESTALE;
 	}
-	if (v[0] && strcmp(v, s->validator)) {
+	if (v[0] && strcmp(v, t->validator)) {
 		fwg_log_error("fetch: %s: the file changed on the server after %llu bytes (%s, was %s); the stream cannot resume",
-			      s->url, (unsigned long long)s->received, v, s->validator);
+			      t->url, (unsigned long long)t->received, v, t->validator);
 		return -ESTALE;
 	}
 	return 0;
 }
 
-static size_t stream_header(char *line, size_t size, size_t nmemb, void *userdata)
+static int stream_take(struct transfer *t, const char *buf, size_t len)
 {
-	struct stream *s = userdata;
-	size_t len = size * nmemb;
-	char cr[64];
+	int64_t allowed = t->stream((const uint8_t *)buf, len, t->received, t->ctx);
 
-	if (len > 5 && !strncmp(line, "HTTP/", 5)) {
-		const char *sp = memchr(line, ' ', len);
-
-		s->status = sp ? strtol(sp + 1, NULL, 10) : 0;
-		s->etag[0] = s->last_modified[0] = s->location[0] = '\0';
-		s->range_start = -1;
-		return len;
-	}
-	header_value(line, len, "ETag", s->etag, sizeof(s->etag));
-	header_value(line, len, "Last-Modified", s->last_modified, sizeof(s->last_modified));
-	header_value(line, len, "Location", s->location, sizeof(s->location));
-	if (header_value(line, len, "Content-Range", cr, sizeof(cr)) &&
-	    sscanf(cr, "bytes %lld-", &s->range_start) != 1)
-		s->range_start = -1;
-	if (len > 2 || (line[0] != '\r' && line[0] != '\n') || s->status < 200)
-		return len;
-	if (s->status >= 300 && s->status < 400) {
-		fwg_log_error("fetch: %s: the server redirects (HTTP %ld to %s); redirects are not followed",
-			      s->url, s->status,
-			      s->location[0] ? s->location : "an unnamed location");
-		s->err = -EPROTO;
-		return 0;
-	}
-	if (s->status == 200 || s->status == 206) {
-		s->err = stream_accept(s);
-		return s->err ? 0 : len;
-	}
-	return len;
-}
-
-static size_t stream_body(char *ptr, size_t size, size_t nmemb, void *userdata)
-{
-	struct stream *s = userdata;
-	size_t len = size * nmemb;
-	int64_t allowed;
-
-	if (s->status != 200 && s->status != 206) {
-		s->err = -EPROTO;
-		return 0;
-	}
-	if (s->allowed > 0 && s->received + len > (uint64_t)s->allowed) {
-		s->err = -EFBIG;
-		return 0;
-	}
-	allowed = s->sink((const uint8_t *)ptr, len, s->received, s->ctx);
 	if (allowed < 0) {
-		s->err = (int)allowed;
-		s->sink_err = true;
-		return 0;
+		t->sink_err = true;
+		return (int)allowed;
 	}
-	s->received += len;
-	if (!s->allowed && allowed > 0)
-		s->allowed = allowed;
-	return len;
-}
-
-static int stream_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow,
-			   curl_off_t ultotal, curl_off_t ulnow)
-{
-	struct stream *s = userdata;
-
-	(void)dltotal; (void)dlnow; (void)ultotal; (void)ulnow;
-	if (s->progress && s->allowed > 0)
-		progress_draw(&s->bar, s->received, (uint64_t)s->allowed);
+	t->received += len;
+	if (!t->allowed && allowed > 0)
+		t->allowed = allowed;
 	return 0;
 }
 
-/* One request, continuing at s->received under the first response's validator. */
-static int stream_request(CURL *curl, struct stream *s, struct curl_slist **hdrs, char *range,
-			  size_t size)
+static int stream_unsatisfiable(struct transfer *t, bool *transient)
 {
-	char line[VALIDATOR_MAX + 16];
+	fwg_log_error("fetch: %s: server cannot resume at byte %llu (HTTP 416); the stream cannot resume",
+		      t->url, (unsigned long long)t->received);
+	return -ESTALE;
+}
 
-	curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, stream_header);
-	curl_easy_setopt(curl, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, stream_body);
-	curl_easy_setopt(curl, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(curl, CURLOPT_NOPROGRESS, s->progress ? 0L : 1L);
-	curl_easy_setopt(curl, CURLOPT_XFERINFOFUNCTION, stream_progress);
-	curl_easy_setopt(curl, CURLOPT_XFERINFODATA, s);
+/* A complete response: the file itself is short. */
+static int stream_incomplete(struct transfer *t, bool *transient)
+{
+	fwg_log_error("fetch: %s: the file ends after %llu bytes, before %s", t->url,
+		      (unsigned long long)t->received,
+		      t->allowed > 0 ? "the length its header names" : "its ticket");
+	return -EBADMSG;
+}
+
+static const struct transfer_sink stream_sink = {
+	.retry_note = " (will resume)",
+	.held = "streamed",
 	/* Larger reads: fewer, larger writes into whatever the sink feeds. */
-	curl_easy_setopt(curl, CURLOPT_BUFFERSIZE, 128L * 1024L);
-	if (!s->received)
-		return 0;
-	snprintf(range, size, "%llu-", (unsigned long long)s->received);
-	snprintf(line, sizeof(line), "If-Range: %s", s->validator);
-	*hdrs = curl_slist_append(NULL, line);
-	if (!*hdrs)
-		return -ENOMEM;
-	curl_easy_setopt(curl, CURLOPT_RANGE, range);
-	curl_easy_setopt(curl, CURLOPT_HTTPHEADER, *hdrs);
-	return 0;
-}
-
-/* What a finished request means; *transient when another request may help. */
-static int stream_result(struct stream *s, CURLcode rc, long http, const char *errbuf,
-			 bool *transient)
-{
-	int err;
-
-	if (rc == CURLE_WRITE_ERROR && s->err) {
-		if (s->err == -EFBIG && !s->sink_err)
-			fwg_log_error("fetch: %s: server sent more than the %lld bytes the ticket allows",
-				      s->url, (long long)s->allowed);
-		return s->err;	/* the sink or stream_header logged the reason */
-	}
-	if (rc == CURLE_HTTP_RETURNED_ERROR && http == 416) {
-		fwg_log_error("fetch: %s: server cannot resume at byte %llu (HTTP 416); the stream cannot resume",
-			      s->url, (unsigned long long)s->received);
-		return -ESTALE;
-	}
-	if (client_cert_refused(s->url, rc, http))
-		return -EPROTO;
-	if (rc != CURLE_OK) {
-		err = curl_errno(rc, http, transient);
-		fwg_log_error("fetch: %s: %s%s", s->url, errbuf[0] ? errbuf : curl_easy_strerror(rc),
-			      *transient ? " (will resume)" : "");
-		return err;
-	}
-	if (s->allowed <= 0 || s->received < (uint64_t)s->allowed) {
-		/* A complete response: the file itself is short. */
-		fwg_log_error("fetch: %s: the file ends after %llu bytes, before %s", s->url,
-			      (unsigned long long)s->received,
-			      s->allowed > 0 ? "the length its header names" : "its ticket");
-		return -EBADMSG;
-	}
-	return 0;
-}
-
-static int stream_once(const struct fetch_tls *tls, const struct fetch_opts *opts,
-		       long timeout_s, struct stream *s, bool *transient)
-{
-	char errbuf[CURL_ERROR_SIZE] = "", range[32];
-	struct curl_slist *hdrs = NULL;
-	long http = 0;
-	CURLcode rc;
-	CURL *curl;
-	int err;
-
-	*transient = false;
-	if (s->received && !s->validator[0]) {
-		fwg_log_error("fetch: %s: cannot resume after %llu bytes: the server named no validator (ETag or Last-Modified) to resume under",
-			      s->url, (unsigned long long)s->received);
-		return -ESTALE;
-	}
-	curl = request_handle(s->url, tls, opts, timeout_s, errbuf);
-	if (!curl)
-		return -ENOMEM;
-	err = stream_request(curl, s, &hdrs, range, sizeof(range));
-	s->err = 0;
-	s->sink_err = false;
-	s->status = 0;
-	rc = err ? CURLE_OUT_OF_MEMORY : curl_easy_perform(curl);
-	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &http);
-	curl_easy_cleanup(curl);
-	curl_slist_free_all(hdrs);
-	if (s->bar.drawn && (s->allowed <= 0 || s->received < (uint64_t)s->allowed))
-		fputc('\n', stderr);
-	if (err)
-		return err;
-	return stream_result(s, rc, http, errbuf, transient);
-}
+	.buffer_size = 128L * 1024L,
+	.unresumable = stream_unresumable,
+	.accept = stream_accept,
+	.take = stream_take,
+	.unsatisfiable = stream_unsatisfiable,
+	.incomplete = stream_incomplete,
+};
 
 int fetch_to_sink(const char *url, const struct fetch_tls *tls, const struct fetch_opts *opts,
 		  fetch_sink_fn sink, void *ctx)
 {
-	struct stream s = { .url = url, .sink = sink, .ctx = ctx, .progress = opts->progress,
-			    .bar = { .label = "installing" } };
-	struct timespec deadline = { 0 };
-	bool transient = false;
-	unsigned int attempt;
-	long left;
-	int err = 0;
+	struct transfer t = { .sink = &stream_sink, .url = url, .fd = -1, .stream = sink,
+			      .ctx = ctx, .progress = opts->progress,
+			      .bar = { .label = "installing" } };
+	struct timespec deadline;
 
-	if (strncmp(url, "https://", 8)) {
-		fwg_log_error("fetch: %s: only https:// URLs are accepted", url);
+	if (https_only(url))
 		return -EINVAL;
-	}
-	if (opts->total_timeout_s > 0) {
-		clock_gettime(CLOCK_MONOTONIC, &deadline);
-		deadline.tv_sec += opts->total_timeout_s;
-	}
-	for (attempt = 1; attempt <= opts->attempts; attempt++) {
-		left = time_left(&deadline);
-		if (left <= 0)
-			break;
-		err = stream_once(tls, opts, left == LONG_MAX ? 0 : left, &s, &transient);
-		if (!err || !transient)
-			return err;
-		if (attempt < opts->attempts)
-			sleep((unsigned int)(left > (long)attempt ? attempt : 0));
-	}
-	if (time_left(&deadline) <= 0) {
-		fwg_log_error("fetch: %s: gave up after the overall limit of %ld s (fetch_timeout_s), %llu bytes streamed",
-			      url, opts->total_timeout_s, (unsigned long long)s.received);
-		return -ETIMEDOUT;
-	}
-	fwg_log_error("fetch: %s: gave up after %u attempts (attempts), %llu bytes streamed",
-		      url, opts->attempts, (unsigned long long)s.received);
-	return err;
+	deadline_start(opts, &deadline);
+	return transfer_all(tls, opts, &deadline, &t);
 }

@@ -133,8 +133,10 @@ static int resolve_output(const struct uc_config *cfg, const char *output, const
 	return 0;
 }
 
-static void fetch_options(const struct uc_config *cfg, bool progress, struct fetch_opts *opts)
+void uc_fetch_options(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
+		      struct fetch_opts *opts)
 {
+	*tls = (struct fetch_tls){ cfg->server_ca, cfg->client_cert, cfg->client_key };
 	fetch_opts_default(opts);
 	opts->connect_timeout_s = cfg->connect_timeout_s;
 	opts->stall_timeout_s = cfg->stall_timeout_s;
@@ -202,13 +204,13 @@ static int write_approval(const char *path, const struct fwg_tpm_approval *a,
 static int fetch_download(const struct uc_config *cfg, const char *path, bool progress,
 			  struct fetch_check *check, struct uc_step *step)
 {
-	struct fetch_tls tls = { cfg->server_ca, cfg->client_cert, cfg->client_key };
 	uint8_t approval[FWG_APPROVAL_FILE_SIZE];
 	char approval_url[1024 + 16];
 	struct fetch_opts opts;
+	struct fetch_tls tls;
 	int err;
 
-	fetch_options(cfg, progress, &opts);
+	uc_fetch_options(cfg, progress, &tls, &opts);
 	err = fetch_conn_new(&opts.conn);
 	if (err)
 		return err;

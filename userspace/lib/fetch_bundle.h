@@ -15,6 +15,7 @@
 
 #include "ticket.h"
 #include "userspace/lib/config.h"
+#include "userspace/lib/fetch.h"
 #include "userspace/lib/step.h"
 
 /*
@@ -26,5 +27,14 @@
 int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char *output,
 		    bool progress, char *path, size_t path_size, struct fwguard_ticket *ticket,
 		    struct uc_step *step);
+
+/*
+ * The connection to the update server the configuration names: its CA, the
+ * device's certificate and key, the timeouts and attempts; a progress bar
+ * only when @progress and stderr is a terminal. Fetch and a streamed
+ * install use the same.
+ */
+void uc_fetch_options(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
+		      struct fetch_opts *opts);
 
 #endif /* FWGUARD_LIB_FETCH_BUNDLE_H */

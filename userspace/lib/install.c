@@ -27,6 +27,7 @@
 #include "userspace/lib/bundle_io.h"
 #include "userspace/lib/bundle_verify.h"
 #include "userspace/lib/fetch.h"
+#include "userspace/lib/fetch_bundle.h"
 #include "userspace/lib/gate.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/install.h"
@@ -642,26 +643,16 @@ static int stream_fetch_approval(struct install *in, const struct fetch_tls *tls
 	return 0;
 }
 
-static void stream_options(const struct uc_config *cfg, bool progress, struct fetch_opts *opts)
-{
-	fetch_opts_default(opts);
-	opts->connect_timeout_s = cfg->connect_timeout_s;
-	opts->stall_timeout_s = cfg->stall_timeout_s;
-	opts->total_timeout_s = cfg->fetch_timeout_s;
-	opts->attempts = cfg->attempts;
-	opts->progress = opts->progress && progress;
-}
-
 /* The stream, then the commit; the session is closed (aborted) on every failure. */
 static int stream_run(struct install *in, struct install_stream *s, bool progress,
 		      struct gate_result *res, struct uc_step *step)
 {
-	struct fetch_tls tls = { in->cfg->server_ca, in->cfg->client_cert, in->cfg->client_key };
 	uint8_t approval[FWG_APPROVAL_FILE_SIZE];
 	struct fetch_opts opts;
+	struct fetch_tls tls;
 	int err;
 
-	stream_options(in->cfg, progress, &opts);
+	uc_fetch_options(in->cfg, progress, &tls, &opts);
 	err = fetch_conn_new(&opts.conn);
 	if (err)
 		return err;
