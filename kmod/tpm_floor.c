@@ -73,15 +73,17 @@ static bool fwguard_rsp_skip(struct fwguard_tpm_rsp *r, u32 n)
 
 /*
  * Send @buf and frame the answer. The length the response header states
- * must lie within the page the driver filled and cover the header; only
- * that many bytes are ever parsed. Returns 0, -ENOENT when the TPM has no
- * index at the handle, -EIO for any other TPM error or a malformed frame,
- * or the driver's errno.
+ * must lie within the page the driver filled and cover the header, and a
+ * successful response carries the command's tag (which says whether a
+ * parameterSize field follows the handles); only that many bytes are ever
+ * parsed. Returns 0, -ENOENT when the TPM has no index at the handle,
+ * -EIO for any other TPM error or a malformed frame, or the driver's errno.
  */
 static int fwguard_tpm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 			    struct fwguard_tpm_rsp *r)
 {
 	const struct tpm_header *h = (const struct tpm_header *)buf->data;
+	u16 tag = be16_to_cpu(h->tag);
 	ssize_t ret;
 	u32 rc;
 
@@ -98,7 +100,7 @@ static int fwguard_tpm_send(struct tpm_chip *chip, struct tpm_buf *buf,
 	r->data = buf->data;
 	r->len = be32_to_cpu(h->length);
 	r->off = TPM_HEADER_SIZE;
-	if (r->len < TPM_HEADER_SIZE || r->len > PAGE_SIZE)
+	if (r->len < TPM_HEADER_SIZE || r->len > PAGE_SIZE || be16_to_cpu(h->tag) != tag)
 		return -EIO;
 	return 0;
 }

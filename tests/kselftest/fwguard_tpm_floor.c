@@ -64,6 +64,17 @@ static int begin(const struct fwg_part *p, uint64_t version)
 	return fd;
 }
 
+/* BEGIN expected to fail: its -errno, or 0 (the session closed again). */
+static int begin_refused(const struct fwg_part *p, uint64_t version)
+{
+	int fd = begin(p, version);
+
+	if (fd < 0)
+		return fd;
+	close(fd);
+	return 0;
+}
+
 /* A whole session with @version's image on @p: 0 or the first -errno. */
 static int install(const struct fwg_part *p, uint64_t version)
 {
@@ -164,8 +175,8 @@ TEST_F(tf, release_below_the_tpm_floor_is_refused)
 	int fd;
 
 	EXPECT_EQ(0, set_policy_floor(0));
-	EXPECT_EQ(-ESTALE, begin(&fw_b, 2));
-	EXPECT_EQ(-ESTALE, begin(&fw_b, 1));
+	EXPECT_EQ(-ESTALE, begin_refused(&fw_b, 2));
+	EXPECT_EQ(-ESTALE, begin_refused(&fw_b, 1));
 	/* The module's own floor is still 0: only the TPM's refused them. */
 	EXPECT_EQ(0, fwg_status_value("floor"));
 	/* A release at the floor opens a session, and an abort leaves it usable. */
@@ -197,19 +208,19 @@ TEST_F(tf, counter_replaced_by_an_ordinary_index_fails_closed)
 {
 	ASSERT_EQ(0, system(TPM2("tpm2_nvundefine " NV " -C o")));
 	/* Undefined: no floor at all. */
-	EXPECT_EQ(-ENOLINK, begin(&fw_b, 5));
+	EXPECT_EQ(-ENOLINK, begin_refused(&fw_b, 5));
 	EXPECT_EQ(1, status_has("tpm_floor none source none (no NV index at " NV));
 	/* An ordinary index holding zeros, the floor root would like. */
 	ASSERT_EQ(0, system(TPM2("tpm2_nvdefine " NV " -C o -s 8 -a 'ownerwrite|ownerread|authread|authwrite'")));
 	ASSERT_EQ(0, system(TPM2("dd if=/dev/zero bs=8 count=1 | tpm2_nvwrite " NV " -C o -i -")));
-	EXPECT_EQ(-ENOLINK, begin(&fw_b, 5));
+	EXPECT_EQ(-ENOLINK, begin_refused(&fw_b, 5));
 	EXPECT_EQ(-ENOLINK, retire(&fw_a, 5));
 	EXPECT_EQ(1, status_has("tpm_floor none source none (NV index " NV " is not a counter"));
 	EXPECT_EQ(1, fwg_dmesg_wait("TPM version floor unavailable: NV index " NV " is not a counter"));
 	/* A counter never incremented has no value: not a floor either. */
 	ASSERT_EQ(0, system(TPM2("tpm2_nvundefine " NV " -C o")));
 	ASSERT_EQ(0, system(TPM2("tpm2_nvdefine " NV " -C o -s 8 -a 'nt=counter|authwrite|authread|ownerread|no_da'")));
-	EXPECT_EQ(-ENOLINK, begin(&fw_b, 5));
+	EXPECT_EQ(-ENOLINK, begin_refused(&fw_b, 5));
 	EXPECT_EQ(1, status_has("tpm_floor none source none (counter " NV " was never incremented"));
 }
 
