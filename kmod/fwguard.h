@@ -9,7 +9,8 @@
  * driver-bind guard and its hooks on really_probe() and
  * device_bind_driver() (bind.c), the lock-in of forced unload and kexec
  * (lockin.c), the keyring (keyring.c), update sessions (session.c), the
- * user ABI (uapi.c) and the rules of the module parameters (param.c).
+ * user ABI (uapi.c), the rules of the module parameters (param.c) and the
+ * TPM floor counter as the module reads it (tpm_floor.c).
  * Each declaration sits under the file that defines it.
  */
 #ifndef FWGUARD_H
@@ -256,7 +257,19 @@ int fwguard_policy_check_identity(const struct fwguard_ticket *t);
 int fwguard_policy_check_version(const struct fwguard_ticket *t);
 int fwguard_policy_consume(const struct fwguard_ticket *t);
 void fwguard_policy_record_commit(const struct fwguard_ticket *t);
-u64 fwguard_policy_floor(void);
+/**
+ * struct fwguard_floor_view - the floors one decision uses (policy.c)
+ * @effective: the module's own floor or the highest TPM floor read this
+ *	boot, whichever is higher: no ticket below it is accepted
+ * @confirmed: the TPM floor just read, which only mark-good's
+ *	NV_Increment moves; the module's own floor when the TPM floor could
+ *	not be read (production=0 only). RETIRE needs its release here.
+ */
+struct fwguard_floor_view {
+	u64 effective;
+	u64 confirmed;
+};
+int fwguard_policy_floor_refresh(bool required, struct fwguard_floor_view *v);
 void fwguard_policy_exit(void);
 ssize_t fwguard_policy_show(char *buf, size_t size);
 
@@ -349,7 +362,11 @@ extern const struct kernel_param_ops fwguard_param_ops_ullong;
 /* session.c */
 long fwguard_session_begin(const void __user *arg);
 long fwguard_session_retire(const void __user *arg);
+bool fwguard_session_production(void);
 void fwguard_session_bio_end(struct bio *bio);
+
+/* tpm_floor.c */
+int fwguard_tpm_floor_read(u64 *floor, const char **why);
 
 /* uapi.c */
 int fwguard_copy_arg(void *dst, size_t ksize, const void __user *uarg);

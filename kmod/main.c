@@ -42,7 +42,7 @@ static char *serial;
 fwguard_param(serial, serial, charp, NULL);
 MODULE_PARM_DESC(serial, "device serial number for serial-bound tickets");
 
-/* No floor is below the default 0; the TPM floor raises it later. */
+/* No floor is below the default 0; the TPM floor counts on top (tpm_floor.c). */
 static unsigned long long floor;
 fwguard_param(floor, floor, ullong, NULL);
 MODULE_PARM_DESC(floor, "lowest acceptable ticket security version");

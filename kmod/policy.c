@@ -25,6 +25,15 @@ DEFINE_MUTEX(fwguard_policy_lock);
 static bool fwguard_locked;
 static u64 fwguard_floor;
 static u64 fwguard_committed_version;
+/*
+ * The TPM floor (tpm_floor.c): the highest value the counter read this
+ * boot, and the outcome of the last read. A counter never goes down, so
+ * the highest value read stays a floor even when a later read fails.
+ */
+static u64 fwguard_tpm_floor_max;
+static u64 fwguard_tpm_floor_last;
+static int fwguard_tpm_floor_err = -ENODATA;
+static const char *fwguard_tpm_floor_why = "not read yet";
 static char fwguard_device_class[FWGUARD_IDENTITY_LEN];
 static char fwguard_serial[FWGUARD_IDENTITY_LEN];
 static LIST_HEAD(fwguard_consumed);
@@ -198,15 +207,75 @@ static bool fwguard_consumed_locked(const u8 *id)
 	return false;
 }
 
+/* The floor a ticket is judged against: the module's own and the TPM's. */
+static u64 fwguard_floor_effective_locked(void)
+{
+	return max(fwguard_floor, fwguard_tpm_floor_max);
+}
+
 static bool fwguard_ticket_stale_locked(const struct fwguard_ticket *t)
 {
-	return t->security_version < fwguard_floor ||
+	return t->security_version < fwguard_floor_effective_locked() ||
 	       t->security_version < fwguard_committed_version;
+}
+
+/* Read the TPM counter (outside the policy lock: it sleeps on the chip) and record it. */
+static int fwguard_tpm_floor_update(u64 *value, const char **why)
+{
+	int err = fwguard_tpm_floor_read(value, why);
+
+	mutex_lock(&fwguard_policy_lock);
+	fwguard_tpm_floor_err = err;
+	fwguard_tpm_floor_why = err ? *why : NULL;
+	if (!err) {
+		fwguard_tpm_floor_last = *value;
+		fwguard_tpm_floor_max = max(fwguard_tpm_floor_max, *value);
+	}
+	mutex_unlock(&fwguard_policy_lock);
+	return err;
+}
+
+/**
+ * fwguard_policy_floor_refresh() - read the TPM floor for a decision
+ * @required: production=1: no decision without the TPM floor
+ * @v: the floors to decide with, written on success
+ *
+ * Read at every BEGIN, COMMIT and RETIRE, not cached: a raise by
+ * mark-good (NV_Increment from userspace) counts from the next call, and
+ * an index that was undefined or replaced is noticed at the first one.
+ * BEGIN is rare and the read is two commands.
+ *
+ * Return: 0; -ENOLINK when @required and the counter cannot be read or is
+ * not a written counter (with a rate-limited notice naming the reason).
+ */
+int fwguard_policy_floor_refresh(bool required, struct fwguard_floor_view *v)
+{
+	const char *why = NULL;
+	u64 tpm = 0;
+	int err;
+
+	err = fwguard_tpm_floor_update(&tpm, &why);
+	if (err && required) {
+		pr_notice_ratelimited("TPM version floor unavailable: %s (%d); production=1 refuses BEGIN, COMMIT and RETIRE\n",
+				      why, err);
+		return -ENOLINK;
+	}
+	if (err)
+		pr_notice_ratelimited("TPM version floor unavailable: %s (%d); production=0: the module's own floor applies\n",
+				      why, err);
+	mutex_lock(&fwguard_policy_lock);
+	v->effective = fwguard_floor_effective_locked();
+	v->confirmed = err ? fwguard_floor : tpm;
+	mutex_unlock(&fwguard_policy_lock);
+	return 0;
 }
 
 /**
  * fwguard_policy_check_version() - freshness of a ticket
  * @t: parsed ticket
+ *
+ * The floor is the effective one: the module's own or the highest TPM
+ * floor read this boot (fwguard_policy_floor_refresh() reads it first).
  *
  * Return: 0; -ESTALE when its security version is below the floor or below
  * a version committed this boot; -EALREADY when its id was consumed.
@@ -276,17 +345,6 @@ void fwguard_policy_record_commit(const struct fwguard_ticket *t)
 	mutex_unlock(&fwguard_policy_lock);
 }
 
-/* The version floor as it stands now. */
-u64 fwguard_policy_floor(void)
-{
-	u64 floor;
-
-	mutex_lock(&fwguard_policy_lock);
-	floor = fwguard_floor;
-	mutex_unlock(&fwguard_policy_lock);
-	return floor;
-}
-
 /**
  * fwguard_policy_show() - text status of the policy for sysfs
  * @buf: output buffer
@@ -296,13 +354,29 @@ u64 fwguard_policy_floor(void)
  */
 ssize_t fwguard_policy_show(char *buf, size_t size)
 {
+	const char *why = NULL;
 	ssize_t len;
+	u64 tpm;
 
+	/* Read now, so that the status says what the next BEGIN would see. */
+	fwguard_tpm_floor_update(&tpm, &why);
 	mutex_lock(&fwguard_policy_lock);
 	len = scnprintf(buf, size,
 			"locked %d\nfloor %llu\ncommitted_version %llu\ndevice_class %s\nserial %s\n",
 			fwguard_locked, fwguard_floor, fwguard_committed_version,
 			fwguard_device_class, fwguard_serial);
+	if (!fwguard_tpm_floor_err)
+		len += scnprintf(buf + len, size - len,
+				 "tpm_floor %llu source tpm counter 0x01004657\n",
+				 fwguard_tpm_floor_last);
+	else
+		len += scnprintf(buf + len, size - len,
+				 "tpm_floor none source none (%s, %d)\n",
+				 fwguard_tpm_floor_why, fwguard_tpm_floor_err);
+	len += scnprintf(buf + len, size - len,
+			 "tpm_floor_highest %llu\neffective_floor %llu\ntpm_floor_required %d\n",
+			 fwguard_tpm_floor_max, fwguard_floor_effective_locked(),
+			 fwguard_session_production());
 	len += fwguard_ranges_show(buf + len, size - len);
 	len += fwguard_bind_show(buf + len, size - len);
 	mutex_unlock(&fwguard_policy_lock);

@@ -60,7 +60,19 @@ static bool fwguard_production_weakens(const void *value)
 }
 
 fwguard_param(production, fwguard_production, bool, fwguard_production_weakens);
-MODULE_PARM_DESC(production, "refuse tickets flagged test-only (default: yes; 0 is refused under lockdown)");
+MODULE_PARM_DESC(production, "refuse tickets flagged test-only and require the TPM floor counter for BEGIN, COMMIT and RETIRE (default: yes; 0 is refused under lockdown)");
+
+/* production=1 also means: no BEGIN, COMMIT or RETIRE without the TPM floor. */
+bool fwguard_session_production(void)
+{
+	return fwguard_production;
+}
+
+/* The floors of one decision; -ENOLINK when production needs the TPM's and has none. */
+static int fwguard_session_floor(struct fwguard_floor_view *v)
+{
+	return fwguard_policy_floor_refresh(fwguard_production, v);
+}
 
 enum fwguard_session_state {
 	FWGUARD_SESSION_OPEN,
@@ -390,11 +402,16 @@ static int fwguard_session_recheck(const struct fwguard_session *s)
 static int fwguard_session_decide(struct fwguard_session *s,
 				  struct fwguard_commit *c, bool *match)
 {
+	struct fwguard_floor_view floor;
 	int err;
 
 	*match = s->written == s->ticket.image_len &&
 		 !memcmp(c->digest, s->ticket.image_sha256, FWGUARD_DIGEST_LEN);
 	err = fwguard_session_recheck(s);
+	if (err)
+		return err;
+	/* The TPM floor may have risen since BEGIN; consume compares with it. */
+	err = fwguard_session_floor(&floor);
 	if (err)
 		return err;
 	/* Consumed even on mismatch: a ticket gets one measured attempt. */
@@ -588,6 +605,7 @@ static int fwguard_ticket_check(const struct fwguard_range *r,
 				const struct fwguard_ticket *t)
 {
 	time64_t now = ktime_get_real_seconds();
+	struct fwguard_floor_view floor;
 	int err;
 
 	err = fwguard_ticket_for_slot(r, t);
@@ -597,7 +615,8 @@ static int fwguard_ticket_check(const struct fwguard_range *r,
 		return -ETXTBSY;
 	if (t->image_len > (u64)r->nr_sectors << SECTOR_SHIFT)
 		return -ENOSPC;
-	err = fwguard_policy_check_version(t);
+	/* Refreshes the TPM floor that the version check compares with. */
+	err = fwguard_session_floor(&floor) ?: fwguard_policy_check_version(t);
 	if (err)
 		return err;
 	if ((t->not_before && now < (time64_t)t->not_before) ||
@@ -840,7 +859,7 @@ static int fwguard_retire_check(const struct fwguard_range *r,
 				const struct fwguard_ticket *t,
 				struct fwguard_range **other)
 {
-	u64 floor = fwguard_policy_floor();
+	struct fwguard_floor_view floor;
 	int err;
 
 	err = fwguard_ticket_for_slot(r, t);
@@ -851,11 +870,17 @@ static int fwguard_retire_check(const struct fwguard_range *r,
 		return -ENOENT;
 	if (t->image_len > ((u64)(*other)->nr_sectors << SECTOR_SHIFT))
 		return -ENOEXEC;
+	err = fwguard_session_floor(&floor);
+	if (err)
+		return err;
 	/* Below the floor the other slot is no bootable release either. */
-	if (t->security_version < floor)
+	if (t->security_version < floor.effective)
 		return -ESTALE;
-	/* The floor has not reached it: the release is not confirmed yet. */
-	if (t->security_version > floor)
+	/*
+	 * The TPM floor has not reached it: the release is not confirmed yet.
+	 * The module's own floor, which root can raise, confirms nothing.
+	 */
+	if (t->security_version > floor.confirmed)
 		return -EAGAIN;
 	err = fwguard_retire_booted(r);
 	if (err)

@@ -26,6 +26,7 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
                  $(BUILD)/tests/kselftest/fwguard_attack \
                  $(BUILD)/tests/kselftest/fwguard_session_life \
                  $(BUILD)/tests/kselftest/fwguard_retire \
+                 $(BUILD)/tests/kselftest/fwguard_tpm_floor \
                  $(BUILD)/tests/kselftest/fwguard_breach_copies \
                  $(BUILD)/tests/kselftest/fwguard_breach_target \
                  $(BUILD)/tests/kselftest/fwguard_breach_discard \

@@ -216,6 +216,9 @@ TEST(load_sequence)
 	EXPECT_FALSE(fwg_keyring_sealed());
 	EXPECT_EQ(-ENOKEY, fwg_begin(&b, &t, "signer"));
 	ASSERT_EQ(0, keyctl_restrict_keyring(fwg_keyring(), NULL, NULL));
+	/* production=1 (the default): none either while the TPM has no floor counter. */
+	EXPECT_EQ(-ENOLINK, fwg_begin(&b, &t, "signer"));
+	ASSERT_EQ(0, fwg_tpm_floor_ensure(1));
 	fd = fwg_begin(&b, &t, "signer");
 	EXPECT_LE(0, fd);
 	close(fd);

@@ -55,11 +55,16 @@ static int sign(const uint8_t *image, uint64_t version, const char *signer,
 	return fwg_ticket_sign(&t, signer, der, len);
 }
 
+/* The floor as mark-good raises it: the TPM counter, then the module's own. */
 static int set_floor(uint64_t floor)
 {
 	struct fwguard_policy pol = { .size = sizeof(pol), .floor = floor };
-	int ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC), err;
+	int ctl, err;
 
+	err = fwg_tpm_floor_ensure(floor);
+	if (err)
+		return err;
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
 	if (ctl < 0)
 		return -errno;
 	err = ioctl(ctl, FWGUARD_IOC_POLICY, &pol) ? -errno : 0;
@@ -147,7 +152,10 @@ static int prepare(void)
 	err = raw_write(env.a.node, env.img2, IMAGE_LEN) ?: raw_write(env.b.node, env.img3, IMAGE_LEN);
 	if (err)
 		return err;
-	err = fwg_module_load("keyring_mode=provision boot_part=" FW_B_PARTUUID);
+	/* The device's TPM floor stands at fw_a's release, the last good one. */
+	err = fwg_tpm_floor_ensure(2);
+	if (!err)
+		err = fwg_module_load("keyring_mode=provision boot_part=" FW_B_PARTUUID);
 	if (!err)
 		err = fwg_keys_ensure();
 	if (err)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-only */
 /*
- * Shared set-up for the fwguard guest tests: load fwguard.ko (provision
+ * Shared set-up for the fwguard guest tests: provision the TPM floor
+ * counter (floor 1), load fwguard.ko (provision
  * mode) unless it is loaded, provision and seal the .fwguard keyring with
  * the test signer, protect the scratch disk's fw_a (active) and fw_b slots,
  * and build signed tickets with the shared encoder and the vendor signer.
@@ -37,6 +38,7 @@
 #include <unistd.h>
 
 #include "policy/ticket.h"
+#include "tpm/tpm.h"
 #include "userspace/lib/cms_sign.h"
 
 #define FWG_COMPONENT	"firmware"
@@ -330,13 +332,46 @@ static inline uint64_t fwg_current_floor(void)
 	return floor;
 }
 
+/*
+ * The TPM floor counter (0x01004657) provisioned as `updatectl tpm
+ * provision` defines it, and raised to at least @floor: with production=1
+ * the module refuses BEGIN, COMMIT and RETIRE without it (kmod/README.md
+ * "The TPM floor"). The guest's swtpm is fresh at every boot, so the first
+ * call provisions it (floor 1). Returns 0 or -errno.
+ */
+static inline int fwg_tpm_floor_ensure(uint64_t floor)
+{
+	struct fwg_tpm_options opts = { .pcr = -1 };
+	struct fwg_tpm *tpm = NULL;
+	uint64_t cur = 0;
+	int err;
+
+	err = fwg_tpm_open(&opts, &tpm);
+	if (err) {
+		fprintf(stderr, "fwg_tpm_floor_ensure: cannot open the TPM: %d\n", err);
+		return err;
+	}
+	err = fwg_tpm_floor_read_quiet(tpm, &cur);
+	if (err == FWG_TPM_E_NOT_PROVISIONED)
+		err = fwg_tpm_floor_provision(tpm) ?: fwg_tpm_floor_read(tpm, &cur);
+	if (!err && cur < floor)
+		err = fwg_tpm_floor_raise(tpm, floor, &cur);
+	fwg_tpm_close(tpm);
+	if (err)
+		fprintf(stderr, "fwg_tpm_floor_ensure: floor %" PRIu64 ": %d\n", floor, err);
+	return err;
+}
+
 /* Module loaded, keyring sealed, fw_a (active) and fw_b protected. */
 static inline int fwg_setup(struct fwg_part *fw_a, struct fwg_part *fw_b)
 {
 	struct fwguard_policy pol = { .size = sizeof(pol), .device_class = FWG_CLASS };
 	int ctl, err;
 
-	err = fwg_module_ensure();
+	/* A device as provisioned: the TPM floor stands at 1. */
+	err = fwg_tpm_floor_ensure(1);
+	if (!err)
+		err = fwg_module_ensure();
 	if (!err)
 		err = fwg_find_part("fw_a", fw_a);
 	if (!err)

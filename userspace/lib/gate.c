@@ -37,6 +37,7 @@ const char *gate_strerror(int err, int commit)
 	case ETXTBSY: return "target is protected read-only until reboot (the active slot, or the fallback of a trial)";
 	case ENOSPC: return "image is larger than the partition";
 	case ESTALE: return "security version is below the floor (downgrade refused)";
+	case ENOLINK: return "the kernel cannot read the version floor from the TPM counter 0x01004657 (missing, not a written counter, or no TPM)";
 	case EALREADY: return "ticket was already used (replay refused)";
 	case EKEYEXPIRED: return "ticket is outside its validity window";
 	case EBUSY: return "another update session is open on this partition";

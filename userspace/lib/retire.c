@@ -59,7 +59,8 @@ static const char *retire_strerror(int err)
 	case ENOTTY: return "the loaded fwguard.ko cannot retire slots";
 	case ENOKEY: return "the ticket's signer is not trusted by the .fwguard keyring";
 	case ESTALE: return "the confirmed slot's release is below the floor";
-	case EAGAIN: return "the floor has not reached the confirmed slot's release";
+	case EAGAIN: return "the TPM floor has not reached the confirmed slot's release";
+	case ENOLINK: return "the kernel cannot read the version floor from the TPM counter 0x01004657";
 	case ENODEV: return "the boot chain named no booted slot (fwguard.boot_part=)";
 	case ETXTBSY: return "the slot is the one that booted, or was written in this boot";
 	case ENOEXEC: return "the confirmed slot does not hold its ticket's image";

@@ -243,7 +243,9 @@ struct fwguard_retire {
  * device class or serial do not match, or a test-only ticket on a module
  * loaded with production=1), ETXTBSY (target is the active slot), ENOSPC
  * (image larger than the partition), ESTALE (security version below the
- * floor or below one committed this boot), EALREADY (ticket id already
+ * floor, the module's own or the TPM counter's, or below one committed this
+ * boot), ENOLINK (production=1 and the TPM floor counter cannot be read, or
+ * the index at its handle is not a written counter), EALREADY (ticket id already
  * consumed), EKEYEXPIRED (outside the ticket's validity window), EBUSY (a
  * session on this partition is open or still draining its writes, or the
  * partition is held open exclusively), ENXIO (the disk went away), EIO
@@ -264,7 +266,8 @@ struct fwguard_retire {
  * consumed anyway), EIO (disk write or flush failed; after the head write
  * failed the ticket is consumed), ETXTBSY (the slot was marked active),
  * EKEYEXPIRED (the validity window closed), ESTALE (the floor or the
- * committed version rose above the ticket's), EALREADY (ticket consumed
+ * committed version rose above the ticket's), ENOLINK (as for BEGIN; the
+ * ticket is not consumed), EALREADY (ticket consumed
  * meanwhile by another session), EINVAL (already committed or dead
  * session), EPERM (another task's credentials), ENOMEM. The session is
  * over after any COMMIT that got past the argument checks.
@@ -282,8 +285,9 @@ struct fwguard_retire {
  * (the ticket, as for BEGIN), EACCES (component, device class or serial do
  * not match, or a test-only ticket with production=1), ESTALE (the
  * ticket's version is below the floor: the other slot holds no bootable
- * release), EAGAIN (the floor has not reached the ticket's version: the
- * release is not confirmed), ENODEV (the boot chain named no booted slot:
+ * release), EAGAIN (the TPM floor has not reached the ticket's version:
+ * the release is not confirmed; the module's own floor confirms nothing
+ * while the TPM floor reads), ENOLINK (as for BEGIN), ENODEV (the boot chain named no booted slot:
  * module parameter boot_part), ETXTBSY (the target is the slot that
  * booted, or an image was committed into it in this boot), ENOEXEC (the
  * other slot does not hold the ticket's image), EEXIST (the target holds
