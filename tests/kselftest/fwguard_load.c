@@ -8,11 +8,15 @@
  * keyring is sealed. The load that locks the policy runs in a mount
  * namespace with another procfs file mounted over the kexec sysctl: kexec
  * is refused all the same, and the file mounted there is not written.
+ * A kexec image (the running kernel) loaded before the lock is not booted
+ * after it: reboot(LINUX_REBOOT_CMD_KEXEC) fails with EPERM, 64-bit and
+ * int $0x80, and the guest goes on running.
  * Runs in a boot of its own (tests/host/fwguard_load.sh); skips when the
  * module is already loaded.
  */
 #define _GNU_SOURCE
 #include <linux/kexec.h>
+#include <linux/reboot.h>
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -27,6 +31,7 @@
 #define TEST_TIMEOUT_DEFAULT	300
 
 #define IA32_KEXEC_LOAD		283	/* arch/x86/entry/syscalls/syscall_32.tbl */
+#define IA32_REBOOT		88
 #define SYSRQ			"/proc/sys/kernel/sysrq"
 #define KEXEC_SYSCTL		"/proc/sys/kernel/kexec_load_disabled"
 
@@ -91,6 +96,31 @@ static void expect_lockin(struct __test_metadata *_metadata, const char *want)
 	fclose(f);
 	buf[n] = 0;
 	EXPECT_STREQ(want, buf);
+}
+
+/*
+ * kexec_file_load() the running kernel's image (the guest reads the build
+ * directory through its 9p root), without an initramfs: booted, it would
+ * run without fwguard.
+ */
+static int kexec_load_running_kernel(void)
+{
+	static const char cmdline[] = "console=ttyS0 panic=-1";
+	struct utsname uts;
+	char path[512];
+	int fd, err;
+
+	if (uname(&uts))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/kernel/%s/boot/vmlinuz-%s", FWGUARD_BUILD,
+		 uts.release, uts.release);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = syscall(SYS_kexec_file_load, fd, -1, sizeof(cmdline), cmdline,
+		      (unsigned long)KEXEC_FILE_NO_INITRAMFS) ? -errno : 0;
+	close(fd);
+	return err;
 }
 
 /* A loop device whose GPT names two entries "dup" (and one "uniq"). */
@@ -176,6 +206,9 @@ TEST(load_sequence)
 	 * whatever the loader's /proc/sys/kernel/kexec_load_disabled is: here
 	 * read-only, so the sysctl stays 0 and only the module refuses kexec.
 	 */
+	ASSERT_EQ(0, kexec_load_running_kernel());
+	ASSERT_EQ(0, fwg_read_u64("/sys/kernel/kexec_loaded", &v));
+	ASSERT_EQ(1u, v);
 	ASSERT_EQ(0, fwg_write_file(SYSRQ, "176"));
 	ASSERT_EQ(0, private_mounts());
 	ASSERT_EQ(0, proc_sys_read_only());
@@ -192,6 +225,18 @@ TEST(load_sequence)
 			      NULL, 0UL));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EPERM, int80(IA32_KEXEC_LOAD, 0, KEXEC_SEGMENT_MAX + 1, 0, 0));
+	/*
+	 * The image loaded before the lock is still in memory (nothing can
+	 * unload it now: kexec_load is refused), and is not booted.
+	 */
+	ASSERT_EQ(0, fwg_read_u64("/sys/kernel/kexec_loaded", &v));
+	EXPECT_EQ(1u, v);
+	sync();
+	EXPECT_EQ(-1, syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+			      LINUX_REBOOT_CMD_KEXEC, NULL));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, int80(IA32_REBOOT, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+				LINUX_REBOOT_CMD_KEXEC, 0));
 	/*
 	 * The next policy call tries the sysctl again, from a namespace with
 	 * kernel.sysrq mounted over it (as BindReadOnlyPaths= could): sysrq
