@@ -8,6 +8,9 @@
  * keyring is sealed. The load that locks the policy runs in a mount
  * namespace with another procfs file mounted over the kexec sysctl: kexec
  * is refused all the same, and the file mounted there is not written.
+ * That load also runs with its own /dev, in which /dev/vda is a loop
+ * device carrying fw_a and fw_b too: protect=...:vda:... still protects
+ * the kernel's vda (a disk is found by its kernel name, never by a path).
  * A kexec image (the running kernel) loaded before the lock is not booted
  * after it: reboot(LINUX_REBOOT_CMD_KEXEC) fails with EPERM, 64-bit and
  * int $0x80, and the guest goes on running.
@@ -123,6 +126,55 @@ static int kexec_load_running_kernel(void)
 	return err;
 }
 
+/* A loop device whose GPT names fw_a and fw_b, as vda's does. */
+static int decoy_loop(char *loop, size_t len, dev_t *dev)
+{
+	struct stat st;
+	FILE *p;
+
+	if (system("rm -f /tmp/fwg-decoy.img && truncate -s 8M /tmp/fwg-decoy.img && "
+		   "sgdisk -o -n 1:2048:+1M -c 1:fw_a -n 2:0:+1M -c 2:fw_b "
+		   "/tmp/fwg-decoy.img >/dev/null"))
+		return -EIO;
+	p = popen("modprobe loop 2>/dev/null; losetup -P -f --show /tmp/fwg-decoy.img", "r");
+	if (!p)
+		return -errno;
+	if (!fgets(loop, (int)len, p))
+		loop[0] = 0;
+	pclose(p);
+	loop[strcspn(loop, "\n")] = 0;
+	usleep(200000);
+	if (strncmp(loop, "/dev/", 5) || stat(loop, &st))
+		return -ENODEV;
+	*dev = st.st_rdev;
+	return 0;
+}
+
+/*
+ * Load fwguard with @params in a child with its own mount namespace, a
+ * read-only /proc/sys and a /dev of its own whose vda is block device
+ * @vda: 0 or -errno of the load.
+ */
+static int load_in_own_dev(const char *params, dev_t vda)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		if (private_mounts() || proc_sys_read_only() ||
+		    mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") ||
+		    mknod("/dev/vda", S_IFBLK | 0600, vda))
+			_exit(200);
+		_exit(-load(params));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) == 200)
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
 /* A loop device whose GPT names two entries "dup" (and one "uniq"). */
 static int dup_label_loop(char *loop, size_t len)
 {
@@ -168,6 +220,7 @@ TEST(load_sequence)
 	struct fwg_part a, b;
 	uint8_t image[4096];
 	uint64_t v = 0;
+	dev_t decoy = 0;
 	int fd, err;
 
 	if (!access("/sys/module/fwguard", F_OK))
@@ -211,11 +264,17 @@ TEST(load_sequence)
 	ASSERT_EQ(1u, v);
 	ASSERT_EQ(0, fwg_write_file(SYSRQ, "176"));
 	ASSERT_EQ(0, private_mounts());
-	ASSERT_EQ(0, proc_sys_read_only());
-	ASSERT_EQ(0, load("keyring_mode=provision device_class=" FWG_CLASS
-			  " protect=" FWG_COMPONENT ":vda:fw_a:active," FWG_COMPONENT ":vda:fw_b"));
+	ASSERT_EQ(0, decoy_loop(loop, sizeof(loop), &decoy));
+	ASSERT_EQ(0, load_in_own_dev("keyring_mode=provision device_class=" FWG_CLASS
+				     " protect=" FWG_COMPONENT ":vda:fw_a:active,"
+				     FWG_COMPONENT ":vda:fw_b", decoy));
 	expect_lockin(_metadata, "forced_unload refused\nkexec disabled\n");
-	ASSERT_EQ(0, umount("/proc/sys"));
+	/* The loop device's slots are not what got protected. */
+	snprintf(params, sizeof(params), "%sp2", loop);
+	fd = open(params, O_WRONLY | O_CLOEXEC);
+	EXPECT_LE(0, fd) TH_LOG("%s: %s", params, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	ASSERT_EQ(0, fwg_read_u64(KEXEC_SYSCTL, &v));
 	EXPECT_EQ(0u, v);
 	/* Arguments that fail later (EINVAL / EBADF) if the syscall gets that far. */
