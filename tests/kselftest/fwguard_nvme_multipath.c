@@ -16,6 +16,13 @@
  * /dev/nvmeN sends I/O commands on its own path and admin commands on its
  * admin queue. None of those queues belongs to the protected disk itself.
  *
+ * With FWGUARD_MULTIPATH_LATE=1 (tests/host/fwguard_nvme_multipath_late.sh)
+ * the second controller joins the subsystem only after the range was
+ * protected: its PCI function is removed before PROTECT and rescanned
+ * after lockdown, so every test below runs with a controller fwguard only
+ * met when its path disk was added. Its driver must be locked in all the
+ * same (controller_driver_locked_in).
+ *
  * Every test reads the protected bytes back through the head with
  * O_DIRECT; the reads and the authorised session show the paths still
  * work. Outside its own boot (FWGUARD_MULTIPATH unset) every test skips.
@@ -67,25 +74,77 @@ static int find_nodes(void)
 	return fwg_find_disk_part(head, "fw_b", &nb);
 }
 
+/* The PCI function of controller node @node (/dev/nvmeN), e.g. 0000:00:04.0. */
+static int ctrl_bdf(const char *node, char *bdf, size_t len)
+{
+	char link[256], target[256];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/sys/class/nvme/%s/device", strrchr(node, '/') + 1);
+	n = readlink(link, target, sizeof(target) - 1);
+	if (n < 0)
+		return -errno;
+	target[n] = 0;
+	snprintf(bdf, len, "%s", strrchr(target, '/') + 1);
+	return 0;
+}
+
+static int path_disks(void)
+{
+	glob_t g;
+	int n;
+
+	if (glob("/sys/block/nvme*c*n1", 0, NULL, &g))
+		return 0;
+	n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/* The second controller: removed before PROTECT in the late variant. */
+static char late_bdf[32];
+
+static int wait_nodes(void)
+{
+	int tries;
+
+	for (tries = 0; tries < 1200 && find_nodes(); tries++)
+		usleep(100000);
+	return find_nodes();
+}
+
 static int multipath_setup(void)
 {
+	bool late = getenv("FWGUARD_MULTIPATH_LATE");
 	int ctl, tries;
 
 	if (setup_err != -EAGAIN)
 		return setup_err;
-	if (!access(READY, F_OK))
-		return setup_err = find_nodes();
+	if (!access(READY, F_OK)) {
+		setup_err = find_nodes();
+		return setup_err ?: ctrl_bdf(ctrl[1], late_bdf, sizeof(late_bdf));
+	}
 	if (fwg_sh("modprobe nvme"))
 		return setup_err = -ENODEV;
-	for (tries = 0; tries < 1200 && find_nodes(); tries++)
-		usleep(100000);
-	setup_err = find_nodes();
+	setup_err = wait_nodes();
 	if (setup_err)
 		fwg_sh("ls /sys/block /dev /sys/class/nvme-subsystem/*/ | grep -E 'nvme|ng'");
+	if (!setup_err)
+		setup_err = ctrl_bdf(ctrl[1], late_bdf, sizeof(late_bdf));
 	if (!setup_err)
 		setup_err = fwg_write_direct(nb.disk, nb.start * 512, PATTERN, PROBE);
 	if (!setup_err)
 		setup_err = fwg_setup(&vda_a, &vda_b);
+	if (!setup_err && late) {
+		char path[96];
+
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/remove", late_bdf);
+		setup_err = fwg_write_file(path, "1");
+		for (tries = 0; !setup_err && tries < 600 && path_disks() != 1; tries++)
+			usleep(100000);
+		if (!setup_err && path_disks() != 1)
+			setup_err = -EBUSY;
+	}
 	if (setup_err)
 		return setup_err;
 	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
@@ -95,6 +154,12 @@ static int multipath_setup(void)
 	close(ctl);
 	if (!setup_err)
 		setup_err = fwg_write_file("/sys/kernel/security/lockdown", "integrity");
+	if (!setup_err && late) {
+		/* The controller joins now, at the place it had. */
+		setup_err = fwg_write_file("/sys/bus/pci/rescan", "1") ?: wait_nodes();
+		if (!setup_err)
+			fwg_sh("dmesg | grep -E 'fwguard.*(path|recorded)' | tail -4");
+	}
 	if (!setup_err)
 		setup_err = fwg_sh("touch " READY) ? -EIO : 0;
 	return setup_err;
@@ -205,6 +270,29 @@ TEST_F_TIMEOUT(mp, reads_allowed_on_every_path, 300)
 	EXPECT_EQ(0, fwg_nvme_passthru(ctrl[1], NVME_IOCTL_ADMIN_CMD, 0x06, 0, buf, 4096,
 				       1, 0, 0));
 	free(buf);
+}
+
+/*
+ * The second controller (in the late variant the one that joined after
+ * PROTECT) cannot be handed from nvme to another driver: unbound, it is
+ * refused to pci-stub, and binds back to nvme.
+ */
+TEST_F_TIMEOUT(mp, controller_driver_locked_in, 300)
+{
+	char path[128];
+
+	SETUP();
+	ASSERT_EQ(0, fwg_sh("modprobe pci-stub"));
+	ASSERT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/unbind", late_bdf));
+	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", late_bdf);
+	ASSERT_EQ(0, fwg_write_file(path, "pci-stub"));
+	EXPECT_EQ(-EPERM, fwg_write_file("/sys/bus/pci/drivers/pci-stub/bind", late_bdf));
+	/* If it was taken, give it back so that the tests after this run. */
+	fwg_write_file("/sys/bus/pci/drivers/pci-stub/unbind", late_bdf);
+	EXPECT_EQ(0, fwg_write_file(path, "\n"));
+	EXPECT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/bind", late_bdf));
+	ASSERT_EQ(0, wait_nodes());
+	EXPECT_TRUE(unchanged());
 }
 
 /* Last: it replaces the pattern the tests above compare with. */
