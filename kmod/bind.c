@@ -176,6 +176,51 @@ static int fwguard_bind_fill(struct fwguard_bind_set *s, unsigned int n,
 	return err;
 }
 
+/* Is @r already in @s (same place, bus and driver)? */
+static bool fwguard_bind_set_has(const struct fwguard_bind_set *s,
+				 const struct fwguard_bind_rec *r)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->nr; i++)
+		if (s->rec[i].any_child == r->any_child && !strcmp(s->rec[i].path, r->path) &&
+		    !strcmp(s->rec[i].bus, r->bus) && !strcmp(s->rec[i].driver, r->driver))
+			return true;
+	return false;
+}
+
+
+/*
+ * A new set with the records of @a, then those of @b that @a does not have
+ * (copies); NULL without memory.
+ */
+static struct fwguard_bind_set *fwguard_bind_set_merge(const struct fwguard_bind_set *a,
+						       const struct fwguard_bind_set *b)
+{
+	const struct fwguard_bind_set *from[2] = { a, b };
+	struct fwguard_bind_set *s;
+	unsigned int i, j;
+
+	s = kzalloc(struct_size(s, rec, (a ? a->nr : 0) + (b ? b->nr : 0)), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; from[i] && j < from[i]->nr; j++) {
+			const struct fwguard_bind_rec *r = &from[i]->rec[j];
+
+			if (i && fwguard_bind_set_has(a, r))
+				continue;
+			s->rec[s->nr] = *r;
+			s->rec[s->nr].path = kstrdup(r->path, GFP_KERNEL);
+			if (!s->rec[s->nr++].path) {
+				fwguard_bind_set_free(s);
+				return NULL;
+			}
+		}
+	}
+	return s;
+}
+
 /**
  * fwguard_bind_record() - record the drivers of a protected disk's chain
  * @slot: index of the protected disk
@@ -184,7 +229,9 @@ static int fwguard_bind_fill(struct fwguard_bind_set *s, unsigned int n,
  * Called with fwguard_policy_lock held (may sleep), when a disk gets its
  * first range and when a disk at its place is claimed again. Replaces what
  * @slot recorded before; on failure that stays. For an NVMe multipath
- * head, the chains of the controllers of its paths are recorded too.
+ * head, the chains of the controllers of its paths are recorded too, and
+ * what @slot recorded before stays (a controller without a path now may
+ * come back).
  *
  * Return: 0, -ENOMEM, -ENOSPC for a head with too many paths, or
  * -ENAMETOOLONG when a bus or driver name is longer than the record keeps
@@ -213,27 +260,27 @@ int fwguard_bind_record(unsigned int slot, struct gendisk *disk)
 		fwguard_bind_set_free(s);
 		return err;
 	}
-	old = rcu_replace_pointer(fwguard_bind_sets[slot], s,
-				  lockdep_is_held(&fwguard_policy_lock));
+	old = rcu_dereference_protected(fwguard_bind_sets[slot],
+					lockdep_is_held(&fwguard_policy_lock));
+	if (old && fwguard_nvme_head(disk)) {
+		/*
+		 * A head re-added sees only the paths present now: a
+		 * controller unbound meanwhile keeps its record.
+		 */
+		struct fwguard_bind_set *m = fwguard_bind_set_merge(s, old);
+
+		fwguard_bind_set_free(s);
+		if (!m)
+			return -ENOMEM;
+		s = m;
+	}
+	rcu_assign_pointer(fwguard_bind_sets[slot], s);
 	if (old) {
 		/* Rare (a protect, a rebind): wait for the callback, then free. */
 		synchronize_rcu();
 		fwguard_bind_set_free(old);
 	}
 	return 0;
-}
-
-/* Is @r already in @s (same place, bus and driver)? */
-static bool fwguard_bind_set_has(const struct fwguard_bind_set *s,
-				 const struct fwguard_bind_rec *r)
-{
-	unsigned int i;
-
-	for (i = 0; s && i < s->nr; i++)
-		if (s->rec[i].any_child == r->any_child && !strcmp(s->rec[i].path, r->path) &&
-		    !strcmp(s->rec[i].bus, r->bus) && !strcmp(s->rec[i].driver, r->driver))
-			return true;
-	return false;
 }
 
 /**

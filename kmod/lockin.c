@@ -46,6 +46,7 @@
 #include <linux/cred.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/kexec.h>
 #include <linux/version.h>
 #include <linux/ftrace.h>
 #include <linux/magic.h>
@@ -182,7 +183,8 @@ static const char *const fwguard_kexec_boot_entries[] = {
  */
 static void fwguard_skip_crash_kexec(struct pt_regs *regs)
 {
-	pr_emerg("crash kernel not booted: disabled while the fwguard policy is locked\n");
+	if (kexec_crash_loaded())
+		pr_emerg("crash kernel not booted: disabled while the fwguard policy is locked\n");
 }
 
 static void notrace fwguard_crash_kexec_hook(unsigned long ip, unsigned long parent_ip,
