@@ -176,6 +176,51 @@ static int fwguard_bind_fill(struct fwguard_bind_set *s, unsigned int n,
 	return err;
 }
 
+/* Is @r already in @s (same place, bus and driver)? */
+static bool fwguard_bind_set_has(const struct fwguard_bind_set *s,
+				 const struct fwguard_bind_rec *r)
+{
+	unsigned int i;
+
+	for (i = 0; s && i < s->nr; i++)
+		if (s->rec[i].any_child == r->any_child && !strcmp(s->rec[i].path, r->path) &&
+		    !strcmp(s->rec[i].bus, r->bus) && !strcmp(s->rec[i].driver, r->driver))
+			return true;
+	return false;
+}
+
+
+/*
+ * A new set with the records of @a, then those of @b that @a does not have
+ * (copies); NULL without memory.
+ */
+static struct fwguard_bind_set *fwguard_bind_set_merge(const struct fwguard_bind_set *a,
+						       const struct fwguard_bind_set *b)
+{
+	const struct fwguard_bind_set *from[2] = { a, b };
+	struct fwguard_bind_set *s;
+	unsigned int i, j;
+
+	s = kzalloc(struct_size(s, rec, (a ? a->nr : 0) + (b ? b->nr : 0)), GFP_KERNEL);
+	if (!s)
+		return NULL;
+	for (i = 0; i < 2; i++) {
+		for (j = 0; from[i] && j < from[i]->nr; j++) {
+			const struct fwguard_bind_rec *r = &from[i]->rec[j];
+
+			if (i && fwguard_bind_set_has(a, r))
+				continue;
+			s->rec[s->nr] = *r;
+			s->rec[s->nr].path = kstrdup(r->path, GFP_KERNEL);
+			if (!s->rec[s->nr++].path) {
+				fwguard_bind_set_free(s);
+				return NULL;
+			}
+		}
+	}
+	return s;
+}
+
 /**
  * fwguard_bind_record() - record the drivers of a protected disk's chain
  * @slot: index of the protected disk
@@ -184,7 +229,9 @@ static int fwguard_bind_fill(struct fwguard_bind_set *s, unsigned int n,
  * Called with fwguard_policy_lock held (may sleep), when a disk gets its
  * first range and when a disk at its place is claimed again. Replaces what
  * @slot recorded before; on failure that stays. For an NVMe multipath
- * head, the chains of the controllers of its paths are recorded too.
+ * head, the chains of the controllers of its paths are recorded too, and
+ * what @slot recorded before stays (a controller without a path now may
+ * come back).
  *
  * Return: 0, -ENOMEM, -ENOSPC for a head with too many paths, or
  * -ENAMETOOLONG when a bus or driver name is longer than the record keeps
@@ -213,10 +260,87 @@ int fwguard_bind_record(unsigned int slot, struct gendisk *disk)
 		fwguard_bind_set_free(s);
 		return err;
 	}
-	old = rcu_replace_pointer(fwguard_bind_sets[slot], s,
-				  lockdep_is_held(&fwguard_policy_lock));
+	old = rcu_dereference_protected(fwguard_bind_sets[slot],
+					lockdep_is_held(&fwguard_policy_lock));
+	if (old && fwguard_nvme_head(disk)) {
+		/*
+		 * A head re-added sees only the paths present now: a
+		 * controller unbound meanwhile keeps its record.
+		 */
+		struct fwguard_bind_set *m = fwguard_bind_set_merge(s, old);
+
+		fwguard_bind_set_free(s);
+		if (!m)
+			return -ENOMEM;
+		s = m;
+	}
+	rcu_assign_pointer(fwguard_bind_sets[slot], s);
 	if (old) {
 		/* Rare (a protect, a rebind): wait for the callback, then free. */
+		synchronize_rcu();
+		fwguard_bind_set_free(old);
+	}
+	return 0;
+}
+
+/**
+ * fwguard_bind_add_chain() - also record the chain above @top for @slot
+ * @slot: index of the protected disk
+ * @top: a device the protected disk's I/O passes through from now on: the
+ *	controller of a path that joins an NVMe multipath head
+ *
+ * Called with fwguard_policy_lock held (may sleep), when a path disk of a
+ * protected head is added: a controller that was not in the subsystem when
+ * the range was protected (hot-plugged, rescanned at another place, a
+ * fabrics controller connected later) is not in the record, and its driver
+ * would be free to leave for vfio-pci. What @slot recorded stays; the
+ * devices of @top's chain are added to it (each once).
+ *
+ * Return: 0, -ENOMEM or -ENAMETOOLONG (as fwguard_bind_record()); on
+ * failure the record is unchanged.
+ */
+int fwguard_bind_add_chain(unsigned int slot, struct device *top)
+{
+	struct fwguard_bind_set *old, *s;
+	struct fwguard_bind_rec rec;
+	unsigned int i, n = 0;
+	struct device *d;
+	int err = 0;
+
+	old = rcu_dereference_protected(fwguard_bind_sets[slot],
+					lockdep_is_held(&fwguard_policy_lock));
+	for (d = top; d; d = d->parent)
+		n += fwguard_bind_guarded(d);
+	if (!n)
+		return 0;
+	s = kzalloc(struct_size(s, rec, (old ? old->nr : 0) + n), GFP_KERNEL);
+	if (!s)
+		return -ENOMEM;
+	for (i = 0; old && i < old->nr && !err; i++) {
+		s->rec[s->nr] = old->rec[i];
+		s->rec[s->nr].path = kstrdup(old->rec[i].path, GFP_KERNEL);
+		err = s->rec[s->nr++].path ? 0 : -ENOMEM;
+	}
+	for (d = top; d && !err; d = d->parent) {
+		if (!fwguard_bind_guarded(d))
+			continue;
+		memset(&rec, 0, sizeof(rec));
+		err = fwguard_bind_rec_fill(&rec, d);
+		if (!err && !fwguard_bind_set_has(s, &rec) &&
+		    s->nr < (old ? old->nr : 0) + n) {
+			pr_info("%s: %s %s recorded for the protected namespace\n",
+				rec.path, rec.bus, rec.driver);
+			s->rec[s->nr++] = rec;
+		} else {
+			kfree(rec.path);
+		}
+	}
+	if (err) {
+		fwguard_bind_set_free(s);
+		return err;
+	}
+	rcu_assign_pointer(fwguard_bind_sets[slot], s);
+	if (old) {
 		synchronize_rcu();
 		fwguard_bind_set_free(old);
 	}

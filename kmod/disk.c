@@ -198,8 +198,19 @@ static bool fwguard_disk_path_added(struct fwguard_disk *pd, struct device *pare
 		    !fwguard_nvme_path_of(a->gd, disk, parent))
 			continue;
 		*err = fwguard_disk_add_path(disk, pd);
-		if (*err)
+		if (*err) {
 			fwguard_disk_refuse(disk, "its queue cannot be gated", *err);
+			return true;
+		}
+		/*
+		 * Its controller may have joined the subsystem after the
+		 * range was protected: lock its drivers in before the path
+		 * takes requests, or do not add the path.
+		 */
+		*err = fwguard_bind_add_chain(pd - fwguard_disks, parent);
+		if (*err)
+			fwguard_disk_refuse(disk, "its controller's drivers cannot be recorded",
+					    *err);
 		return true;
 	}
 	return false;

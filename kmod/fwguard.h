@@ -283,6 +283,7 @@ extern void *const fwguard_session_holder;
 struct ftrace_ops;
 struct ftrace_regs;
 int fwguard_bind_record(unsigned int slot, struct gendisk *disk);
+int fwguard_bind_add_chain(unsigned int slot, struct device *top);
 void fwguard_probe_hook(unsigned long ip, unsigned long parent_ip,
 			struct ftrace_ops *ops, struct ftrace_regs *fregs);
 void fwguard_bind_driver_hook(unsigned long ip, unsigned long parent_ip,

@@ -27,6 +27,18 @@
  *    after checking that the file opened is that sysctl and reading the
  *    value back; the lock-in never depends on it, and the status reports
  *    the hook.
+ *  - Booting a kexec image loaded before the lock. Refusing the loads does
+ *    not reach an image already in memory: reboot(LINUX_REBOOT_CMD_KEXEC)
+ *    would boot it, and a crash kernel would run on panic, each a kernel
+ *    without fwguard. Nothing exported unloads an image (kimage_free() and
+ *    kexec_image are private), and refusing to lock while one is loaded
+ *    would leave the disk unprotected, so the image is kept from running
+ *    instead: kernel_kexec(), the one function that boots a loaded image
+ *    (the reboot syscall's only way there, every ABI), answers EPERM before
+ *    it shuts anything down, and __crash_kexec(), through which panic and
+ *    oops reach the crash kernel, returns without booting it (the panic
+ *    then goes on as without a crash kernel). Both are traceable globals on
+ *    6.1 and 6.12.
  */
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
@@ -34,6 +46,8 @@
 #include <linux/cred.h>
 #include <linux/fcntl.h>
 #include <linux/fs.h>
+#include <linux/kexec.h>
+#include <linux/version.h>
 #include <linux/ftrace.h>
 #include <linux/magic.h>
 #include <linux/mutex.h>
@@ -136,6 +150,63 @@ static const char *const fwguard_kexec_entries[] = {
 #endif
 };
 
+/* Runs instead of kernel_kexec(), before it migrates or shuts anything down. */
+static int fwguard_refuse_kexec_boot(void)
+{
+	fwguard_report_refusal("booting a loaded kexec image (reboot LINUX_REBOOT_CMD_KEXEC)",
+			       "kexec-reboot");
+	return -EPERM;
+}
+
+static void notrace fwguard_kexec_boot_hook(unsigned long ip, unsigned long parent_ip,
+					    struct ftrace_ops *ops,
+					    struct ftrace_regs *fregs)
+{
+	if (READ_ONCE(fwguard_locked_in))
+		fwguard_hook_redirect(fregs, fwguard_refuse_kexec_boot);
+}
+
+static struct ftrace_ops fwguard_kexec_boot_ops = {
+	.func = fwguard_kexec_boot_hook,
+	.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
+};
+
+static const char *const fwguard_kexec_boot_entries[] = {
+#ifdef CONFIG_KEXEC_CORE
+	"kernel_kexec",
+#endif
+};
+
+/*
+ * Runs instead of __crash_kexec(), in panic or oops context (interrupts may
+ * be off, other CPUs running): no sleeping, no audit record, one line.
+ */
+static void fwguard_skip_crash_kexec(struct pt_regs *regs)
+{
+	if (kexec_crash_loaded())
+		pr_emerg("crash kernel not booted: disabled while the fwguard policy is locked\n");
+}
+
+static void notrace fwguard_crash_kexec_hook(unsigned long ip, unsigned long parent_ip,
+					     struct ftrace_ops *ops,
+					     struct ftrace_regs *fregs)
+{
+	if (READ_ONCE(fwguard_locked_in))
+		fwguard_hook_redirect(fregs, fwguard_skip_crash_kexec);
+}
+
+static struct ftrace_ops fwguard_crash_kexec_ops = {
+	.func = fwguard_crash_kexec_hook,
+	.flags = FTRACE_OPS_FL_IPMODIFY | FTRACE_OPS_FL_PERMANENT,
+};
+
+static const char *const fwguard_crash_kexec_entries[] = {
+#if defined(CONFIG_CRASH_DUMP) || \
+	(defined(CONFIG_KEXEC_CORE) && LINUX_VERSION_CODE < KERNEL_VERSION(6, 7, 0))
+	"__crash_kexec",
+#endif
+};
+
 /* Attach @ops to every symbol of @syms (all or none); 0 or an ftrace errno. */
 static int fwguard_lockin_attach(struct ftrace_ops *ops, const char *what,
 				 const char *const *syms, unsigned int n)
@@ -188,8 +259,23 @@ int fwguard_lockin_init(void)
 				    fwguard_kexec_entries,
 				    ARRAY_SIZE(fwguard_kexec_entries));
 	if (err)
-		fwguard_lockin_detach(&fwguard_unload_ops,
-				      ARRAY_SIZE(fwguard_unload_entries));
+		goto out_unload;
+	err = fwguard_lockin_attach(&fwguard_kexec_boot_ops, "kernel_kexec",
+				    fwguard_kexec_boot_entries,
+				    ARRAY_SIZE(fwguard_kexec_boot_entries));
+	if (err)
+		goto out_kexec;
+	err = fwguard_lockin_attach(&fwguard_crash_kexec_ops, "__crash_kexec",
+				    fwguard_crash_kexec_entries,
+				    ARRAY_SIZE(fwguard_crash_kexec_entries));
+	if (!err)
+		return 0;
+	fwguard_lockin_detach(&fwguard_kexec_boot_ops,
+			      ARRAY_SIZE(fwguard_kexec_boot_entries));
+out_kexec:
+	fwguard_lockin_detach(&fwguard_kexec_ops, ARRAY_SIZE(fwguard_kexec_entries));
+out_unload:
+	fwguard_lockin_detach(&fwguard_unload_ops, ARRAY_SIZE(fwguard_unload_entries));
 	return err;
 }
 
@@ -198,6 +284,10 @@ int fwguard_lockin_init(void)
  */
 void fwguard_lockin_exit(void)
 {
+	fwguard_lockin_detach(&fwguard_crash_kexec_ops,
+			      ARRAY_SIZE(fwguard_crash_kexec_entries));
+	fwguard_lockin_detach(&fwguard_kexec_boot_ops,
+			      ARRAY_SIZE(fwguard_kexec_boot_entries));
 	fwguard_lockin_detach(&fwguard_kexec_ops, ARRAY_SIZE(fwguard_kexec_entries));
 	fwguard_lockin_detach(&fwguard_unload_ops, ARRAY_SIZE(fwguard_unload_entries));
 }

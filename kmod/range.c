@@ -14,6 +14,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/blkdev.h>
+#include <linux/platform_device.h>
 #include <linux/slab.h>
 #include <linux/string.h>
 #include <linux/xarray.h>
@@ -343,19 +344,74 @@ static int fwguard_partition_at(struct gendisk *disk,
 	return err;
 }
 
-/* Find the partition called @partname (GPT name, PARTNAME) on /dev/@disk. */
+typedef __typeof__(((struct device *)NULL)->class) fwguard_class_t;
+
+/*
+ * The block class, which is not exported: the class of the first device
+ * of the block class in devices_kset (the kset every registered device is
+ * in; platform_bus is one of them). Class names are unique (each is a
+ * directory of /sys/class), so a class named "block" is the block class,
+ * which is static and never freed.
+ */
+static fwguard_class_t fwguard_block_class(void)
+{
+	struct kset *devices = platform_bus.kobj.kset;
+	fwguard_class_t cls = NULL;
+	struct kobject *k;
+
+	if (!devices)
+		return NULL;
+	spin_lock(&devices->list_lock);
+	list_for_each_entry(k, &devices->list, entry) {
+		struct device *dev = kobj_to_dev(k);
+
+		if (dev->class && !strcmp(dev->class->name, "block")) {
+			cls = dev->class;
+			break;
+		}
+	}
+	spin_unlock(&devices->list_lock);
+	return cls;
+}
+
+static int fwguard_match_disk_name(struct device *dev, const void *name)
+{
+	return !strcmp(dev_name(dev), name) && dev->type &&
+	       !strcmp(dev->type->name, "disk") &&
+	       !(dev_to_disk(dev)->flags & GENHD_FL_HIDDEN);
+}
+
+/*
+ * The device number of the disk the kernel calls @name (a whole disk of
+ * the block class, not hidden). Never a path: a path is looked up in the
+ * caller's mount namespace, whose /dev may hold another node at that name.
+ */
+static int fwguard_disk_by_name(const char *name, dev_t *out)
+{
+	fwguard_class_t cls = fwguard_block_class();
+	struct device *dev;
+
+	if (!cls)
+		return -ENOENT;
+	dev = class_find_device(cls, NULL, name, fwguard_match_disk_name);
+	if (!dev)
+		return -ENOENT;
+	*out = disk_devt(dev_to_disk(dev));
+	put_device(dev);
+	return 0;
+}
+
+/* Find the partition called @partname (GPT name, PARTNAME) on disk @disk. */
 static int fwguard_find_partition(const char *disk, const char *partname,
 				  dev_t *out)
 {
 	struct fwguard_bdev whole = {};
 	struct fwguard_gpt_part e;
 	struct fwguard_gpt g;
-	char path[BDEVNAME_SIZE + 8];
 	dev_t dev;
 	int err;
 
-	snprintf(path, sizeof(path), "/dev/%s", disk);
-	err = lookup_bdev(path, &dev);
+	err = fwguard_disk_by_name(disk, &dev);
 	if (err)
 		return err;
 	err = fwguard_bdev_open(&whole, dev, false, NULL);

@@ -8,11 +8,18 @@
  * keyring is sealed. The load that locks the policy runs in a mount
  * namespace with another procfs file mounted over the kexec sysctl: kexec
  * is refused all the same, and the file mounted there is not written.
+ * That load also runs with its own /dev, in which /dev/vda is a loop
+ * device carrying fw_a and fw_b too: protect=...:vda:... still protects
+ * the kernel's vda (a disk is found by its kernel name, never by a path).
+ * A kexec image (the running kernel) loaded before the lock is not booted
+ * after it: reboot(LINUX_REBOOT_CMD_KEXEC) fails with EPERM, 64-bit and
+ * int $0x80, and the guest goes on running.
  * Runs in a boot of its own (tests/host/fwguard_load.sh); skips when the
  * module is already loaded.
  */
 #define _GNU_SOURCE
 #include <linux/kexec.h>
+#include <linux/reboot.h>
 #include <sched.h>
 #include <sys/mount.h>
 
@@ -27,6 +34,7 @@
 #define TEST_TIMEOUT_DEFAULT	300
 
 #define IA32_KEXEC_LOAD		283	/* arch/x86/entry/syscalls/syscall_32.tbl */
+#define IA32_REBOOT		88
 #define SYSRQ			"/proc/sys/kernel/sysrq"
 #define KEXEC_SYSCTL		"/proc/sys/kernel/kexec_load_disabled"
 
@@ -93,6 +101,80 @@ static void expect_lockin(struct __test_metadata *_metadata, const char *want)
 	EXPECT_STREQ(want, buf);
 }
 
+/*
+ * kexec_file_load() the running kernel's image (the guest reads the build
+ * directory through its 9p root), without an initramfs: booted, it would
+ * run without fwguard.
+ */
+static int kexec_load_running_kernel(void)
+{
+	static const char cmdline[] = "console=ttyS0 panic=-1";
+	struct utsname uts;
+	char path[512];
+	int fd, err;
+
+	if (uname(&uts))
+		return -errno;
+	snprintf(path, sizeof(path), "%s/kernel/%s/boot/vmlinuz-%s", FWGUARD_BUILD,
+		 uts.release, uts.release);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = syscall(SYS_kexec_file_load, fd, -1, sizeof(cmdline), cmdline,
+		      (unsigned long)KEXEC_FILE_NO_INITRAMFS) ? -errno : 0;
+	close(fd);
+	return err;
+}
+
+/* A loop device whose GPT names fw_a and fw_b, as vda's does. */
+static int decoy_loop(char *loop, size_t len, dev_t *dev)
+{
+	struct stat st;
+	FILE *p;
+
+	if (system("rm -f /tmp/fwg-decoy.img && truncate -s 8M /tmp/fwg-decoy.img && "
+		   "sgdisk -o -n 1:2048:+1M -c 1:fw_a -n 2:0:+1M -c 2:fw_b "
+		   "/tmp/fwg-decoy.img >/dev/null"))
+		return -EIO;
+	p = popen("modprobe loop 2>/dev/null; losetup -P -f --show /tmp/fwg-decoy.img", "r");
+	if (!p)
+		return -errno;
+	if (!fgets(loop, (int)len, p))
+		loop[0] = 0;
+	pclose(p);
+	loop[strcspn(loop, "\n")] = 0;
+	usleep(200000);
+	if (strncmp(loop, "/dev/", 5) || stat(loop, &st))
+		return -ENODEV;
+	*dev = st.st_rdev;
+	return 0;
+}
+
+/*
+ * Load fwguard with @params in a child with its own mount namespace, a
+ * read-only /proc/sys and a /dev of its own whose vda is block device
+ * @vda: 0 or -errno of the load.
+ */
+static int load_in_own_dev(const char *params, dev_t vda)
+{
+	int status;
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		if (private_mounts() || proc_sys_read_only() ||
+		    mount("tmpfs", "/dev", "tmpfs", 0, "mode=0755") ||
+		    mknod("/dev/vda", S_IFBLK | 0600, vda))
+			_exit(200);
+		_exit(-load(params));
+	}
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) == 200)
+		return -ECHILD;
+	return -WEXITSTATUS(status);
+}
+
 /* A loop device whose GPT names two entries "dup" (and one "uniq"). */
 static int dup_label_loop(char *loop, size_t len)
 {
@@ -138,6 +220,7 @@ TEST(load_sequence)
 	struct fwg_part a, b;
 	uint8_t image[4096];
 	uint64_t v = 0;
+	dev_t decoy = 0;
 	int fd, err;
 
 	if (!access("/sys/module/fwguard", F_OK))
@@ -176,13 +259,22 @@ TEST(load_sequence)
 	 * whatever the loader's /proc/sys/kernel/kexec_load_disabled is: here
 	 * read-only, so the sysctl stays 0 and only the module refuses kexec.
 	 */
+	ASSERT_EQ(0, kexec_load_running_kernel());
+	ASSERT_EQ(0, fwg_read_u64("/sys/kernel/kexec_loaded", &v));
+	ASSERT_EQ(1u, v);
 	ASSERT_EQ(0, fwg_write_file(SYSRQ, "176"));
 	ASSERT_EQ(0, private_mounts());
-	ASSERT_EQ(0, proc_sys_read_only());
-	ASSERT_EQ(0, load("keyring_mode=provision device_class=" FWG_CLASS
-			  " protect=" FWG_COMPONENT ":vda:fw_a:active," FWG_COMPONENT ":vda:fw_b"));
+	ASSERT_EQ(0, decoy_loop(loop, sizeof(loop), &decoy));
+	ASSERT_EQ(0, load_in_own_dev("keyring_mode=provision device_class=" FWG_CLASS
+				     " protect=" FWG_COMPONENT ":vda:fw_a:active,"
+				     FWG_COMPONENT ":vda:fw_b", decoy));
 	expect_lockin(_metadata, "forced_unload refused\nkexec disabled\n");
-	ASSERT_EQ(0, umount("/proc/sys"));
+	/* The loop device's slots are not what got protected. */
+	snprintf(params, sizeof(params), "%sp2", loop);
+	fd = open(params, O_WRONLY | O_CLOEXEC);
+	EXPECT_LE(0, fd) TH_LOG("%s: %s", params, strerror(errno));
+	if (fd >= 0)
+		close(fd);
 	ASSERT_EQ(0, fwg_read_u64(KEXEC_SYSCTL, &v));
 	EXPECT_EQ(0u, v);
 	/* Arguments that fail later (EINVAL / EBADF) if the syscall gets that far. */
@@ -192,6 +284,18 @@ TEST(load_sequence)
 			      NULL, 0UL));
 	EXPECT_EQ(EPERM, errno);
 	EXPECT_EQ(-EPERM, int80(IA32_KEXEC_LOAD, 0, KEXEC_SEGMENT_MAX + 1, 0, 0));
+	/*
+	 * The image loaded before the lock is still in memory (nothing can
+	 * unload it now: kexec_load is refused), and is not booted.
+	 */
+	ASSERT_EQ(0, fwg_read_u64("/sys/kernel/kexec_loaded", &v));
+	EXPECT_EQ(1u, v);
+	sync();
+	EXPECT_EQ(-1, syscall(SYS_reboot, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+			      LINUX_REBOOT_CMD_KEXEC, NULL));
+	EXPECT_EQ(EPERM, errno);
+	EXPECT_EQ(-EPERM, int80(IA32_REBOOT, LINUX_REBOOT_MAGIC1, LINUX_REBOOT_MAGIC2,
+				LINUX_REBOOT_CMD_KEXEC, 0));
 	/*
 	 * The next policy call tries the sysctl again, from a namespace with
 	 * kernel.sysrq mounted over it (as BindReadOnlyPaths= could): sysrq
