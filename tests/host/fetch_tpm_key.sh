@@ -79,7 +79,7 @@ fetch() { # CONF OUT: exit status; stderr in $work/err
 lines() { wc -l <"$log"; }
 one_line() { test "$(wc -l <"$work/err")" -eq 1 && grep -q "$1" "$work/err"; }
 
-tap_plan 27
+tap_plan 31
 
 # ---- provisioning: the key in TPM a, its request signed by the CA ----
 tls_key a --cn device-0001 --out "$work/dev.csr" >"$work/create.out" 2>"$work/err"
@@ -126,6 +126,28 @@ tls_key a --cn device-0001 --out "$work/dev.csr" >"$work/create.out" 2>"$work/er
 tap_check "tls-key create again: the key is kept, a new request for it" sh -c \
 	"grep -q 'already present' '$work/create.out' && openssl req -in '$work/dev.csr' -noout -pubkey | cmp -s - '$work/csr.pub'"
 sign_csr dev
+"$uc" tpm tls-key create --config "$work/dev.conf" --tcti "$tcti_a" --cn x 2>"$work/err"
+status=$?
+tap_check "tls-key create without --out: usage, one line" sh -c \
+	"[ $status -eq $(uc_exit usage) ] && [ \$(wc -l <'$work/err') -eq 1 ] && grep -q 'out FILE' '$work/err'"
+tls_key a --handle 0x81000001 --cn x --out "$work/x.csr" 2>"$work/err"
+tap_check "tls-key create at the SRK's handle: usage, no request" sh -c \
+	"[ $? -eq $(uc_exit usage) ] && [ ! -e '$work/x.csr' ]"
+TPM2TOOLS_TCTI=$tcti_a tpm2_readpublic -c 0x81004656 -o "$work/exp.before" >/dev/null 2>&1
+tls_key a --handle 0x81004656 --cn x --out "$work/x.csr" 2>"$work/err"
+status=$?
+TPM2TOOLS_TCTI=$tcti_a tpm2_readpublic -c 0x81004656 -o "$work/exp.after" >/dev/null 2>&1
+tap_check "tls-key create over another object: tpm, that object kept, no request" sh -c \
+	"[ $status -eq $(uc_exit tpm) ] && cmp -s '$work/exp.before' '$work/exp.after' && [ ! -e '$work/x.csr' ]"
+tls_key a --json --cn device-0001 --out "$work/dev2.csr" >"$work/create.json" 2>/dev/null
+tap_check "tls-key create --json: the handle and the point of the request's key" python3 -c '
+import json, subprocess, sys
+j = json.load(open(sys.argv[1]))
+der = subprocess.run(["openssl", "req", "-in", sys.argv[2], "-noout", "-pubkey"], capture_output=True).stdout
+txt = subprocess.run(["openssl", "pkey", "-pubin", "-noout", "-text"], input=der, capture_output=True).stdout.decode()
+hexpub = "".join(l.strip() for l in txt.split("pub:")[1].split("ASN1")[0].split()).replace(":", "")
+sys.exit(not (j["handle"] == 0x81004654 and j["key"] == "already present" and hexpub == "04" + j["x"] + j["y"]))
+' "$work/create.json" "$work/dev2.csr"
 
 # ---- the fetch ----
 before=$(lines)

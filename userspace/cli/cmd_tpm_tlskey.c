@@ -7,8 +7,11 @@
  * key". Inputs and the provider are checked before the TPM is changed.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "userspace/cli/tpm_commands.h"
 #include "userspace/cli/updatectl.h"
@@ -27,11 +30,21 @@ static const struct uc_option tlskey_options[] = {
 
 static int parse_handle(const struct uc_args *a, uint32_t *handle)
 {
-	char spec[64];
+	const char *h = a->opt[OPT_HANDLE];
+	unsigned long v;
+	char *end;
 
-	if (a->opt[OPT_HANDLE]) {
-		snprintf(spec, sizeof(spec), "%s%s", TLS_KEY_TPM_PREFIX, a->opt[OPT_HANDLE]);
-		return tls_key_spec(spec, handle) == 1 ? 0 : -EINVAL;
+	if (h) {
+		errno = 0;
+		v = strtoul(h, &end, 16);
+		if (strncasecmp(h, "0x", 2) || errno || *end || v > UINT32_MAX ||
+		    !fwg_tpm_tls_key_handle_valid((uint32_t)v)) {
+			fwg_log_error("--handle must be a persistent owner handle 0x81000000-0x817fffff "
+				      "other than the SRK's 0x%08x", FWG_TPM_SRK_HANDLE);
+			return -EINVAL;
+		}
+		*handle = (uint32_t)v;
+		return 0;
 	}
 	*handle = FWG_TPM_TLS_KEY_HANDLE;
 	/* A configuration that names a TPM key names its handle. */
@@ -68,7 +81,7 @@ static int create_run(const struct uc_args *a, struct uc_step *step)
 	err = parse_handle(a, &handle);
 	if (err)
 		return err;
-	/* The TPM first, then the provider (one connection at a time). */
+	/* The TPM first, then the provider, each closed before the next. */
 	uc_step_enter(step, UC_SRC_TPM, "tpm-open");
 	err = fwg_tpm_open(&opts, &tpm);
 	fwg_tpm_close(tpm);

@@ -679,7 +679,7 @@ static int stream_run(struct install *in, struct install_stream *s, bool progres
 		err = fetch_to_sink(in->path, &tls, &opts, stream_sink, s);
 	}
 	fetch_conn_free(opts.conn);
-	/* The provider's TPM connection closes here, before install's own. */
+	/* The provider's TPM connection closes here; install's own goes on. */
 	tls_key_free(key);
 	if (err && !s->failed) {
 		/* The server's side: a short file is a bad bundle, the rest the network's. */

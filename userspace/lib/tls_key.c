@@ -2,9 +2,10 @@
 /*
  * The TPM-held mutual-TLS client key through OpenSSL 3's tpm2 provider
  * (see tls_key.h and tpm/TPM.md "TLS client key"). The provider opens its
- * own connection to the TPM when it is loaded, so fwguard's context is
- * closed before: a TPM behind a socket (swtpm) serves one connection at a
- * time. The provider is loaded into the default library context only for
+ * own connection to the TPM when it is loaded; fwguard's context, which
+ * checked the key, is closed by then, so the two never hold TPM resources
+ * at once (without a resource manager nothing keeps their sessions and
+ * transient objects apart). The provider is loaded into the default library context only for
  * a TPM key, beside the default provider, and the default properties then
  * prefer the default provider, so hashing, ciphers, randomness and the
  * verification of the server's certificates stay in software; only the
