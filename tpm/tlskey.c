@@ -104,8 +104,8 @@ int fwg_tpm_tls_key_read(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tl
 	return err;
 }
 
-int fwg_tpm_tls_key_create(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tls_key *ret,
-			   bool *created)
+/* Create the key under the storage parent and make it persistent at @handle. */
+static int tls_key_make(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tls_key *ret)
 {
 	TPM2B_SENSITIVE_CREATE sensitive;
 	TPM2B_DATA outside_info;
@@ -117,25 +117,6 @@ int fwg_tpm_tls_key_create(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_
 	bool transient = false;
 	TSS2_RC rc;
 	int err;
-
-	if (!fwg_tpm_tls_key_handle_valid(handle))
-		return fwg_tpm_tls_key_read(tpm, handle, ret);	/* logs, -EINVAL */
-	err = tls_key_lookup(tpm, handle, &obj);
-	if (!err) {
-		/* Kept, never replaced: the vendor may have certified it. */
-		Esys_TR_Close(tpm->esys, &obj);
-		err = fwg_tpm_tls_key_read(tpm, handle, ret);
-		if (err == FWG_TPM_E_UNTRUSTED) {
-			fwg_tpm_log("0x%08x holds another object; evict it first or choose "
-				    "another handle", handle);
-			return -EEXIST;
-		}
-		if (!err)
-			*created = false;
-		return err;
-	}
-	if (err != FWG_TPM_E_NOT_PROVISIONED)
-		return err;
 
 	memset(&sensitive, 0, sizeof(sensitive));
 	memset(&outside_info, 0, sizeof(outside_info));
@@ -167,12 +148,40 @@ int fwg_tpm_tls_key_create(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_
 	}
 	Esys_TR_Close(tpm->esys, &persistent);
 	err = tls_key_check(handle, pub, ret);
-	if (!err)
-		*created = true;
 out:
 	fwg_tpm_flush(tpm, &obj);
 	fwg_tpm_release_parent(tpm, &parent, transient);
 	Esys_Free(pub);
 	Esys_Free(priv);
+	return err;
+}
+
+int fwg_tpm_tls_key_create(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tls_key *ret,
+			   bool *created)
+{
+	ESYS_TR obj = ESYS_TR_NONE;
+	int err;
+
+	if (!fwg_tpm_tls_key_handle_valid(handle))
+		return fwg_tpm_tls_key_read(tpm, handle, ret);	/* logs, -EINVAL */
+	err = tls_key_lookup(tpm, handle, &obj);
+	if (!err) {
+		/* Kept, never replaced: the vendor may have certified it. */
+		Esys_TR_Close(tpm->esys, &obj);
+		err = fwg_tpm_tls_key_read(tpm, handle, ret);
+		if (err == FWG_TPM_E_UNTRUSTED) {
+			fwg_tpm_log("0x%08x holds another object; evict it first or choose "
+				    "another handle", handle);
+			return -EEXIST;
+		}
+		if (!err)
+			*created = false;
+		return err;
+	}
+	if (err != FWG_TPM_E_NOT_PROVISIONED)
+		return err;
+	err = tls_key_make(tpm, handle, ret);
+	if (!err)
+		*created = true;
 	return err;
 }

@@ -51,25 +51,31 @@ static int parse_handle(const struct uc_args *a, uint32_t *handle)
 	return tls_key_spec(a->cfg.client_key, handle) < 0 ? -EINVAL : 0;
 }
 
-static int create_run(const struct uc_args *a, struct uc_step *step)
+static void create_report(const struct uc_args *a, uint32_t handle, bool created,
+			  const struct fwg_tpm_tls_key *key, const char *cn)
 {
-	const char *cn = a->opt[OPT_CN] ? a->opt[OPT_CN] : a->cfg.serial;
-	const char *out = a->opt[OPT_OUT];
-	struct fwg_tpm_options opts = {
-		.tcti = a->cfg.tcti, .pcr = -1,
-		.state_dir = a->opt[OPT_STATE_DIR] ? a->opt[OPT_STATE_DIR] : a->cfg.state_dir,
-	};
-	const char *tcti = tls_key_tcti(a->cfg.tcti);
-	struct fwg_tpm_tls_key key;
-	struct tls_key *prov = NULL;
-	struct fwg_tpm *tpm = NULL;
 	struct json_writer w;
-	bool created = false;
-	uint32_t handle;
-	int err;
 
-	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
-	if (!out) {
+	if (a->json) {
+		json_doc_begin(&w, stdout);
+		json_kv_u64(&w, "handle", handle);
+		json_kv_string(&w, "key", created ? "created" : "already present");
+		json_kv_u64(&w, "attributes", key->attributes);
+		json_kv_hex(&w, "x", key->x, sizeof(key->x));
+		json_kv_hex(&w, "y", key->y, sizeof(key->y));
+		json_kv_string(&w, "csr", a->opt[OPT_OUT]);
+		json_doc_end(&w);
+		return;
+	}
+	printf("TLS client key at 0x%08x: %s (fixedTPM, fixedParent)\n", handle,
+	       created ? "created" : "already present");
+	printf("certificate request for CN=%s: %s\n", cn, a->opt[OPT_OUT]);
+	printf("configure: client_key = tpm:0x%08x\n", handle);
+}
+
+static int create_inputs(const struct uc_args *a, const char *cn, uint32_t *handle)
+{
+	if (!a->opt[OPT_OUT]) {
 		fwg_log_error("tpm tls-key create: --out FILE (the certificate request) is required");
 		return -EINVAL;
 	}
@@ -78,7 +84,26 @@ static int create_run(const struct uc_args *a, struct uc_step *step)
 			      "is not configured");
 		return -EINVAL;
 	}
-	err = parse_handle(a, &handle);
+	return parse_handle(a, handle);
+}
+
+static int create_run(const struct uc_args *a, struct uc_step *step)
+{
+	const char *cn = a->opt[OPT_CN] ? a->opt[OPT_CN] : a->cfg.serial;
+	struct fwg_tpm_options opts = {
+		.tcti = a->cfg.tcti, .pcr = -1,
+		.state_dir = a->opt[OPT_STATE_DIR] ? a->opt[OPT_STATE_DIR] : a->cfg.state_dir,
+	};
+	const char *tcti = tls_key_tcti(a->cfg.tcti);
+	struct fwg_tpm_tls_key key;
+	struct tls_key *prov = NULL;
+	struct fwg_tpm *tpm = NULL;
+	bool created = false;
+	uint32_t handle;
+	int err;
+
+	uc_step_enter(step, UC_SRC_USAGE, "parse-options");
+	err = create_inputs(a, cn, &handle);
 	if (err)
 		return err;
 	/* The TPM first, then the provider, each closed before the next. */
@@ -105,25 +130,11 @@ static int create_run(const struct uc_args *a, struct uc_step *step)
 	uc_step_enter(step, UC_SRC_TPM, "sign-request");
 	err = tls_key_provider_open(tcti, handle, &prov);
 	if (!err)
-		err = tls_key_write_csr(prov, key.x, key.y, cn, out);
+		err = tls_key_write_csr(prov, key.x, key.y, cn, a->opt[OPT_OUT]);
 	tls_key_free(prov);
 	if (err)
 		return err;
-	if (a->json) {
-		json_doc_begin(&w, stdout);
-		json_kv_u64(&w, "handle", handle);
-		json_kv_string(&w, "key", created ? "created" : "already present");
-		json_kv_u64(&w, "attributes", key.attributes);
-		json_kv_hex(&w, "x", key.x, sizeof(key.x));
-		json_kv_hex(&w, "y", key.y, sizeof(key.y));
-		json_kv_string(&w, "csr", out);
-		json_doc_end(&w);
-		return UC_EXIT_OK;
-	}
-	printf("TLS client key at 0x%08x: %s (fixedTPM, fixedParent)\n", handle,
-	       created ? "created" : "already present");
-	printf("certificate request for CN=%s: %s\n", cn, out);
-	printf("configure: client_key = tpm:0x%08x\n", handle);
+	create_report(a, handle, created, &key, cn);
 	return UC_EXIT_OK;
 }
 
