@@ -363,6 +363,33 @@ bool fwg_tpm_srk_pinned(const struct fwg_tpm *tpm, struct fwg_tpm_srk_pin *ret);
  * the next command starts a new one. */
 void fwg_tpm_end_session(struct fwg_tpm *tpm);
 
+/*
+ * tlskey.c: the device's mutual-TLS client key (TPM.md "TLS client key"),
+ * persistent at FWG_TPM_TLS_KEY_HANDLE unless configured elsewhere.
+ */
+#define FWG_TPM_TLS_KEY_HANDLE	0x81004654u	/* "FT": fwguard TLS */
+struct fwg_tpm_tls_key {
+	uint32_t handle;
+	uint32_t attributes;		/* TPMA_OBJECT */
+	uint8_t x[32], y[32];		/* the public point, big endian */
+};
+/* In the owner's persistent range and not the SRK's handle. */
+bool fwg_tpm_tls_key_handle_valid(uint32_t handle);
+/*
+ * Create the key under the storage parent and make it persistent at
+ * @handle; a TLS key already there is kept (*created false), anything
+ * else there is -EEXIST. Logged.
+ */
+int fwg_tpm_tls_key_create(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tls_key *ret,
+			   bool *created);
+/*
+ * The key at @handle: FWG_TPM_E_NOT_PROVISIONED when there is none,
+ * FWG_TPM_E_UNTRUSTED when the object there is not a non-exportable
+ * P-256 signing key (not fixedTPM, fixedParent, sensitiveDataOrigin,
+ * unrestricted sign), -EINVAL for a handle outside the range. Logged.
+ */
+int fwg_tpm_tls_key_read(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tls_key *ret);
+
 /* sha256.c */
 int fwg_sha256_file(const char *path, uint8_t digest[FWG_DIGEST_SIZE]);
 

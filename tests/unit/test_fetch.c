@@ -199,7 +199,7 @@ FIXTURE_SETUP(server)
 	snprintf(self->ca, sizeof(self->ca), "%s/root-ca.crt", self->pki);
 	snprintf(self->cert, sizeof(self->cert), "%s/device-client.crt", self->pki);
 	snprintf(self->key, sizeof(self->key), "%s/device-client.key", self->pki);
-	self->tls = (struct fetch_tls){ self->ca, self->cert, self->key };
+	self->tls = (struct fetch_tls){ self->ca, self->cert, self->key, NULL };
 	fetch_opts_default(&self->opts);
 	self->opts.attempts = 2;
 	self->opts.progress = false;
@@ -223,7 +223,7 @@ TEST_F(server, downloads_complete_file)
 
 TEST_F(server, refuses_without_client_certificate)
 {
-	struct fetch_tls tls = { self->ca, NULL, NULL };
+	struct fetch_tls tls = { self->ca, NULL, NULL, NULL };
 	int64_t size = BLOB_SIZE;
 
 	EXPECT_EQ(-EPROTO, fetch_to_file(self->url, self->dest, &tls, &self->opts,
@@ -234,7 +234,7 @@ TEST_F(server, refuses_without_client_certificate)
 TEST_F(server, refuses_client_from_other_ca)
 {
 	char cert[300], key[300];
-	struct fetch_tls tls = { self->ca, cert, key };
+	struct fetch_tls tls = { self->ca, cert, key, NULL };
 	int64_t size = BLOB_SIZE;
 
 	snprintf(cert, sizeof(cert), "%s/other-client.crt", self->pki);
@@ -247,7 +247,7 @@ TEST_F(server, refuses_client_from_other_ca)
 TEST_F(server, refuses_server_from_unpinned_ca)
 {
 	char ca[300];
-	struct fetch_tls tls = { ca, self->cert, self->key };
+	struct fetch_tls tls = { ca, self->cert, self->key, NULL };
 	int64_t size = BLOB_SIZE;
 
 	snprintf(ca, sizeof(ca), "%s/other-ca.crt", self->pki);

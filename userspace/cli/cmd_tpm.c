@@ -184,4 +184,4 @@ const struct uc_command UC_GROUP(uc_cmd_tpm, "tpm",
 	"TPM provisioning, measurement, sealing and status",
 	&tpm_provision, &uc_cmd_tpm_status, &tpm_measure, &uc_cmd_tpm_seal,
 	&uc_cmd_tpm_unseal_verify, &tpm_floor, &uc_cmd_tpm_replay, &uc_cmd_tpm_ak_public,
-	&uc_cmd_tpm_approve);
+	&uc_cmd_tpm_approve, &uc_cmd_tpm_tls_key);

@@ -11,6 +11,7 @@ extern const struct uc_command uc_cmd_tpm_unseal_verify;
 extern const struct uc_command uc_cmd_tpm_status;
 extern const struct uc_command uc_cmd_tpm_replay;
 extern const struct uc_command uc_cmd_tpm_ak_public;
+extern const struct uc_command uc_cmd_tpm_tls_key;
 
 /* cmd_attest.c: derive the AK and write its public area to @path. */
 int uc_tpm_ak_export(struct fwg_tpm *tpm, const char *path, uint8_t name[FWG_TPM_NAME_SIZE]);

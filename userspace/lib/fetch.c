@@ -17,6 +17,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <openssl/evp.h>
+#include <openssl/ssl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,6 +30,8 @@
 #include "userspace/lib/fetch.h"
 #include "userspace/common/fileio.h"
 #include "userspace/lib/progress.h"
+#include "userspace/lib/ssl_error.h"
+#include "userspace/lib/tls_key.h"
 
 #define VALIDATOR_MAX 256
 
@@ -424,6 +427,29 @@ static int curl_errno(CURLcode rc, long http, bool *transient)
 	}
 }
 
+/*
+ * A TPM-held client key: libcurl 7.88 takes a key only as a file (or an
+ * engine), so the certificate and the provider's key go into the SSL_CTX
+ * of each connection before its handshake starts.
+ */
+static CURLcode install_tpm_key(CURL *curl, void *sslctx, void *arg)
+{
+	const struct fetch_tls *tls = arg;
+	SSL_CTX *ctx = sslctx;
+
+	(void)curl;
+	if (SSL_CTX_use_certificate_chain_file(ctx, tls->client_cert) != 1) {
+		ssl_log_error("fetch: cannot use client_cert %s", tls->client_cert);
+		return CURLE_SSL_CERTPROBLEM;
+	}
+	if (SSL_CTX_use_PrivateKey(ctx, tls->tpm_key) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+		ssl_log_error("fetch: the TPM key %s does not go with client_cert %s",
+			      tls->client_key, tls->client_cert);
+		return CURLE_SSL_CERTPROBLEM;
+	}
+	return CURLE_OK;
+}
+
 static void transfer_tls(CURL *curl, const struct fetch_tls *tls)
 {
 	/* Trust exactly the pinned CA, never the system store. */
@@ -432,8 +458,24 @@ static void transfer_tls(CURL *curl, const struct fetch_tls *tls)
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+	if (tls->tpm_key) {
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_FUNCTION, install_tpm_key);
+		curl_easy_setopt(curl, CURLOPT_SSL_CTX_DATA, (void *)tls);
+		return;
+	}
 	curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->client_cert);
 	curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->client_key);
+}
+
+/* A "tpm:" key that tls_key_load() did not load: refused, nothing sent. */
+static int tls_ready(const char *url, const struct fetch_tls *tls)
+{
+	if (tls->tpm_key || !tls->client_key ||
+	    strncmp(tls->client_key, TLS_KEY_TPM_PREFIX, strlen(TLS_KEY_TPM_PREFIX)))
+		return 0;
+	fwg_log_error("fetch: %s: client_key %s is not loaded from the TPM", url,
+		      tls->client_key);
+	return -EINVAL;
 }
 
 /* Resume only under the validator of the bytes we hold. */
@@ -789,6 +831,8 @@ int fetch_to_file(const char *url, const char *dest, const struct fetch_tls *tls
 
 	if (https_only(url))
 		return -EINVAL;
+	if (tls_ready(url, tls))
+		return -EINVAL;
 	if (snprintf(part, sizeof(part), "%s.part", dest) >= (int)sizeof(part) ||
 	    snprintf(vpath, sizeof(vpath), "%s.part.validator", dest) >= (int)sizeof(vpath))
 		return -ENAMETOOLONG;
@@ -887,6 +931,8 @@ int fetch_to_memory(const char *url, const struct fetch_tls *tls,
 	int err = -EIO;
 
 	if (https_only(url))
+		return -EINVAL;
+	if (tls_ready(url, tls))
 		return -EINVAL;
 	for (attempt = 1; attempt <= opts->attempts && transient; attempt++) {
 		if (attempt > 1)
@@ -993,6 +1039,8 @@ int fetch_to_sink(const char *url, const struct fetch_tls *tls, const struct fet
 	struct timespec deadline;
 
 	if (https_only(url))
+		return -EINVAL;
+	if (tls_ready(url, tls))
 		return -EINVAL;
 	deadline_start(opts, &deadline);
 	return transfer_all(tls, opts, &deadline, &t);

@@ -11,10 +11,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+struct evp_pkey_st;
+
 struct fetch_tls {
 	const char *ca_file;		/* pinned CA of the update server */
 	const char *client_cert;	/* device certificate (PEM) */
-	const char *client_key;		/* its private key (PEM) */
+	const char *client_key;		/* its private key (PEM), or "tpm:HANDLE" */
+	/*
+	 * For "tpm:HANDLE": the key in the TPM, loaded by tls_key_load(); it
+	 * and client_cert go into every connection's SSL_CTX. A "tpm:" key
+	 * that is not loaded is refused before any request.
+	 */
+	struct evp_pkey_st *tpm_key;
 };
 
 /*

@@ -19,6 +19,7 @@
 #include "userspace/lib/bundle_verify.h"
 #include "userspace/lib/fetch.h"
 #include "userspace/lib/fetch_bundle.h"
+#include "userspace/lib/tls_key.h"
 
 struct fetch_check {
 	const char *url;
@@ -205,15 +206,21 @@ static int fetch_download(const struct uc_config *cfg, const char *path, bool pr
 			  struct fetch_check *check, struct uc_step *step)
 {
 	uint8_t approval[FWG_APPROVAL_FILE_SIZE];
+	struct tls_key *key = NULL;
 	char approval_url[1024 + 16];
 	struct fetch_opts opts;
 	struct fetch_tls tls;
 	int err;
 
 	uc_fetch_options(cfg, progress, &tls, &opts);
-	err = fetch_conn_new(&opts.conn);
+	err = tls_key_load(cfg, &tls, &key, step);	/* a TPM-held client key */
 	if (err)
 		return err;
+	err = fetch_conn_new(&opts.conn);
+	if (err) {
+		tls_key_free(key);
+		return err;
+	}
 	if (check->vendor_key) {
 		snprintf(approval_url, sizeof(approval_url), "%s.approval", check->url);
 		check->approval_url = approval_url;
@@ -233,6 +240,7 @@ static int fetch_download(const struct uc_config *cfg, const char *path, bool pr
 	if (!err && check->vendor_key)
 		err = write_approval(path, &check->approval, step);
 	fetch_conn_free(opts.conn);
+	tls_key_free(key);
 	return err;
 }
 

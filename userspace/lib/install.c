@@ -35,6 +35,7 @@
 #include "userspace/lib/runtime.h"
 #include "userspace/lib/slots.h"
 #include "userspace/lib/ticket_log.h"
+#include "userspace/lib/tls_key.h"
 
 /* Everything one install or verify works with, released by install_release(). */
 struct install {
@@ -648,20 +649,28 @@ static int stream_run(struct install *in, struct install_stream *s, bool progres
 		      struct gate_result *res, struct uc_step *step)
 {
 	uint8_t approval[FWG_APPROVAL_FILE_SIZE];
+	struct tls_key *key = NULL;
 	struct fetch_opts opts;
 	struct fetch_tls tls;
 	int err;
 
 	uc_fetch_options(in->cfg, progress, &tls, &opts);
-	err = fetch_conn_new(&opts.conn);
+	err = tls_key_load(in->cfg, &tls, &key, step);	/* a TPM-held client key */
 	if (err)
 		return err;
+	err = fetch_conn_new(&opts.conn);
+	if (err) {
+		tls_key_free(key);
+		return err;
+	}
 	err = stream_fetch_approval(in, &tls, &opts, approval, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_NETWORK, "download");
 		err = fetch_to_sink(in->path, &tls, &opts, stream_sink, s);
 	}
 	fetch_conn_free(opts.conn);
+	/* The provider's TPM connection closes here; install's own goes on. */
+	tls_key_free(key);
 	if (err && !s->failed) {
 		/* The server's side: a short file is a bad bundle, the rest the network's. */
 		if (err == -EBADMSG)
