@@ -255,7 +255,10 @@ int fwguard_policy_from_params(const char *protect, const char *device_class,
 int fwguard_policy_check_identity(const struct fwguard_ticket *t);
 int fwguard_policy_check_version(const struct fwguard_ticket *t);
 int fwguard_policy_consume(const struct fwguard_ticket *t);
-void fwguard_policy_record_commit(const struct fwguard_ticket *t);
+void fwguard_policy_record_commit(const struct fwguard_ticket *t,
+				  const struct fwguard_range *r, u64 written,
+				  const u8 *digest);
+int fwguard_policy_committed(struct fwguard_committed *q);
 u64 fwguard_policy_floor(void);
 void fwguard_policy_exit(void);
 ssize_t fwguard_policy_show(char *buf, size_t size);

@@ -62,6 +62,16 @@ static __always_inline void fwguard_build_check_abi(void)
 	FWGUARD_CHECK_FIELD(fwguard_retire, ticket, 16, 8);
 	FWGUARD_CHECK_FIELD(fwguard_retire, ticket_len, 24, 4);
 	FWGUARD_CHECK_FIELD(fwguard_retire, reserved, 28, 4);
+
+	BUILD_BUG_ON(sizeof(struct fwguard_committed) != 80);
+	FWGUARD_CHECK_FIELD(fwguard_committed, size, 0, 4);
+	FWGUARD_CHECK_FIELD(fwguard_committed, flags, 4, 4);
+	FWGUARD_CHECK_FIELD(fwguard_committed, ticket_id, 8, 16);
+	FWGUARD_CHECK_FIELD(fwguard_committed, dev_major, 24, 4);
+	FWGUARD_CHECK_FIELD(fwguard_committed, dev_minor, 28, 4);
+	FWGUARD_CHECK_FIELD(fwguard_committed, written, 32, 8);
+	FWGUARD_CHECK_FIELD(fwguard_committed, digest, 40, 32);
+	FWGUARD_CHECK_FIELD(fwguard_committed, security_version, 72, 8);
 }
 
 /**

@@ -758,9 +758,23 @@ TEST_F(ab, install_in_factory_boot_is_confirmed_without_booting)
 	EXPECT_EQ((uint64_t)2, floor);
 }
 
-/* The state directory, the TPM's NV and the slot images saved as @name, or put back. */
+/*
+ * The state directory, the TPM's NV, the slot images and the kernel's
+ * memory of this boot saved as @name, or put back.
+ */
 static int snapshot(struct abdev *d, const char *name, bool restore)
 {
+	static struct { char name[16]; struct abdev_commit kernel[ABDEV_COMMITS];
+			unsigned int commits; } saved[2];
+	unsigned int i = !strcmp(name, "cut");
+
+	if (restore) {
+		memcpy(d->kernel, saved[i].kernel, sizeof(d->kernel));
+		d->commits = saved[i].commits;
+	} else {
+		memcpy(saved[i].kernel, d->kernel, sizeof(d->kernel));
+		saved[i].commits = d->commits;
+	}
 	fwg_tpm_close(d->tpm);
 	d->tpm = NULL;
 	swtpm_kill(&d->t);
@@ -805,8 +819,11 @@ static bool state_records(struct abdev *d, const uint8_t ticket[16])
  * P6 with power cuts (issue 11 item 7, STATE.md "install" cut table): an
  * install cut at each of its persistent writes (the state with the target
  * invalid, the journal's install entry, the seal, the commit, the floor
- * raise, the journal's done entry) and in the middle of the image write,
- * then the power comes back. From the cut, on copies of the device:
+ * raise, the journal's done entry) and in the middle of the image write.
+ * First the process is killed there and the install repeated in the same
+ * boot: it completes, the kernel writing nothing when it had committed the
+ * image (it refuses the ticket until reboot), or it is refused once done.
+ * Then the power comes back. From the cut, on copies of the device:
  * - root deletes the state file, or puts back its copy from before the
  *   install, and installs the same bundle again: once the ticket was
  *   recorded anywhere (journal or state), that never writes the slot again
@@ -822,8 +839,9 @@ TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
 	char spath[600], pre[700], post[700];
 	uint64_t floor = 0, f2, v = 2;
 	int k, err, t, how, done, points = 0, raise;
+	unsigned int writes;
 	uint8_t ticket[16];
-	bool consumed, completed;
+	bool consumed, completed, kernel;
 	char why[300];
 
 	snprintf(spath, sizeof(spath), "%s/slots/comp0", self->d.t.statedir);
@@ -841,6 +859,22 @@ TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
 			ASSERT_TRUE(err == AB_E_CUT || (k && err == 0)) TH_LOG("cut %d: %d", k, err);
 			completed = !err;
 			points++;
+			/* killed, not powered off: repeated in the same boot */
+			ASSERT_EQ(0, snapshot(&self->d, "kill", false));
+			self->d.m.cut_at = 0;
+			kernel = abdev_kernel_find(&self->d, ticket) != NULL;
+			done = journal_has(&self->d, ticket) == 2;
+			writes = self->d.writes;
+			err = abdev_install_ticket(&self->d, 0, v, ticket, raise, false, &t);
+			EXPECT_EQ(done ? -EALREADY : 0, err)
+				TH_LOG("cut %d: repeat in the same boot (kernel committed: %d)", k, kernel);
+			if (kernel)
+				EXPECT_EQ(writes, self->d.writes)
+					TH_LOG("cut %d: the kernel wrote a committed ticket again", k);
+			EXPECT_EQ(2, journal_has(&self->d, ticket)) TH_LOG("cut %d: not done", k);
+			EXPECT_TRUE(state_records(&self->d, ticket)) TH_LOG("cut %d: not recorded", k);
+			ASSERT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why))) TH_LOG("cut %d: %s", k, why);
+			ASSERT_EQ(0, snapshot(&self->d, "kill", true));
 			ASSERT_EQ(0, abdev_reboot(&self->d));
 			ASSERT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why))) TH_LOG("cut %d: %s", k, why);
 			ASSERT_EQ(0, abdev_floor(&self->d, &f2));
@@ -851,8 +885,6 @@ TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
 			done = journal_has(&self->d, ticket) == 2;
 			/* root deletes the state (0) or rolls it back (1), then the same bundle */
 			for (how = 0; how < 2; how++) {
-				unsigned int writes;
-
 				ASSERT_EQ(0, snapshot(&self->d, "cut", true));
 				ASSERT_EQ(0, how ? sh("cp %s %s", pre, spath) : sh("rm -f %s", spath));
 				writes = self->d.writes;

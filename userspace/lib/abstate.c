@@ -23,7 +23,8 @@
 /*
  * Test builds only (build/tests/e2e/updatectl-cut; build/bin/updatectl is
  * compiled without FWGUARD_TEST_CUT and holds none of this): a real power
- * cut before this process's persistent write number $FWGUARD_TEST_CUT.
+ * cut before this process's persistent write number $FWGUARD_TEST_CUT (or
+ * the first one of that name, as ab_persist() names it).
  * Every earlier write reached the disk (each is fsynced); this one never
  * starts. The file $FWGUARD_TEST_CUT_FILE (on the guest's result share) is
  * created, the harness (tests/vm/run --kill-when) kills QEMU on seeing it,
@@ -35,7 +36,10 @@ static void test_cut(const char *what)
 	const char *at = getenv("FWGUARD_TEST_CUT"), *file = getenv("FWGUARD_TEST_CUT_FILE");
 	int fd, i;
 
-	if (!at || !file || ++writes != atoi(at))
+	if (!at || !file)
+		return;
+	/* A number counts the writes; a name stops at the first write of it. */
+	if (++writes != atoi(at) && strcmp(at, what))
 		return;
 	fwg_log_error("test power cut before persistent write %d (%s)", writes, what);
 	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -1237,6 +1241,50 @@ static int plan_resume(struct ab_ctx *ctx, const struct pc_component *c, struct 
 }
 
 /*
+ * A ticket the journal does not name, which the kernel committed in this
+ * boot (a cut between its COMMIT and the journal's install entry): the
+ * kernel refuses it until reboot, so the repeat completes the install
+ * without a write when the kernel wrote the target with the ticket's image
+ * and the partition still holds it; else it is a replay (STATE.md).
+ */
+static int plan_committed(struct ab_ctx *ctx, const struct pc_component *c,
+			  struct ab_install *in)
+{
+	uint8_t digest[FWG_DIGEST_SIZE];
+	uint64_t len;
+	int err, idx;
+
+	if (!ctx->ops->committed || !in->image_len)
+		return 0;
+	STEP(ctx, KERNEL, "query-commit");
+	err = ctx->ops->committed(ctx->ops->arg, c, in->ticket, &idx, &len, digest);
+	if (err <= 0)
+		return err;
+	STEP(ctx, VERIFY, "check-replay");
+	if (idx != in->target || len != in->image_len ||
+	    memcmp(digest, in->image_digest, FWG_DIGEST_SIZE)) {
+		fwg_log_error("%s: the kernel wrote this ticket's image %s in this boot, and the "
+			      "install cannot be completed now (replay refused)", c->name,
+			      idx < 0 ? "into another partition" : idx == in->target ?
+			      "with another length or digest" : "into the other slot");
+		return -EALREADY;
+	}
+	STEP(ctx, FILE, "hash-slot");
+	err = ctx->ops->hash(ctx->ops->arg, c, in->target, len, digest);
+	if (err)
+		return err;
+	if (memcmp(digest, in->image_digest, sizeof(digest))) {
+		STEP(ctx, VERIFY, "check-replay");
+		fwg_log_error("%s: the kernel wrote this ticket's image into slot %s in this boot, "
+			      "and the slot no longer holds it (replay refused)", c->name,
+			      c->slot[in->target].name);
+		return -EALREADY;
+	}
+	in->resume = AB_RESUME_KERNEL;
+	return 0;
+}
+
+/*
  * Install never writes the running trial, the only bootable slot, a slot
  * whose last good partner no longer holds its image, nor a version below
  * the floor.
@@ -1339,7 +1387,7 @@ int ab_install_plan_image(struct ab_ctx *ctx, const struct pc_component *c, uint
 	err = plan_check_slots(ctx, c, version, in);
 	if (err)
 		return err;
-	return begun ? plan_resume(ctx, c, in, &e) : 0;
+	return begun ? plan_resume(ctx, c, in, &e) : plan_committed(ctx, c, in);
 }
 
 int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
@@ -1419,7 +1467,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	memcpy(r->digest, digest, FWG_DIGEST_SIZE);
 	r->has_ticket = true;
 	memcpy(r->ticket, in->ticket, 16);
-	if (in->resume == AB_RESUME_NONE) {
+	if (in->resume != AB_RESUME_WRITTEN) {
 		/* Consumed from here on, where root cannot undo it; a cut from
 		 * here to the commit rolls forward when repeated (STATE.md). */
 		install_entry_format(in->comp, in, r, entry, sizeof(entry));
