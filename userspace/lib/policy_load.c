@@ -14,6 +14,7 @@
 #include "tpm/tpm.h"
 #include "userspace/common/cleanup.h"
 #include "userspace/common/log.h"
+#include "userspace/lib/bootctl.h"
 #include "userspace/lib/policy_load.h"
 #include "userspace/lib/retire.h"
 #include "userspace/lib/runtime.h"
@@ -135,6 +136,47 @@ static bool factory_state(const struct uc_config *cfg, const struct policy_conf 
 }
 
 /*
+ * The bootloader, a third source (STATE.md "policy load"): for the
+ * component it boots, the slot it says it booted (GRUB's and U-Boot's
+ * fwguard.slot= on the kernel command line, which root cannot change in a
+ * running kernel; the custom executable's answer) must be the one the
+ * steady state @st says runs in this boot: its `booted` once boot-start
+ * recorded this boot, else `active`. A recorded booted slot that is not
+ * `active` is a fallback in this boot (`failed_boot`), or the state was
+ * edited. 0: they agree, or no bootloader boots @c; -errno (logged, one
+ * line) otherwise: then both slots are active.
+ */
+static int bootloader_disagrees(const struct uc_config *cfg, const struct pc_component *c,
+				const struct slot_state *st, struct load_ctx *l)
+{
+	char this_boot[40];
+	struct bootctl bc;
+	int err, booted, claimed;
+	bool recorded;
+
+	if (!strcmp(cfg->bootloader, "none") || strcmp(cfg->boot_component, c->name))
+		return 0;
+	uc_step_enter(l->step, UC_SRC_BOOT, "booted-slot");
+	err = bootctl_from_config(&bc, cfg);	/* logs */
+	if (!err)
+		err = bootctl_booted(&bc, &booted);	/* logs */
+	if (!err)
+		err = boot_id(this_boot, sizeof(this_boot));
+	if (err)
+		return err;
+	recorded = !strcmp(st->boot, this_boot) && st->booted >= 0;
+	claimed = recorded ? st->booted : st->active;
+	if (claimed == booted &&
+	    (claimed == st->active || !strcmp(st->failed_boot, this_boot)))
+		return 0;
+	uc_step_enter(l->step, UC_SRC_STATE, "check-bootloader");
+	fwg_log_error("policy: %s: the bootloader booted slot %s, but the slot state says slot %s "
+		      "%s: protecting both slots as active", c->name, c->slot[booted].name,
+		      c->slot[claimed].name, recorded ? "booted (no fallback recorded)" : "runs");
+	return -EBADMSG;
+}
+
+/*
  * Which slot is active; -1 (both) when the state cannot be read, and while
  * an update is pending or on trial: then the last good slot is the one the
  * bootloader falls back to, and the kernel refuses sessions on it until
@@ -177,6 +219,11 @@ static int component_booted(const struct uc_config *cfg, const struct pc_compone
 			      "journal records its install unconfirmed: protecting both slots as "
 			      "active", c->name, c->slot[slot_state_booted(&st)].name);
 		load_note(l, -EBADMSG);
+		return -1;
+	}
+	err = bootloader_disagrees(cfg, c, &st, l);
+	if (err) {
+		load_note(l, err);
 		return -1;
 	}
 	return slot_state_booted(&st);
