@@ -6,12 +6,19 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "userspace/common/fileio.h"
 #include "userspace/common/hex.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/abstate.h"
+#include "userspace/lib/attest_verify.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/ticket_log.h"
 
@@ -1077,6 +1084,121 @@ static int install_entry_last(struct ab_ctx *ctx, const struct pc_component *c,
 }
 
 /*
+ * The quote behind a confirmation (STATE.md "policy load"): root can
+ * append any entry to the journal, so a `good` entry counts only with a
+ * TPM2_Quote of fwguard's PCR, signed by this TPM's attestation key (a
+ * restricted key: the TPM signs only PCR values it holds), whose nonce is
+ * the SHA-256 of the entry's text and whose event log shows the
+ * component measured once in that boot, with the digest of the install
+ * the entry confirms. Kept in <state_dir>/confirmations/<component>.
+ */
+static int entry_digest(const char *entry, uint8_t out[FWG_DIGEST_SIZE])
+{
+	return EVP_Digest(entry, strlen(entry), out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -ENOMEM;
+}
+
+static int confirmation_path(const char *state_dir, const char *component, char *buf,
+			     size_t size)
+{
+	if ((size_t)snprintf(buf, size, "%s/confirmations/%s", state_dir, component) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* This boot's PCR quoted for the good entry @entry, kept before it is appended. */
+static int confirmation_write(struct ab_ctx *ctx, const struct pc_component *c,
+			      const char *entry)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	uint8_t nonce[FWG_DIGEST_SIZE], *buf = NULL;
+	struct fwg_quote q;
+	size_t len = 0;
+	int err, i = 0;
+
+	err = entry_digest(entry, nonce);
+	if (!err)
+		err = confirmation_path(ctx->state_dir, c->name, path, sizeof(path));
+	if (err)
+		return err;
+	STEP(ctx, TPM, "quote-confirmation");
+	err = -EIO;
+	while (tpm_try_again(ctx, &i, &err)) {
+		memset(&q, 0, sizeof(q));
+		err = fwg_tpm_quote(ctx->tpm, nonce, sizeof(nonce), &q);
+		if (err)
+			fwg_quote_release(&q);
+	}
+	if (err)
+		return err;
+	err = fwg_quote_encode(&q, &buf, &len);
+	fwg_quote_release(&q);
+	if (err)
+		return err;
+	STEP(ctx, FILE, "save-confirmation");
+	snprintf(dir, sizeof(dir), "%s/confirmations", ctx->state_dir);
+	err = fwg_mkdir_p(dir, 0700) ? -EIO : fwg_write_file_atomic(path, buf, len);
+	free(buf);
+	if (err)
+		fwg_log_error("%s: cannot keep the confirmation's quote %s: %s", c->name, path,
+			      strerror(-err));
+	return err;
+}
+
+int ab_confirmation_check(struct fwg_tpm *tpm, const char *state_dir,
+			  const struct pc_component *c, const char *good,
+			  const uint8_t digest[FWG_DIGEST_SIZE], struct uc_step *step)
+{
+	struct attest_verify_request req = { .pcr = fwg_tpm_pcr_index(tpm) };
+	uint8_t ak[FWG_QUOTE_PART_MAX];
+	char path[PATH_MAX], hex[2 * FWG_DIGEST_SIZE + 1];
+	struct attest_report rep;
+	uint16_t ak_len = 0;
+	size_t i, j, found = 0;
+	int err;
+
+	err = confirmation_path(state_dir, c->name, path, sizeof(path));
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_VERIFY, "check-confirmation");
+	if (access(path, F_OK)) {
+		fwg_log_error("%s: the journal's confirmation has no quote of the boot that "
+			      "verified the slot (%s): not counted", c->name, path);
+		return -EKEYREJECTED;
+	}
+	err = entry_digest(good, req.nonce);
+	if (!err) {
+		uc_step_enter(step, UC_SRC_TPM, "read-ak");
+		err = fwg_tpm_ak_public(tpm, ak, &ak_len);
+	}
+	if (err)
+		return err;
+	req.nonce_len = FWG_DIGEST_SIZE;
+	req.ak_public = ak;
+	req.ak_public_len = ak_len;
+	req.quote_path = path;
+	err = attest_verify(&req, &rep, step);	/* logs */
+	if (err)
+		return err < 0 ? err : -EKEYREJECTED;
+	for (i = 0; !err && i < rep.n_events; i++) {
+		const struct fwg_tpm_subject *e = &rep.events[i].ev.subject;
+
+		for (j = 0; j < i; j++)	/* a component is measured once a boot */
+			if (!strcmp(rep.events[j].ev.subject.component, e->component))
+				err = -EKEYREJECTED;
+		if (!strcmp(e->component, c->name))
+			found += !memcmp(e->digest, digest, FWG_DIGEST_SIZE) ? 1 : 2;
+	}
+	attest_report_free(&rep);
+	if (!err && found == 1)
+		return 0;
+	uc_step_enter(step, UC_SRC_VERIFY, "check-confirmation");
+	fwg_hex_encode(digest, FWG_DIGEST_SIZE, hex);
+	fwg_log_error("%s: the journal's confirmation is backed by a quote of a boot that did not "
+		      "measure %s once, with digest %s: not counted", c->name, c->name, hex);
+	return -EKEYREJECTED;
+}
+
+/*
  * The journal's confirmation of slot @b's install, "good COMPONENT SLOT
  * VERSION TICKET", when @c's last install entry is the one that wrote @b
  * and no confirmation names it yet: policy load reads the pending or trial
@@ -1104,13 +1226,17 @@ static int journal_confirm(struct ab_ctx *ctx, const struct pc_component *c,
 	while (tpm_try_again(ctx, &i, &err))
 		err = fwg_tpm_journal_find(ctx->tpm, prefix, line, sizeof(line));
 	n = strlen(line);
-	if (err == 1 && n > 32 && !strcmp(line + n - 32, thex))
-		return 0;	/* confirmed already (a repeat after a cut) */
 	if (err < 0)
 		return err;
+	/* Confirmed already (a repeat after a cut), with the quote that backs it. */
+	if (err == 1 && n > 32 && !strcmp(line + n - 32, thex) &&
+	    !ab_confirmation_check(ctx->tpm, ctx->state_dir, c, line, e.digest, ctx->step))
+		return 0;
 	snprintf(entry, sizeof(entry), "good %s %s %" PRIu64 " %s", c->name, c->slot[b].name, v,
 		 thex);
-	err = ab_persist(ctx, "journal-good");
+	err = confirmation_write(ctx, c, entry);
+	if (!err)
+		err = ab_persist(ctx, "journal-good");
 	STEP(ctx, TPM, "write-journal");
 	return err ? err : fwg_tpm_journal_add(ctx->tpm, entry);
 }

@@ -129,6 +129,17 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in);
 int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length,
 		      const uint8_t digest[FWG_DIGEST_SIZE]);
 
+/*
+ * Whether the journal's confirmation @good ("good COMPONENT SLOT VERSION
+ * TICKET") of @c's install of the image @digest counts: 0 when the quote
+ * mark-good kept for it verifies (this TPM's attestation key, the entry as
+ * nonce, @c measured once in that boot, with @digest); else -errno
+ * (logged). STATE.md "policy load".
+ */
+int ab_confirmation_check(struct fwg_tpm *tpm, const char *state_dir,
+			  const struct pc_component *c, const char *good,
+			  const uint8_t digest[FWG_DIGEST_SIZE], struct uc_step *step);
+
 /* Factory adoption of slot @idx; @length 0: the whole partition. */
 int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,
 	     uint64_t length);

@@ -14,7 +14,7 @@ trap 'rm -rf "$work"' EXIT
 export TPM2TOOLS_TCTI=device:/dev/tpmrm0
 pol=/sys/class/misc/fwguard/policy
 
-tap_plan 7
+tap_plan 11
 
 insmod "$build/kmod/$(uname -r)/fwguard.ko" keyring_mode=provision
 mkdir -p "$work/state/slots"
@@ -67,4 +67,30 @@ load
 tap_check "bootloader and state agree on ca_a: policy load succeeds" test $? -eq "$(uc_exit ok)"
 tap_check "... only ca_a is active" \
 	sh -c "grep -q '^range vda6 .*component ca active\$' $pol && grep -q '^range vda7 .*component ca\$' $pol"
+
+# 3. A confirmation root appended: the journal records fg_a's install and a
+# `good` entry for it, as mark-good writes one, but no quote of a boot
+# that measured fg_a backs it: not counted, the install is unconfirmed,
+# both slots are active (as while fg_a is on trial).
+journal_add() { # ENTRY: appended as updatectl does (the file, then the NV extend)
+	printf '%s\n' "$1" >>"$work/state/tickets"
+	printf '%s' "$1" >"$work/entry"
+	tpm2_nvextend -C 0x01004658 -i "$work/entry" 0x01004658
+}
+ticket=0123456789abcdef0123456789abcd03
+echo "component fg fg_a=PARTLABEL=fg_a fg_b=PARTLABEL=fg_b" >"$work/policy.conf"
+state_of fg 0
+conf
+forge() {
+	journal_add "install fg fg_a 5 4096 $(printf '%064d' 0) $ticket" &&
+		journal_add "good fg fg_a 5 $ticket"
+}
+tap_check "journal: fg_a's install and a forged confirmation appended" forge
+load
+status=$?
+tap_check "forged confirmation: policy load fails (verify)" test "$status" -eq "$(uc_exit verify)"
+tap_check "... saying the confirmation has no quote and the install is unconfirmed" \
+	sh -c "grep -q 'confirmation has no quote of the boot that verified the slot' '$work/err' && grep -q 'journal records its install unconfirmed' '$work/err'"
+tap_check "... fg_a and fg_b are both protected active" \
+	sh -c "grep -q '^range vda8 .*component fg active\$' $pol && grep -q '^range vda9 .*component fg active\$' $pol"
 tap_done
