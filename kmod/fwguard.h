@@ -256,7 +256,10 @@ int fwguard_policy_from_params(const char *protect, const char *device_class,
 int fwguard_policy_check_identity(const struct fwguard_ticket *t);
 int fwguard_policy_check_version(const struct fwguard_ticket *t);
 int fwguard_policy_consume(const struct fwguard_ticket *t);
-void fwguard_policy_record_commit(const struct fwguard_ticket *t);
+void fwguard_policy_record_commit(const struct fwguard_ticket *t,
+				  const struct fwguard_range *r, u64 written,
+				  const u8 *digest);
+int fwguard_policy_committed(struct fwguard_committed *q);
 /**
  * struct fwguard_floor_view - the floors one decision uses (policy.c)
  * @effective: the module's own floor or the highest TPM floor read this

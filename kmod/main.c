@@ -15,6 +15,7 @@
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/string.h>
+#include <linux/uaccess.h>
 
 #include "fwguard.h"
 
@@ -71,13 +72,31 @@ static long fwguard_ioc_policy(const void __user *arg)
 				    fwguard_policy_set(&p));
 }
 
+/* Read-only: what a ticket's session committed in this boot. */
+static long fwguard_ioc_committed(void __user *arg)
+{
+	struct fwguard_committed q;
+	int err;
+
+	err = fwguard_copy_arg(&q, sizeof(q), arg);
+	if (err)
+		return err;
+	if (q.flags)
+		return -EINVAL;
+	err = fwguard_policy_committed(&q);
+	if (!err && copy_to_user(arg, &q, sizeof(q)))
+		err = -EFAULT;
+	return err;
+}
+
 static long fwguard_ctl_ioctl(struct file *file, unsigned int cmd,
 			      unsigned long arg)
 {
 	const void __user *uarg = (const void __user *)arg;
 
 	if (cmd != FWGUARD_IOC_PROTECT && cmd != FWGUARD_IOC_POLICY &&
-	    cmd != FWGUARD_IOC_BEGIN && cmd != FWGUARD_IOC_RETIRE)
+	    cmd != FWGUARD_IOC_BEGIN && cmd != FWGUARD_IOC_RETIRE &&
+	    cmd != FWGUARD_IOC_COMMITTED)
 		return -ENOTTY;
 	/* capable() checks the initial user namespace: root in a userns fails. */
 	if (!capable(CAP_SYS_ADMIN))
@@ -89,6 +108,8 @@ static long fwguard_ctl_ioctl(struct file *file, unsigned int cmd,
 		return fwguard_ioc_policy(uarg);
 	case FWGUARD_IOC_RETIRE:
 		return fwguard_session_retire(uarg);
+	case FWGUARD_IOC_COMMITTED:
+		return fwguard_ioc_committed((void __user *)arg);
 	default:
 		return fwguard_session_begin(uarg);
 	}

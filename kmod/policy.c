@@ -38,9 +38,18 @@ static char fwguard_device_class[FWGUARD_IDENTITY_LEN];
 static char fwguard_serial[FWGUARD_IDENTITY_LEN];
 static LIST_HEAD(fwguard_consumed);
 
+/*
+ * A ticket consumed in this boot. @range is set when its session wrote the
+ * image whole (COMMIT returned 0), with what the session measured; ranges
+ * are never freed while the policy holds them, so the pointer stays valid.
+ */
 struct fwguard_consumed_id {
 	struct list_head node;
 	u8 id[FWGUARD_TICKET_ID_LEN];
+	const struct fwguard_range *range;
+	u64 written;
+	u8 digest[FWGUARD_DIGEST_LEN];
+	u64 security_version;
 };
 
 /**
@@ -197,14 +206,19 @@ int fwguard_policy_check_identity(const struct fwguard_ticket *t)
 	return err;
 }
 
-static bool fwguard_consumed_locked(const u8 *id)
+static struct fwguard_consumed_id *fwguard_consumed_find_locked(const u8 *id)
 {
 	struct fwguard_consumed_id *c;
 
 	list_for_each_entry(c, &fwguard_consumed, node)
 		if (!memcmp(c->id, id, FWGUARD_TICKET_ID_LEN))
-			return true;
-	return false;
+			return c;
+	return NULL;
+}
+
+static bool fwguard_consumed_locked(const u8 *id)
+{
+	return fwguard_consumed_find_locked(id) != NULL;
 }
 
 /* The floor a ticket is judged against: the module's own and the TPM's. */
@@ -329,20 +343,63 @@ int fwguard_policy_consume(const struct fwguard_ticket *t)
 }
 
 /**
- * fwguard_policy_record_commit() - remember a committed ticket's version
- * @t: the ticket just committed
+ * fwguard_policy_record_commit() - remember a committed ticket
+ * @t: the ticket just committed (consumed by fwguard_policy_consume())
+ * @r: the slot its session wrote
+ * @written: image bytes written
+ * @digest: their SHA-256, as the session measured it
  *
  * Older tickets are refused for the rest of the boot either way; with
  * FWGUARD_TICKET_F_RAISE_FLOOR the floor itself moves up too, so that the
- * status shows what userspace is about to write into the TPM counter.
+ * status shows what userspace is about to write into the TPM counter. The
+ * slot, length and digest are what FWGUARD_IOC_COMMITTED reports.
  */
-void fwguard_policy_record_commit(const struct fwguard_ticket *t)
+void fwguard_policy_record_commit(const struct fwguard_ticket *t,
+				  const struct fwguard_range *r, u64 written,
+				  const u8 *digest)
 {
+	struct fwguard_consumed_id *c;
+
 	mutex_lock(&fwguard_policy_lock);
+	c = fwguard_consumed_find_locked(t->id);
+	if (c) {
+		c->range = r;
+		c->written = written;
+		memcpy(c->digest, digest, sizeof(c->digest));
+		c->security_version = t->security_version;
+	}
 	fwguard_committed_version = max(fwguard_committed_version, t->security_version);
 	if (t->flags & FWGUARD_TICKET_F_RAISE_FLOOR)
 		fwguard_floor = max(fwguard_floor, t->security_version);
 	mutex_unlock(&fwguard_policy_lock);
+}
+
+/**
+ * fwguard_policy_committed() - FWGUARD_IOC_COMMITTED: what a ticket wrote
+ * @q: request, already copied from userspace; the out fields are filled
+ *
+ * Read-only: a consumed ticket stays consumed, nothing else changes.
+ *
+ * Return: 0; -ENOENT when no session committed the ticket in this boot
+ * (never consumed, or consumed by a COMMIT that failed).
+ */
+int fwguard_policy_committed(struct fwguard_committed *q)
+{
+	struct fwguard_consumed_id *c;
+	int err = -ENOENT;
+
+	mutex_lock(&fwguard_policy_lock);
+	c = fwguard_consumed_find_locked(q->ticket_id);
+	if (c && c->range) {
+		q->dev_major = MAJOR(c->range->part_dev);
+		q->dev_minor = MINOR(c->range->part_dev);
+		q->written = c->written;
+		memcpy(q->digest, c->digest, sizeof(q->digest));
+		q->security_version = c->security_version;
+		err = 0;
+	}
+	mutex_unlock(&fwguard_policy_lock);
+	return err;
 }
 
 /**

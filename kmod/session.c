@@ -425,7 +425,7 @@ static int fwguard_session_decide(struct fwguard_session *s,
 		return err;
 	s->committed = true;
 	WRITE_ONCE(s->range->written, true);
-	fwguard_policy_record_commit(&s->ticket);
+	fwguard_policy_record_commit(&s->ticket, s->range, s->written, c->digest);
 	return 0;
 }
 

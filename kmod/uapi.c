@@ -68,6 +68,15 @@ static __always_inline void fwguard_build_check_abi(void)
 	FWGUARD_CHECK_FIELD(fwguard_commit, ticket_id, 56, 16);
 
 	FWGUARD_CHECK_SLOT_TICKET(fwguard_retire);
+
+	BUILD_BUG_ON(sizeof(struct fwguard_committed) != 80);
+	FWGUARD_CHECK_HEAD(fwguard_committed);
+	FWGUARD_CHECK_FIELD(fwguard_committed, ticket_id, 8, 16);
+	FWGUARD_CHECK_FIELD(fwguard_committed, dev_major, 24, 4);
+	FWGUARD_CHECK_FIELD(fwguard_committed, dev_minor, 28, 4);
+	FWGUARD_CHECK_FIELD(fwguard_committed, written, 32, 8);
+	FWGUARD_CHECK_FIELD(fwguard_committed, digest, 40, 32);
+	FWGUARD_CHECK_FIELD(fwguard_committed, security_version, 72, 8);
 }
 
 /**

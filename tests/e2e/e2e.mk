@@ -2,7 +2,8 @@
 # updatectl with the test-only power-cut hook (FWGUARD_TEST_CUT in
 # userspace/lib/abstate.c): the objects of build/bin/updatectl, but
 # abstate.c compiled again with the hook. Only the power-cut scenarios run
-# it (tests/host/grub_powercut.sh); build/bin/updatectl, the one installed,
+# it (tests/host/grub_powercut.sh, and tests/host/e2e_update.sh's install
+# killed after the kernel's commit); build/bin/updatectl, the one installed,
 # is built without the macro and carries no trace of the hook.
 CUT_ABSTATE := $(BUILD)/obj-cut/userspace/lib/abstate.o
 CUT_UPDATECTL := $(BUILD)/tests/e2e/updatectl-cut

@@ -25,6 +25,23 @@
 #                     power cut; retried install works
 scenario=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/$(basename "${BASH_SOURCE[0]}")
 
+# install_killed_at WRITE BUNDLE: the test build of updatectl, killed
+# (SIGKILL) right before its first persistent write named WRITE
+# (abstate.c's FWGUARD_TEST_CUT hook); the kill's status is the step's.
+install_killed_at() {
+	local cut=/run/fwguard-cut pid i
+	rm -f "$cut"
+	FWGUARD_TEST_CUT=$1 FWGUARD_TEST_CUT_FILE=$cut "$build/tests/e2e/updatectl-cut" install "$2" &
+	pid=$!
+	for i in $(seq 600); do
+		[ -e "$cut" ] && break
+		kill -0 "$pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill -9 "$pid" 2>/dev/null
+	wait "$pid"
+}
+
 # ---- boot 1: the factory --------------------------------------------------
 boot1_factory() {
 	step tpm-provision updatectl tpm provision
@@ -47,7 +64,10 @@ boot1_factory() {
 	printf '"%x-%x"\n' "$(stat -c %Y "$work/srv/v1.fwb")" "$(stat -c %s "$work/srv/v1.fwb")" \
 		>/var/lib/fwguard/downloads/v1.fwb.part.validator
 	step fetch-resumed updatectl fetch v1.fwb
+	step install-v1-killed install_killed_at journal-install /var/lib/fwguard/downloads/v1.fwb
+	step counters-killed cat /sys/class/misc/fwguard/counters
 	step install-v1 updatectl install /var/lib/fwguard/downloads/v1.fwb
+	step counters-installed cat /sys/class/misc/fwguard/counters
 	step install-replay updatectl install /var/lib/fwguard/downloads/v1.fwb
 	# No tcti in the configuration: $FWGUARD_TCTI names the TPM, here none.
 	step policy-load-no-tpm env FWGUARD_TCTI=swtpm:host=127.0.0.1,port=9 \
@@ -80,7 +100,18 @@ boot1_checks() {
 	json_is 1 install-untrusted-json "... and a JSON error object naming the step" \
 		"j['error']['step'] == 'verify-ticket' and j['error']['name'] == 'verify'"
 	expect 1 fetch-resumed ok "interrupted download resumes"
+	expect 1 install-v1-killed 137 "install killed after the kernel's commit, before the journal's entry" \
+		"before persistent write [0-9]+ \(journal-install\)"
 	expect 1 install-v1 ok "v1 installed through the kernel gate into fw_b" "into slot fw_b"
+	local killed installed
+	killed=$(grep sessions_committed "$work/boots/1/counters-killed.out" 2>/dev/null)
+	installed=$(grep sessions_committed "$work/boots/1/counters-installed.out" 2>/dev/null)
+	if [ -n "$killed" ] && [ "$killed" = "$installed" ] && [ "$killed" != "sessions_committed 0" ]; then
+		tap_ok "... the repeat in the same boot completed it without a kernel session"
+	else
+		tap_fail "... the repeat in the same boot completed it without a kernel session" \
+			"after the kill: '$killed', after the repeat: '$installed'"
+	fi
 	expect 1 install-replay verify "replay of an installed bundle is refused" "replay"
 	expect 1 policy-load-no-tpm tpm "policy load without a reachable TPM: the TPM's exit code"
 	status_is 1 "after install: fw_b pending v1, fw_a untouched" \

@@ -286,6 +286,69 @@ TEST_F(session, abort_does_not_consume_ticket)
 	free(der);
 }
 
+/* FWGUARD_IOC_COMMITTED for @id: 0 with @q filled, or -errno. */
+static int committed(const uint8_t id[16], uint32_t flags, struct fwguard_committed *q)
+{
+	int ctl, err;
+
+	memset(q, 0, sizeof(*q));
+	q->size = sizeof(*q);
+	q->flags = flags;
+	memcpy(q->ticket_id, id, 16);
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -errno;
+	err = ioctl(ctl, FWGUARD_IOC_COMMITTED, q) ? -errno : 0;
+	close(ctl);
+	return err;
+}
+
+/*
+ * What a ticket committed in this boot, for an install cut after COMMIT
+ * (userspace/lib/STATE.md): the partition, length and digest of a
+ * committed session; nothing for a ticket unused, aborted, or consumed by
+ * a COMMIT that failed.
+ */
+TEST_F(session, committed_reports_what_the_ticket_wrote)
+{
+	struct fwguard_ticket bad = self->t;
+	struct fwguard_committed q;
+	struct fwguard_commit c;
+	uint8_t digest[32];
+	int fd;
+
+	EXPECT_EQ(-ENOENT, committed(self->t.id, 0, &q));
+	/* aborted: not consumed, not committed */
+	fd = fwg_begin(&self->b, &self->t, "signer");
+	ASSERT_LE(0, fd);
+	ASSERT_EQ(0, fwg_stream(fd, self->image, 4096, 4096));
+	close(fd);
+	EXPECT_EQ(-ENOENT, committed(self->t.id, 0, &q));
+	ASSERT_EQ(0, full_session(&self->b, &self->t, self->image, IMAGE_LEN, &c));
+	ASSERT_EQ(0, committed(self->t.id, 0, &q));
+	EXPECT_EQ(self->b.major, q.dev_major);
+	EXPECT_EQ(self->b.minor, q.dev_minor);
+	EXPECT_EQ(IMAGE_LEN, q.written);
+	SHA256(self->image, IMAGE_LEN, digest);
+	EXPECT_EQ(0, memcmp(digest, q.digest, 32));
+	EXPECT_EQ(VERSION, q.security_version);
+	/* read-only: asked again, the same answer, and the ticket stays spent */
+	ASSERT_EQ(0, committed(self->t.id, 0, &q));
+	EXPECT_EQ(IMAGE_LEN, q.written);
+	EXPECT_EQ(-EALREADY, fwg_begin(&self->b, &self->t, "signer"));
+	EXPECT_EQ(-EINVAL, committed(self->t.id, 1, &q));
+	/* consumed by a COMMIT that failed: nothing was committed */
+	fwg_ticket_init(&bad, self->image, IMAGE_LEN, VERSION);
+	fd = fwg_begin(&self->b, &bad, "signer");
+	ASSERT_LE(0, fd);
+	self->image[7] ^= 1;
+	ASSERT_EQ(0, fwg_stream(fd, self->image, IMAGE_LEN, 1 << 20));
+	EXPECT_EQ(-EBADMSG, fwg_commit(fd, &c));
+	close(fd);
+	EXPECT_EQ(-EALREADY, fwg_begin(&self->b, &bad, "signer"));
+	EXPECT_EQ(-ENOENT, committed(bad.id, 0, &q));
+}
+
 /* Run @fn in a child; its exit status is the errno it saw. */
 static int in_child(int (*fn)(const struct fwg_part *, const uint8_t *, size_t),
 		    const struct fwg_part *p, const uint8_t *der, size_t len)

@@ -27,6 +27,16 @@
 #define AB_PCR		8
 #define AB_SLOT_SIZE	65536u
 
+/* What the kernel committed in this boot (FWGUARD_IOC_COMMITTED). */
+struct abdev_commit {
+	uint8_t ticket[16];
+	int ci, slot;
+	uint64_t len;
+	uint8_t digest[FWG_DIGEST_SIZE];
+};
+
+#define ABDEV_COMMITS	64
+
 struct abdev {
 	struct swtpm t;
 	struct policy_conf pc;
@@ -38,7 +48,37 @@ struct abdev {
 	unsigned int boot;
 	unsigned int tickets;
 	unsigned int writes;	/* image writes of abdev_install_ticket() */
+	/* The kernel's memory of this boot: the tickets it consumed at COMMIT
+	 * (refused again until reboot) and what each one wrote. */
+	struct abdev_commit kernel[ABDEV_COMMITS];
+	unsigned int commits;
 };
+
+static inline struct abdev_commit *abdev_kernel_find(struct abdev *d, const uint8_t ticket[16])
+{
+	unsigned int i;
+
+	for (i = 0; i < d->commits; i++)
+		if (!memcmp(d->kernel[i].ticket, ticket, 16))
+			return &d->kernel[i];
+	return NULL;
+}
+
+/* ab_ops.committed: the kernel's answer to FWGUARD_IOC_COMMITTED. */
+static inline int abdev_committed(void *arg, const struct pc_component *c,
+				  const uint8_t ticket[16], int *idx, uint64_t *len,
+				  uint8_t digest[FWG_DIGEST_SIZE])
+{
+	struct abdev *d = arg;
+	struct abdev_commit *k = abdev_kernel_find(d, ticket);
+
+	if (!k)
+		return 0;
+	*idx = k->ci == (int)(c - d->pc.component) ? k->slot : -1;
+	*len = k->len;
+	memcpy(digest, k->digest, FWG_DIGEST_SIZE);
+	return 1;
+}
 
 static inline int abdev_path(struct abdev *d, const struct pc_component *c, int idx,
 			     const char **path)
@@ -100,6 +140,7 @@ static inline int abdev_reboot(struct abdev *d)
 	fwg_tpm_close(d->tpm);
 	d->tpm = NULL;
 	d->boot++;
+	d->commits = 0;	/* the kernel forgets what it committed */
 	d->m.cut_at = 0;
 	d->m.fault_eio = 0;
 	if (swtpm_reboot(&d->t))
@@ -160,6 +201,7 @@ static inline int abdev_setup(struct abdev *d, unsigned int components)
 	}
 	d->ops.hash = abdev_hash;
 	d->ops.size = abdev_size;
+	d->ops.committed = abdev_committed;
 	d->ops.arg = d;
 	d->m.state_dir = d->t.statedir;
 	d->m.pc = &d->pc;
@@ -234,6 +276,9 @@ static inline int abdev_install_ticket(struct abdev *d, unsigned int ci, uint64_
 	abdev_pattern(seed, len, image);
 	SHA256(image, len, digest);
 	err = ab_install_plan_image(&d->m, c, v, ticket, raise, len, digest, &in);
+	/* BEGIN: the kernel refuses a ticket it consumed in this boot */
+	if (!err && !in.resume && abdev_kernel_find(d, ticket))
+		err = -EALREADY;
 	if (!err)
 		err = ab_install_start(&d->m, &in);
 	if (err)
@@ -247,6 +292,15 @@ static inline int abdev_install_ticket(struct abdev *d, unsigned int ci, uint64_
 		return AB_E_CUT;
 	if (!err)
 		err = abdev_hash(d, c, in.target, len, digest);
+	if (!err && d->commits < ABDEV_COMMITS) {	/* COMMIT: consumed until reboot */
+		struct abdev_commit *k = &d->kernel[d->commits++];
+
+		memcpy(k->ticket, ticket, 16);
+		k->ci = (int)ci;
+		k->slot = in.target;
+		k->len = len;
+		memcpy(k->digest, digest, FWG_DIGEST_SIZE);
+	}
 	return err ? err : ab_install_commit(&d->m, &in, len, digest);
 }
 

@@ -10,7 +10,11 @@
 
 #include "kselftest_harness.h"
 
+#include <openssl/evp.h>
+
 #include "tests/tpm/abdev.h"
+#include "userspace/common/fileio.h"
+#include "userspace/common/hex.h"
 
 FIXTURE(ab) {
 	struct abdev d;
@@ -758,9 +762,23 @@ TEST_F(ab, install_in_factory_boot_is_confirmed_without_booting)
 	EXPECT_EQ((uint64_t)2, floor);
 }
 
-/* The state directory, the TPM's NV and the slot images saved as @name, or put back. */
+/*
+ * The state directory, the TPM's NV, the slot images and the kernel's
+ * memory of this boot saved as @name, or put back.
+ */
 static int snapshot(struct abdev *d, const char *name, bool restore)
 {
+	static struct { char name[16]; struct abdev_commit kernel[ABDEV_COMMITS];
+			unsigned int commits; } saved[2];
+	unsigned int i = !strcmp(name, "cut");
+
+	if (restore) {
+		memcpy(d->kernel, saved[i].kernel, sizeof(d->kernel));
+		d->commits = saved[i].commits;
+	} else {
+		memcpy(saved[i].kernel, d->kernel, sizeof(d->kernel));
+		saved[i].commits = d->commits;
+	}
 	fwg_tpm_close(d->tpm);
 	d->tpm = NULL;
 	swtpm_kill(&d->t);
@@ -805,8 +823,11 @@ static bool state_records(struct abdev *d, const uint8_t ticket[16])
  * P6 with power cuts (issue 11 item 7, STATE.md "install" cut table): an
  * install cut at each of its persistent writes (the state with the target
  * invalid, the journal's install entry, the seal, the commit, the floor
- * raise, the journal's done entry) and in the middle of the image write,
- * then the power comes back. From the cut, on copies of the device:
+ * raise, the journal's done entry) and in the middle of the image write.
+ * First the process is killed there and the install repeated in the same
+ * boot: it completes, the kernel writing nothing when it had committed the
+ * image (it refuses the ticket until reboot), or it is refused once done.
+ * Then the power comes back. From the cut, on copies of the device:
  * - root deletes the state file, or puts back its copy from before the
  *   install, and installs the same bundle again: once the ticket was
  *   recorded anywhere (journal or state), that never writes the slot again
@@ -822,8 +843,9 @@ TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
 	char spath[600], pre[700], post[700];
 	uint64_t floor = 0, f2, v = 2;
 	int k, err, t, how, done, points = 0, raise;
+	unsigned int writes;
 	uint8_t ticket[16];
-	bool consumed, completed;
+	bool consumed, completed, kernel;
 	char why[300];
 
 	snprintf(spath, sizeof(spath), "%s/slots/comp0", self->d.t.statedir);
@@ -841,6 +863,22 @@ TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
 			ASSERT_TRUE(err == AB_E_CUT || (k && err == 0)) TH_LOG("cut %d: %d", k, err);
 			completed = !err;
 			points++;
+			/* killed, not powered off: repeated in the same boot */
+			ASSERT_EQ(0, snapshot(&self->d, "kill", false));
+			self->d.m.cut_at = 0;
+			kernel = abdev_kernel_find(&self->d, ticket) != NULL;
+			done = journal_has(&self->d, ticket) == 2;
+			writes = self->d.writes;
+			err = abdev_install_ticket(&self->d, 0, v, ticket, raise, false, &t);
+			EXPECT_EQ(done ? -EALREADY : 0, err)
+				TH_LOG("cut %d: repeat in the same boot (kernel committed: %d)", k, kernel);
+			if (kernel)
+				EXPECT_EQ(writes, self->d.writes)
+					TH_LOG("cut %d: the kernel wrote a committed ticket again", k);
+			EXPECT_EQ(2, journal_has(&self->d, ticket)) TH_LOG("cut %d: not done", k);
+			EXPECT_TRUE(state_records(&self->d, ticket)) TH_LOG("cut %d: not recorded", k);
+			ASSERT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why))) TH_LOG("cut %d: %s", k, why);
+			ASSERT_EQ(0, snapshot(&self->d, "kill", true));
 			ASSERT_EQ(0, abdev_reboot(&self->d));
 			ASSERT_TRUE(abdev_p1(&self->d, 0, why, sizeof(why))) TH_LOG("cut %d: %s", k, why);
 			ASSERT_EQ(0, abdev_floor(&self->d, &f2));
@@ -851,8 +889,6 @@ TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
 			done = journal_has(&self->d, ticket) == 2;
 			/* root deletes the state (0) or rolls it back (1), then the same bundle */
 			for (how = 0; how < 2; how++) {
-				unsigned int writes;
-
 				ASSERT_EQ(0, snapshot(&self->d, "cut", true));
 				ASSERT_EQ(0, how ? sh("cp %s %s", pre, spath) : sh("rm -f %s", spath));
 				writes = self->d.writes;
@@ -903,6 +939,89 @@ TEST_F_TIMEOUT(ab, install_cut_at_each_point_consumes_the_ticket_once, 600)
 	}
 	TH_LOG("%d cut points", points);
 	EXPECT_GE(points, 12);
+}
+
+/* Root's forgery: a quote of this boot's PCR for @entry, kept where mark-good keeps it. */
+static int forge_quote(struct abdev *d, const char *entry)
+{
+	uint8_t nonce[FWG_DIGEST_SIZE], *buf = NULL;
+	char path[600];
+	struct fwg_quote q = { 0 };
+	size_t len = 0;
+	int err;
+
+	if (EVP_Digest(entry, strlen(entry), nonce, NULL, EVP_sha256(), NULL) != 1)
+		return -ENOMEM;
+	err = fwg_tpm_quote(d->tpm, nonce, sizeof(nonce), &q);
+	if (!err)
+		err = fwg_quote_encode(&q, &buf, &len);
+	fwg_quote_release(&q);
+	snprintf(path, sizeof(path), "%s/confirmations", d->t.statedir);
+	mkdir(path, 0700);
+	snprintf(path, sizeof(path), "%s/confirmations/comp0", d->t.statedir);
+	if (!err)
+		err = fwg_write_file_atomic(path, buf, len);
+	free(buf);
+	return err;
+}
+
+/*
+ * A `good` entry root appends to the journal (its NV index takes an empty
+ * authValue) does not confirm an install: policy load and mark-good count
+ * it only with a quote, by this TPM's attestation key, of a boot whose PCR
+ * measured the installed image once (STATE.md "policy load"). Root's own
+ * quote of a boot that runs the other slot, before and after extending the
+ * new image's digest itself, does not count; the quote mark-good keeps in
+ * the boot that verified the slot does, for that entry only.
+ */
+TEST_F(ab, forged_good_entry_does_not_confirm)
+{
+	struct fwg_tpm_subject sub = { .component = "comp0", .slot = "comp0_b", .version = 3 };
+	const struct pc_component *c = &self->d.pc.component[0];
+	char good[256], line[256], thex[33];
+	struct slot_state s;
+	uint8_t ticket[16];
+	int t;
+
+	ASSERT_EQ(0, adopt_and_boot(&self->d, self->out, 2));
+	abdev_ticket(&self->d, ticket);
+	ASSERT_EQ(0, abdev_install_ticket(&self->d, 0, 3, ticket, false, false, &t));
+	ASSERT_EQ(1, t);
+	ASSERT_EQ(0, abdev_state(&self->d, 0, &s));
+	fwg_hex_encode(ticket, 16, thex);
+	snprintf(good, sizeof(good), "good comp0 comp0_b 3 %s", thex);
+	ASSERT_EQ(0, fwg_tpm_journal_add(self->d.tpm, good));
+	EXPECT_NE(0, ab_confirmation_check(self->d.tpm, self->d.t.statedir, c, good,
+					   s.slot[1].digest, &self->d.step)) TH_LOG("no quote");
+	/* this boot runs comp0_a: its quote shows comp0_a's measurement */
+	ASSERT_EQ(0, forge_quote(&self->d, good));
+	EXPECT_NE(0, ab_confirmation_check(self->d.tpm, self->d.t.statedir, c, good,
+					   s.slot[1].digest, &self->d.step)) TH_LOG("quote of slot a");
+	/* root extends comp0_b's digest (and logs it): comp0 measured twice */
+	memcpy(sub.digest, s.slot[1].digest, FWG_DIGEST_SIZE);
+	ASSERT_EQ(0, fwg_tpm_measure(self->d.tpm, &sub));
+	ASSERT_EQ(0, forge_quote(&self->d, good));
+	EXPECT_NE(0, ab_confirmation_check(self->d.tpm, self->d.t.statedir, c, good,
+					   s.slot[1].digest, &self->d.step)) TH_LOG("extended twice");
+	/* the boot that tries comp0_b verifies it; mark-good writes its own */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	ASSERT_EQ(0, abdev_verify(&self->d, self->out));
+	ASSERT_TRUE(self->out[0].verified && self->out[0].trial);
+	ASSERT_EQ(0, abdev_mark_good(&self->d, self->out));
+	ASSERT_EQ(1, fwg_tpm_journal_find(self->d.tpm, "good comp0", line, sizeof(line)));
+	EXPECT_STREQ(good, line);
+	EXPECT_EQ(0, ab_confirmation_check(self->d.tpm, self->d.t.statedir, c, line,
+					   s.slot[1].digest, &self->d.step));
+	/* the quote counts for that entry and that image only */
+	EXPECT_NE(0, ab_confirmation_check(self->d.tpm, self->d.t.statedir, c,
+					   "good comp0 comp0_b 4 00000000000000000000000000000000",
+					   s.slot[1].digest, &self->d.step));
+	EXPECT_NE(0, ab_confirmation_check(self->d.tpm, self->d.t.statedir, c, line,
+					   s.slot[0].digest, &self->d.step));
+	/* a later boot checks the same quote: it still counts */
+	ASSERT_EQ(0, abdev_reboot(&self->d));
+	EXPECT_EQ(0, ab_confirmation_check(self->d.tpm, self->d.t.statedir, c, line,
+					   s.slot[1].digest, &self->d.step));
 }
 
 TEST_HARNESS_MAIN

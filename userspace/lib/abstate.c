@@ -6,12 +6,19 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "userspace/common/fileio.h"
 #include "userspace/common/hex.h"
 #include "userspace/common/log.h"
 #include "userspace/lib/abstate.h"
+#include "userspace/lib/attest_verify.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/ticket_log.h"
 
@@ -23,7 +30,8 @@
 /*
  * Test builds only (build/tests/e2e/updatectl-cut; build/bin/updatectl is
  * compiled without FWGUARD_TEST_CUT and holds none of this): a real power
- * cut before this process's persistent write number $FWGUARD_TEST_CUT.
+ * cut before this process's persistent write number $FWGUARD_TEST_CUT (or
+ * the first one of that name, as ab_persist() names it).
  * Every earlier write reached the disk (each is fsynced); this one never
  * starts. The file $FWGUARD_TEST_CUT_FILE (on the guest's result share) is
  * created, the harness (tests/vm/run --kill-when) kills QEMU on seeing it,
@@ -35,7 +43,10 @@ static void test_cut(const char *what)
 	const char *at = getenv("FWGUARD_TEST_CUT"), *file = getenv("FWGUARD_TEST_CUT_FILE");
 	int fd, i;
 
-	if (!at || !file || ++writes != atoi(at))
+	if (!at || !file)
+		return;
+	/* A number counts the writes; a name stops at the first write of it. */
+	if (++writes != atoi(at) && strcmp(at, what))
 		return;
 	fwg_log_error("test power cut before persistent write %d (%s)", writes, what);
 	fd = open(file, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
@@ -1073,6 +1084,121 @@ static int install_entry_last(struct ab_ctx *ctx, const struct pc_component *c,
 }
 
 /*
+ * The quote behind a confirmation (STATE.md "policy load"): root can
+ * append any entry to the journal, so a `good` entry counts only with a
+ * TPM2_Quote of fwguard's PCR, signed by this TPM's attestation key (a
+ * restricted key: the TPM signs only PCR values it holds), whose nonce is
+ * the SHA-256 of the entry's text and whose event log shows the
+ * component measured once in that boot, with the digest of the install
+ * the entry confirms. Kept in <state_dir>/confirmations/<component>.
+ */
+static int entry_digest(const char *entry, uint8_t out[FWG_DIGEST_SIZE])
+{
+	return EVP_Digest(entry, strlen(entry), out, NULL, EVP_sha256(), NULL) == 1 ? 0 : -ENOMEM;
+}
+
+static int confirmation_path(const char *state_dir, const char *component, char *buf,
+			     size_t size)
+{
+	if ((size_t)snprintf(buf, size, "%s/confirmations/%s", state_dir, component) >= size)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* This boot's PCR quoted for the good entry @entry, kept before it is appended. */
+static int confirmation_write(struct ab_ctx *ctx, const struct pc_component *c,
+			      const char *entry)
+{
+	char path[PATH_MAX], dir[PATH_MAX];
+	uint8_t nonce[FWG_DIGEST_SIZE], *buf = NULL;
+	struct fwg_quote q;
+	size_t len = 0;
+	int err, i = 0;
+
+	err = entry_digest(entry, nonce);
+	if (!err)
+		err = confirmation_path(ctx->state_dir, c->name, path, sizeof(path));
+	if (err)
+		return err;
+	STEP(ctx, TPM, "quote-confirmation");
+	err = -EIO;
+	while (tpm_try_again(ctx, &i, &err)) {
+		memset(&q, 0, sizeof(q));
+		err = fwg_tpm_quote(ctx->tpm, nonce, sizeof(nonce), &q);
+		if (err)
+			fwg_quote_release(&q);
+	}
+	if (err)
+		return err;
+	err = fwg_quote_encode(&q, &buf, &len);
+	fwg_quote_release(&q);
+	if (err)
+		return err;
+	STEP(ctx, FILE, "save-confirmation");
+	snprintf(dir, sizeof(dir), "%s/confirmations", ctx->state_dir);
+	err = fwg_mkdir_p(dir, 0700) ? -EIO : fwg_write_file_atomic(path, buf, len);
+	free(buf);
+	if (err)
+		fwg_log_error("%s: cannot keep the confirmation's quote %s: %s", c->name, path,
+			      strerror(-err));
+	return err;
+}
+
+int ab_confirmation_check(struct fwg_tpm *tpm, const char *state_dir,
+			  const struct pc_component *c, const char *good,
+			  const uint8_t digest[FWG_DIGEST_SIZE], struct uc_step *step)
+{
+	struct attest_verify_request req = { .pcr = fwg_tpm_pcr_index(tpm) };
+	uint8_t ak[FWG_QUOTE_PART_MAX];
+	char path[PATH_MAX], hex[2 * FWG_DIGEST_SIZE + 1];
+	struct attest_report rep;
+	uint16_t ak_len = 0;
+	size_t i, j, found = 0;
+	int err;
+
+	err = confirmation_path(state_dir, c->name, path, sizeof(path));
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_VERIFY, "check-confirmation");
+	if (access(path, F_OK)) {
+		fwg_log_error("%s: the journal's confirmation has no quote of the boot that "
+			      "verified the slot (%s): not counted", c->name, path);
+		return -EKEYREJECTED;
+	}
+	err = entry_digest(good, req.nonce);
+	if (!err) {
+		uc_step_enter(step, UC_SRC_TPM, "read-ak");
+		err = fwg_tpm_ak_public(tpm, ak, &ak_len);
+	}
+	if (err)
+		return err;
+	req.nonce_len = FWG_DIGEST_SIZE;
+	req.ak_public = ak;
+	req.ak_public_len = ak_len;
+	req.quote_path = path;
+	err = attest_verify(&req, &rep, step);	/* logs */
+	if (err)
+		return err < 0 ? err : -EKEYREJECTED;
+	for (i = 0; !err && i < rep.n_events; i++) {
+		const struct fwg_tpm_subject *e = &rep.events[i].ev.subject;
+
+		for (j = 0; j < i; j++)	/* a component is measured once a boot */
+			if (!strcmp(rep.events[j].ev.subject.component, e->component))
+				err = -EKEYREJECTED;
+		if (!strcmp(e->component, c->name))
+			found += !memcmp(e->digest, digest, FWG_DIGEST_SIZE) ? 1 : 2;
+	}
+	attest_report_free(&rep);
+	if (!err && found == 1)
+		return 0;
+	uc_step_enter(step, UC_SRC_VERIFY, "check-confirmation");
+	fwg_hex_encode(digest, FWG_DIGEST_SIZE, hex);
+	fwg_log_error("%s: the journal's confirmation is backed by a quote of a boot that did not "
+		      "measure %s once, with digest %s: not counted", c->name, c->name, hex);
+	return -EKEYREJECTED;
+}
+
+/*
  * The journal's confirmation of slot @b's install, "good COMPONENT SLOT
  * VERSION TICKET", when @c's last install entry is the one that wrote @b
  * and no confirmation names it yet: policy load reads the pending or trial
@@ -1100,13 +1226,17 @@ static int journal_confirm(struct ab_ctx *ctx, const struct pc_component *c,
 	while (tpm_try_again(ctx, &i, &err))
 		err = fwg_tpm_journal_find(ctx->tpm, prefix, line, sizeof(line));
 	n = strlen(line);
-	if (err == 1 && n > 32 && !strcmp(line + n - 32, thex))
-		return 0;	/* confirmed already (a repeat after a cut) */
 	if (err < 0)
 		return err;
+	/* Confirmed already (a repeat after a cut), with the quote that backs it. */
+	if (err == 1 && n > 32 && !strcmp(line + n - 32, thex) &&
+	    !ab_confirmation_check(ctx->tpm, ctx->state_dir, c, line, e.digest, ctx->step))
+		return 0;
 	snprintf(entry, sizeof(entry), "good %s %s %" PRIu64 " %s", c->name, c->slot[b].name, v,
 		 thex);
-	err = ab_persist(ctx, "journal-good");
+	err = confirmation_write(ctx, c, entry);
+	if (!err)
+		err = ab_persist(ctx, "journal-good");
 	STEP(ctx, TPM, "write-journal");
 	return err ? err : fwg_tpm_journal_add(ctx->tpm, entry);
 }
@@ -1237,6 +1367,50 @@ static int plan_resume(struct ab_ctx *ctx, const struct pc_component *c, struct 
 }
 
 /*
+ * A ticket the journal does not name, which the kernel committed in this
+ * boot (a cut between its COMMIT and the journal's install entry): the
+ * kernel refuses it until reboot, so the repeat completes the install
+ * without a write when the kernel wrote the target with the ticket's image
+ * and the partition still holds it; else it is a replay (STATE.md).
+ */
+static int plan_committed(struct ab_ctx *ctx, const struct pc_component *c,
+			  struct ab_install *in)
+{
+	uint8_t digest[FWG_DIGEST_SIZE];
+	uint64_t len;
+	int err, idx;
+
+	if (!ctx->ops->committed || !in->image_len)
+		return 0;
+	STEP(ctx, KERNEL, "query-commit");
+	err = ctx->ops->committed(ctx->ops->arg, c, in->ticket, &idx, &len, digest);
+	if (err <= 0)
+		return err;
+	STEP(ctx, VERIFY, "check-replay");
+	if (idx != in->target || len != in->image_len ||
+	    memcmp(digest, in->image_digest, FWG_DIGEST_SIZE)) {
+		fwg_log_error("%s: the kernel wrote this ticket's image %s in this boot, and the "
+			      "install cannot be completed now (replay refused)", c->name,
+			      idx < 0 ? "into another partition" : idx == in->target ?
+			      "with another length or digest" : "into the other slot");
+		return -EALREADY;
+	}
+	STEP(ctx, FILE, "hash-slot");
+	err = ctx->ops->hash(ctx->ops->arg, c, in->target, len, digest);
+	if (err)
+		return err;
+	if (memcmp(digest, in->image_digest, sizeof(digest))) {
+		STEP(ctx, VERIFY, "check-replay");
+		fwg_log_error("%s: the kernel wrote this ticket's image into slot %s in this boot, "
+			      "and the slot no longer holds it (replay refused)", c->name,
+			      c->slot[in->target].name);
+		return -EALREADY;
+	}
+	in->resume = AB_RESUME_KERNEL;
+	return 0;
+}
+
+/*
  * Install never writes the running trial, the only bootable slot, a slot
  * whose last good partner no longer holds its image, nor a version below
  * the floor.
@@ -1339,7 +1513,7 @@ int ab_install_plan_image(struct ab_ctx *ctx, const struct pc_component *c, uint
 	err = plan_check_slots(ctx, c, version, in);
 	if (err)
 		return err;
-	return begun ? plan_resume(ctx, c, in, &e) : 0;
+	return begun ? plan_resume(ctx, c, in, &e) : plan_committed(ctx, c, in);
 }
 
 int ab_install_plan(struct ab_ctx *ctx, const struct pc_component *c, uint64_t version,
@@ -1419,7 +1593,7 @@ int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length
 	memcpy(r->digest, digest, FWG_DIGEST_SIZE);
 	r->has_ticket = true;
 	memcpy(r->ticket, in->ticket, 16);
-	if (in->resume == AB_RESUME_NONE) {
+	if (in->resume != AB_RESUME_WRITTEN) {
 		/* Consumed from here on, where root cannot undo it; a cut from
 		 * here to the commit rolls forward when repeated (STATE.md). */
 		install_entry_format(in->comp, in, r, entry, sizeof(entry));

@@ -36,6 +36,14 @@ struct ab_ops {
 	 * boot); the kernel protects it as active from now on. 0 or -errno.
 	 */
 	int (*protect_active)(void *arg, const struct pc_component *c, int idx);
+	/*
+	 * Optional: whether the kernel committed @ticket in this boot (its
+	 * session wrote an image whole), into slot @idx of @c (-1: a partition
+	 * not of @c), @len bytes with SHA-256 @digest. 1, 0: not committed in
+	 * this boot (or the kernel cannot tell), or -errno.
+	 */
+	int (*committed)(void *arg, const struct pc_component *c, const uint8_t ticket[16],
+			 int *idx, uint64_t *len, uint8_t digest[FWG_DIGEST_SIZE]);
 	void *arg;
 };
 
@@ -74,6 +82,8 @@ struct ab_ctx {
 enum ab_resume {
 	AB_RESUME_NONE,		/* a new install: the kernel writes the slot */
 	AB_RESUME_WRITTEN,	/* the slot holds the image: seal, commit, finish */
+	AB_RESUME_KERNEL,	/* the kernel committed it in this boot, the journal has
+				 * no entry yet: journal, seal, commit, finish */
 	AB_RESUME_COMMITTED,	/* the state holds it too: finish only */
 };
 
@@ -118,6 +128,17 @@ int ab_install_start(struct ab_ctx *ctx, struct ab_install *in);
  * commit, floor, finish. */
 int ab_install_commit(struct ab_ctx *ctx, struct ab_install *in, uint64_t length,
 		      const uint8_t digest[FWG_DIGEST_SIZE]);
+
+/*
+ * Whether the journal's confirmation @good ("good COMPONENT SLOT VERSION
+ * TICKET") of @c's install of the image @digest counts: 0 when the quote
+ * mark-good kept for it verifies (this TPM's attestation key, the entry as
+ * nonce, @c measured once in that boot, with @digest); else -errno
+ * (logged). STATE.md "policy load".
+ */
+int ab_confirmation_check(struct fwg_tpm *tpm, const char *state_dir,
+			  const struct pc_component *c, const char *good,
+			  const uint8_t digest[FWG_DIGEST_SIZE], struct uc_step *step);
 
 /* Factory adoption of slot @idx; @length 0: the whole partition. */
 int ab_adopt(struct ab_ctx *ctx, const struct pc_component *c, int idx, uint64_t version,

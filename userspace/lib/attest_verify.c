@@ -109,17 +109,27 @@ static int ak_pkey(const TPMS_ECC_POINT *pt, EVP_PKEY **out)
 	return err;
 }
 
-static int ak_load(const char *path, struct enrolled_ak *ak, struct uc_step *step)
+static int ak_load(const struct attest_verify_request *req, struct enrolled_ak *ak,
+		   struct uc_step *step)
 {
+	const char *path = req->ak_path ? req->ak_path : "of this TPM";
 	uint8_t *buf = NULL;
 	size_t len = 0, off = 0;
 	int err;
 
 	uc_step_enter(step, UC_SRC_INPUT, "read-ak");
-	err = fwg_read_file(path, FWG_QUOTE_PART_MAX, &buf, &len);
-	if (err) {
-		fwg_log_error("AK %s: %s", path, strerror(-err));
-		return err;
+	if (!req->ak_path) {
+		buf = malloc(req->ak_public_len ? req->ak_public_len : 1);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, req->ak_public, req->ak_public_len);
+		len = req->ak_public_len;
+	} else {
+		err = fwg_read_file(path, FWG_QUOTE_PART_MAX, &buf, &len);
+		if (err) {
+			fwg_log_error("AK %s: %s", path, strerror(-err));
+			return err;
+		}
 	}
 	memset(&ak->pub, 0, sizeof(ak->pub));
 	if (Tss2_MU_TPM2B_PUBLIC_Unmarshal(buf, len, &off, &ak->pub) != TSS2_RC_SUCCESS ||
@@ -459,8 +469,8 @@ int attest_verify(const struct attest_verify_request *req, struct attest_report 
 	TPMS_ATTEST a;
 	int err;
 
-	err = ak_load(req->ak_path, &ak, step);
-	if (!err)
+	err = ak_load(req, &ak, step);
+	if (!err && req->releases_path)
 		err = load_releases(req, &r.releases, step);
 	if (!err)
 		err = quote_load(req->quote_path, &q, step);
@@ -470,7 +480,7 @@ int attest_verify(const struct attest_verify_request *req, struct attest_report 
 		uc_step_enter(step, UC_SRC_VERIFY, "replay-eventlog");
 		err = check_replay(&q, &a, &c);
 	}
-	if (!err) {
+	if (!err && req->releases_path) {
 		uc_step_enter(step, UC_SRC_VERIFY, "check-releases");
 		err = check_releases(&r.releases, &c);
 	}

@@ -47,7 +47,11 @@ const struct attest_release *attest_release_find(const struct attest_releases *r
 
 struct attest_verify_request {
 	const char *ak_path;		/* enrolled TPM2B_PUBLIC of the AK */
+	/* NULL ak_path: the AK's TPM2B_PUBLIC in memory (the device's own) */
+	const uint8_t *ak_public;
+	size_t ak_public_len;
 	const char *quote_path;
+	/* NULL: no release check (the device checks its own quote) */
 	const char *releases_path;
 	const char *trust_path;		/* CA of the ticket signers */
 	uint8_t nonce[FWG_NONCE_MAX];

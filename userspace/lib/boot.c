@@ -20,6 +20,7 @@
 #include "userspace/lib/boot.h"
 #include "userspace/lib/bootctl.h"
 #include "userspace/lib/bundle_io.h"
+#include "userspace/lib/gate.h"
 #include "userspace/lib/retire.h"
 #include "userspace/lib/policy_load.h"
 #include "userspace/lib/slots.h"
@@ -72,8 +73,27 @@ static int protect_active(void *arg, const struct pc_component *c, int idx)
 	return uc_policy_protect_active(c, idx);
 }
 
+/* What the kernel committed for @ticket in this boot, by slot of @c. */
+static int kernel_committed(void *arg, const struct pc_component *c, const uint8_t ticket[16],
+			    int *idx, uint64_t *len, uint8_t digest[32])
+{
+	struct pc_partition part;
+	dev_t devt;
+	int err, i;
+
+	err = gate_committed(ticket, &devt, len, digest);
+	if (err <= 0)
+		return err;
+	*idx = -1;
+	for (i = 0; i < 2; i++)
+		if (!pc_resolve("/sys/class/block", c->slot[i].spec, &part) && part.devt == devt)
+			*idx = i;
+	return 1;
+}
+
 const struct ab_ops uc_device_ops = { .hash = hash_slot, .size = slot_size,
-				      .protect_active = protect_active };
+				      .protect_active = protect_active,
+				      .committed = kernel_committed };
 
 static void boot_machine(struct boot_ctx *b, struct ab_ctx *m, struct uc_step *step)
 {

@@ -73,6 +73,35 @@ int gate_begin(dev_t devt, const void *cms, size_t cms_len)
 	return err;
 }
 
+int gate_committed(const uint8_t ticket_id[16], dev_t *devt, uint64_t *written,
+		   uint8_t digest[32])
+{
+	struct fwguard_committed q = { .size = sizeof(q) };
+	int ctl, err;
+
+	memcpy(q.ticket_id, ticket_id, sizeof(q.ticket_id));
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ctl < 0) {
+		if (errno == ENOENT)
+			return 0;	/* not loaded: no session in this boot yet */
+		err = -errno;
+		fwg_log_error("cannot open %s: %s", FWGUARD_DEVICE, strerror(errno));
+		return err;
+	}
+	err = ioctl(ctl, FWGUARD_IOC_COMMITTED, &q) ? -errno : 0;
+	close(ctl);
+	if (err == -ENOENT || err == -ENOTTY)
+		return 0;	/* not committed, or a module that cannot tell */
+	if (err) {
+		fwg_log_error("cannot ask the kernel what it committed: %s", strerror(-err));
+		return err;
+	}
+	*devt = makedev(q.dev_major, q.dev_minor);
+	*written = q.written;
+	memcpy(digest, q.digest, sizeof(q.digest));
+	return 1;
+}
+
 static int stream(int session, int in_fd, uint64_t in_off, uint64_t len, int progress)
 {
 	struct progress bar = { .label = "writing" };

@@ -40,6 +40,15 @@ int gate_write_image(int session, int in_fd, uint64_t in_off, uint64_t len, int 
  */
 int gate_commit(int session, struct gate_result *res);
 
+/*
+ * Whether a session committed the ticket @ticket_id in this boot
+ * (FWGUARD_IOC_COMMITTED): 1 with the partition, length and digest; 0 when
+ * not, or when the module is not loaded or too old to tell; else the
+ * kernel's negative errno (logged). Read-only.
+ */
+int gate_committed(const uint8_t ticket_id[16], dev_t *devt, uint64_t *written,
+		   uint8_t digest[32]);
+
 /* One phrase for an errno of FWGUARD_IOC_BEGIN / COMMIT. */
 const char *gate_strerror(int err, int commit);
 

@@ -13,7 +13,10 @@
 
 #include "tpm/tpm.h"
 #include "userspace/common/cleanup.h"
+#include "userspace/common/hex.h"
 #include "userspace/common/log.h"
+#include "userspace/lib/abstate.h"
+#include "userspace/lib/bootctl.h"
 #include "userspace/lib/policy_load.h"
 #include "userspace/lib/retire.h"
 #include "userspace/lib/runtime.h"
@@ -89,9 +92,12 @@ static const char *last_word(const char *line)
  * abandoned), 0 when it has or there is none (a journal never provisioned
  * records none: installs need it), or -errno (logged).
  */
-static int journal_unconfirmed(struct load_ctx *l, const struct pc_component *c, int *slot)
+static int journal_unconfirmed(const struct uc_config *cfg, struct load_ctx *l,
+			       const struct pc_component *c, int *slot)
 {
 	char inst[256], good[256] = "", prefix[PC_NAME_MAX + 16], name[PC_NAME_MAX + 2];
+	char dhex[2 * FWG_DIGEST_SIZE + 1] = "";
+	uint8_t digest[FWG_DIGEST_SIZE];
 	int err, s;
 
 	uc_step_enter(l->step, UC_SRC_TPM, l->tpm ? "read-journal" : "tpm-open");
@@ -107,13 +113,17 @@ static int journal_unconfirmed(struct load_ctx *l, const struct pc_component *c,
 	err = fwg_tpm_journal_find(l->tpm, prefix, good, sizeof(good));
 	if (err < 0)
 		return err;
-	if (err == 1 && !strcmp(last_word(good), last_word(inst)))
-		return 0;
 	*slot = -1;
-	if (sscanf(inst + strlen("install ") + strlen(c->name), " %32s", name) == 1)
+	if (sscanf(inst + strlen("install ") + strlen(c->name), " %32s %*s %*s %64s", name,
+		   dhex) == 2 && !fwg_hex_decode_digest(dhex, digest))
 		for (s = 0; s < 2; s++)
 			if (!strcmp(name, c->slot[s].name))
 				*slot = s;
+	/* Root can append a good entry: it counts only with the quote of a
+	 * boot that measured the installed image (mark-good keeps it). */
+	if (err == 1 && !strcmp(last_word(good), last_word(inst)) && *slot >= 0 &&
+	    !ab_confirmation_check(l->tpm, cfg->state_dir, c, good, digest, l->step))	/* logs */
+		return 0;
 	return 1;	/* an entry naming no slot of @c: both (slot -1) */
 }
 
@@ -132,6 +142,47 @@ static bool factory_state(const struct uc_config *cfg, const struct policy_conf 
 			return false;
 	}
 	return true;
+}
+
+/*
+ * The bootloader, a third source (STATE.md "policy load"): for the
+ * component it boots, the slot it says it booted (GRUB's and U-Boot's
+ * fwguard.slot= on the kernel command line, which root cannot change in a
+ * running kernel; the custom executable's answer) must be the one the
+ * steady state @st says runs in this boot: its `booted` once boot-start
+ * recorded this boot, else `active`. A recorded booted slot that is not
+ * `active` is a fallback in this boot (`failed_boot`), or the state was
+ * edited. 0: they agree, or no bootloader boots @c; -errno (logged, one
+ * line) otherwise: then both slots are active.
+ */
+static int bootloader_disagrees(const struct uc_config *cfg, const struct pc_component *c,
+				const struct slot_state *st, struct load_ctx *l)
+{
+	char this_boot[40];
+	struct bootctl bc;
+	int err, booted, claimed;
+	bool recorded;
+
+	if (!strcmp(cfg->bootloader, "none") || strcmp(cfg->boot_component, c->name))
+		return 0;
+	uc_step_enter(l->step, UC_SRC_BOOT, "booted-slot");
+	err = bootctl_from_config(&bc, cfg);	/* logs */
+	if (!err)
+		err = bootctl_booted(&bc, &booted);	/* logs */
+	if (!err)
+		err = boot_id(this_boot, sizeof(this_boot));
+	if (err)
+		return err;
+	recorded = !strcmp(st->boot, this_boot) && st->booted >= 0;
+	claimed = recorded ? st->booted : st->active;
+	if (claimed == booted &&
+	    (claimed == st->active || !strcmp(st->failed_boot, this_boot)))
+		return 0;
+	uc_step_enter(l->step, UC_SRC_STATE, "check-bootloader");
+	fwg_log_error("policy: %s: the bootloader booted slot %s, but the slot state says slot %s "
+		      "%s: protecting both slots as active", c->name, c->slot[booted].name,
+		      c->slot[claimed].name, recorded ? "booted (no fallback recorded)" : "runs");
+	return -EBADMSG;
 }
 
 /*
@@ -164,7 +215,7 @@ static int component_booted(const struct uc_config *cfg, const struct pc_compone
 	 * record an install into the slot the state says runs that mark-good
 	 * never confirmed (an update on trial or pending made to look steady).
 	 */
-	err = journal_unconfirmed(l, c, &s);
+	err = journal_unconfirmed(cfg, l, c, &s);
 	if (err < 0) {
 		fwg_log_error("policy: %s: the TPM's journal cannot be read: protecting both "
 			      "slots as active", c->name);
@@ -177,6 +228,11 @@ static int component_booted(const struct uc_config *cfg, const struct pc_compone
 			      "journal records its install unconfirmed: protecting both slots as "
 			      "active", c->name, c->slot[slot_state_booted(&st)].name);
 		load_note(l, -EBADMSG);
+		return -1;
+	}
+	err = bootloader_disagrees(cfg, c, &st, l);
+	if (err) {
+		load_note(l, err);
 		return -1;
 	}
 	return slot_state_booted(&st);

@@ -192,6 +192,36 @@ struct fwguard_retire {
 	__u32 reserved;
 };
 
+/**
+ * struct fwguard_committed - what a ticket wrote in this boot (FWGUARD_IOC_COMMITTED)
+ * @size: In: sizeof(struct fwguard_committed).
+ * @flags: In: must be 0.
+ * @ticket_id: In: the ticket id asked about.
+ * @dev_major: Out: major number of the partition the session wrote.
+ * @dev_minor: Out: minor number of that partition (0:0 when the disk went
+ *	away and came back with no partition of the slot's extent).
+ * @written: Out: image bytes written in the session.
+ * @digest: Out: SHA-256 the kernel measured over those bytes (the ticket's:
+ *	COMMIT succeeds only when they match).
+ * @security_version: Out: the ticket's security version.
+ *
+ * Nothing changes: the ticket stays consumed. The answer holds for this
+ * boot only (the kernel keeps no record across a reboot). It tells
+ * updatectl that an install cut after COMMIT, before anything else recorded
+ * it, wrote the slot: the kernel refuses the ticket again, so a repeat of
+ * the install completes it without a write (userspace/lib/STATE.md).
+ */
+struct fwguard_committed {
+	__u32 size;
+	__u32 flags;
+	__u8 ticket_id[16];
+	__u32 dev_major;
+	__u32 dev_minor;
+	__u64 written;
+	__u8 digest[FWGUARD_DIGEST_LEN];
+	__u64 security_version;
+};
+
 #define FWGUARD_IOC_MAGIC	0xF9
 
 /*
@@ -297,5 +327,14 @@ struct fwguard_retire {
  * failed; after a failed head write the slot may hold no image), ENOMEM.
  */
 #define FWGUARD_IOC_RETIRE	_IOW(FWGUARD_IOC_MAGIC, 5, struct fwguard_retire)
+
+/*
+ * FWGUARD_IOC_COMMITTED (/dev/fwguard): whether a session committed the
+ * ticket @ticket_id in this boot, into which partition, with which length
+ * and digest (struct fwguard_committed). Read-only.
+ * Errors: ENOENT (no session committed that ticket in this boot: it was
+ * never consumed, or its COMMIT failed).
+ */
+#define FWGUARD_IOC_COMMITTED	_IOWR(FWGUARD_IOC_MAGIC, 6, struct fwguard_committed)
 
 #endif /* _UAPI_LINUX_FWGUARD_H */
