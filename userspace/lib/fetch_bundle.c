@@ -137,7 +137,7 @@ static int resolve_output(const struct uc_config *cfg, const char *output, const
 void uc_fetch_options(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
 		      struct fetch_opts *opts)
 {
-	*tls = (struct fetch_tls){ cfg->server_ca, cfg->client_cert, cfg->client_key };
+	*tls = (struct fetch_tls){ cfg->server_ca, cfg->client_cert, cfg->client_key, NULL };
 	fetch_opts_default(opts);
 	opts->connect_timeout_s = cfg->connect_timeout_s;
 	opts->stall_timeout_s = cfg->stall_timeout_s;
