@@ -308,6 +308,17 @@ static void install_result(const struct install *in, const struct gate_result *r
 	memcpy(out->digest, res->digest, sizeof(out->digest));
 }
 
+/*
+ * Keep the ticket of the image the kernel just committed, before the
+ * commit point, so that a pending slot always has its ticket: RETIRE
+ * needs it as the proof once this slot's release reaches the floor.
+ */
+static int install_keep_ticket(const struct install *in)
+{
+	return retire_ticket_save(in->cfg->state_dir, in->comp->name,
+				  in->comp->slot[in->target].name, in->bt.cms, in->bt.cms_len);
+}
+
 /* The inactive slot written and committed; on failure, say the active one is not touched. */
 static int install_into_slot(struct install *in, bool progress, struct uc_install_result *out,
 			     struct uc_step *step)
@@ -316,9 +327,8 @@ static int install_into_slot(struct install *in, bool progress, struct uc_instal
 	int err;
 
 	err = install_write(in, progress, &res, step);
-	if (!err)	/* before the commit point: a pending slot always has its ticket */
-		err = retire_ticket_save(in->cfg->state_dir, in->comp->name,
-					 in->comp->slot[in->target].name, in->bt.cms, in->bt.cms_len);
+	if (!err)
+		err = install_keep_ticket(in);
 	if (!err)
 		err = install_commit(in, &res);
 	if (err) {
@@ -722,6 +732,8 @@ static int install_stream(struct install *in, bool progress, struct uc_install_r
 		close(s.session);	/* nothing committed: the kernel aborts the session */
 	free(s.buf[0]);
 	free(s.buf[1]);
+	if (!err)
+		err = install_keep_ticket(in);
 	if (!err)
 		err = install_commit(in, &res);
 	/* As for a file; a network failure has said it all in its one line. */
