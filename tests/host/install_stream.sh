@@ -53,6 +53,13 @@ timed_step() { # NAME URL: install, its peak RSS in NAME.rss
 	step "$1" /usr/bin/time -o "$out/$1.rss" -f '%M' updatectl install "$2"
 }
 
+# kept NAME: the ticket install kept for fw_b (RETIRE's proof once it is
+# confirmed), and what else slot-tickets/ holds.
+kept() {
+	cp "$state/slot-tickets/bootfw@fw_b.cms" "$out/$1.kept" 2>/dev/null
+	ls "$state/slot-tickets" >"$out/$1.kept.ls" 2>&1
+}
+
 stream_boot() {
 	step tpm-provision updatectl tpm provision
 	security_up
@@ -72,9 +79,11 @@ stream_boot() {
 	proxy_start reset 3000000 && timed_step resume "https://localhost:$proxy_port/v1.fwb"
 	proxy_stop
 	head -c "$(stat -c %s "$work/v1.img")" /dev/vda2 | sha256sum >"$out/resume.slot"
+	kept resume
 	snap resume
 	timed_step happy https://localhost:8443/v2.fwb
 	head -c "$(stat -c %s "$work/v2.img")" /dev/vda2 | sha256sum >"$out/happy.slot"
+	kept happy
 	snap happy
 	cp /run/nginx/logs/access.log "$out/access.log"
 }
@@ -93,6 +102,13 @@ rc_is() { [ "$(cat "$dir/$1.rc" 2>/dev/null)" = "$(uc_exit "$2")" ]; }
 out_has() { grep -qE "$2" "$dir/$1.out"; }
 slot_holds() { [ "$(cut -d' ' -f1 "$dir/$1.slot")" = "$(sha256sum <"$work/$2.img" | cut -d' ' -f1)" ]; }
 rss_ok() { [ -s "$dir/$1.rss" ] && [ "$(tail -n 1 "$dir/$1.rss")" -lt "$rss_max_kib" ]; }
+# ticket_kept NAME BUNDLE: the kept ticket is BUNDLE's, byte for byte (the
+# CMS follows the 48-byte bundle header).
+ticket_kept() {
+	[ -s "$dir/$1.kept" ] &&
+		tail -c +49 "$work/srv/$2.fwb" | head -c "$(stat -c %s "$dir/$1.kept")" |
+			cmp -s - "$dir/$1.kept"
+}
 log_has() { grep -qE "$1" "$dir/access.log"; }
 
 checks() {
@@ -131,10 +147,12 @@ checks() {
 		"[ $(delta etag resume sessions_committed) -eq 1 ] && [ $(delta etag resume sessions_failed) -eq 0 ]"
 	tap_check "dropped connection: fw_b holds the image" slot_holds resume v1
 	tap_check "dropped connection: nothing of the bundle on disk" nothing_kept resume
+	tap_check "dropped connection: the slot's ticket is kept for retirement" ticket_kept resume v1
 
 	tap_check "plain stream: install completes" rc_is happy ok
 	tap_check "plain stream: fw_b holds the image" slot_holds happy v2
 	tap_check "plain stream: nothing of the bundle on disk" nothing_kept happy
+	tap_check "plain stream: the new ticket replaces the slot's kept one" ticket_kept happy v2
 	tap_check "plain stream: peak RSS below 16 MiB ($(tail -n 1 "$dir/happy.rss" 2>/dev/null) KiB)" rss_ok happy
 	tap_check "dropped connection: peak RSS below 16 MiB ($(tail -n 1 "$dir/resume.rss" 2>/dev/null) KiB)" rss_ok resume
 }
@@ -192,7 +210,7 @@ main() {
 	e2e_install_module
 	"$top/tests/vm/mkdisk" "$work/disk.img" 16 16
 
-	tap_plan 25
+	tap_plan 27
 	e2e_boot stream "$scenario" stream_boot -- --timeout 600 ||
 		tap_fail "the guest boot completed" "$(tail -n 20 "$work/boots/stream.log")"
 	checks
