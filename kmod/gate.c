@@ -20,7 +20,11 @@
  *    same controller (same tag set owner, e.g. the NVMe admin queue, or the
  *    same parent device, e.g. the boot partitions of an eMMC), passes only
  *    when its command is on the allowlist in passthru.c. A driver the gate
- *    cannot decode gets no passthrough at all.
+ *    cannot decode gets no passthrough at all. A controller at the PCI
+ *    function of a protected disk's is in the table from its tag set's
+ *    allocation (fwguard_gate_watch_set()), before it has a disk: a
+ *    rebound NVMe controller's admin queue takes commands from the moment
+ *    it is live, and its namespaces are added only after a scan.
  * A refused request is answered by fwguard_gate_refuse() instead of the
  * driver: it returns BLK_STS_TARGET, which blk-mq turns into an error
  * completion (TARGET rather than IOERR: a refusal is not a path failure,
@@ -82,7 +86,7 @@ static const char *const fwguard_drv_name[] = {
  * so an entry that outlives its queue can only make the gate stricter.
  */
 struct fwguard_gate_queue {
-	const struct request_queue *q;
+	const struct request_queue *q;	/* NULL: every queue of @ctrl */
 	const void *ctrl;		/* q->tag_set->driver_data */
 	const struct device *parent;	/* the disk's parent device */
 	const void *queue_rq;		/* q->mq_ops->queue_rq: the driver */
