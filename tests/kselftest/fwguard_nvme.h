@@ -192,23 +192,32 @@ static inline int fwg_nvme_node_of(const char *bdf, char *node, size_t len)
 	return -ENOENT;
 }
 
-/* Format NVM (nsid 1) on the first controller node of @bdf that opens. */
-static inline int fwg_nvme_format_first_open(const char *bdf)
+/*
+ * Format NVM (nsid 1) on the first controller node that opens, other than
+ * those in @others (a bit per instance): opened and sent at once, without
+ * a look at sysfs first, so that it reaches a controller that just went
+ * live before anything else happens on it.
+ */
+static inline int fwg_nvme_format_first_open(unsigned long others)
 {
 	struct nvme_admin_cmd c = { .opcode = 0x80, .nsid = 1, .timeout_ms = 60000 };
 	time_t t0 = time(NULL);
 	char node[40];
+	unsigned int i;
 	int fd, ret;
 
 	while (time(NULL) - t0 < 120) {
-		if (fwg_nvme_node_of(bdf, node, sizeof(node)))
-			continue;
-		fd = open(node, O_RDWR | O_CLOEXEC);
-		if (fd < 0)
-			continue;	/* not live yet */
-		ret = ioctl(fd, NVME_IOCTL_ADMIN_CMD, &c) < 0 ? -errno : 0;
-		close(fd);
-		return ret;
+		for (i = 0; i < 16; i++) {
+			if (others & (1UL << i))
+				continue;
+			snprintf(node, sizeof(node), "/dev/nvme%u", i);
+			fd = open(node, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				continue;	/* not there, or not live yet */
+			ret = ioctl(fd, NVME_IOCTL_ADMIN_CMD, &c) < 0 ? -errno : 0;
+			close(fd);
+			return ret;
+		}
 	}
 	return -ETIMEDOUT;
 }
@@ -219,7 +228,7 @@ static inline int fwg_nvme_format_first_open(const char *bdf)
  * moment the node opens, when the controller just went live and its
  * namespace is not scanned yet. Return: the ioctl's result (0: accepted,
  * a positive NVMe status, -EREMOTEIO: refused by the request gate),
- * -ETIMEDOUT when no node of @bdf opened in 120 s (the bind's errno when
+ * -ETIMEDOUT when no new controller node opened in 120 s (the bind's errno when
  * the bind failed), or the unbind's errno.
  */
 static inline int fwg_nvme_rebind_format(const char *bdf)
@@ -228,12 +237,31 @@ static inline int fwg_nvme_rebind_format(const char *bdf)
 	pthread_t th;
 	int ret;
 
+	unsigned long others = 0;
+	char node[40], addr[64];
+	unsigned int i;
+
+	/* The other controllers stay; the new one is none of them. */
+	for (i = 0; i < 16; i++) {
+		FILE *f;
+
+		snprintf(node, sizeof(node), "/sys/class/nvme/nvme%u/address", i);
+		f = fopen(node, "r");
+		if (!f)
+			continue;
+		if (!fgets(addr, sizeof(addr), f))
+			addr[0] = 0;
+		fclose(f);
+		addr[strcspn(addr, "\n")] = 0;
+		if (strcmp(addr, bdf))
+			others |= 1UL << i;
+	}
 	ret = fwg_nvme_driver_file("unbind", bdf);
 	if (ret)
 		return ret;
 	if (pthread_create(&th, NULL, fwg_nvme_bind_later, &r))
 		return -EAGAIN;
-	ret = fwg_nvme_format_first_open(bdf);
+	ret = fwg_nvme_format_first_open(others);
 	pthread_join(th, NULL);
 	return ret == -ETIMEDOUT && r.err ? r.err : ret;
 }
