@@ -72,6 +72,7 @@
 #include <linux/device.h>
 #include <linux/ftrace.h>
 #include <linux/kobject.h>
+#include <linux/pci.h>
 #include <linux/rcupdate.h>
 #include <linux/slab.h>
 #include <linux/string.h>
@@ -403,6 +404,61 @@ static bool notrace fwguard_bind_mismatch(const struct device *dev,
 	}
 	rcu_read_unlock();
 	return refused;
+}
+
+/* Is @dev itself (not a child known by its parent) a recorded device? */
+static bool fwguard_bind_recorded(const struct device *dev)
+{
+	const struct fwguard_bind_set *s;
+	unsigned int i, j;
+	bool found = false;
+
+	rcu_read_lock();
+	for (i = 0; i < FWGUARD_MAX_DISKS && !found; i++) {
+		s = rcu_dereference(fwguard_bind_sets[i]);
+		for (j = 0; s && j < s->nr && !found; j++)
+			found = !s->rec[j].any_child &&
+				!strcmp(dev->bus->name, s->rec[j].bus) &&
+				fwguard_kobj_at(&dev->kobj, s->rec[j].path);
+	}
+	rcu_read_unlock();
+	return found;
+}
+
+static int fwguard_bind_child_holds(struct device *child, void *data)
+{
+	return dev_get_drvdata(child) == data;
+}
+
+/* A recorded PCI function that holds @data, or a device right under it does. */
+static int fwguard_bind_holds(struct device *dev, const void *data)
+{
+	if (!fwguard_bind_recorded(dev))
+		return 0;
+	return dev_get_drvdata(dev) == data ||
+	       device_for_each_child(dev, (void *)data, fwguard_bind_child_holds);
+}
+
+/**
+ * fwguard_bind_owner() - the recorded PCI function a driver's object belongs to
+ * @data: a driver's object, e.g. the driver_data of a tag set being made
+ *
+ * A controller's driver hangs its state on the devices it binds or adds:
+ * nvme (pci) on the PCI function (6.1: the tag sets point at that) and
+ * on the controller device it adds right under it (6.12: they point at
+ * that). So an object that is the driver data of a recorded PCI function,
+ * or of a device right under one, belongs to a controller at the place of
+ * a protected disk's, whether or not a disk of it exists yet. Process
+ * context (may sleep); only compares pointers.
+ *
+ * Return: the PCI function with a reference held (put_device() it), or
+ * NULL.
+ */
+struct device *fwguard_bind_owner(const void *data)
+{
+	if (!data || !fwguard_range_count())
+		return NULL;
+	return bus_find_device(&pci_bus_type, NULL, data, fwguard_bind_holds);
 }
 
 static void fwguard_audit_bind(const struct device *dev,

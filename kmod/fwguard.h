@@ -292,6 +292,7 @@ void fwguard_probe_hook(unsigned long ip, unsigned long parent_ip,
 void fwguard_bind_driver_hook(unsigned long ip, unsigned long parent_ip,
 			      struct ftrace_ops *ops, struct ftrace_regs *fregs);
 ssize_t fwguard_bind_show(char *buf, size_t size);
+struct device *fwguard_bind_owner(const void *data);
 void fwguard_bind_exit(void);
 
 /* gate.c */
@@ -299,6 +300,8 @@ int fwguard_gate_init(void);
 void fwguard_gate_exit(void);
 int fwguard_gate_watch_disk(struct gendisk *disk, struct device *parent);
 bool fwguard_gate_guards(struct gendisk *disk);
+struct blk_mq_tag_set;
+int fwguard_gate_watch_set(struct blk_mq_tag_set *set);
 bool fwguard_session_bio(struct bio *bio);
 
 /* mpath.c */

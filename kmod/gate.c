@@ -20,7 +20,11 @@
  *    same controller (same tag set owner, e.g. the NVMe admin queue, or the
  *    same parent device, e.g. the boot partitions of an eMMC), passes only
  *    when its command is on the allowlist in passthru.c. A driver the gate
- *    cannot decode gets no passthrough at all.
+ *    cannot decode gets no passthrough at all. A controller at the PCI
+ *    function of a protected disk's is in the table from its tag set's
+ *    allocation (fwguard_gate_watch_set()), before it has a disk: a
+ *    rebound NVMe controller's admin queue takes commands from the moment
+ *    it is live, and its namespaces are added only after a scan.
  * A refused request is answered by fwguard_gate_refuse() instead of the
  * driver: it returns BLK_STS_TARGET, which blk-mq turns into an error
  * completion (TARGET rather than IOERR: a refusal is not a path failure,
@@ -82,7 +86,7 @@ static const char *const fwguard_drv_name[] = {
  * so an entry that outlives its queue can only make the gate stricter.
  */
 struct fwguard_gate_queue {
-	const struct request_queue *q;
+	const struct request_queue *q;	/* NULL: every queue of @ctrl */
 	const void *ctrl;		/* q->tag_set->driver_data */
 	const struct device *parent;	/* the disk's parent device */
 	const void *queue_rq;		/* q->mq_ops->queue_rq: the driver */
@@ -465,14 +469,18 @@ static int fwguard_gate_hook_fn(unsigned long ip, bool batch)
 	return 0;
 }
 
-static enum fwguard_drv fwguard_gate_driver(struct request_queue *q)
+/*
+ * The driver of queues with @ops and a pdu of @pdu bytes; @q is the queue
+ * when there is one (NULL: every queue of a tag set).
+ */
+static enum fwguard_drv fwguard_gate_driver(const struct blk_mq_ops *ops, size_t pdu,
+					    const struct request_queue *q)
 {
 	const struct scsi_device *sdev;
 	char name[KSYM_NAME_LEN];
-	size_t pdu = q->tag_set ? q->tag_set->cmd_size : 0;
 
 	/* "%ps" names a module's symbol as "name [module]". */
-	snprintf(name, sizeof(name), "%ps", q->mq_ops->queue_rq);
+	snprintf(name, sizeof(name), "%ps", ops->queue_rq);
 	name[strcspn(name, " ")] = 0;
 	/*
 	 * SCSI: the midlayer's queue_rq, a pdu that holds a scsi_cmnd, and
@@ -481,6 +489,8 @@ static enum fwguard_drv fwguard_gate_driver(struct request_queue *q)
 	 * only for pktcdvd).
 	 */
 	if (!strcmp(name, "scsi_queue_rq") && pdu >= sizeof(struct scsi_cmnd)) {
+		if (!q)
+			return FWGUARD_DRV_SCSI;
 		sdev = q->queuedata;
 		return sdev && sdev->request_queue == q ? FWGUARD_DRV_SCSI :
 							  FWGUARD_DRV_OTHER;
@@ -521,6 +531,17 @@ static struct fwguard_gate_table *fwguard_gate_room(void)
 	return t;
 }
 
+/* Hook the driver functions of queues with @ops. Under fwguard_gate_lock. */
+static int fwguard_gate_hook_ops(const struct blk_mq_ops *ops)
+{
+	int err;
+
+	err = fwguard_gate_hook_fn((unsigned long)ops->queue_rq, false);
+	if (!err && ops->queue_rqs)
+		err = fwguard_gate_hook_fn((unsigned long)ops->queue_rqs, true);
+	return err;
+}
+
 static int fwguard_gate_add_queue(struct gendisk *disk, struct device *parent)
 {
 	struct request_queue *q = disk->queue;
@@ -528,9 +549,7 @@ static int fwguard_gate_add_queue(struct gendisk *disk, struct device *parent)
 	struct fwguard_gate_queue *g;
 	int err;
 
-	err = fwguard_gate_hook_fn((unsigned long)q->mq_ops->queue_rq, false);
-	if (!err && q->mq_ops->queue_rqs)
-		err = fwguard_gate_hook_fn((unsigned long)q->mq_ops->queue_rqs, true);
+	err = fwguard_gate_hook_ops(q->mq_ops);
 	if (err)
 		return err;
 	t = fwguard_gate_room();
@@ -541,7 +560,7 @@ static int fwguard_gate_add_queue(struct gendisk *disk, struct device *parent)
 	g->ctrl = q->tag_set ? q->tag_set->driver_data : NULL;
 	g->parent = parent;
 	g->queue_rq = (const void *)q->mq_ops->queue_rq;
-	g->drv = fwguard_gate_driver(q);
+	g->drv = fwguard_gate_driver(q->mq_ops, q->tag_set ? q->tag_set->cmd_size : 0, q);
 	smp_store_release(&t->nr, t->nr + 1);
 	pr_notice("request gate on %s (%ps): %s passthrough %s\n", disk->disk_name,
 		  q->mq_ops->queue_rq, fwguard_drv_name[g->drv],
@@ -577,6 +596,78 @@ int fwguard_gate_watch_disk(struct gendisk *disk, struct device *parent)
 	if (err)
 		pr_err("cannot gate requests of %s: %d\n", disk->disk_name, err);
 	mutex_unlock(&fwguard_gate_lock);
+	return err;
+}
+
+/* Is there an entry for every queue of controller @ctrl with @queue_rq? */
+static bool fwguard_gate_has_ctrl(const void *ctrl, const void *queue_rq)
+{
+	const struct fwguard_gate_table *t;
+	unsigned int i;
+
+	t = rcu_dereference_protected(fwguard_gate_table,
+				      lockdep_is_held(&fwguard_gate_lock));
+	for (i = 0; t && i < t->nr; i++)
+		if (t->q[i].ctrl == ctrl && t->q[i].queue_rq == queue_rq)
+			return true;
+	return false;
+}
+
+/**
+ * fwguard_gate_watch_set() - gate a tag set's queues from its allocation on
+ * @set: a tag set just allocated, no queue made from it yet
+ *
+ * A controller at the place of a protected disk's (its tag set's driver
+ * data belongs to a PCI function the bind guard recorded, bind.c
+ * fwguard_bind_owner()) is gated before it can take a command: every
+ * queue of @set, the NVMe admin queue included, is judged as a queue of
+ * the same controller as a protected disk (same tag_set->driver_data),
+ * from the driver's first command at start-up on, not from the moment a
+ * disk of it is added after the controller went live and its namespaces
+ * were scanned. A controller the bind guard did not record is left alone.
+ * Process context.
+ *
+ * Return: 0; or, for a tag set that must be gated and cannot be, -ENOSPC,
+ * -ENOMEM or the ftrace errno (fwguard_gate_watch_disk()): the caller
+ * must not use @set.
+ */
+int fwguard_gate_watch_set(struct blk_mq_tag_set *set)
+{
+	struct fwguard_gate_table *t;
+	struct fwguard_gate_queue *g;
+	struct device *owner;
+	int err = 0;
+
+	if (!set->ops || !set->ops->queue_rq)
+		return 0;
+	owner = fwguard_bind_owner(set->driver_data);
+	if (!owner)
+		return 0;
+	mutex_lock(&fwguard_gate_lock);
+	if (fwguard_gate_has_ctrl(set->driver_data, set->ops->queue_rq))
+		goto out;
+	err = fwguard_gate_hook_ops(set->ops);
+	t = err ? NULL : fwguard_gate_room();
+	if (!err && !t)
+		err = -ENOMEM;
+	if (err)
+		goto out;
+	g = &t->q[t->nr];
+	memset(g, 0, sizeof(*g));
+	g->ctrl = set->driver_data;
+	g->queue_rq = (const void *)set->ops->queue_rq;
+	g->drv = fwguard_gate_driver(set->ops, set->cmd_size, NULL);
+	smp_store_release(&t->nr, t->nr + 1);
+	pr_notice("request gate on the queues of a controller at %s (%ps): %s passthrough %s\n",
+		  dev_name(owner), set->ops->queue_rq, fwguard_drv_name[g->drv],
+		  g->drv == FWGUARD_DRV_OTHER || g->drv == FWGUARD_DRV_MMC ?
+		  "refused" : "by allowlist");
+out:
+	mutex_unlock(&fwguard_gate_lock);
+	if (err)
+		pr_err("cannot gate the queues of a controller at %s: %d\n",
+		       dev_name(owner), err);
+	put_device(owner);
 	return err;
 }
 

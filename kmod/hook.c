@@ -40,7 +40,12 @@
  * deleted and added again (driver unbind/bind, bus rescan) is protected
  * again, and its queue gated, before its partitions exist
  * (fwguard_policy_claim_disk()); a disk that carries a protected identity
- * but cannot be protected is not added.
+ * but cannot be protected is not added. A controller comes back before
+ * its disks do, and takes commands before them (the NVMe admin queue, as
+ * soon as /dev/nvmeN opens): the tag set hook wraps
+ * blk_mq_alloc_tag_set() so that a controller at a protected disk's PCI
+ * function is gated before any queue of it exists
+ * (fwguard_gate_watch_set()).
  *
  * Two hooks live in bind.c, the driver-bind guard: really_probe(), which
  * every probe of a driver passes, and device_bind_driver(), by which a
@@ -62,6 +67,7 @@
 #include <linux/nvme.h>
 #include <linux/nvme_ioctl.h>
 #include <linux/bio.h>
+#include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/cred.h>
 #include <linux/ftrace.h>
@@ -547,6 +553,33 @@ static void notrace fwguard_disk_hook(unsigned long ip, unsigned long parent_ip,
 	fwguard_redirect_others(parent_ip, fregs, fwguard_device_add_disk);
 }
 
+/*
+ * Runs instead of blk_mq_alloc_tag_set(). The tag set of a controller at a
+ * protected disk's PCI function is gated before any queue is made from it
+ * (gate.c fwguard_gate_watch_set()); one that cannot be gated is freed
+ * again, and the driver's probe or reset fails. The call of the original
+ * stays a real call, as above.
+ */
+static noinline int fwguard_blk_mq_alloc_tag_set(struct blk_mq_tag_set *set)
+{
+	int err;
+
+	err = blk_mq_alloc_tag_set(set);
+	if (!err) {
+		err = fwguard_gate_watch_set(set);
+		if (err)
+			blk_mq_free_tag_set(set);
+	}
+	return err;
+}
+
+static void notrace fwguard_tag_set_hook(unsigned long ip, unsigned long parent_ip,
+					 struct ftrace_ops *ops,
+					 struct ftrace_regs *fregs)
+{
+	fwguard_redirect_others(parent_ip, fregs, fwguard_blk_mq_alloc_tag_set);
+}
+
 #define FWGUARD_HOOK(sym, fn) \
 	{ .symbol = (sym), .ops = { .func = (fn), .flags = FWGUARD_FTRACE_FLAGS } }
 
@@ -561,6 +594,8 @@ static struct fwguard_hook {
 	FWGUARD_HOOK("blkdev_ioctl", fwguard_ioctl_hook),
 	FWGUARD_HOOK("compat_blkdev_ioctl", fwguard_compat_ioctl_hook),
 	FWGUARD_HOOK("device_add_disk", fwguard_disk_hook),
+	/* A controller's queues, before any exists (the NVMe admin queue). */
+	FWGUARD_HOOK("blk_mq_alloc_tag_set", fwguard_tag_set_hook),
 	/* Every driver bind, with a probe or without; bind.c says why these. */
 	FWGUARD_HOOK("really_probe", fwguard_probe_hook),
 	FWGUARD_HOOK("device_bind_driver", fwguard_bind_driver_hook),

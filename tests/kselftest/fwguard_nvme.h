@@ -9,9 +9,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/io_uring.h>
 #include <linux/nvme_ioctl.h>
@@ -115,6 +118,152 @@ out:
 		close(fd);
 	close(ring);
 	return ret;
+}
+
+/* The PCI function ("0000:00:05.0") of the controller node @node (/dev/nvmeN). */
+static inline int fwg_nvme_bdf(const char *node, char *bdf, size_t len)
+{
+	char path[128], link[256], *slash;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/%s/device", strrchr(node, '/') + 1);
+	n = readlink(path, link, sizeof(link) - 1);
+	if (n < 0)
+		return -errno;
+	link[n] = 0;
+	slash = strrchr(link, '/');
+	slash = slash ? slash + 1 : link;
+	if (strlen(slash) >= len)
+		return -ENAMETOOLONG;
+	memcpy(bdf, slash, strlen(slash) + 1);
+	return 0;
+}
+
+static inline int fwg_nvme_driver_file(const char *file, const char *bdf)
+{
+	char path[64];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "/sys/bus/pci/drivers/nvme/%s", file);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, bdf, strlen(bdf)) < 0)
+		ret = -errno;
+	close(fd);
+	return ret;
+}
+
+struct fwg_nvme_rebind {
+	const char *bdf;
+	int err;
+};
+
+static inline void *fwg_nvme_bind_later(void *arg)
+{
+	struct fwg_nvme_rebind *r = arg;
+
+	usleep(100000);
+	r->err = fwg_nvme_driver_file("bind", r->bdf);
+	return NULL;
+}
+
+/* The controller node (/dev/nvmeN) of the PCI function @bdf, if any. */
+static inline int fwg_nvme_node_of(const char *bdf, char *node, size_t len)
+{
+	char path[64], addr[64];
+	unsigned int i;
+	FILE *f;
+
+	for (i = 0; i < 32; i++) {
+		snprintf(path, sizeof(path), "/sys/class/nvme/nvme%u/address", i);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (!fgets(addr, sizeof(addr), f))
+			addr[0] = 0;
+		fclose(f);
+		addr[strcspn(addr, "\n")] = 0;
+		if (!strcmp(addr, bdf)) {
+			snprintf(node, len, "/dev/nvme%u", i);
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
+/*
+ * Format NVM (nsid 1) on the first controller node that opens, other than
+ * those in @others (a bit per instance): opened and sent at once, without
+ * a look at sysfs first, so that it reaches a controller that just went
+ * live before anything else happens on it.
+ */
+static inline int fwg_nvme_format_first_open(unsigned long others)
+{
+	struct nvme_admin_cmd c = { .opcode = 0x80, .nsid = 1, .timeout_ms = 60000 };
+	time_t t0 = time(NULL);
+	char node[40];
+	unsigned int i;
+	int fd, ret;
+
+	while (time(NULL) - t0 < 120) {
+		for (i = 0; i < 16; i++) {
+			if (others & (1UL << i))
+				continue;
+			snprintf(node, sizeof(node), "/dev/nvme%u", i);
+			fd = open(node, O_RDWR | O_CLOEXEC);
+			if (fd < 0)
+				continue;	/* not there, or not live yet */
+			ret = ioctl(fd, NVME_IOCTL_ADMIN_CMD, &c) < 0 ? -errno : 0;
+			close(fd);
+			return ret;
+		}
+	}
+	return -ETIMEDOUT;
+}
+
+/*
+ * Unbind the PCI function @bdf from nvme and bind it again, spinning on
+ * the new controller's node meanwhile: Format NVM (nsid 1) is sent the
+ * moment the node opens, when the controller just went live and its
+ * namespace is not scanned yet. Return: the ioctl's result (0: accepted,
+ * a positive NVMe status, -EREMOTEIO: refused by the request gate),
+ * -ETIMEDOUT when no new controller node opened in 120 s (the bind's errno when
+ * the bind failed), or the unbind's errno.
+ */
+static inline int fwg_nvme_rebind_format(const char *bdf)
+{
+	struct fwg_nvme_rebind r = { .bdf = bdf };
+	pthread_t th;
+	int ret;
+
+	unsigned long others = 0;
+	char node[40], addr[64];
+	unsigned int i;
+
+	/* The other controllers stay; the new one is none of them. */
+	for (i = 0; i < 16; i++) {
+		FILE *f;
+
+		snprintf(node, sizeof(node), "/sys/class/nvme/nvme%u/address", i);
+		f = fopen(node, "r");
+		if (!f)
+			continue;
+		if (!fgets(addr, sizeof(addr), f))
+			addr[0] = 0;
+		fclose(f);
+		addr[strcspn(addr, "\n")] = 0;
+		if (strcmp(addr, bdf))
+			others |= 1UL << i;
+	}
+	ret = fwg_nvme_driver_file("unbind", bdf);
+	if (ret)
+		return ret;
+	if (pthread_create(&th, NULL, fwg_nvme_bind_later, &r))
+		return -EAGAIN;
+	ret = fwg_nvme_format_first_open(others);
+	pthread_join(th, NULL);
+	return ret == -ETIMEDOUT && r.err ? r.err : ret;
 }
 
 #endif

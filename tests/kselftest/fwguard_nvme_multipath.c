@@ -23,6 +23,10 @@
  * met when its path disk was added. Its driver must be locked in all the
  * same (controller_driver_locked_in).
  *
+ * A controller rebound to its driver is a new controller whose admin
+ * queue takes commands before its path disk exists; it is gated from the
+ * start (rebound_controller_format_refused_before_its_path_is_claimed).
+ *
  * Every test reads the protected bytes back through the head with
  * O_DIRECT; the reads and the authorised session show the paths still
  * work. Outside its own boot (FWGUARD_MULTIPATH unset) every test skips.
@@ -292,6 +296,47 @@ TEST_F_TIMEOUT(mp, controller_driver_locked_in, 300)
 	EXPECT_EQ(0, fwg_write_file(path, "\n"));
 	EXPECT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/bind", late_bdf));
 	ASSERT_EQ(0, wait_nodes());
+	EXPECT_TRUE(unchanged());
+}
+
+static int path_disks(void)
+{
+	glob_t g;
+	int n = 0;
+
+	if (!glob("/sys/block/nvme*c*n1", 0, NULL, &g))
+		n = (int)g.gl_pathc;
+	globfree(&g);
+	return n;
+}
+
+/*
+ * A controller rebound to nvme (unbind, bind: a new nvme_ctrl, a new
+ * admin queue and tag set) takes admin commands as soon as it is live,
+ * before the scan adds its path disk. Its PCI function is recorded by the
+ * bind guard, so its queues are gated from their tag set's allocation:
+ * Format NVM sent the moment /dev/nvmeN opens is refused, and the path
+ * comes back protected. Renames the controller nodes: after the tests
+ * that use them.
+ */
+TEST_F_TIMEOUT(mp, rebound_controller_format_refused_before_its_path_is_claimed, 300)
+{
+	uint8_t id[4096] __attribute__((aligned(4096)));
+	char bdf[32], node[40];
+	int i;
+
+	SETUP();
+	ASSERT_EQ(0, fwg_nvme_bdf(ctrl[1], bdf, sizeof(bdf)));
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_rebind_format(bdf));
+	for (i = 0; i < 600 && path_disks() != 2; i++)
+		usleep(100000);
+	ASSERT_EQ(2, path_disks());
+	EXPECT_TRUE(unchanged());
+	/* The rebound controller works: Identify passes, Format does not. */
+	ASSERT_EQ(0, fwg_nvme_node_of(bdf, node, sizeof(node)));
+	EXPECT_EQ(0, fwg_nvme_passthru(node, NVME_IOCTL_ADMIN_CMD, 0x06, 0, id, 4096, 1, 0, 0));
+	EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru(node, NVME_IOCTL_ADMIN_CMD, 0x80, 1, NULL, 0,
+						0, 0, 0));
 	EXPECT_TRUE(unchanged());
 }
 
