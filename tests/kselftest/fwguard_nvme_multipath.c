@@ -299,17 +299,6 @@ TEST_F_TIMEOUT(mp, controller_driver_locked_in, 300)
 	EXPECT_TRUE(unchanged());
 }
 
-static int path_disks(void)
-{
-	glob_t g;
-	int n = 0;
-
-	if (!glob("/sys/block/nvme*c*n1", 0, NULL, &g))
-		n = (int)g.gl_pathc;
-	globfree(&g);
-	return n;
-}
-
 /*
  * A controller rebound to nvme (unbind, bind: a new nvme_ctrl, a new
  * admin queue and tag set) takes admin commands as soon as it is live,
