@@ -86,17 +86,12 @@ static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE
 		       TPM2B_PUBLIC **pub, TPM2B_PRIVATE **priv)
 {
 	TPM2B_SENSITIVE_CREATE sensitive;
-	TPM2B_DATA outside_info;
-	TPML_PCR_SELECTION creation_pcr;
 	TPM2B_PUBLIC template;
 	ESYS_TR parent = ESYS_TR_NONE, session;
 	bool transient = false;
-	TSS2_RC rc;
 	int err;
 
 	memset(&sensitive, 0, sizeof(sensitive));
-	memset(&outside_info, 0, sizeof(outside_info));
-	memset(&creation_pcr, 0, sizeof(creation_pcr));
 	sensitive.sensitive.data.size = (UINT16)payload_len;
 	memcpy(sensitive.sensitive.data.buffer, payload, payload_len);
 	sealed_template(policy, &template);
@@ -112,13 +107,9 @@ static int seal_create(struct fwg_tpm *tpm, const uint8_t policy[FWG_DIGEST_SIZE
 		fwg_tpm_release_parent(tpm, &parent, transient);
 		return err;
 	}
-	rc = FWG_TPM_CALL(Esys_Create(tpm->esys, parent, session,
-				      ESYS_TR_NONE, ESYS_TR_NONE, &sensitive,
-				      &template, &outside_info, &creation_pcr,
-				      priv, pub, NULL, NULL, NULL));
+	err = fwg_tpm_create(tpm, parent, session, &sensitive, &template, priv, pub,
+			     "sealing to the predicted PCR value");
 	OPENSSL_cleanse(&sensitive, sizeof(sensitive));
-	if (rc != TSS2_RC_SUCCESS)
-		err = fwg_tpm_fail("sealing to the predicted PCR value", rc);
 	fwg_tpm_release_parent(tpm, &parent, transient);
 	return err;
 }

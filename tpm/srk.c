@@ -76,6 +76,26 @@ int fwg_tpm_srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret)
  * @pub: if not NULL, the public area (free with Esys_Free)
  * @what: what is derived, for the error message
  */
+/*
+ * TPM2_Create of @template under the loaded @parent in @session, with no
+ * outside info and no creation PCRs; @what names it in the error line.
+ */
+int fwg_tpm_create(struct fwg_tpm *tpm, ESYS_TR parent, ESYS_TR session,
+		   const TPM2B_SENSITIVE_CREATE *sensitive, const TPM2B_PUBLIC *template,
+		   TPM2B_PRIVATE **priv, TPM2B_PUBLIC **pub, const char *what)
+{
+	TPM2B_DATA outside_info;
+	TPML_PCR_SELECTION creation_pcr;
+	TSS2_RC rc;
+
+	memset(&outside_info, 0, sizeof(outside_info));
+	memset(&creation_pcr, 0, sizeof(creation_pcr));
+	rc = FWG_TPM_CALL(Esys_Create(tpm->esys, parent, session, ESYS_TR_NONE, ESYS_TR_NONE,
+				      sensitive, template, &outside_info, &creation_pcr,
+				      priv, pub, NULL, NULL, NULL));
+	return rc == TSS2_RC_SUCCESS ? 0 : fwg_tpm_fail(what, rc);
+}
+
 int fwg_tpm_create_primary(struct fwg_tpm *tpm, ESYS_TR hierarchy,
 			   const TPM2B_PUBLIC *template, ESYS_TR *ret,
 			   TPM2B_PUBLIC **pub, const char *what)

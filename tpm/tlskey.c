@@ -108,8 +108,6 @@ int fwg_tpm_tls_key_read(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tl
 static int tls_key_make(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tls_key *ret)
 {
 	TPM2B_SENSITIVE_CREATE sensitive;
-	TPM2B_DATA outside_info;
-	TPML_PCR_SELECTION creation_pcr;
 	TPM2B_PUBLIC template, *pub = NULL;
 	TPM2B_PRIVATE *priv = NULL;
 	ESYS_TR parent = ESYS_TR_NONE, obj = ESYS_TR_NONE, persistent = ESYS_TR_NONE;
@@ -119,21 +117,16 @@ static int tls_key_make(struct fwg_tpm *tpm, uint32_t handle, struct fwg_tpm_tls
 	int err;
 
 	memset(&sensitive, 0, sizeof(sensitive));
-	memset(&outside_info, 0, sizeof(outside_info));
-	memset(&creation_pcr, 0, sizeof(creation_pcr));
 	tls_key_template(&template);
 	err = fwg_tpm_storage_parent(tpm, &parent, &transient);
 	if (!err)
 		err = fwg_tpm_session(tpm, 0, &session);
 	if (err)
 		goto out;
-	rc = FWG_TPM_CALL(Esys_Create(tpm->esys, parent, session, ESYS_TR_NONE, ESYS_TR_NONE,
-				      &sensitive, &template, &outside_info, &creation_pcr,
-				      &priv, &pub, NULL, NULL, NULL));
-	if (rc != TSS2_RC_SUCCESS) {
-		err = fwg_tpm_fail("creating the TLS client key", rc);
+	err = fwg_tpm_create(tpm, parent, session, &sensitive, &template, &priv, &pub,
+			     "creating the TLS client key");
+	if (err)
 		goto out;
-	}
 	rc = FWG_TPM_CALL(Esys_Load(tpm->esys, parent, session, ESYS_TR_NONE, ESYS_TR_NONE,
 				    priv, pub, &obj));
 	if (rc != TSS2_RC_SUCCESS) {

@@ -95,6 +95,9 @@ int fwg_tpm_storage_parent_named(struct fwg_tpm *tpm, const TPM2B_NAME *want,
 void fwg_tpm_release_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool transient);
 int fwg_tpm_srk_lookup(struct fwg_tpm *tpm, ESYS_TR *ret);
 void fwg_tpm_ecc_template(TPM2B_PUBLIC *pub, TPMA_OBJECT use);
+int fwg_tpm_create(struct fwg_tpm *tpm, ESYS_TR parent, ESYS_TR session,
+		   const TPM2B_SENSITIVE_CREATE *sensitive, const TPM2B_PUBLIC *template,
+		   TPM2B_PRIVATE **priv, TPM2B_PUBLIC **pub, const char *what);
 int fwg_tpm_create_primary(struct fwg_tpm *tpm, ESYS_TR hierarchy,
 			   const TPM2B_PUBLIC *template, ESYS_TR *ret,
 			   TPM2B_PUBLIC **pub, const char *what);

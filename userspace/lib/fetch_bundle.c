@@ -134,8 +134,8 @@ static int resolve_output(const struct uc_config *cfg, const char *output, const
 	return 0;
 }
 
-void uc_fetch_options(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
-		      struct fetch_opts *opts)
+static void fetch_options(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
+			  struct fetch_opts *opts)
 {
 	*tls = (struct fetch_tls){ cfg->server_ca, cfg->client_cert, cfg->client_key, NULL };
 	fetch_opts_default(opts);
@@ -144,6 +144,32 @@ void uc_fetch_options(const struct uc_config *cfg, bool progress, struct fetch_t
 	opts->total_timeout_s = cfg->fetch_timeout_s;
 	opts->attempts = cfg->attempts;
 	opts->progress = opts->progress && progress;
+}
+
+int uc_fetch_open(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
+		  struct fetch_opts *opts, struct tls_key **key, struct uc_step *step)
+{
+	int err;
+
+	*key = NULL;
+	fetch_options(cfg, progress, tls, opts);
+	err = tls_key_load(cfg, tls, key, step);	/* a TPM-held client key */
+	if (err)
+		return err;
+	err = fetch_conn_new(&opts->conn);
+	if (err) {
+		tls_key_free(*key);
+		*key = NULL;
+	}
+	return err;
+}
+
+void uc_fetch_close(struct fetch_opts *opts, struct tls_key *key)
+{
+	fetch_conn_free(opts->conn);
+	opts->conn = NULL;
+	/* The provider's TPM connection closes here. */
+	tls_key_free(key);
 }
 
 /*
@@ -206,21 +232,15 @@ static int fetch_download(const struct uc_config *cfg, const char *path, bool pr
 			  struct fetch_check *check, struct uc_step *step)
 {
 	uint8_t approval[FWG_APPROVAL_FILE_SIZE];
-	struct tls_key *key = NULL;
+	struct tls_key *key;
 	char approval_url[1024 + 16];
 	struct fetch_opts opts;
 	struct fetch_tls tls;
 	int err;
 
-	uc_fetch_options(cfg, progress, &tls, &opts);
-	err = tls_key_load(cfg, &tls, &key, step);	/* a TPM-held client key */
+	err = uc_fetch_open(cfg, progress, &tls, &opts, &key, step);
 	if (err)
 		return err;
-	err = fetch_conn_new(&opts.conn);
-	if (err) {
-		tls_key_free(key);
-		return err;
-	}
 	if (check->vendor_key) {
 		snprintf(approval_url, sizeof(approval_url), "%s.approval", check->url);
 		check->approval_url = approval_url;
@@ -239,8 +259,7 @@ static int fetch_download(const struct uc_config *cfg, const char *path, bool pr
 	}
 	if (!err && check->vendor_key)
 		err = write_approval(path, &check->approval, step);
-	fetch_conn_free(opts.conn);
-	tls_key_free(key);
+	uc_fetch_close(&opts, key);
 	return err;
 }
 

@@ -28,13 +28,18 @@ int uc_fetch_bundle(const struct uc_config *cfg, const char *source, const char 
 		    bool progress, char *path, size_t path_size, struct fwguard_ticket *ticket,
 		    struct uc_step *step);
 
+struct tls_key;
+
 /*
- * The connection to the update server the configuration names: its CA, the
- * device's certificate and key, the timeouts and attempts; a progress bar
- * only when @progress and stderr is a terminal. Fetch and a streamed
- * install use the same.
+ * Open the connection to the update server the configuration names: its
+ * CA, the device's certificate and key (a TPM-held key loaded here), the
+ * timeouts and attempts; a progress bar only when @progress and stderr is
+ * a terminal. Fetch and a streamed install use the same. On success
+ * uc_fetch_close() releases what it took: 0, or the errno of loading the
+ * key or of making the connection (nothing is left to release then).
  */
-void uc_fetch_options(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
-		      struct fetch_opts *opts);
+int uc_fetch_open(const struct uc_config *cfg, bool progress, struct fetch_tls *tls,
+		  struct fetch_opts *opts, struct tls_key **key, struct uc_step *step);
+void uc_fetch_close(struct fetch_opts *opts, struct tls_key *key);
 
 #endif /* FWGUARD_LIB_FETCH_BUNDLE_H */

@@ -659,28 +659,21 @@ static int stream_run(struct install *in, struct install_stream *s, bool progres
 		      struct gate_result *res, struct uc_step *step)
 {
 	uint8_t approval[FWG_APPROVAL_FILE_SIZE];
-	struct tls_key *key = NULL;
+	struct tls_key *key;
 	struct fetch_opts opts;
 	struct fetch_tls tls;
 	int err;
 
-	uc_fetch_options(in->cfg, progress, &tls, &opts);
-	err = tls_key_load(in->cfg, &tls, &key, step);	/* a TPM-held client key */
+	err = uc_fetch_open(in->cfg, progress, &tls, &opts, &key, step);
 	if (err)
 		return err;
-	err = fetch_conn_new(&opts.conn);
-	if (err) {
-		tls_key_free(key);
-		return err;
-	}
 	err = stream_fetch_approval(in, &tls, &opts, approval, step);
 	if (!err) {
 		uc_step_enter(step, UC_SRC_NETWORK, "download");
 		err = fetch_to_sink(in->path, &tls, &opts, stream_sink, s);
 	}
-	fetch_conn_free(opts.conn);
 	/* The provider's TPM connection closes here; install's own goes on. */
-	tls_key_free(key);
+	uc_fetch_close(&opts, key);
 	if (err && !s->failed) {
 		/* The server's side: a short file is a bad bundle, the rest the network's. */
 		if (err == -EBADMSG)
