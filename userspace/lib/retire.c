@@ -125,6 +125,7 @@ int retire_superseded(const char *state_dir, const struct pc_component *c, uint6
 	struct pc_partition part;
 	struct slot_state s;
 	char path[PATH_MAX];
+	const char *why;
 	uint8_t *cms = NULL;
 	bool kept = false;
 	size_t len;
@@ -142,27 +143,27 @@ int retire_superseded(const char *state_dir, const struct pc_component *c, uint6
 	if (!err)
 		err = fwg_read_file(path, FWGUARD_TICKET_CMS_MAX, &cms, &len);
 	kept = !err;
-	if (!kept && !retire_boot_part_named())
-		err = -ENODEV;
-	if (kept)
+	if (!err)
 		err = pc_resolve("/sys/class/block", c->slot[o].spec, &part);	/* logs */
-	if (kept && !err)
+	if (!err)
 		err = retire_ioctl(part.devt, cms, len, floor);
 	free(cms);
 	if (!err)
 		return 1;	/* the kernel logs it */
+	/* No booted slot named: whatever else failed, the kernel would refuse it. */
+	if (!retire_not_due(err) && !retire_boot_part_named())
+		err = -ENODEV;
+	why = !kept && err != -ENODEV ? "no ticket kept for the confirmed slot" :
+	      retire_strerror(-err);
 	if (strict && !retire_not_due(err)) {
 		fwg_log_error("%s: slot %s confirmed, but slot %s (version %" PRIu64
 			      ", below the floor %" PRIu64 ") not retired, it may still boot: %s",
 			      c->name, c->slot[k].name, c->slot[o].name, s.slot[o].version, floor,
-			      !kept && err != -ENODEV ? "no ticket kept for the confirmed slot" :
-			      retire_strerror(-err));
+			      why);
 		return err;
 	}
 	fprintf(stderr, "updatectl: notice: %s: slot %s (version %" PRIu64
 		", below the floor %" PRIu64 ") not retired: %s\n", c->name,
-		c->slot[o].name, s.slot[o].version, floor,
-		!kept && err != -ENODEV ? "no ticket kept for the confirmed slot" :
-		retire_strerror(-err));
+		c->slot[o].name, s.slot[o].version, floor, why);
 	return retire_not_due(err) ? 0 : err;
 }
