@@ -977,6 +977,13 @@ static int fwguard_retire_hash(struct fwguard_session *s, struct block_device *b
  * was retired, or never written): nothing to do, @done. Otherwise the
  * other slot must hold the ticket's image and the target must not; then
  * the target's head is zeroed.
+ *
+ * The target is opened for reading, not exclusively: nobody else's open
+ * (root's O_EXCL, a read-only mount) can keep a superseded slot bootable.
+ * The claim under fwguard_policy_lock is what keeps sessions off both
+ * slots; the head is written with a session bio, which the bio hook lets
+ * through; and an open partition (this one, and the range's own) is one
+ * the block layer neither deletes nor rescans away.
  */
 static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range *o,
 				bool *done)
@@ -991,8 +998,7 @@ static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range 
 	if (!ohead)
 		return -ENOMEM;
 	thead = ohead + PAGE_SIZE;
-	err = fwguard_bdev_open(&s->target, s->range->part_dev, true,
-				fwguard_session_holder);
+	err = fwguard_bdev_open(&s->target, s->range->part_dev, false, NULL);
 	if (!err)
 		err = fwguard_retire_read(s->target.bdev, &s->stage[0], 0, PAGE_SIZE);
 	if (err)

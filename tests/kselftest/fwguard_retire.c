@@ -14,6 +14,7 @@
  * Each refusal is checked to leave both slots' bytes as they were.
  */
 #define _GNU_SOURCE
+#include <signal.h>
 #include "kselftest_harness.h"
 #include "fwguard_util.h"
 
@@ -192,6 +193,120 @@ static int range_active(const char *name)
 	return active;
 }
 
+/*
+ * A child that holds @node open read-only and exclusively (O_EXCL: the
+ * block layer's claim), as root can at any time; no write, so nothing
+ * refuses it. Returns its pid once it holds the open, or -errno.
+ */
+static pid_t hold_exclusive(const char *node)
+{
+	int pipefd[2], err = 0;
+	pid_t pid;
+
+	if (pipe(pipefd))
+		return -errno;
+	pid = fork();
+	if (pid < 0)
+		return -errno;
+	if (!pid) {
+		int fd = open(node, O_RDONLY | O_EXCL | O_CLOEXEC);
+
+		err = fd < 0 ? errno : 0;
+		if (write(pipefd[1], &err, sizeof(err)) != sizeof(err) || fd < 0)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	close(pipefd[1]);
+	if (read(pipefd[0], &err, sizeof(err)) != sizeof(err))
+		err = EIO;
+	close(pipefd[0]);
+	if (err) {
+		waitpid(pid, NULL, 0);
+		return -err;
+	}
+	return pid;
+}
+
+static void release_hold(pid_t pid)
+{
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+}
+
+/*
+ * A second component on a loop disk of its own, both slots protected and
+ * not active, so a session can target one: @p holds @img2 (superseded),
+ * @q @img3. Returns 0 or -errno.
+ */
+#define LOOP_IMG	"/tmp/fwguard-retire-loop.img"
+#define COMPONENT2	"retire-second"
+
+static char loop_node[32];
+
+static int protect_as(int ctl, const struct fwg_part *p, const char *component)
+{
+	struct fwguard_protect req = {
+		.size = sizeof(req), .dev_major = p->major, .dev_minor = p->minor,
+	};
+
+	snprintf(req.component, sizeof(req.component), "%s", component);
+	return ioctl(ctl, FWGUARD_IOC_PROTECT, &req) ? -errno : 0;
+}
+
+static int loop_part(int n, struct fwg_part *p)
+{
+	struct stat st;
+
+	snprintf(p->node, sizeof(p->node), "%sp%d", loop_node, n);
+	snprintf(p->name, sizeof(p->name), "%s", p->node + 5);
+	for (int i = 0; i < 50 && stat(p->node, &st); i++)
+		usleep(100000);
+	if (stat(p->node, &st))
+		return -errno;
+	p->major = major(st.st_rdev);
+	p->minor = minor(st.st_rdev);
+	return 0;
+}
+
+static int second_component(struct fwg_part *p, struct fwg_part *q)
+{
+	FILE *f;
+	int ctl, err;
+
+	if (fwg_sh("modprobe loop 2>/dev/null; rm -f " LOOP_IMG " && truncate -s 8M " LOOP_IMG
+		   " && sgdisk -o -n 1:2048:+3M -c 1:r_p -n 2:0:+3M -c 2:r_q " LOOP_IMG " >/dev/null"
+		   " && losetup -P -f --show " LOOP_IMG " >/tmp/fwguard-retire-loop.dev"))
+		return -EIO;
+	f = fopen("/tmp/fwguard-retire-loop.dev", "r");
+	if (!f)
+		return -errno;
+	err = fscanf(f, "%31s", loop_node) == 1 ? 0 : -EIO;
+	fclose(f);
+	err = err ?: loop_part(1, p) ?: loop_part(2, q);
+	err = err ?: raw_write(p->node, env.img2, IMAGE_LEN) ?: raw_write(q->node, env.img3, IMAGE_LEN);
+	if (err)
+		return err;
+	ctl = open(FWGUARD_DEVICE, O_RDWR | O_CLOEXEC);
+	if (ctl < 0)
+		return -errno;
+	err = protect_as(ctl, p, COMPONENT2) ?: protect_as(ctl, q, COMPONENT2);
+	close(ctl);
+	return err;
+}
+
+/* A ticket of @image at @version for the second component. */
+static int sign2(const uint8_t *image, uint64_t version, uint8_t **der, size_t *len)
+{
+	struct fwguard_ticket t;
+
+	fwg_ticket_init(&t, image, IMAGE_LEN, version);
+	snprintf(t.component, sizeof(t.component), COMPONENT2);
+	return fwg_ticket_sign(&t, "signer", der, len);
+}
+
 FIXTURE(rt) {};
 FIXTURE_SETUP(rt)
 {
@@ -237,7 +352,12 @@ TEST_F(rt, refused_without_proof)
 
 TEST_F(rt, superseded_slot_is_retired)
 {
+	/* Root holds the slot open exclusively (read-only): no matter. */
+	pid_t holder = hold_exclusive(env.a.node);
+
+	ASSERT_LT(0, holder);
 	EXPECT_EQ(0, retire(&env.a, env.t3, env.t3_len));
+	release_hold(holder);
 	EXPECT_EQ(1, retired(&env.a, env.img2));
 	EXPECT_EQ(1, holds(&env.b, env.img3));
 	EXPECT_EQ(1, fwg_dmesg_wait("retired, its head zeroed"));
@@ -246,6 +366,32 @@ TEST_F(rt, superseded_slot_is_retired)
 	EXPECT_EQ(1, fwg_dmesg_wait("holds no image: superseded"));
 	EXPECT_EQ(1, retired(&env.a, env.img2));
 	EXPECT_EQ(1, holds(&env.b, env.img3));
+}
+
+TEST_F(rt, session_on_either_slot_blocks_retirement)
+{
+	struct fwg_part p, q;
+	uint8_t *t_q, *t_p;
+	size_t t_q_len, t_p_len;
+	int fd;
+
+	/* The floor is 3: q's release 3 supersedes p's release 2. */
+	ASSERT_EQ(0, second_component(&p, &q));
+	ASSERT_EQ(0, sign2(env.img3, 3, &t_q, &t_q_len));
+	ASSERT_EQ(0, sign2(env.img3, 3, &t_p, &t_p_len));
+	/* A session on the target: the slot is the session's, EBUSY. */
+	fd = fwg_begin_der(&p, t_p, t_p_len);
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(-EBUSY, retire(&p, t_q, t_q_len));
+	/* A session on the other slot: EBUSY too. */
+	EXPECT_EQ(-EBUSY, retire(&q, t_p, t_p_len));
+	close(fd);
+	/* The session left p's head zero: nothing is left to retire. */
+	EXPECT_EQ(1, retired(&p, env.img2));
+	EXPECT_EQ(0, retire(&p, t_q, t_q_len));
+	EXPECT_EQ(1, holds(&q, env.img3));
+	free(t_q);
+	free(t_p);
 }
 
 TEST_F(rt, invariants_after_retirement)

@@ -133,14 +133,24 @@ static int boot_open(struct boot_ctx *b, struct uc_step *step)
 
 /*
  * The floor just passed the other slot's release: retire it (retire.h).
- * A refusal is a notice; the next policy load asks again.
+ * The confirmation stands either way, but a refusal other than "not due"
+ * fails the command: the next policy load, which asks again, runs only in
+ * a boot the bootloader may have given the superseded slot. 0 or -errno
+ * (logged).
  */
-static void retire_after_mark_good(struct boot_ctx *b, const struct pc_component *c)
+static int retire_after_mark_good(struct boot_ctx *b, const struct pc_component *c,
+				  struct uc_step *step)
 {
 	uint64_t floor;
+	int err;
 
-	if (!fwg_tpm_floor_read(b->tpm, &floor))
-		retire_superseded(b->cfg->state_dir, c, floor);
+	uc_step_enter(step, UC_SRC_TPM, "floor-read");
+	err = fwg_tpm_floor_read(b->tpm, &floor);	/* logs */
+	if (err)
+		return err;
+	uc_step_enter(step, UC_SRC_KERNEL, "retire");
+	err = retire_superseded(b->cfg->state_dir, c, floor, true);
+	return err < 0 ? err : 0;
 }
 
 typedef int (*component_fn)(struct ab_ctx *m, const struct pc_component *c,
@@ -165,7 +175,7 @@ static int for_each_component(const struct uc_config *cfg, component_fn fn,
 		snprintf(out->name, sizeof(out->name), "%s", b.pc.component[i].name);
 		out->err = fn(&m, &b.pc.component[i], out);
 		if (fn == ab_mark_good && !out->err && out->marked_good)
-			retire_after_mark_good(&b, &b.pc.component[i]);
+			out->err = retire_after_mark_good(&b, &b.pc.component[i], &here);
 		if (out->err && !first) {
 			first = out->err;
 			*step = here;

@@ -569,7 +569,8 @@ int uc_policy_load(const struct uc_config *cfg, const uint64_t *floor,
 		policy_apply(cfg, plan, &l);
 	if (!l.err)	/* a slot the floor passed before a cut: retire it now (retire.h) */
 		for (unsigned int i = 0; i < plan->pc.count; i++)
-			retire_superseded(cfg->state_dir, &plan->pc.component[i], plan->floor);
+			retire_superseded(cfg->state_dir, &plan->pc.component[i], plan->floor,
+					  false);
 	if (l.err) {
 		lock_after_failure();
 		*step = l.first;

@@ -65,7 +65,7 @@ static const char *retire_strerror(int err)
 	case ETXTBSY: return "the slot is the one that booted, or was written in this boot";
 	case ENOEXEC: return "the confirmed slot does not hold its ticket's image";
 	case EEXIST: return "both slots hold the same release";
-	case EBUSY: return "an update session is open on one of the slots";
+	case EBUSY: return "an update session (FWGUARD_IOC_BEGIN) is open on one of the slots";
 	default: return strerror(err);
 	}
 }
@@ -95,11 +95,37 @@ static int retire_ioctl(dev_t target, const uint8_t *cms, size_t len, uint64_t f
 	return err;
 }
 
-int retire_superseded(const char *state_dir, const struct pc_component *c, uint64_t floor)
+/*
+ * Whether the kernel knows which slot booted (module parameter boot_part):
+ * without it RETIRE answers ENODEV, whatever the ticket.
+ */
+static bool retire_boot_part_named(void)
+{
+	char buf[64] = "";
+	FILE *f = fopen("/sys/module/fwguard/parameters/boot_part", "re");
+
+	if (!f)
+		return true;	/* let the kernel say */
+	if (!fgets(buf, sizeof(buf), f))
+		buf[0] = 0;
+	fclose(f);
+	buf[strcspn(buf, "\n")] = 0;
+	return buf[0] && strcmp(buf, "(null)");
+}
+
+/* Not yet due, or impossible in this boot chain: never a failure. */
+static bool retire_not_due(int err)
+{
+	return err == -EAGAIN || err == -ENODEV;
+}
+
+int retire_superseded(const char *state_dir, const struct pc_component *c, uint64_t floor,
+		      bool strict)
 {
 	struct pc_partition part;
 	struct slot_state s;
 	char path[PATH_MAX];
+	const char *why;
 	uint8_t *cms = NULL;
 	bool kept = false;
 	size_t len;
@@ -122,12 +148,22 @@ int retire_superseded(const char *state_dir, const struct pc_component *c, uint6
 	if (!err)
 		err = retire_ioctl(part.devt, cms, len, floor);
 	free(cms);
-	if (err) {
-		fprintf(stderr, "updatectl: notice: %s: slot %s (version %" PRIu64
-			", below the floor %" PRIu64 ") not retired: %s\n", c->name,
-			c->slot[o].name, s.slot[o].version, floor,
-			!kept ? "no ticket kept for the confirmed slot" : retire_strerror(-err));
+	if (!err)
+		return 1;	/* the kernel logs it */
+	/* No booted slot named: whatever else failed, the kernel would refuse it. */
+	if (!retire_not_due(err) && !retire_boot_part_named())
+		err = -ENODEV;
+	why = !kept && err != -ENODEV ? "no ticket kept for the confirmed slot" :
+	      retire_strerror(-err);
+	if (strict && !retire_not_due(err)) {
+		fwg_log_error("%s: slot %s confirmed, but slot %s (version %" PRIu64
+			      ", below the floor %" PRIu64 ") not retired, it may still boot: %s",
+			      c->name, c->slot[k].name, c->slot[o].name, s.slot[o].version, floor,
+			      why);
 		return err;
 	}
-	return 1;	/* the kernel logs it */
+	fprintf(stderr, "updatectl: notice: %s: slot %s (version %" PRIu64
+		", below the floor %" PRIu64 ") not retired: %s\n", c->name,
+		c->slot[o].name, s.slot[o].version, floor, why);
+	return retire_not_due(err) ? 0 : err;
 }

@@ -11,6 +11,7 @@
 #ifndef FWGUARD_LIB_RETIRE_H
 #define FWGUARD_LIB_RETIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -32,9 +33,14 @@ int retire_ticket_save(const char *state_dir, const char *component, const char 
  * the other slot recorded below it, raise the kernel's floor to @floor and
  * retire the other slot (FWGUARD_IOC_RETIRE) with the active slot's
  * ticket. Returns 1 when the kernel retired it (or found it holding no
- * image), 0 when there is nothing to retire, or -errno; a refusal is
- * reported on stderr as a notice, never as the command's error.
+ * image), 0 when there is nothing to retire or it is not due (EAGAIN: the
+ * TPM floor has not reached the release; ENODEV: the boot chain names no
+ * booted slot, so nothing can be retired), or -errno. With @strict
+ * (mark-good: the floor was just raised, and the next policy load runs
+ * only after the bootloader chose a slot) any other refusal is an error
+ * line, for the command to fail with; otherwise every refusal is a notice.
  */
-int retire_superseded(const char *state_dir, const struct pc_component *c, uint64_t floor);
+int retire_superseded(const char *state_dir, const struct pc_component *c, uint64_t floor,
+		      bool strict);
 
 #endif /* FWGUARD_LIB_RETIRE_H */

@@ -322,7 +322,8 @@ struct fwguard_committed {
  * booted, or an image was committed into it in this boot), ENOEXEC (the
  * other slot does not hold the ticket's image), EEXIST (the target holds
  * the ticket's image too: nothing is superseded), EBUSY (a session is open
- * on either slot, or the target is held open exclusively), EINTR (a fatal
+ * on either slot; nothing else: the target is not opened exclusively, so
+ * no open by anyone else refuses it), EINTR (a fatal
  * signal while hashing), ENXIO, EIO (reading a slot or zeroing the head
  * failed; after a failed head write the slot may hold no image), ENOMEM.
  */
