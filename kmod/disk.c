@@ -170,6 +170,17 @@ static int fwguard_disk_add_path(struct gendisk *path, void *data)
 	return 0;
 }
 
+/*
+ * A path present at PROTECT: on a fabrics controller it may have root's
+ * medium behind it, and the head cannot be protected.
+ */
+static int fwguard_disk_add_present_path(struct gendisk *path, void *data)
+{
+	if (!fwguard_nvme_ctrl_allowed(disk_to_dev(path)->parent))
+		return -EXDEV;
+	return fwguard_disk_add_path(path, data);
+}
+
 /* Release @pd's path nodes (module unload, a protect that failed). */
 static void fwguard_disk_drop_paths(struct fwguard_disk *pd)
 {
@@ -197,6 +208,15 @@ static bool fwguard_disk_path_added(struct fwguard_disk *pd, struct device *pare
 		if (!a->gd || fwguard_disk_gone(a->gd) || !fwguard_nvme_head(a->gd) ||
 		    !fwguard_nvme_path_of(a->gd, disk, parent))
 			continue;
+		/*
+		 * @parent, not the disk's device parent: that is set only
+		 * once device_add_disk() is past this hook.
+		 */
+		if (!fwguard_nvme_ctrl_allowed(parent)) {
+			*err = -EXDEV;
+			fwguard_disk_refuse(disk, "its controller's transport is not PCIe", *err);
+			return true;
+		}
 		*err = fwguard_disk_add_path(disk, pd);
 		if (*err) {
 			fwguard_disk_refuse(disk, "its queue cannot be gated", *err);
@@ -271,7 +291,7 @@ static struct fwguard_disk *fwguard_disk_new(struct gendisk *disk,
 	WRITE_ONCE(a->gd, disk);
 	/* Not counted yet, so no hook looks at @pd: undone on failure. */
 	err = fwguard_nvme_head(disk) ?
-	      fwguard_nvme_for_each_path(disk, fwguard_disk_add_path, pd) : 0;
+	      fwguard_nvme_for_each_path(disk, fwguard_disk_add_present_path, pd) : 0;
 	if (err) {
 		pr_err("%s: cannot protect the paths of the namespace: %d\n",
 		       disk->disk_name, err);

@@ -310,6 +310,8 @@ bool fwguard_nvme_path_of(const struct gendisk *head, const struct gendisk *disk
 			  struct device *parent);
 int fwguard_nvme_for_each_path(struct gendisk *head,
 			       int (*fn)(struct gendisk *path, void *arg), void *arg);
+bool fwguard_nvme_ctrl_allowed(struct device *ctrl);
+int fwguard_nvme_paths_allowed(struct gendisk *disk);
 
 /* passthru.c */
 struct nvme_command;

@@ -15,6 +15,16 @@
  * are gated, their controllers' drivers are locked in (bind.c), and the
  * head's ranges are on them, for the write rule of the gate.
  *
+ * Only a path on a controller of nvme-pci, whose device parent is a PCI
+ * function, is a path of a protected head (fwguard_nvme_ctrl_allowed()).
+ * nvme_core puts a controller of any transport into the subsystem that
+ * has its NQN, and root names subsystems: an nvmet target over loopback
+ * TCP (or rdma, fc, loop) with the protected subsystem's NQN adds a path
+ * whose medium is root's file, and the head sends a share of every
+ * session's bios there. Such a path is refused as an unprotectable disk
+ * is (disk.c), a head with one cannot be protected, and BEGIN, COMMIT and
+ * RETIRE refuse a head on which one is found (fwguard_nvme_paths_allowed()).
+ *
  * Everything here is public: the head is recognised by its block device
  * operations (nvme_ns_head_ops), a path by being a hidden disk of the
  * block class whose parent, a controller device, is linked under the
@@ -28,6 +38,7 @@
 #include <linux/device.h>
 #include <linux/kallsyms.h>
 #include <linux/kernfs.h>
+#include <linux/pci.h>
 #include <linux/string.h>
 
 #include "fwguard.h"
@@ -95,6 +106,27 @@ bool fwguard_nvme_path_of(const struct gendisk *head, const struct gendisk *disk
 	       fwguard_nvme_in_subsys(disk_to_dev(head)->parent, parent);
 }
 
+/**
+ * fwguard_nvme_ctrl_allowed() - may a path on controller @ctrl carry a protected head?
+ * @ctrl: the controller device a path disk is added under, or NULL
+ *
+ * An allowlist of transports root cannot back with a medium of its own:
+ * PCIe only, a controller whose parent is a PCI function (nvme-pci). The
+ * fabrics transports (tcp, rdma, fc, loop) put their controllers under
+ * the virtual nvme-fabrics device, and are refused.
+ *
+ * Return: true for a controller of nvme-pci.
+ */
+bool fwguard_nvme_ctrl_allowed(struct device *ctrl)
+{
+	return ctrl && ctrl->parent && dev_is_pci(ctrl->parent);
+}
+
+static int fwguard_nvme_path_allowed(struct gendisk *path, void *arg)
+{
+	return fwguard_nvme_ctrl_allowed(disk_to_dev(path)->parent) ? 0 : -EXDEV;
+}
+
 struct fwguard_nvme_walk {
 	struct gendisk *head;
 	int (*fn)(struct gendisk *path, void *arg);
@@ -130,4 +162,18 @@ int fwguard_nvme_for_each_path(struct gendisk *head,
 	/* The head is a disk of the block class, like every path. */
 	return class_for_each_device(disk_to_dev(head)->class, NULL, &w,
 				     fwguard_nvme_walk_one);
+}
+
+/**
+ * fwguard_nvme_paths_allowed() - are all paths of @disk on allowed controllers?
+ * @disk: a disk a session or RETIRE reads or writes, held open by the caller
+ *
+ * Return: 0 for a disk that is no multipath head, or whose every path is
+ * on a controller fwguard_nvme_ctrl_allowed() accepts; -EXDEV otherwise.
+ */
+int fwguard_nvme_paths_allowed(struct gendisk *disk)
+{
+	if (!disk || !fwguard_nvme_head(disk))
+		return 0;
+	return fwguard_nvme_for_each_path(disk, fwguard_nvme_path_allowed, NULL);
 }

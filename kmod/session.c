@@ -387,6 +387,9 @@ static int fwguard_session_recheck(const struct fwguard_session *s)
 
 	if (READ_ONCE(s->range->active))
 		return -ETXTBSY;
+	/* Part of the body may have gone to a path of root's medium. */
+	if (fwguard_nvme_paths_allowed(s->target.bdev->bd_disk))
+		return -EXDEV;
 	if ((t->not_before && now < (time64_t)t->not_before) ||
 	    (t->not_after && now > (time64_t)t->not_after))
 		return -EKEYEXPIRED;
@@ -710,7 +713,9 @@ static int fwguard_session_setup(struct fwguard_session *s)
 	/* Exclusive: nobody else may hold the slot open while we write it. */
 	err = fwguard_bdev_open(&s->target, s->range->part_dev, true,
 				fwguard_session_holder);
-	return err ?: fwguard_session_invalidate(s);
+	/* Not even the head's zeroing may go to a path of root's medium. */
+	return err ?: fwguard_nvme_paths_allowed(s->target.bdev->bd_disk) ?:
+	       fwguard_session_invalidate(s);
 }
 
 /* The ticket fields BEGIN and RETIRE share: no flags, a ticket of sane size. */
@@ -999,6 +1004,9 @@ static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range 
 		return -ENOMEM;
 	thead = ohead + PAGE_SIZE;
 	err = fwguard_bdev_open(&s->target, s->range->part_dev, false, NULL);
+	/* The proof is read through the head: no path may be root's medium. */
+	if (!err)
+		err = fwguard_nvme_paths_allowed(s->target.bdev->bd_disk);
 	if (!err)
 		err = fwguard_retire_read(s->target.bdev, &s->stage[0], 0, PAGE_SIZE);
 	if (err)
@@ -1009,6 +1017,8 @@ static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range 
 		goto out;
 	}
 	err = fwguard_bdev_open(&other, o->part_dev, false, NULL);
+	if (!err)
+		err = fwguard_nvme_paths_allowed(other.bdev->bd_disk);
 	if (!err)
 		err = fwguard_retire_hash(s, other.bdev, len, digest, ohead);
 	fwguard_bdev_close(&other);

@@ -354,6 +354,111 @@ TEST_F_TIMEOUT(mp, zz_session_writes_through_the_paths, 300)
 	free(back);
 }
 
+/*
+ * nvmet exporting a loop device of root's as namespace 1 of a subsystem
+ * named with the protected subsystem's NQN, its identifiers zeroed as
+ * QEMU's are, and nvme-tcp connecting to it over 127.0.0.1: nvme_core
+ * puts the controller into the protected subsystem and offers its
+ * namespace to the head as one more path.
+ */
+#define ROGUE_SCRIPT "/run/fwguard-rogue.sh"
+static const char rogue_up[] =
+	"set -e\n"
+	"cfg=/sys/kernel/config/nvmet; head=$1\n"
+	"nqn=$(cat /sys/class/nvme-subsystem/nvme-subsys*/subsysnqn | head -1)\n"
+	"ip link set lo up\n"
+	"modprobe loop; modprobe nvmet; modprobe nvmet-tcp; modprobe nvme-tcp\n"
+	"mountpoint -q /sys/kernel/config || mount -t configfs none /sys/kernel/config\n"
+	"truncate -s $(($(cat /sys/block/$head/size) * 512)) /run/fwguard-rogue.img\n"
+	"dev=$(losetup -f --show /run/fwguard-rogue.img)\n"
+	"mkdir $cfg/subsystems/$nqn\n"
+	"echo 1 >$cfg/subsystems/$nqn/attr_allow_any_host\n"
+	"echo 100 >$cfg/subsystems/$nqn/attr_cntlid_min\n"
+	"mkdir $cfg/subsystems/$nqn/namespaces/1\n"
+	"echo $dev >$cfg/subsystems/$nqn/namespaces/1/device_path\n"
+	"echo 00000000-0000-0000-0000-000000000000 >$cfg/subsystems/$nqn/namespaces/1/device_uuid\n"
+	"echo 1 >$cfg/subsystems/$nqn/namespaces/1/enable\n"
+	"mkdir $cfg/ports/1\n"
+	"echo tcp >$cfg/ports/1/addr_trtype; echo ipv4 >$cfg/ports/1/addr_adrfam\n"
+	"echo 127.0.0.1 >$cfg/ports/1/addr_traddr; echo 4420 >$cfg/ports/1/addr_trsvcid\n"
+	"ln -s $cfg/subsystems/$nqn $cfg/ports/1/subsystems/\n"
+	"echo transport=tcp,traddr=127.0.0.1,trsvcid=4420,nqn=$nqn >/dev/nvme-fabrics\n";
+
+static int rogue_ctrls(void)
+{
+	glob_t g;
+	int n = 0;
+	size_t i;
+	char path[300], t[16];
+	FILE *f;
+
+	if (glob("/sys/class/nvme-subsystem/nvme-subsys*/nvme[0-9]*", 0, NULL, &g))
+		return 0;
+	for (i = 0; i < g.gl_pathc; i++) {
+		snprintf(path, sizeof(path), "%s/transport", g.gl_pathv[i]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		if (fgets(t, sizeof(t), f) && !strncmp(t, "tcp", 3))
+			n++;
+		fclose(f);
+	}
+	globfree(&g);
+	return n;
+}
+
+/*
+ * A path of root's own medium is no path of the protected head: the
+ * transport allowlist (PCIe only, kmod/mpath.c) refuses its disk, so a
+ * session with round-robin over the paths still writes all of the image
+ * to the PCI medium. Read back once the tcp controller is gone, so no
+ * read can come from root's copy.
+ */
+TEST_F_TIMEOUT(mp, zz_fabrics_path_is_no_path_of_the_head, 300)
+{
+	size_t len = 2 << 20;
+	uint8_t *img = fwg_pattern(len, 11), *back = malloc(len);
+	struct fwguard_ticket t;
+	struct fwguard_commit c;
+	FILE *f;
+	int fd, tries;
+
+	SETUP();
+	ASSERT_NE(NULL, img);
+	ASSERT_NE(NULL, back);
+	if (fwg_sh("modprobe -q nvmet-tcp && modprobe -q nvme-tcp"))
+		SKIP(return, "no nvmet-tcp or nvme-tcp in this kernel");
+	f = fopen(ROGUE_SCRIPT, "w");
+	ASSERT_NE(NULL, f);
+	fputs(rogue_up, f);
+	fclose(f);
+	ASSERT_EQ(0, fwg_sh("sh " ROGUE_SCRIPT " %s", head));
+	for (tries = 0; tries < 300 && rogue_ctrls() != 1; tries++)
+		usleep(100000);
+	ASSERT_EQ(1, rogue_ctrls());
+	/* The namespace scan of the new controller is asynchronous. */
+	for (tries = 0; tries < 50 && path_disks() == 2; tries++)
+		usleep(100000);
+	fwg_sh("dmesg | grep -E 'fwguard.*(nvme.*c.*n|transport)' | tail -3");
+	EXPECT_EQ(2, path_disks());
+	round_robin();
+	fwg_ticket_init(&t, img, len, 3);
+	fd = fwg_begin(&nb, &t, "signer");
+	ASSERT_LE(0, fd);
+	EXPECT_EQ(0, fwg_stream(fd, img, len, 512 << 10));
+	EXPECT_EQ(0, fwg_commit(fd, &c));
+	close(fd);
+	EXPECT_EQ(0, fwg_sh("for c in /sys/class/nvme/nvme*; do "
+			    "grep -q tcp $c/transport && echo 1 >$c/delete_controller; done; true"));
+	for (tries = 0; tries < 100 && rogue_ctrls(); tries++)
+		usleep(100000);
+	ASSERT_EQ(0, rogue_ctrls());
+	ASSERT_EQ(0, fwg_read_direct(nb.node, 0, back, len));
+	EXPECT_EQ(0, memcmp(img, back, len));
+	free(img);
+	free(back);
+}
+
 static int heads(void)
 {
 	glob_t g;

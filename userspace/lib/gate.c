@@ -41,6 +41,7 @@ const char *gate_strerror(int err, int commit)
 	case EALREADY: return "ticket was already used (replay refused)";
 	case EKEYEXPIRED: return "ticket is outside its validity window";
 	case EBUSY: return "another update session is open on this partition";
+	case EXDEV: return "the disk has a path on an NVMe controller whose transport is not PCIe (refused)";
 	case EFBIG: return "image is longer than the ticket allows";
 	case EIO: return "disk write failed";
 	default: return strerror(-err);

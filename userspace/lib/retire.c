@@ -66,6 +66,7 @@ static const char *retire_strerror(int err)
 	case ENOEXEC: return "the confirmed slot does not hold its ticket's image";
 	case EEXIST: return "both slots hold the same release";
 	case EBUSY: return "an update session (FWGUARD_IOC_BEGIN) is open on one of the slots";
+	case EXDEV: return "the disk has a path on an NVMe controller whose transport is not PCIe (refused)";
 	default: return strerror(err);
 	}
 }

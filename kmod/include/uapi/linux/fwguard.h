@@ -247,8 +247,9 @@ struct fwguard_committed {
  * protected range), EBUSY (ACTIVE asked for a partition with an open
  * session), ENOSPC (FWGUARD_MAX_RANGES reached, or four disks hold
  * ranges, or the request gate's table is full), EIO (the GPT could not be
- * read), ENOMEM; EBUSY or another ftrace errno when the disk's driver
- * cannot be gated.
+ * read), EXDEV (the disk is an NVMe multipath head with a path on a
+ * controller whose transport is not PCIe, e.g. nvme-tcp), ENOMEM; EBUSY
+ * or another ftrace errno when the disk's driver cannot be gated.
  */
 #define FWGUARD_IOC_PROTECT	_IOW(FWGUARD_IOC_MAGIC, 1, struct fwguard_protect)
 
@@ -278,7 +279,9 @@ struct fwguard_committed {
  * the index at its handle is not a written counter), EALREADY (ticket id already
  * consumed), EKEYEXPIRED (outside the ticket's validity window), EBUSY (a
  * session on this partition is open or still draining its writes, or the
- * partition is held open exclusively), ENXIO (the disk went away), EIO
+ * partition is held open exclusively), EXDEV (the disk is an NVMe
+ * multipath head with a path on a controller whose transport is not PCIe;
+ * the slot's head is left as it was), ENXIO (the disk went away), EIO
  * (zeroing the slot's head failed; the slot holds no image), ENOMEM,
  * EMFILE, ENFILE.
  */
@@ -297,7 +300,8 @@ struct fwguard_committed {
  * failed the ticket is consumed), ETXTBSY (the slot was marked active),
  * EKEYEXPIRED (the validity window closed), ESTALE (the floor or the
  * committed version rose above the ticket's), ENOLINK (as for BEGIN; the
- * ticket is not consumed), EALREADY (ticket consumed
+ * ticket is not consumed), EXDEV (as for BEGIN, found now: part of the
+ * body may be on another medium; the ticket is not consumed), EALREADY (ticket consumed
  * meanwhile by another session), EINVAL (already committed or dead
  * session), EPERM (another task's credentials), ENOMEM. The session is
  * over after any COMMIT that got past the argument checks.
@@ -323,7 +327,8 @@ struct fwguard_committed {
  * other slot does not hold the ticket's image), EEXIST (the target holds
  * the ticket's image too: nothing is superseded), EBUSY (a session is open
  * on either slot; nothing else: the target is not opened exclusively, so
- * no open by anyone else refuses it), EINTR (a fatal
+ * no open by anyone else refuses it), EXDEV (as for BEGIN: the proof
+ * would be read from the wrong medium), EINTR (a fatal
  * signal while hashing), ENXIO, EIO (reading a slot or zeroing the head
  * failed; after a failed head write the slot may hold no image), ENOMEM.
  */
