@@ -3,7 +3,7 @@
 # with power cuts and injected faults from a seed. `make soak CYCLES=100
 # SEED=N` (SEED defaults to the time, printed); `make torture` includes
 # the 100-cycle run. make check runs a short fixed-seed slice
-# (tests/soak/slice.sh: two cycles, only events whose place the program
+# (tests/soak/slice.sh: one cycle, only events whose place the program
 # defines, so the same ones on every run); `make soak-slice` runs it alone.
 HOST_TESTS += $(CURDIR)/tests/soak/slice.sh
 
