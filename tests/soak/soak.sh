@@ -197,17 +197,11 @@ soak_factory() {
 }
 
 # ---- host side --------------------------------------------------------------
+# The scenarios' configuration (tests/e2e/lib.sh), with short network
+# timeouts for the faults.
 device_conf() {
+	e2e_device_conf
 	cat <<CONF
-server_url = https://localhost:8443
-server_ca = $pki/root-ca.crt
-client_cert = $pki/device-client.crt
-client_key = $pki/device-client.key
-trust = $pki/root-ca.crt
-device_class = infusion-pump
-state_dir = /var/lib/fwguard
-download_dir = /var/lib/fwguard/downloads
-policy = /etc/fwguard/policy.conf
 attempts = 3
 stall_timeout_s = 2
 connect_timeout_s = 5
@@ -589,21 +583,13 @@ log_cut() {
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	uc=$build/bin/updatectl
-	pki=$build/pki
+	e2e_host soak
 	replay=$build/tests/crash/replay
 	want=${1:-100} seed=${2:-$(date +%s)}
 	cuts_pct=${SOAK_CUTS:-33} faults_pct=${SOAK_FAULTS:-33} fixed=${SOAK_FIXED:-}
 	read -r cut_lo cut_hi <<<"${SOAK_CUT_PM:-0 1500}"
 	rng=$seed
-	work=$(mktemp -d "$build/soak.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
 	printf 'boot-verify 3000\ninstall 6000\nmark-good 3000\n' >"$work/durations"
 	printf '%s\n' ${SOAK_CUT_OPS:-boot-verify install mark-good} >"$work/cut-ops"
 	# Fixed events: no log cut of mark-good. Its TPM is the one after the
