@@ -42,7 +42,7 @@ KSFT_OWN_BOOT := $(BUILD)/tests/kselftest/fwguard_load $(BUILD)/tests/kselftest/
 # take longest first, longest first (HOST_ORDER, by name, from any
 # fragment), so that the short ones fill the gaps and the lanes end
 # together soon after the longest test.
-HOST_LONG   := grub_update e2e_update grub_powercut abmodel_guest grub_boot \
+HOST_LONG   := grub_update e2e_update grub_powercut slice abmodel_guest grub_boot \
                policy_label_duplicate grub_slot_spoof io_faults
 # Recursive: the fragments included after this one still add to HOST_TESTS.
 HOST_FIRST   = $(foreach t,$(HOST_LONG),$(filter %/$(t).sh,$(HOST_TESTS)))

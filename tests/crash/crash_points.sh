@@ -343,18 +343,10 @@ record() {
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	uc=$build/bin/updatectl
-	pki=$build/pki
+	e2e_host crash-points
 	replay=$build/tests/crash/replay
 	ops=" ${1:-install boot-verify mark-good} "
-	work=$(mktemp -d "$build/crash-points.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
 	summary=() tpm_retries=0
 	local start=$SECONDS r
 

@@ -149,9 +149,9 @@ e2e_boot() {
 	return $rc
 }
 
-# The GRUB scenarios' device configuration: updatectl with `bootloader =
-# grub` on the environment block GRUB reads (e2e_bootenv_up mounts it).
-e2e_grub_conf() {
+# The device configuration of the scenarios (updatectl.conf): nginx in
+# the guest, the test PKI, the state directory and policy.
+e2e_device_conf() {
 	cat <<CONF
 server_url = https://localhost:8443
 server_ca = $pki/root-ca.crt
@@ -162,6 +162,14 @@ device_class = infusion-pump
 state_dir = /var/lib/fwguard
 download_dir = /var/lib/fwguard/downloads
 policy = /etc/fwguard/policy.conf
+CONF
+}
+
+# The GRUB scenarios' device configuration: updatectl with `bootloader =
+# grub` on the environment block GRUB reads (e2e_bootenv_up mounts it).
+e2e_grub_conf() {
+	e2e_device_conf
+	cat <<CONF
 bootloader = grub
 boot_component = bootfw
 grubenv = /run/bootenv/grubenv

@@ -275,16 +275,9 @@ boot() { # NUMBER FUNCTION [HARNESS-OPTIONS...]
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	uc=$build/bin/updatectl
-	pki=$build/pki
-	work=$(mktemp -d "$build/e2e.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/etc-variants" "$work/boots"
+	e2e_host e2e
+	mkdir -p "$work/etc-variants"
 	vendor_bundles
 	device_conf >"$work/etc/updatectl.conf"
 	device_conf "" /nonexistent/cert /nonexistent/key >"$work/etc-variants/no-client-cert.conf"

@@ -347,17 +347,8 @@ all_scenario() {
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	uc=$build/bin/updatectl
-	pki=$build/pki
-	genv=$top/tests/vm/grubenv
-	work=$(mktemp -d "$build/grub-powercut.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host grub-powercut
 
 	if [ "${GRUB_POWERCUT:-}" = all ]; then echo "TAP version 13"; else tap_plan 31; fi
 	if grep -q FWGUARD_TEST_CUT "$uc" || ! grep -q FWGUARD_TEST_CUT "$build/tests/e2e/updatectl-cut"; then

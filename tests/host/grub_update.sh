@@ -83,12 +83,6 @@ boot7_abandoned() {
 }
 
 # ---- host side --------------------------------------------------------------
-ran() { # BOOT STATUS
-	[ "$2" -eq 0 ] && return
-	tap_fail "boot $1 completed" "harness exited $2"
-	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
-}
-
 # Two updates, each a bootable slot image (mkslot: the guest kernel and the
 # harness's initramfs), signed with the test PKI's signer. The factory image
 # is adopted at version 2 and the first update is version 2 too: confirming
@@ -114,17 +108,8 @@ boot() { # NUMBER FUNCTION
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	uc=$build/bin/updatectl
-	pki=$build/pki
-	genv=$top/tests/vm/grubenv
-	work=$(mktemp -d "$build/grub-update.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host grub-update
 
 	tap_plan 36
 	if ! vendor_bundles >"$work/setup.log" 2>&1 ||
@@ -138,7 +123,7 @@ main() {
 	e2e_policy_conf "$work/etc/policy.conf"
 	e2e_install_module
 
-	boot 1 boot1_factory; ran 1 $?
+	boot 1 boot1_factory; boot_ran 1 $?
 	booted 1 a "factory: GRUB boots slot a (fwguard.slot=a)"
 	expect 1 boot-verify ok "factory: boot-verify reports the factory state" "factory state"
 	expect 1 adopt-other usage "factory: adopting fw_b while GRUB booted a is refused" \
@@ -153,7 +138,7 @@ main() {
 	env_is "install set the GRUB trial: order b a, b ok with 2 tries, a confirmed" \
 		"fwg_order=b a" fwg_b_ok=1 fwg_b_left=2 fwg_a_ok=1 fwg_a_left=
 
-	boot 2 boot_verify_confirm; ran 2 $?
+	boot 2 boot_verify_confirm; boot_ran 2 $?
 	booted 2 b "reboot: GRUB boots the trial slot b (fwguard.slot=b)"
 	console 2 "fwguard: slot b: trial boot, 1 left after this one" "... counting the trial down"
 	expect 2 boot-verify ok "boot-verify verifies b from the bootloader's word"
@@ -164,7 +149,7 @@ main() {
 		fwg_b_left= fwg_a_left=
 	tap_check "fw_b holds the update's bytes" slot_holds 2 "$work/v2.img"
 
-	boot 3 boot_verify_only; ran 3 $?
+	boot 3 boot_verify_only; boot_ran 3 $?
 	booted 3 b "reboot: GRUB boots b again"
 	if grep -aq "trial boot" "$work/boots/3/console.log"; then
 		tap_fail "... confirmed: GRUB counts nothing"; else tap_ok "... confirmed: GRUB counts nothing"; fi
@@ -174,21 +159,21 @@ main() {
 	# The attacker with the disk: a byte inside the image that GRUB does not
 	# read (the slot filesystem's free last block), so GRUB still boots it.
 	e2e_tamper "$work/disk.img" 2 $(( $(stat -c %s "$work/v2.img") - 1 ))
-	boot 4 boot_verify_only; ran 4 $?
+	boot 4 boot_verify_only; boot_ran 4 $?
 	booted 4 b "tampered b: GRUB still boots it"
 	expect 4 boot-verify fallback "boot-verify catches the tampered b and falls back" \
 		"falling back to slot fw_a"
 	env_is "b is marked bad in the env, a first and confirmed" "fwg_order=a b" fwg_b_ok=0 \
 		fwg_a_ok=1 fwg_a_left=
 
-	boot 5 boot5_verify_install; ran 5 $?
+	boot 5 boot5_verify_install; boot_ran 5 $?
 	booted 5 a "next boot: GRUB takes slot a"
 	expect 5 boot-verify ok "boot-verify verifies a" "fw_a verified"
 	expect 5 install-v3 ok "a second update into fw_b" "into slot fw_b"
 	env_is "... trial b with 1 try (boot_tries of its configuration)" "fwg_order=b a" \
 		fwg_b_ok=1 fwg_b_left=1
 
-	boot 6 boot_trial_no_confirm; ran 6 $?
+	boot 6 boot_trial_no_confirm; boot_ran 6 $?
 	booted 6 b "trial b boots on its last try"
 	json_is 6 boot-verify "... verifies on trial; the device never reaches mark-good" \
 		"j['components'][0]['slot'] == 'fw_b' and j['components'][0]['trial']"
@@ -196,7 +181,7 @@ main() {
 		"j['components'][0]['trial'] and not j['components'][0]['fell_back']"
 	env_is "b's tries have run out" fwg_b_left=0
 
-	boot 7 boot7_abandoned; ran 7 $?
+	boot 7 boot7_abandoned; boot_ran 7 $?
 	booted 7 a "tries exhausted: GRUB falls through to the last good slot a"
 	console 7 "fwguard: slot b has no trial boots left" "... saying b has no trial boots left"
 	expect 7 boot-verify fallback "boot-verify reports the abandoned trial, back to a" \

@@ -194,16 +194,8 @@ CONF
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	uc=$build/bin/updatectl
-	pki=$build/pki
-	work=$(mktemp -d "$build/install-stream.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host install-stream
 	bundles
 	device_conf >"$work/etc/updatectl.conf"
 	e2e_policy_conf "$work/etc/policy.conf"

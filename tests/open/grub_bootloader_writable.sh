@@ -52,12 +52,6 @@ boot3_verify() {
 }
 
 # ---- host side --------------------------------------------------------------
-ran() { # BOOT STATUS
-	[ "$2" -eq 0 ] && return
-	tap_fail "boot $1 completed" "harness exited $2"
-	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
-}
-
 boot() { # NUMBER FUNCTION
 	e2e_boot "$1" "$scenario" "$2" -- --boot grub --timeout 600
 }
@@ -87,15 +81,8 @@ CFG
 
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	pki=$build/pki
-	work=$(mktemp -d "$build/loader-writable.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host loader-writable
 
 	tap_plan 7
 	if ! e2e_slot_bundle 3 >"$work/setup.log" 2>&1 ||
@@ -109,10 +96,10 @@ main() {
 	e2e_policy_conf "$work/etc/policy.conf"
 	e2e_install_module
 
-	boot 1 boot1_factory; ran 1 $?
+	boot 1 boot1_factory; boot_ran 1 $?
 	expect 1 install-v3 ok "factory: a adopted at version 2, v3 installed into fw_b" "into slot fw_b"
 
-	boot 2 boot2_confirm_then_write_loader; ran 2 $?
+	boot 2 boot2_confirm_then_write_loader; boot_ran 2 $?
 	expect 2 mark-good ok "b confirmed at version 3"
 	json_is 2 status "the floor is 3, above a's version 2" "j['floor'] == 3"
 	if [ "$(cat "$work/boots/2/write-loader.rc" 2>/dev/null)" = 0 ]; then
@@ -123,7 +110,7 @@ main() {
 		tap_ok "root cannot replace the boot loader while the policy is locked"
 	fi
 
-	boot 3 boot3_verify; ran 3 $?
+	boot 3 boot3_verify; boot_ran 3 $?
 	if grep -aq "fwguard-root-loader" "$work/boots/3/console.log" 2>/dev/null; then
 		tap_fail "GRUB runs the device's grub.cfg, not root's" \
 			"$(grep -ao 'fwguard-root-loader[^\r]*' "$work/boots/3/console.log" | head -n 1)"
