@@ -12,5 +12,7 @@ vda=$(mktemp /tmp/fwguard-plb-vda.XXXXXX)
 trap 'rm -f "$vda"' EXIT
 "$top/tests/vm/mkdisk" "$vda" 8 8
 sgdisk -a 1 -n 4:34:2047 -c 4:bios_boot -t 4:ef02 -a 2048 "$vda" >/dev/null
-exec "$top/tests/vm/run" --kernel "$kver" --disk "$vda" -- \
+# fwguard.slot=a as GRUB puts it first on the command line: with
+# bootloader = grub, policy load takes the booted slot from there.
+exec "$top/tests/vm/run" --kernel "$kver" --disk "$vda" --append fwguard.slot=a -- \
 	"$top/tests/guest/own/policy_bootloader.sh"
