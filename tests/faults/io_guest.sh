@@ -115,6 +115,13 @@ CONF
 	dd if="$out/v1.img" of="${lo1}p1" bs=1M oflag=direct status=none || return 1
 	[ -e /sys/module/fwguard ] ||
 		insmod "$build/kmod/$(uname -r)/fwguard.ko" keyring_mode=provision || return 1
+	# fwguard.ko reads the version floor from the TPM of the kernel's own
+	# driver (the guest's TPM device), not from the swtpm above, which
+	# stands for the device's TPM across its reboots: provision it too.
+	mkdir -p "$work/devtpm"
+	sed "s|^state_dir = .*|state_dir = $work/devtpm|" "$conf" >"$work/devtpm.conf"
+	FWGUARD_TCTI=device:/dev/tpmrm0 "$u" tpm provision --config "$work/devtpm.conf" \
+		>/dev/null || return 1
 	uc tpm provision >/dev/null && "$u" keys add "$pki/signer.der" >/dev/null &&
 	"$u" keys seal >/dev/null && uc policy load >/dev/null &&
 	uc adopt bootfw fx_a --version 1 --length "$(stat -c %s "$out/v1.img")" >/dev/null &&
