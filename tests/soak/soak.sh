@@ -145,6 +145,9 @@ soak_boot_run() {
 	fi
 	[ "$verified" = True ] || { step status updatectl status --json; return 0; }
 	if [ "$trial" = True ]; then
+		# The policy is loaded in every boot, as the device's unit does:
+		# mark-good retires the superseded slot through it.
+		security_up
 		cut_second mark-good && cut_op=mark-good
 		[ "$fault" = tpm ] && [ $((fpick % 2)) = 1 ] && fault_op=mark-good
 		op mark-good updatectl mark-good --json || return 0
