@@ -168,27 +168,34 @@ static inline void *fwg_nvme_bind_later(void *arg)
 	return NULL;
 }
 
+/* The PCI address of controller nvme@i, or -ENOENT when there is none. */
+static inline int fwg_nvme_address(unsigned int i, char *addr, size_t len)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/sys/class/nvme/nvme%u/address", i);
+	f = fopen(path, "r");
+	if (!f)
+		return -ENOENT;
+	if (!fgets(addr, (int)len, f))
+		addr[0] = 0;
+	fclose(f);
+	addr[strcspn(addr, "\n")] = 0;
+	return 0;
+}
+
 /* The controller node (/dev/nvmeN) of the PCI function @bdf, if any. */
 static inline int fwg_nvme_node_of(const char *bdf, char *node, size_t len)
 {
-	char path[64], addr[64];
+	char addr[64];
 	unsigned int i;
-	FILE *f;
 
-	for (i = 0; i < 32; i++) {
-		snprintf(path, sizeof(path), "/sys/class/nvme/nvme%u/address", i);
-		f = fopen(path, "r");
-		if (!f)
-			continue;
-		if (!fgets(addr, sizeof(addr), f))
-			addr[0] = 0;
-		fclose(f);
-		addr[strcspn(addr, "\n")] = 0;
-		if (!strcmp(addr, bdf)) {
+	for (i = 0; i < 32; i++)
+		if (!fwg_nvme_address(i, addr, sizeof(addr)) && !strcmp(addr, bdf)) {
 			snprintf(node, len, "/dev/nvme%u", i);
 			return 0;
 		}
-	}
 	return -ENOENT;
 }
 
@@ -234,28 +241,16 @@ static inline int fwg_nvme_format_first_open(unsigned long others)
 static inline int fwg_nvme_rebind_format(const char *bdf)
 {
 	struct fwg_nvme_rebind r = { .bdf = bdf };
+	unsigned long others = 0;
+	char addr[64];
+	unsigned int i;
 	pthread_t th;
 	int ret;
 
-	unsigned long others = 0;
-	char node[40], addr[64];
-	unsigned int i;
-
 	/* The other controllers stay; the new one is none of them. */
-	for (i = 0; i < 16; i++) {
-		FILE *f;
-
-		snprintf(node, sizeof(node), "/sys/class/nvme/nvme%u/address", i);
-		f = fopen(node, "r");
-		if (!f)
-			continue;
-		if (!fgets(addr, sizeof(addr), f))
-			addr[0] = 0;
-		fclose(f);
-		addr[strcspn(addr, "\n")] = 0;
-		if (strcmp(addr, bdf))
+	for (i = 0; i < 16; i++)
+		if (!fwg_nvme_address(i, addr, sizeof(addr)) && strcmp(addr, bdf))
 			others |= 1UL << i;
-	}
 	ret = fwg_nvme_driver_file("unbind", bdf);
 	if (ret)
 		return ret;
