@@ -126,17 +126,21 @@ static int kexec_load_running_kernel(void)
 	return err;
 }
 
-/* A loop device whose GPT names fw_a and fw_b, as vda's does. */
-static int decoy_loop(char *loop, size_t len, dev_t *dev)
+/*
+ * A loop device (its node in @loop) over an 8 MiB image @img whose GPT
+ * sgdisk makes from @parts: 0, -EIO or -ENODEV.
+ */
+static int gpt_loop(const char *img, const char *parts, char *loop, size_t len)
 {
-	struct stat st;
+	char cmd[512];
 	FILE *p;
 
-	if (system("rm -f /tmp/fwg-decoy.img && truncate -s 8M /tmp/fwg-decoy.img && "
-		   "sgdisk -o -n 1:2048:+1M -c 1:fw_a -n 2:0:+1M -c 2:fw_b "
-		   "/tmp/fwg-decoy.img >/dev/null"))
+	snprintf(cmd, sizeof(cmd), "rm -f %s && truncate -s 8M %s && sgdisk -o %s %s >/dev/null",
+		 img, img, parts, img);
+	if (system(cmd))
 		return -EIO;
-	p = popen("modprobe loop 2>/dev/null; losetup -P -f --show /tmp/fwg-decoy.img", "r");
+	snprintf(cmd, sizeof(cmd), "modprobe loop 2>/dev/null; losetup -P -f --show %s", img);
+	p = popen(cmd, "r");
 	if (!p)
 		return -errno;
 	if (!fgets(loop, (int)len, p))
@@ -144,7 +148,20 @@ static int decoy_loop(char *loop, size_t len, dev_t *dev)
 	pclose(p);
 	loop[strcspn(loop, "\n")] = 0;
 	usleep(200000);
-	if (strncmp(loop, "/dev/", 5) || stat(loop, &st))
+	return strncmp(loop, "/dev/", 5) ? -ENODEV : 0;
+}
+
+/* A loop device whose GPT names fw_a and fw_b, as vda's does. */
+static int decoy_loop(char *loop, size_t len, dev_t *dev)
+{
+	struct stat st;
+	int err;
+
+	err = gpt_loop("/tmp/fwg-decoy.img", "-n 1:2048:+1M -c 1:fw_a -n 2:0:+1M -c 2:fw_b",
+		       loop, len);
+	if (err)
+		return err;
+	if (stat(loop, &st))
 		return -ENODEV;
 	*dev = st.st_rdev;
 	return 0;
@@ -178,21 +195,8 @@ static int load_in_own_dev(const char *params, dev_t vda)
 /* A loop device whose GPT names two entries "dup" (and one "uniq"). */
 static int dup_label_loop(char *loop, size_t len)
 {
-	FILE *p;
-
-	if (system("rm -f /tmp/fwg-dup.img && truncate -s 8M /tmp/fwg-dup.img && "
-		   "sgdisk -o -n 1:2048:+1M -c 1:dup -n 2:0:+1M -c 2:dup -n 3:0:+1M -c 3:uniq "
-		   "/tmp/fwg-dup.img >/dev/null"))
-		return -EIO;
-	p = popen("modprobe loop 2>/dev/null; losetup -P -f --show /tmp/fwg-dup.img", "r");
-	if (!p)
-		return -errno;
-	if (!fgets(loop, (int)len, p))
-		loop[0] = 0;
-	pclose(p);
-	loop[strcspn(loop, "\n")] = 0;
-	usleep(200000);
-	return strncmp(loop, "/dev/", 5) ? -ENODEV : 0;
+	return gpt_loop("/tmp/fwg-dup.img",
+			"-n 1:2048:+1M -c 1:dup -n 2:0:+1M -c 2:dup -n 3:0:+1M -c 3:uniq", loop, len);
 }
 
 /*
