@@ -1333,6 +1333,30 @@ static int ticket_finish(struct ab_ctx *ctx, const uint8_t ticket[16])
 }
 
 /*
+ * The hash of @slot's first @len bytes is @want (0), or the repeat is a
+ * replay (-EALREADY, one line: @why, then that the slot no longer holds
+ * the image), or the errno of reading the slot.
+ */
+static int slot_still_holds(struct ab_ctx *ctx, const struct pc_component *c, int slot,
+			    uint64_t len, const uint8_t want[FWG_DIGEST_SIZE], const char *why)
+{
+	uint8_t digest[FWG_DIGEST_SIZE];
+	int err;
+
+	STEP(ctx, FILE, "hash-slot");
+	err = ctx->ops->hash(ctx->ops->arg, c, slot, len, digest);
+	if (err)
+		return err;
+	if (memcmp(digest, want, sizeof(digest))) {
+		STEP(ctx, VERIFY, "check-replay");
+		fwg_log_error("%s: %s, and the slot no longer holds its image (replay refused)",
+			      c->name, why);
+		return -EALREADY;
+	}
+	return 0;
+}
+
+/*
  * A repeat of the begun install @e of this very ticket, not committed to
  * the state: it rolls forward without the kernel when the slot it wrote is
  * still the target and holds the ticket's image; else it is a replay.
@@ -1340,7 +1364,7 @@ static int ticket_finish(struct ab_ctx *ctx, const uint8_t ticket[16])
 static int plan_resume(struct ab_ctx *ctx, const struct pc_component *c, struct ab_install *in,
 		       const struct install_entry *e)
 {
-	uint8_t digest[FWG_DIGEST_SIZE];
+	char why[128];
 	int err;
 
 	STEP(ctx, VERIFY, "check-replay");
@@ -1351,17 +1375,11 @@ static int plan_resume(struct ab_ctx *ctx, const struct pc_component *c, struct 
 			      "completed now (replay refused)", c->name, c->slot[e->slot].name);
 		return -EALREADY;
 	}
-	STEP(ctx, FILE, "hash-slot");
-	err = ctx->ops->hash(ctx->ops->arg, c, e->slot, e->length, digest);
+	snprintf(why, sizeof(why), "this ticket's install into slot %s was recorded",
+		 c->slot[e->slot].name);
+	err = slot_still_holds(ctx, c, e->slot, e->length, e->digest, why);
 	if (err)
 		return err;
-	if (memcmp(digest, e->digest, sizeof(digest))) {
-		STEP(ctx, VERIFY, "check-replay");
-		fwg_log_error("%s: this ticket's install into slot %s was recorded, and the slot no "
-			      "longer holds its image (replay refused)", c->name,
-			      c->slot[e->slot].name);
-		return -EALREADY;
-	}
 	in->resume = AB_RESUME_WRITTEN;
 	return 0;
 }
@@ -1377,6 +1395,7 @@ static int plan_committed(struct ab_ctx *ctx, const struct pc_component *c,
 			  struct ab_install *in)
 {
 	uint8_t digest[FWG_DIGEST_SIZE];
+	char why[128];
 	uint64_t len;
 	int err, idx;
 
@@ -1395,17 +1414,11 @@ static int plan_committed(struct ab_ctx *ctx, const struct pc_component *c,
 			      "with another length or digest" : "into the other slot");
 		return -EALREADY;
 	}
-	STEP(ctx, FILE, "hash-slot");
-	err = ctx->ops->hash(ctx->ops->arg, c, in->target, len, digest);
+	snprintf(why, sizeof(why), "the kernel wrote this ticket's image into slot %s in this boot",
+		 c->slot[in->target].name);
+	err = slot_still_holds(ctx, c, in->target, len, in->image_digest, why);
 	if (err)
 		return err;
-	if (memcmp(digest, in->image_digest, sizeof(digest))) {
-		STEP(ctx, VERIFY, "check-replay");
-		fwg_log_error("%s: the kernel wrote this ticket's image into slot %s in this boot, "
-			      "and the slot no longer holds it (replay refused)", c->name,
-			      c->slot[in->target].name);
-		return -EALREADY;
-	}
 	in->resume = AB_RESUME_KERNEL;
 	return 0;
 }
