@@ -703,6 +703,18 @@ static int fwguard_session_invalidate(struct fwguard_session *s)
 	return err;
 }
 
+/*
+ * Open a slot for a session or for RETIRE: no path of its disk may be
+ * root's medium, neither for what is written nor for what is read as
+ * proof (-EXDEV). The caller closes @h whatever the outcome.
+ */
+static int fwguard_slot_open(struct fwguard_bdev *h, dev_t dev, bool write, void *holder)
+{
+	int err = fwguard_bdev_open(h, dev, write, holder);
+
+	return err ?: fwguard_nvme_paths_allowed(h->bdev->bd_disk);
+}
+
 static int fwguard_session_setup(struct fwguard_session *s)
 {
 	int err;
@@ -711,11 +723,9 @@ static int fwguard_session_setup(struct fwguard_session *s)
 	if (err)
 		return err;
 	/* Exclusive: nobody else may hold the slot open while we write it. */
-	err = fwguard_bdev_open(&s->target, s->range->part_dev, true,
-				fwguard_session_holder);
+	err = fwguard_slot_open(&s->target, s->range->part_dev, true, fwguard_session_holder);
 	/* Not even the head's zeroing may go to a path of root's medium. */
-	return err ?: fwguard_nvme_paths_allowed(s->target.bdev->bd_disk) ?:
-	       fwguard_session_invalidate(s);
+	return err ?: fwguard_session_invalidate(s);
 }
 
 /* The ticket fields BEGIN and RETIRE share: no flags, a ticket of sane size. */
@@ -1003,10 +1013,7 @@ static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range 
 	if (!ohead)
 		return -ENOMEM;
 	thead = ohead + PAGE_SIZE;
-	err = fwguard_bdev_open(&s->target, s->range->part_dev, false, NULL);
-	/* The proof is read through the head: no path may be root's medium. */
-	if (!err)
-		err = fwguard_nvme_paths_allowed(s->target.bdev->bd_disk);
+	err = fwguard_slot_open(&s->target, s->range->part_dev, false, NULL);
 	if (!err)
 		err = fwguard_retire_read(s->target.bdev, &s->stage[0], 0, PAGE_SIZE);
 	if (err)
@@ -1016,9 +1023,7 @@ static int fwguard_retire_slots(struct fwguard_session *s, struct fwguard_range 
 		*done = true;
 		goto out;
 	}
-	err = fwguard_bdev_open(&other, o->part_dev, false, NULL);
-	if (!err)
-		err = fwguard_nvme_paths_allowed(other.bdev->bd_disk);
+	err = fwguard_slot_open(&other, o->part_dev, false, NULL);
 	if (!err)
 		err = fwguard_retire_hash(s, other.bdev, len, digest, ohead);
 	fwguard_bdev_close(&other);
