@@ -4,16 +4,7 @@
 # (vda2), data (vda3) and GRUB's BIOS boot partition bios_boot (vda4,
 # sectors 34-2047). Order matters: a failed load locks the policy, and a
 # protected range stays protected until reboot.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-u=$build/bin/updatectl
-work=$(mktemp -d /tmp/fwguard-plb.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-export TPM2TOOLS_TCTI=device:/dev/tpmrm0
-pol=/sys/class/misc/fwguard/policy
+. "$(dirname "$0")/lib.sh" plb
 
 tap_plan 14
 

@@ -4,16 +4,7 @@
 # fresh TPM, the scratch disk /dev/vda and an NVMe disk with the same
 # partition names (PARTLABEL fw_a is on both). Each check loads ranges not
 # protected before it, since a protected range stays protected until reboot.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-u=$build/bin/updatectl
-work=$(mktemp -d /tmp/fwguard-pl.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-export TPM2TOOLS_TCTI=device:/dev/tpmrm0
-pol=/sys/class/misc/fwguard/policy
+. "$(dirname "$0")/lib.sh" pl
 floor_index=0x01004657
 
 tap_plan 40

@@ -3,16 +3,7 @@
 # (tests/host/policy_load_sources.sh): fwguard.ko freshly loaded, a fresh
 # TPM, fwguard.slot=a on the kernel command line. Each case protects
 # ranges no earlier one did: a protected range stays protected until reboot.
-here=$(cd "$(dirname "$0")" && pwd)
-top=$(cd "$here/../../.." && pwd)
-. "$top/tests/lib/tap.sh"
-. "$top/tests/lib/exit_codes.sh"
-build=${BUILD:-$top/build}
-u=$build/bin/updatectl
-work=$(mktemp -d /tmp/fwguard-pls.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-export TPM2TOOLS_TCTI=device:/dev/tpmrm0
-pol=/sys/class/misc/fwguard/policy
+. "$(dirname "$0")/lib.sh" pls
 
 tap_plan 11
 
