@@ -387,6 +387,8 @@ void fwg_tpm_close(struct fwg_tpm *tpm)
 	if (!tpm)
 		return;
 	if (tpm->esys) {
+		/* Nothing depends on these flushes: a TPM lost now goes unsaid. */
+		tpm->closing = true;
 		fwg_tpm_session_close(tpm);
 		Esys_Finalize(&tpm->esys);
 	}
@@ -449,6 +451,10 @@ const char *fwg_tpm_command_name(uint32_t code)
 		{ TPM2_CC_NV_Read, "NV_Read" },
 		{ TPM2_CC_NV_Increment, "NV_Increment" },
 		{ TPM2_CC_NV_DefineSpace, "NV_DefineSpace" },
+		{ TPM2_CC_NV_Extend, "NV_Extend" },
+		{ TPM2_CC_PolicyOR, "PolicyOR" },
+		{ TPM2_CC_PolicyNvWritten, "PolicyNvWritten" },
+		{ TPM2_CC_PolicyCommandCode, "PolicyCommandCode" },
 		{ TPM2_CC_EvictControl, "EvictControl" },
 		{ TPM2_CC_GetCapability, "GetCapability" },
 		{ TPM2_CC_Quote, "Quote" },

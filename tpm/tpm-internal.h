@@ -41,12 +41,14 @@ struct fwg_tpm {
 	 * transport.c: each command must be answered within timeout_s of its
 	 * transmit (deadline_ns, CLOCK_MONOTONIC). A context whose TPM did
 	 * not answer in time, or whose transport failed, is lost: reported
-	 * once, and no command goes out again. tcti_left_behind: a call that
-	 * did not end even when cancelled may still use the TCTI.
+	 * once (not while closing), and no command goes out again.
+	 * tcti_left_behind: a call that did not end even when cancelled may
+	 * still use the TCTI.
 	 */
 	unsigned int timeout_s;
 	uint64_t deadline_ns;
 	bool lost;
+	bool closing;
 	bool tcti_left_behind;
 	/*
 	 * The trust anchor (session.c): the storage key, checked against the

@@ -173,7 +173,7 @@ static TSS2_RC lost(struct fwg_tpm *tpm, TSS2_RC rc, const char *why)
 {
 	char what[40];
 
-	if (!tpm->lost) {
+	if (!tpm->lost && !tpm->closing) {
 		command_name(tpm, what, sizeof(what));
 		if (!why)
 			fwg_tpm_log("TPM via TCTI '%s' not responding: no answer to %s "
