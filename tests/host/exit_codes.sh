@@ -18,7 +18,7 @@ build=${BUILD:-$top/build}
 pki=$build/pki
 work=$(mktemp -d /tmp/fwguard-exit.XXXXXX)
 swtpm_pid=
-trap '[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap '[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null && kill -CONT "$swtpm_pid"; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cp "$build/bin/updatectl" "$work/updatectl" && uc=$work/updatectl
 export FWGUARD_LOCK=$work/lock
 unset FWGUARD_TCTI
