@@ -18,13 +18,13 @@ build=${BUILD:-$top/build}
 pki=$build/pki
 work=$(mktemp -d /tmp/fwguard-exit.XXXXXX)
 swtpm_pid=
-trap '[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null && kill -CONT "$swtpm_pid"; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap '[ -n "$swtpm_pid" ] && { kill "$swtpm_pid"; kill -CONT "$swtpm_pid"; } 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cp "$build/bin/updatectl" "$work/updatectl" && uc=$work/updatectl
 export FWGUARD_LOCK=$work/lock
 unset FWGUARD_TCTI
 dead_tcti=swtpm:host=127.0.0.1,port=9
 
-tap_plan 74
+tap_plan 75
 
 # ---- the table ----
 man_table=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /s/^\.BR \([0-9]*\) " (\([a-z]*\))"$/\2=\1/p' \
@@ -247,13 +247,16 @@ tpm_state() { "$uc" tpm status "${conf[@]}" --tcti "$live" --json >"$work/$1.tpm
 state_files() { (cd "$work/state" && find . -printf '%p %s %m %T@\n' -type f -exec sha256sum {} + | sort); }
 tpm_state before && state_files >"$work/before.files"
 hang_line="^updatectl: tpm: (cannot open TPM via TCTI '$live': not responding within $hang_limit s|TPM via TCTI '$live' not responding: no answer to .* within $hang_limit s) \(tpm_timeout_s\)\$"
+# The commands found above, and one a level deeper that talks to the TPM.
+declare -A hang_args=([tpm tls-key create]="--out $work/csr --cn fwx-1")
+for cmd in "${!tpm_args[@]}"; do hang_args[$cmd]=${tpm_args[$cmd]}; done
 kill -STOP "$swtpm_pid"
 # shellcheck disable=SC2086
 while read -r cmd; do
 	[ -n "$cmd" ] || continue
 	name=h-${cmd// /-}
 	start=$EPOCHREALTIME
-	run "$name" timeout 30 "$uc" $cmd ${tpm_args[$cmd]} --config "$work/hang.conf" --tcti "$live"
+	run "$name" timeout 30 "$uc" $cmd ${hang_args[$cmd]} --config "$work/hang.conf" --tcti "$live"
 	rc=$?
 	secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
 	why="exit $rc after $secs s, $(wc -l <"$work/$name.err") lines: $(head -c 300 "$work/$name.err")"
@@ -269,7 +272,8 @@ while read -r cmd; do
 	else
 		tap_fail "TPM not answering: $cmd gives up within ${hang_limit}+${hang_margin} s, exit $want, naming the TCTI and the limit" "$why"
 	fi
-done <<<"$found"
+done <<<"$found
+tpm tls-key create"
 state_files >"$work/after.files"
 tap_check "TPM not answering: the state directory is unchanged" \
 	cmp -s "$work/before.files" "$work/after.files"
