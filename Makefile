@@ -66,7 +66,7 @@ LIB_OBJS  := $(LIB_SRCS:%.c=$(BUILD)/obj/%.o)
 CLI_SRCS  := $(sort $(wildcard userspace/cli/*.c))
 CLI_OBJS  := $(CLI_SRCS:%.c=$(BUILD)/obj/%.o)
 LIB_LIBS  := -lcrypto -lssl -lcurl -lkeyutils -lkmod -lubootenv -lz \
-             -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr
+             -ltss2-esys -ltss2-mu -ltss2-rc -ltss2-tctildr -pthread
 
 # Fragments are sorted so the build is the same on every machine.
 include $(sort $(wildcard */*.mk tests/*/*.mk))

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0-only
 /*
  * The TPM context: owns the TCTI (loaded with Tss2_TctiLdr from --tcti,
- * $FWGUARD_TCTI or device:/dev/tpmrm0), a counting pass-through TCTI on top
- * of it, and the ESYS context. Also home of return-code decoding, the
+ * $FWGUARD_TCTI or device:/dev/tpmrm0, every call into it bounded by the
+ * TPM timeout in transport.c), a counting pass-through TCTI on top of it,
+ * and the ESYS context. Also home of return-code decoding, the
  * bounded retry policy and the few TPM queries that belong to no other file.
  */
 #include <stdarg.h>
@@ -12,7 +13,6 @@
 #include <time.h>
 
 #include <tss2/tss2_rc.h>
-#include <tss2/tss2_tctildr.h>
 
 #include "tpm/tpm-internal.h"
 
@@ -64,6 +64,13 @@ int fwg_tpm_rc_errno(TSS2_RC rc)
 	if (layer == TSS2_TCTI_RC_LAYER)
 		return FWG_TPM_E_UNAVAILABLE;
 	/*
+	 * ESYS refuses every command after an exchange failed below the TPM
+	 * (the transport was lost or timed out): the TPM is still unavailable,
+	 * which says nothing about the objects or the command at hand.
+	 */
+	if (rc == TSS2_ESYS_RC_BAD_SEQUENCE || rc == TSS2_SYS_RC_BAD_SEQUENCE)
+		return FWG_TPM_E_UNAVAILABLE;
+	/*
 	 * The salted session did not authenticate: ESYS rejected the
 	 * response HMAC, or the TPM rejected the command HMAC (a TPM that
 	 * lacks the SRK's private key derives another session key; an
@@ -87,12 +94,13 @@ int fwg_tpm_fail(const char *what, TSS2_RC rc)
 {
 	int err = fwg_tpm_rc_errno(rc);
 
+	/* A lost TPM was reported once, naming the TCTI, by transport.c. */
+	if (err == FWG_TPM_E_UNAVAILABLE)
+		return err;
 	if (err == FWG_TPM_E_UNTRUSTED)
 		fwg_tpm_log("%s: the session salted to the SRK did not authenticate "
 			    "(%s): the TPM is not the one holding the SRK, or an "
 			    "interposer altered the exchange", what, Tss2_RC_Decode(rc));
-	else if (err == FWG_TPM_E_UNAVAILABLE)
-		fwg_tpm_log("%s: TPM unavailable: %s", what, Tss2_RC_Decode(rc));
 	else
 		fwg_tpm_log("%s failed: %s", what, Tss2_RC_Decode(rc));
 	return err;
@@ -124,23 +132,13 @@ void fwg_tpm_flush(struct fwg_tpm *tpm, ESYS_TR *handle)
 	if (rc != TSS2_RC_SUCCESS) {
 		/* Nothing left to do: the resource manager or the next TPM
 		 * reset reclaims it. Say so, since slots are scarce, unless
-		 * the connection is already known lost (reported once by
-		 * whoever saw it; ESYS then refuses with BAD_SEQUENCE). */
-		if (fwg_tpm_rc_errno(rc) != FWG_TPM_E_UNAVAILABLE &&
-		    rc != TSS2_ESYS_RC_BAD_SEQUENCE)
+		 * the TPM is lost (reported once, by transport.c). */
+		if (fwg_tpm_rc_errno(rc) != FWG_TPM_E_UNAVAILABLE)
 			fwg_tpm_log("flushing transient handle failed: %s",
 				    Tss2_RC_Decode(rc));
 		Esys_TR_Close(tpm->esys, handle);
 	}
 	*handle = ESYS_TR_NONE;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec;
 }
 
 static struct fwg_tpm *from_tcti(TSS2_TCTI_CONTEXT *tcti)
@@ -159,8 +157,8 @@ static TSS2_RC counting_transmit(TSS2_TCTI_CONTEXT *tcti, size_t size,
 			       (uint32_t)command[8] << 8 | command[9];
 	if (size >= 10 && tpm->commands < FWG_TPM_TRACE_MAX)
 		tpm->trace[tpm->commands] = tpm->last_cc;
-	tpm->sent_ns = monotonic_ns();
-	return Tss2_Tcti_Transmit(tpm->tcti, size, command);
+	tpm->sent_ns = fwg_tpm_now_ns();
+	return fwg_tpm_transmit(tpm, size, command);
 }
 
 static TSS2_RC counting_receive(TSS2_TCTI_CONTEXT *tcti, size_t *size,
@@ -169,12 +167,12 @@ static TSS2_RC counting_receive(TSS2_TCTI_CONTEXT *tcti, size_t *size,
 	struct fwg_tpm *tpm = from_tcti(tcti);
 	TSS2_RC rc;
 
-	rc = Tss2_Tcti_Receive(tpm->tcti, size, response, timeout);
+	rc = fwg_tpm_receive(tpm, size, response, timeout);
 	/* ESYS first asks for the size with a NULL buffer: not a new command. */
 	if (response == NULL || rc == TSS2_TCTI_RC_TRY_AGAIN)
 		return rc;
 	tpm->commands++;
-	tpm->tpm_ns += monotonic_ns() - tpm->sent_ns;
+	tpm->tpm_ns += fwg_tpm_now_ns() - tpm->sent_ns;
 	if (tpm->rsp_hook && rc == TSS2_RC_SUCCESS)
 		tpm->rsp_hook(tpm->rsp_hook_arg, tpm->last_cc, response, *size);
 	if (tpm->hook)
@@ -187,27 +185,38 @@ static void counting_finalize(TSS2_TCTI_CONTEXT *tcti)
 	/* The real TCTI is finalized by fwg_tpm_close(). */
 }
 
+/*
+ * ESYS's synchronous calls use none of the four below. A lost context
+ * passes none of them on: a call left behind may still be in its TCTI.
+ */
+static TSS2_TCTI_CONTEXT *below(TSS2_TCTI_CONTEXT *tcti)
+{
+	struct fwg_tpm *tpm = from_tcti(tcti);
+
+	return tpm->lost ? NULL : tpm->tcti;
+}
+
 static TSS2_RC counting_cancel(TSS2_TCTI_CONTEXT *tcti)
 {
-	return Tss2_Tcti_Cancel(from_tcti(tcti)->tcti);
+	return Tss2_Tcti_Cancel(below(tcti));
 }
 
 static TSS2_RC counting_get_poll_handles(TSS2_TCTI_CONTEXT *tcti,
 					 TSS2_TCTI_POLL_HANDLE *handles,
 					 size_t *count)
 {
-	return Tss2_Tcti_GetPollHandles(from_tcti(tcti)->tcti, handles, count);
+	return Tss2_Tcti_GetPollHandles(below(tcti), handles, count);
 }
 
 static TSS2_RC counting_set_locality(TSS2_TCTI_CONTEXT *tcti, uint8_t locality)
 {
-	return Tss2_Tcti_SetLocality(from_tcti(tcti)->tcti, locality);
+	return Tss2_Tcti_SetLocality(below(tcti), locality);
 }
 
 static TSS2_RC counting_make_sticky(TSS2_TCTI_CONTEXT *tcti, TPM2_HANDLE *handle,
 				    uint8_t sticky)
 {
-	return Tss2_Tcti_MakeSticky(from_tcti(tcti)->tcti, handle, sticky);
+	return Tss2_Tcti_MakeSticky(below(tcti), handle, sticky);
 }
 
 static void counting_tcti_init(struct fwg_tpm *tpm)
@@ -265,17 +274,14 @@ static void quiet_tss_logging(void)
 	setenv("TSS2_LOG", "all+NONE", 0);
 }
 
-static int context_connect(struct fwg_tpm *tpm, const char *tcti_conf)
+static int context_connect(struct fwg_tpm *tpm)
 {
 	TSS2_RC rc;
+	int err;
 
-	rc = Tss2_TctiLdr_Initialize(tcti_conf, &tpm->tcti);
-	if (rc != TSS2_RC_SUCCESS) {
-		fwg_tpm_log("cannot open TPM via TCTI '%s': %s", tcti_conf,
-			    Tss2_RC_Decode(rc));
-		tpm->tcti = NULL;
-		return FWG_TPM_E_UNAVAILABLE;
-	}
+	err = fwg_tpm_transport_open(tpm);
+	if (err)
+		return err;
 	counting_tcti_init(tpm);
 	rc = Esys_Initialize(&tpm->esys, (TSS2_TCTI_CONTEXT *)&tpm->counting_tcti,
 			     NULL);
@@ -347,6 +353,7 @@ int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 	if (!tpm)
 		return -ENOMEM;
 	tpm->pcr = (unsigned int)pcr;
+	tpm->timeout_s = opts->timeout_s ? opts->timeout_s : FWG_DEFAULT_TPM_TIMEOUT_S;
 	tpm->srk = ESYS_TR_NONE;
 	tpm->session = ESYS_TR_NONE;
 	if (opts->vendor_key) {
@@ -366,7 +373,7 @@ int fwg_tpm_open(const struct fwg_tpm_options *opts, struct fwg_tpm **ret)
 		return err;
 	}
 	quiet_tss_logging();
-	err = context_connect(tpm, tcti_conf);
+	err = context_connect(tpm);
 	if (err) {
 		fwg_tpm_close(tpm);
 		return err;
@@ -380,11 +387,12 @@ void fwg_tpm_close(struct fwg_tpm *tpm)
 	if (!tpm)
 		return;
 	if (tpm->esys) {
+		/* Nothing depends on these flushes: a TPM lost now goes unsaid. */
+		tpm->closing = true;
 		fwg_tpm_session_close(tpm);
 		Esys_Finalize(&tpm->esys);
 	}
-	if (tpm->tcti)
-		Tss2_TctiLdr_Finalize(&tpm->tcti);
+	fwg_tpm_transport_close(tpm);
 	free(tpm->state_dir);
 	free(tpm->tcti_conf);
 	free(tpm);
@@ -443,6 +451,10 @@ const char *fwg_tpm_command_name(uint32_t code)
 		{ TPM2_CC_NV_Read, "NV_Read" },
 		{ TPM2_CC_NV_Increment, "NV_Increment" },
 		{ TPM2_CC_NV_DefineSpace, "NV_DefineSpace" },
+		{ TPM2_CC_NV_Extend, "NV_Extend" },
+		{ TPM2_CC_PolicyOR, "PolicyOR" },
+		{ TPM2_CC_PolicyNvWritten, "PolicyNvWritten" },
+		{ TPM2_CC_PolicyCommandCode, "PolicyCommandCode" },
 		{ TPM2_CC_EvictControl, "EvictControl" },
 		{ TPM2_CC_GetCapability, "GetCapability" },
 		{ TPM2_CC_Quote, "Quote" },

@@ -38,6 +38,19 @@ struct fwg_tpm {
 	void *rsp_hook_arg;
 	char *tcti_conf;		/* for messages naming the TPM */
 	/*
+	 * transport.c: each command must be answered within timeout_s of its
+	 * transmit (deadline_ns, CLOCK_MONOTONIC). A context whose TPM did
+	 * not answer in time, or whose transport failed, is lost: reported
+	 * once (not while closing), and no command goes out again.
+	 * tcti_left_behind: a call that did not end even when cancelled may
+	 * still use the TCTI.
+	 */
+	unsigned int timeout_s;
+	uint64_t deadline_ns;
+	bool lost;
+	bool closing;
+	bool tcti_left_behind;
+	/*
 	 * The trust anchor (session.c): the storage key, checked against the
 	 * provisioned pin, and an HMAC session salted to it with AES-128-CFB
 	 * parameter encryption. Every command whose parameters or response
@@ -83,10 +96,24 @@ bool fwg_tpm_retry_wait(TSS2_RC rc, unsigned int attempt);
 TSS2_RC fwg_tpm_rc_base(TSS2_RC rc);
 int fwg_tpm_rc_errno(TSS2_RC rc);
 bool fwg_tpm_rc_warning(TSS2_RC rc);
+/*
+ * Log "@what failed: <rc>" once and return fwg_tpm_rc_errno(@rc); nothing is
+ * logged for FWG_TPM_E_UNAVAILABLE, which the transport reported already.
+ */
 int fwg_tpm_fail(const char *what, TSS2_RC rc);
 /* fwg_log_error() with a "tpm: " prefix, so TPM failures read as such. */
 void fwg_tpm_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void fwg_tpm_flush(struct fwg_tpm *tpm, ESYS_TR *handle);
+/*
+ * transport.c: the real TCTI, every call bounded by the TPM timeout (see
+ * there). Open logs its failure and returns 0 or FWG_TPM_E_UNAVAILABLE.
+ */
+int fwg_tpm_transport_open(struct fwg_tpm *tpm);
+void fwg_tpm_transport_close(struct fwg_tpm *tpm);
+TSS2_RC fwg_tpm_transmit(struct fwg_tpm *tpm, size_t size, const uint8_t *command);
+TSS2_RC fwg_tpm_receive(struct fwg_tpm *tpm, size_t *size, uint8_t *response,
+			int32_t timeout);
+uint64_t fwg_tpm_now_ns(void);	/* CLOCK_MONOTONIC */
 void fwg_tpm_pcr_selection(unsigned int pcr, TPML_PCR_SELECTION *sel);
 int fwg_tpm_require_sha256_bank(struct fwg_tpm *tpm);
 int fwg_tpm_storage_parent(struct fwg_tpm *tpm, ESYS_TR *parent, bool *transient);

@@ -68,6 +68,12 @@ struct fwg_tpm_options {
 	const char *state_dir;	/* NULL: FWG_DEFAULT_STATE_DIR */
 	int pcr;		/* < 0: FWG_DEFAULT_PCR */
 	bool allow_resettable_pcr; /* tests only: permit PCR 16 and 23 */
+	/*
+	 * Seconds the TPM has to answer one command, and to be reached;
+	 * 0: FWG_DEFAULT_TPM_TIMEOUT_S. Past it the TPM is unavailable
+	 * (FWG_TPM_E_UNAVAILABLE) for the rest of the context.
+	 */
+	unsigned int timeout_s;
 };
 
 /* What one measurement or one sealed record is about. */

@@ -8,7 +8,8 @@
 # (each command whose --help offers --tcti); --tcti, the configuration and
 # $FWGUARD_TCTI choose the TPM in the same order everywhere; every --json
 # output parses, failures (a JSON error object) and a corrupt slot state
-# included.
+# included; a TPM that stops answering (swtpm stopped) gives the same code
+# within tpm_timeout_s and changes nothing.
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 . "$top/tests/lib/tap.sh"
@@ -17,13 +18,13 @@ build=${BUILD:-$top/build}
 pki=$build/pki
 work=$(mktemp -d /tmp/fwguard-exit.XXXXXX)
 swtpm_pid=
-trap '[ -n "$swtpm_pid" ] && kill "$swtpm_pid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
+trap '[ -n "$swtpm_pid" ] && { kill "$swtpm_pid"; kill -CONT "$swtpm_pid"; } 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$work"' EXIT
 cp "$build/bin/updatectl" "$work/updatectl" && uc=$work/updatectl
 export FWGUARD_LOCK=$work/lock
 unset FWGUARD_TCTI
 dead_tcti=swtpm:host=127.0.0.1,port=9
 
-tap_plan 56
+tap_plan 75
 
 # ---- the table ----
 man_table=$(sed -n '/^\.SH EXIT STATUS/,/^\.SH /s/^\.BR \([0-9]*\) " (\([a-z]*\))"$/\2=\1/p' \
@@ -229,4 +230,55 @@ expect_exit "untrusted: the TPM's SRK is not the pinned one" untrusted run untr 
 	"$uc" tpm floor "${conf[@]}" --tcti "$live" --json
 tap_check "... JSON error object named untrusted" error_is untr untrusted
 cp "$work/srk.pin.good" "$work/state/srk.pin"
+
+# ---- a TPM that does not answer: swtpm stopped (SIGSTOP) ----
+# Every command that talks to the TPM gives up after tpm_timeout_s with
+# exit tpm and one line naming the TCTI and the limit, and changes nothing:
+# not the state directory, and (swtpm resumed) not the TPM's PCR, floor,
+# event log or sealed records. `timeout` keeps a hang from hanging the test.
+hang_limit=2 hang_margin=2
+sed "s|^device_class|tpm_timeout_s = $hang_limit\ndevice_class|" "$work/updatectl.conf" \
+	>"$work/hang.conf"
+# shellcheck disable=SC2086
+"$uc" tpm measure "${conf[@]}" --tcti "$live" $measure_args >/dev/null &&
+	"$uc" tpm seal "${conf[@]}" --tcti "$live" $measure_args >/dev/null
+# tpm_state NAME: what the TPM holds (PCR, floor, log, records) into NAME.tpm
+tpm_state() { "$uc" tpm status "${conf[@]}" --tcti "$live" --json >"$work/$1.tpm"; }
+state_files() { (cd "$work/state" && find . -printf '%p %s %m %T@\n' -type f -exec sha256sum {} + | sort); }
+tpm_state before && state_files >"$work/before.files"
+hang_line="^updatectl: tpm: (cannot open TPM via TCTI '$live': not responding within $hang_limit s|TPM via TCTI '$live' not responding: no answer to .* within $hang_limit s) \(tpm_timeout_s\)\$"
+# The commands found above, and one a level deeper that talks to the TPM.
+declare -A hang_args=([tpm tls-key create]="--out $work/csr --cn fwx-1")
+for cmd in "${!tpm_args[@]}"; do hang_args[$cmd]=${tpm_args[$cmd]}; done
+kill -STOP "$swtpm_pid"
+# shellcheck disable=SC2086
+while read -r cmd; do
+	[ -n "$cmd" ] || continue
+	name=h-${cmd// /-}
+	start=$EPOCHREALTIME
+	run "$name" timeout 30 "$uc" $cmd ${hang_args[$cmd]} --config "$work/hang.conf" --tcti "$live"
+	rc=$?
+	secs=$(awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.1f", b - a }')
+	why="exit $rc after $secs s, $(wc -l <"$work/$name.err") lines: $(head -c 300 "$work/$name.err")"
+	# policy load protects every slot first: here it then fails for the
+	# partitions (see above), and still names the TPM that did not answer.
+	want=$(uc_exit tpm)
+	[ "$cmd" = "policy load" ] && [ "$rc" -ne 0 ] && [ "$rc" -ne 124 ] && want=$rc
+	if [ "$rc" -eq "$want" ] &&
+		awk -v s="$secs" -v m=$((hang_limit + hang_margin)) 'BEGIN { exit !(s <= m) }' &&
+		{ [ "$cmd" = "policy load" ] || [ "$(wc -l <"$work/$name.err")" -eq 1 ]; } &&
+		grep -Eq "$hang_line" "$work/$name.err"; then
+		tap_ok "TPM not answering: $cmd gives up within ${hang_limit}+${hang_margin} s, exit $want, naming the TCTI and the limit"
+	else
+		tap_fail "TPM not answering: $cmd gives up within ${hang_limit}+${hang_margin} s, exit $want, naming the TCTI and the limit" "$why"
+	fi
+done <<<"$found
+tpm tls-key create"
+state_files >"$work/after.files"
+tap_check "TPM not answering: the state directory is unchanged" \
+	cmp -s "$work/before.files" "$work/after.files"
+kill -CONT "$swtpm_pid"
+tpm_state after
+tap_check "TPM not answering: the TPM is unchanged once it answers again (PCR, floor, log, records)" \
+	cmp -s "$work/before.tpm" "$work/after.tpm"
 tap_done

@@ -52,6 +52,7 @@ struct abdev {
 	 * (refused again until reboot) and what each one wrote. */
 	struct abdev_commit kernel[ABDEV_COMMITS];
 	unsigned int commits;
+	unsigned int tpm_timeout_s;	/* 0: the library's default */
 };
 
 static inline struct abdev_commit *abdev_kernel_find(struct abdev *d, const uint8_t ticket[16])
@@ -126,7 +127,7 @@ static inline int abdev_size(void *arg, const struct pc_component *c, int idx, u
 static inline int abdev_tpm_open(struct abdev *d)
 {
 	struct fwg_tpm_options o = { .tcti = d->t.tcti, .state_dir = d->t.statedir,
-				     .pcr = AB_PCR };
+				     .pcr = AB_PCR, .timeout_s = d->tpm_timeout_s };
 	int err = fwg_tpm_open(&o, &d->tpm);
 
 	d->m.tpm = d->tpm;

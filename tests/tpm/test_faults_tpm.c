@@ -5,15 +5,18 @@
  * the slots, swtpm for the TPM) run in a child process whose TCTI goes
  * through a fault-injecting proxy (tests/tpm/tpmfault.h). A fault-free run
  * counts the TPM commands of the operation; then, from the same saved
- * device each time, swtpm is stopped before each command in turn, and each
- * command in turn is answered with TPM_RC_OBJECT_MEMORY, TPM_RC_NV_RATE
- * or TPM_RC_LOCKOUT, once or from then on. Each fault is checked for:
- * its exit code (uc_exit_code(), as updatectl maps it) and one-line
- * message; that the slot state, sealed records, ticket log and the TPM's
- * floor changed only as userspace/lib/STATE.md allows; and that the next
- * normal operation succeeds (a retry in the same boot for an error
- * response, a reboot for a stopped TPM, then boot-verify, install,
- * mark-good).
+ * device each time, swtpm is stopped before each command in turn, each
+ * command in turn is left unanswered (the child's TPM timeout is then
+ * CHILD_TPM_TIMEOUT_S), and each command in turn is answered with
+ * TPM_RC_OBJECT_MEMORY, TPM_RC_NV_RATE or TPM_RC_LOCKOUT, once or from
+ * then on. Each fault is checked for: its exit code (uc_exit_code(), as
+ * updatectl maps it) and one-line message (an unanswered command: only
+ * that line, naming the TCTI, within the timeout and a margin); that the
+ * slot state, sealed records, ticket log and the TPM's floor changed only
+ * as userspace/lib/STATE.md allows; and that the next normal operation
+ * succeeds (a retry in the same boot for an error response or an
+ * unanswered command, a reboot for a stopped TPM, then boot-verify,
+ * install, mark-good).
  *
  * Usage: test_faults_tpm [all]   (no argument: a fixed slice for make check;
  * FAULTS=all in the environment: the full set, as make faults runs it)
@@ -34,6 +37,12 @@
 
 enum op { OP_INSTALL, OP_VERIFY };
 
+/* The child's TPM timeout, and how long past it a run may take at most. */
+#define CHILD_TPM_TIMEOUT_S	2
+#define HANG_MARGIN_S		3
+/* A child that has not reported by then is killed: the test never hangs. */
+#define RUN_LIMIT_S		60
+
 struct fault {
 	const char *name;
 	enum tf_kind kind;
@@ -43,6 +52,7 @@ struct fault {
 
 static const struct fault faults[] = {
 	{ "swtpm stopped", TF_STOP, 0, 1 },
+	{ "no answer", TF_HANG, 0, 1 },
 	{ "OBJECT_MEMORY once", TF_RC, TF_RC_OBJECT_MEMORY, 1 },
 	{ "NV_RATE once", TF_RC, TF_RC_NV_RATE, 1 },
 	{ "LOCKOUT once", TF_RC, TF_RC_LOCKOUT, 1 },
@@ -58,6 +68,8 @@ struct run {
 	bool verified;
 	char slot[PC_NAME_MAX + 1];
 	char msg[512];
+	unsigned int lines;	/* logged by the child */
+	double seconds;		/* the child's run, fork to report */
 };
 
 struct bench {
@@ -134,27 +146,40 @@ static void child_op(struct abdev *d, const char *tcti, enum op op, const uint8_
 	_exit(0);
 }
 
-/* The first line the child logged, without "program: " and the newline. */
-static void first_line(const char *path, char *buf, size_t n)
+/* The first line the child logged, without "program: " and the newline; the count. */
+static unsigned int first_line(const char *path, char *buf, size_t n)
 {
 	FILE *f = fopen(path, "r");
 	char line[480], *p;
+	unsigned int lines = 0;
 
 	buf[0] = '\0';
 	if (!f)
-		return;
-	if (fgets(line, sizeof(line), f)) {
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
 		line[strcspn(line, "\n")] = '\0';
 		p = strstr(line, ": ");
-		snprintf(buf, n, "%s", p ? p + 2 : line);
+		if (!lines++)
+			snprintf(buf, n, "%s", p ? p + 2 : line);
 	}
 	fclose(f);
+	return lines;
+}
+
+static double now_s(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
 }
 
 /* Run the operation in a child through the proxy. 0, or -EIO: no result. */
 static int run_op(struct bench *b, struct run *r)
 {
-	int p[2], status;
+	struct pollfd pf;
+	double start = now_s();
+	int p[2], status = -1;
 	pid_t pid;
 
 	if (pipe(p))
@@ -170,11 +195,16 @@ static int run_op(struct bench *b, struct run *r)
 	}
 	close(p[1]);
 	memset(r, 0, sizeof(*r));
-	status = tf_read_full(p[0], (uint8_t *)r, sizeof(*r));
+	pf = (struct pollfd){ .fd = p[0], .events = POLLIN };
+	if (poll(&pf, 1, RUN_LIMIT_S * 1000) == 1)
+		status = tf_read_full(p[0], (uint8_t *)r, sizeof(*r));
+	else if (pid > 0)
+		kill(pid, SIGKILL);	/* hung: no result */
+	r->seconds = now_s() - start;
 	close(p[0]);
 	if (pid > 0)
 		waitpid(pid, NULL, 0);
-	first_line(b->errlog, r->msg, sizeof(r->msg));
+	r->lines = first_line(b->errlog, r->msg, sizeof(r->msg));
 	return pid < 0 || status ? -EIO : 0;
 }
 
@@ -290,8 +320,29 @@ static bool b_same(const struct run *r, const struct run *ref, char *why, size_t
 	return false;
 }
 
+/*
+ * An unanswered command: the run ends within the timeout and a margin, and
+ * its one line says which TPM did not respond in what time.
+ */
+static bool check_hang(const struct bench *b, const struct run *r, char *why, size_t n)
+{
+	char want[160];
+
+	snprintf(want, sizeof(want), "TPM via TCTI '%s' not responding: no answer to ",
+		 b->f.tcti);
+	if (r->seconds > CHILD_TPM_TIMEOUT_S + HANG_MARGIN_S)
+		snprintf(why, n, "took %.1f s, limit %d s + %d s", r->seconds,
+			 CHILD_TPM_TIMEOUT_S, HANG_MARGIN_S);
+	else if (r->lines != 1 || !strstr(r->msg, want) || !strstr(r->msg, " within 2 s "))
+		snprintf(why, n, "%u lines, want 1 naming the TCTI and the limit", r->lines);
+	else
+		return true;
+	return false;
+}
+
 /* The exit code and message of a failure; a success gives the fault-free result. */
-static bool check_report(const struct run *r, const struct run *ref, char *why, size_t n)
+static bool check_report(const struct bench *b, const struct fault *f, const struct run *r,
+			 const struct run *ref, char *why, size_t n)
 {
 	if (!r->err)
 		return b_same(r, ref, why, n);
@@ -300,6 +351,8 @@ static bool check_report(const struct run *r, const struct run *ref, char *why, 
 			 UC_EXIT_TPM);
 	else if (!r->msg[0] || strchr(r->msg, '\n'))
 		snprintf(why, n, "no one-line message");
+	else if (f->kind == TF_HANG)
+		return check_hang(b, r, why, n);
 	else
 		return true;
 	return false;
@@ -402,13 +455,15 @@ static void run_fault(struct bench *b, unsigned int fi, unsigned int k, const st
 	err = restore_base(b);
 	if (!err) {
 		tf_arm(&b->f, f->kind, k, f->count, f->rc);
+		b->d.tpm_timeout_s = f->kind == TF_HANG ? CHILD_TPM_TIMEOUT_S : 0;
 		err = run_op(b, &r);
+		b->d.tpm_timeout_s = 0;
 	}
 	if (!err && !b->d.t.pid)
 		err = swtpm_start(&b->d.t);
 	if (!err)
 		flush_leftovers(b);
-	ok = !err && check_report(&r, ref, why, sizeof(why));
+	ok = !err && check_report(b, f, &r, ref, why, sizeof(why));
 	if (!err && !check_state(b, &r, why2, sizeof(why2)))
 		ok = false;
 	if (ok) {

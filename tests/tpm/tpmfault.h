@@ -5,7 +5,9 @@
  * 127.0.0.1, relays the control channel byte for byte and the command
  * channel one TPM command at a time, counting the commands and their
  * codes. At the command numbered @at it can stop swtpm (SIGKILL, before
- * the command reaches it) or answer in swtpm's place with a response code
+ * the command reaches it), hold the command and never answer (a TPM that
+ * stopped responding; the connection stays open until the client closes
+ * it), or answer in swtpm's place with a response code
  * (TPM_RC_OBJECT_MEMORY, TPM_RC_NV_RATE, TPM_RC_LOCKOUT...) that the
  * command then never executed: a mock of what a real TPM answers when
  * its object slots are full, its NV wear limiter holds writes back, or
@@ -26,7 +28,7 @@
 #define TF_RC_NV_RATE		0x920u
 #define TF_RC_LOCKOUT		0x921u
 
-enum tf_kind { TF_NONE, TF_STOP, TF_RC };
+enum tf_kind { TF_NONE, TF_STOP, TF_HANG, TF_RC };
 
 struct tpmfault {
 	struct swtpm *up;	/* the swtpm behind the proxy */
@@ -145,6 +147,11 @@ static inline void *tf_command_conn(void *arg)
 
 		if (k == TF_STOP) {
 			swtpm_kill(f->up);
+			break;
+		}
+		if (k == TF_HANG) {
+			while (read(cfd, buf, sizeof(buf)) > 0)
+				;
 			break;
 		}
 		if (k == TF_RC) {

@@ -56,6 +56,18 @@ TEST(fetch_timeout_key)
 	EXPECT_EQ(120, cfg.fetch_timeout_s);
 }
 
+TEST(tpm_timeout_key)
+{
+	struct uc_config cfg;
+
+	ASSERT_EQ(0, load_text("", &cfg));
+	EXPECT_EQ((unsigned int)FWG_DEFAULT_TPM_TIMEOUT_S, cfg.tpm_timeout_s);
+	EXPECT_EQ(30u, cfg.tpm_timeout_s);	/* as updatectl(8) documents */
+	ASSERT_EQ(0, load_text("tpm_timeout_s = 2\n", &cfg));
+	EXPECT_EQ(2u, cfg.tpm_timeout_s);
+	EXPECT_EQ(-EINVAL, load_text("tpm_timeout_s = 2s\n", &cfg));
+}
+
 TEST(missing_named_file_refused)
 {
 	struct uc_config cfg;

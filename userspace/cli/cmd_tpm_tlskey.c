@@ -91,7 +91,7 @@ static int create_run(const struct uc_args *a, struct uc_step *step)
 {
 	const char *cn = a->opt[OPT_CN] ? a->opt[OPT_CN] : a->cfg.serial;
 	struct fwg_tpm_options opts = {
-		.tcti = a->cfg.tcti, .pcr = -1,
+		.tcti = a->cfg.tcti, .pcr = -1, .timeout_s = a->cfg.tpm_timeout_s,
 		.state_dir = a->opt[OPT_STATE_DIR] ? a->opt[OPT_STATE_DIR] : a->cfg.state_dir,
 	};
 	const char *tcti = tls_key_tcti(a->cfg.tcti);

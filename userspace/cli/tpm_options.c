@@ -39,6 +39,7 @@ int uc_tpm_context_options(const struct uc_args *a, struct fwg_tpm_options *opts
 		.state_dir = a->opt[TPM_OPT_STATE_DIR] ? a->opt[TPM_OPT_STATE_DIR] : a->cfg.state_dir,
 		.pcr = (int)pcr,
 		.allow_resettable_pcr = a->opt[TPM_OPT_TEST_PCR] != NULL,
+		.timeout_s = a->cfg.tpm_timeout_s,
 	};
 	return fwg_tpm_check_pcr_index(opts->pcr, opts->allow_resettable_pcr);
 }

@@ -14,5 +14,7 @@
 #define FWG_TCTI_ENV		"FWGUARD_TCTI"
 #define FWG_DEFAULT_STATE_DIR	"/var/lib/fwguard"
 #define FWG_DEFAULT_PCR		8
+/* Seconds the TPM has to answer one command (tpm/TPM.md "TPM timeout"). */
+#define FWG_DEFAULT_TPM_TIMEOUT_S 30
 
 #endif /* FWGUARD_COMMON_DEFAULTS_H */

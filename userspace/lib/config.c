@@ -37,7 +37,7 @@ static const struct config_key keys[] = {
 	STR_KEY(policy), STR_KEY(tcti), STR_KEY(policy_key),
 	NUM_KEY(pcr, KEY_UINT), NUM_KEY(connect_timeout_s, KEY_LONG),
 	NUM_KEY(stall_timeout_s, KEY_LONG), NUM_KEY(fetch_timeout_s, KEY_LONG),
-	NUM_KEY(attempts, KEY_UINT),
+	NUM_KEY(attempts, KEY_UINT), NUM_KEY(tpm_timeout_s, KEY_UINT),
 	STR_KEY(bootloader), STR_KEY(boot_component), STR_KEY(grubenv),
 	STR_KEY(uboot_env_config), STR_KEY(bootctl_exec), NUM_KEY(boot_tries, KEY_UINT),
 };
@@ -59,6 +59,7 @@ static void uc_config_defaults(struct uc_config *cfg)
 	cfg->stall_timeout_s = 30;
 	cfg->fetch_timeout_s = 3600;
 	cfg->attempts = 4;
+	cfg->tpm_timeout_s = FWG_DEFAULT_TPM_TIMEOUT_S;
 	snprintf(cfg->bootloader, sizeof(cfg->bootloader), "none");
 	cfg->boot_tries = 3;
 }
@@ -174,6 +175,7 @@ int uc_tpm_open(const struct uc_config *cfg, struct fwg_tpm **tpm)
 		.tcti = cfg->tcti,
 		.state_dir = cfg->state_dir,
 		.pcr = (int)cfg->pcr,
+		.timeout_s = cfg->tpm_timeout_s,
 	};
 	struct fwg_vendor_key key;
 	int err = uc_config_vendor_key(cfg, &key, &opts);

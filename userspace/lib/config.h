@@ -34,6 +34,8 @@ struct uc_config {
 	long stall_timeout_s;
 	long fetch_timeout_s;		/* one fetch in all, every retry included */
 	unsigned int attempts;
+	/* Seconds the TPM has to answer one command; 0: the default. */
+	unsigned int tpm_timeout_s;
 	/* The bootloader (bootctl.h): none, grub, uboot or custom. */
 	char bootloader[16];
 	char boot_component[64];	/* the policy component the bootloader boots */

@@ -320,7 +320,8 @@ static int bridge_new(struct tls_key *key, const uint8_t x[32], const uint8_t y[
 int tls_key_load(const struct uc_config *cfg, struct fetch_tls *tls, struct tls_key **ret,
 		 struct uc_step *step)
 {
-	struct fwg_tpm_options opts = { .tcti = cfg->tcti, .state_dir = cfg->state_dir, .pcr = -1 };
+	struct fwg_tpm_options opts = { .tcti = cfg->tcti, .state_dir = cfg->state_dir, .pcr = -1,
+					.timeout_s = cfg->tpm_timeout_s };
 	struct fwg_tpm_tls_key tk;
 	struct fwg_tpm *tpm = NULL;
 	uint8_t cx[32], cy[32];
