@@ -49,44 +49,18 @@ boot3_verify() {
 }
 
 # ---- host side --------------------------------------------------------------
-ran() { # BOOT STATUS
-	[ "$2" -eq 0 ] && return
-	tap_fail "boot $1 completed" "harness exited $2"
-	sed 's/^/#   /' "$work/boots/$1.log" | tail -n 20
-}
-
-boot() { # NUMBER FUNCTION
-	e2e_boot "$1" "$scenario" "$2" -- --boot grub --timeout 600
-}
-
 main() {
 	top=$(cd "$(dirname "$scenario")/../.." && pwd)
-	. "$top/tests/lib/tap.sh"
-	. "$top/tests/lib/exit_codes.sh"
-	build=${BUILD:-$top/build}
-	kver=${KVER:-$("$top/tests/kver" "${KERNEL:-6.1}")}
 	. "$top/tests/e2e/lib.sh"
-	pki=$build/pki
-	genv=$top/tests/vm/grubenv
-	work=$(mktemp -d "$build/retire-state.XXXXXX")
-	trap '[ -n "${E2E_KEEP:-}" ] || rm -rf "$work"' EXIT
-	mkdir -p "$work/srv" "$work/etc" "$work/boots"
+	e2e_host retire-state
 
 	tap_plan 10
-	if ! e2e_slot_bundle 3 >"$work/setup.log" 2>&1 ||
-		! "$top/tests/vm/mkbootdisk" --kernel "$kver" "$work/disk.img" >>"$work/setup.log" 2>&1; then
-		sed 's/^/# /' "$work/setup.log"
-		tap_fail "boot disk and signed slot image are built"
-		tap_done; exit
-	fi
-	e2e_grub_conf >"$work/etc/updatectl.conf"
-	e2e_policy_conf "$work/etc/policy.conf"
-	e2e_install_module
+	e2e_grub_device 3
 
-	boot 1 boot1_factory; ran 1 $?
+	e2e_grub_boot 1 boot1_factory; boot_ran 1 $?
 	expect 1 install-v3 ok "factory: a adopted at version 2, v3 installed into fw_b" "into slot fw_b"
 
-	boot 2 boot2_edit_state_confirm_then_edit_env; ran 2 $?
+	e2e_grub_boot 2 boot2_edit_state_confirm_then_edit_env; boot_ran 2 $?
 	expect 2 edit-state 0 "root marks a invalid in the slot state"
 	expect 2 mark-good ok "b confirmed at version 3"
 	json_is 2 status "the floor is 3, above a's version 2" "j['floor'] == 3"
@@ -99,7 +73,7 @@ main() {
 			"$(grep -h 'not retired' "$work/boots/2/mark-good.out" | head -n 1)"
 	fi
 
-	boot 3 boot3_verify; ran 3 $?
+	e2e_grub_boot 3 boot3_verify; boot_ran 3 $?
 	if grep -qw "fwguard.slot=a" "$work/boots/3/cmdline" 2>/dev/null; then
 		tap_fail "GRUB never boots slot a, below the floor" \
 			"GRUB booted a (version 2, floor 3): $(grep -ao 'fwguard: [a-z ]*slot a[^\r]*' "$work/boots/3/console.log" | head -n 1)"
