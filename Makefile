@@ -32,6 +32,9 @@ KSFT    := $(BUILD)/kselftest
 V       ?= 0
 # Host test programs make check runs at once (1: one after the other).
 CHECK_JOBS ?= 2
+# The build uses every core unless make is given -j itself (make -j1: one
+# job at a time); the test programs see no jobserver (the check recipe).
+MAKEFLAGS += -j$(shell nproc)
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
@@ -95,7 +98,7 @@ userspace: $(BINS) $(HOST_TESTS) $(GUEST_TESTS) $(BENCHES)
 # log is shown when both are done.
 check: all
 	@rm -rf $(BUILD)/results && mkdir -p $(BUILD)/results
-	-@$(CURDIR)/tests/vm/run --kernel $(KVER) --out $(BUILD)/results/guest -- \
+	-@unset MAKEFLAGS MFLAGS; $(CURDIR)/tests/vm/run --kernel $(KVER) --out $(BUILD)/results/guest -- \
 		$(CURDIR)/tests/lib/tap-run --tally $(BUILD)/results/guest/guest.tally \
 		$(GUEST_TESTS) >$(BUILD)/results/guest.log 2>&1 & guest=$$!; \
 	KVER=$(KVER) $(CURDIR)/tests/lib/tap-run -j $(CHECK_JOBS) --tally $(BUILD)/results/host.tally \
