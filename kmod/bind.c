@@ -12,8 +12,8 @@
  * every device in its parent chain that sits on a bus and has a driver is
  * recorded with that driver: for virtio-blk the virtio device (virtio_blk)
  * and the PCI function (virtio-pci); for NVMe the PCI function (nvme), and
- * for a multipath head that of each controller with a path (mpath.c); for
- * SCSI the scsi_device (sd), the HBA's device and its PCI function; for
+ * for a multipath head that of each PCIe controller of its subsystem, with
+ * a path or not (mpath.c); for SCSI the scsi_device (sd), the HBA's device and its PCI function; for
  * USB mass storage the scsi_device (sd), the interface (usb-storage), the
  * USB device and hubs (usb) and the host controller's PCI function
  * (xhci_hcd); PCI bridges above (pcieport) too. Binding any other driver
@@ -139,8 +139,11 @@ static int fwguard_bind_rec_fill(struct fwguard_bind_rec *rec, struct device *d)
 
 /*
  * The devices whose chains a protected disk's I/O takes: its parent, and
- * for an NVMe multipath head each path's controller (mpath.c). A head
- * with more paths than this cannot be protected.
+ * for an NVMe multipath head each PCIe controller of its subsystem, with a
+ * path or not (mpath.c): a controller without one still takes Sanitize
+ * for the whole subsystem, and bound to vfio-pci would take it from
+ * userspace. A subsystem with more controllers than this cannot be
+ * protected.
  */
 #define FWGUARD_BIND_TOPS	9
 
@@ -149,13 +152,10 @@ struct fwguard_bind_tops {
 	struct device *dev[FWGUARD_BIND_TOPS];
 };
 
-static int fwguard_bind_add_top(struct gendisk *path, void *data)
+static int fwguard_bind_add_top(struct device *ctrl, void *data)
 {
 	struct fwguard_bind_tops *t = data;
-	struct device *ctrl = disk_to_dev(path)->parent;
 
-	if (!ctrl)
-		return 0;
 	if (t->nr == FWGUARD_BIND_TOPS)
 		return -ENOSPC;
 	t->dev[t->nr++] = get_device(ctrl);
@@ -230,11 +230,12 @@ static struct fwguard_bind_set *fwguard_bind_set_merge(const struct fwguard_bind
  * Called with fwguard_policy_lock held (may sleep), when a disk gets its
  * first range and when a disk at its place is claimed again. Replaces what
  * @slot recorded before; on failure that stays. For an NVMe multipath
- * head, the chains of the controllers of its paths are recorded too, and
+ * head, the chains of the PCIe controllers of its subsystem are recorded
+ * too, and
  * what @slot recorded before stays (a controller without a path now may
  * come back).
  *
- * Return: 0, -ENOMEM, -ENOSPC for a head with too many paths, or
+ * Return: 0, -ENOMEM, -ENOSPC for a head with too many controllers, or
  * -ENAMETOOLONG when a bus or driver name is longer than the record keeps
  * (63 bytes).
  */
@@ -247,7 +248,8 @@ int fwguard_bind_record(unsigned int slot, struct gendisk *disk)
 	int err = 0;
 
 	if (fwguard_nvme_head(disk))
-		err = fwguard_nvme_for_each_path(disk, fwguard_bind_add_top, &t);
+		err = fwguard_nvme_for_each_ctrl(disk_to_dev(disk)->parent,
+						 fwguard_bind_add_top, &t);
 	for (i = 0; i < t.nr && !err; i++)
 		for (d = t.dev[i]; d; d = d->parent)
 			n += fwguard_bind_guarded(d);

@@ -55,6 +55,16 @@ typedef fmode_t fwguard_open_mode_t;
 #endif
 
 /*
+ * May a bio-based disk take bios before device_add_disk()? From 6.4 on
+ * the block layer routes a bio to ->submit_bio() only once
+ * device_add_disk() has set BD_HAS_SUBMIT_BIO (a bool before 6.9); before
+ * that, blk-mq takes it, on a queue that has no blk-mq state.
+ */
+#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 4, 0)
+#define FWGUARD_BIO_DISK_READ_BEFORE_ADD 1
+#endif
+
+/*
  * Has del_gendisk() run on @disk? disk_live() is inline on 6.1 and an
  * exported function on 6.12; both say the same.
  */

@@ -194,6 +194,113 @@ static void fwguard_disk_drop_paths(struct fwguard_disk *pd)
 	pd->paths = NULL;
 }
 
+/* A path of a head on an allowed controller, held; the walk stops there. */
+static int fwguard_disk_pcie_path(struct gendisk *path, void *data)
+{
+	struct gendisk **found = data;
+
+	if (!fwguard_nvme_ctrl_allowed(disk_to_dev(path)->parent) ||
+	    !fwguard_gate_guards(path))
+		return 0;
+	get_device(disk_to_dev(path));
+	*found = path;
+	return 1;
+}
+
+static int fwguard_disk_gate_ctrl(struct device *ctrl, void *like)
+{
+	return fwguard_gate_watch_ctrl(ctrl, like);
+}
+
+/*
+ * Gate the queues of every PCIe controller of the subsystem of @head, a
+ * head @pd carries (added, under @subsys), like those of its gated path:
+ * also those to which the namespace is not attached, whose admin queue
+ * takes Sanitize and Format NVM for all namespaces all the same.
+ */
+static int fwguard_disk_gate_subsys(struct gendisk *head, struct device *subsys)
+{
+	struct gendisk *like = NULL;
+	int err;
+
+	fwguard_nvme_for_each_path_in(head, subsys, fwguard_disk_pcie_path, &like);
+	if (!like)
+		return 0;	/* no gated path, so no queue of this subsystem either */
+	err = fwguard_nvme_for_each_ctrl(subsys, fwguard_disk_gate_ctrl, like);
+	put_device(disk_to_dev(like));
+	return err;
+}
+
+struct fwguard_ctrl_find {
+	const void *data;
+	struct device *ctrl;
+};
+
+/* Does controller @ctrl (its device, or its PCI function) hold the driver data? */
+static int fwguard_disk_ctrl_holds(struct device *ctrl, void *arg)
+{
+	struct fwguard_ctrl_find *f = arg;
+
+	if (dev_get_drvdata(ctrl) != f->data &&
+	    (!ctrl->parent || dev_get_drvdata(ctrl->parent) != f->data))
+		return 0;
+	f->ctrl = get_device(ctrl);
+	return 1;
+}
+
+/* The live head alias of @pd whose subsystem has the controller of @f->data. */
+static struct fwguard_alias *fwguard_disk_subsys_of(struct fwguard_disk *pd,
+						    struct fwguard_ctrl_find *f)
+{
+	struct fwguard_alias *a;
+
+	for (a = pd->aliases; a; a = a->next)
+		if (a->gd && !a->pending && !fwguard_disk_gone(a->gd) &&
+		    fwguard_nvme_head(a->gd) &&
+		    fwguard_nvme_for_each_ctrl(disk_to_dev(a->gd)->parent,
+					       fwguard_disk_ctrl_holds, f))
+			return a;
+	return NULL;
+}
+
+/**
+ * fwguard_disk_subsys_owner() - the PCI function of a controller that joined a protected subsystem
+ * @data: the driver data of a tag set being allocated
+ *
+ * nvme_core links a controller under its subsystem device once it has
+ * identified it: before the controller's I/O tag set is allocated and
+ * before it goes live, with a namespace attached to it or not. A
+ * controller that joins the subsystem of a head a protected disk carries
+ * from a PCI function the bind guard has not recorded (hot-plugged,
+ * rescanned at another place) is found here, and its chain recorded when
+ * the head is at the protected disk's place; the caller gates its queues.
+ * Process context.
+ *
+ * Return: the PCI function with a reference held, or NULL.
+ */
+struct device *fwguard_disk_subsys_owner(const void *data)
+{
+	struct fwguard_ctrl_find f = { .data = data };
+	struct fwguard_alias *a = NULL;
+	struct device *owner = NULL;
+	unsigned int i;
+
+	if (!data || !fwguard_range_count())
+		return NULL;
+	mutex_lock(&fwguard_policy_lock);
+	for (i = 0; i < fwguard_nr_disks && !a; i++)
+		a = fwguard_disk_subsys_of(&fwguard_disks[i], &f);
+	if (a) {
+		if (a->rank && fwguard_bind_add_chain(i - 1, f.ctrl))
+			pr_err("%s: cannot record the drivers of a controller of the protected subsystem\n",
+			       dev_name(f.ctrl));
+		owner = get_device(f.ctrl->parent);
+		put_device(f.ctrl);
+	}
+	mutex_unlock(&fwguard_policy_lock);
+	return owner;
+}
+
 /*
  * A path disk being added for a head that @pd carries (a controller of the
  * subsystem came back, or a namespace was rescanned): false when @disk is
@@ -291,7 +398,8 @@ static struct fwguard_disk *fwguard_disk_new(struct gendisk *disk,
 	WRITE_ONCE(a->gd, disk);
 	/* Not counted yet, so no hook looks at @pd: undone on failure. */
 	err = fwguard_nvme_head(disk) ?
-	      fwguard_nvme_for_each_path(disk, fwguard_disk_add_present_path, pd) : 0;
+	      fwguard_nvme_for_each_path(disk, fwguard_disk_add_present_path, pd) ?:
+	      fwguard_disk_gate_subsys(disk, disk_to_dev(disk)->parent) : 0;
 	if (err) {
 		pr_err("%s: cannot protect the paths of the namespace: %d\n",
 		       disk->disk_name, err);
@@ -451,9 +559,44 @@ static int fwguard_disk_take(struct fwguard_disk *pd, struct device *parent,
 	}
 	/* Requests of every origin meet the gate before the disk takes one. */
 	err = fwguard_gate_watch_disk(disk, parent);
-	if (err)
+	if (err) {
 		fwguard_disk_refuse(disk, "its queue cannot be gated", err);
+		return err;
+	}
+	/*
+	 * A head added again carries the paths it has: they were added
+	 * before it, when no head of @pd was there to take them.
+	 */
+	if (fwguard_nvme_head(disk)) {
+		err = fwguard_nvme_for_each_path_in(disk, parent,
+						    fwguard_disk_add_present_path, pd);
+		if (err)
+			fwguard_disk_refuse(disk, "a path of it cannot be protected", err);
+	}
 	return err;
+}
+
+/*
+ * The GPT of a disk inside device_add_disk(), before it is added: a blk-mq
+ * disk is read through its own queue, an NVMe multipath head through a
+ * path (mpath.c), another bio-based disk only where the kernel passes its
+ * bios to the driver before the disk is added (compat.h); elsewhere it is
+ * followed by its place only.
+ */
+static int fwguard_claim_gpt(struct device *parent, struct gendisk *disk,
+			     struct fwguard_gpt *g)
+{
+	if (!get_capacity(disk))
+		return -ENODATA;
+	if (disk->queue->mq_ops)
+		return fwguard_gpt_read(disk, g);
+	if (fwguard_nvme_head(disk))
+		return fwguard_nvme_head_gpt(disk, parent, g);
+#ifdef FWGUARD_BIO_DISK_READ_BEFORE_ADD
+	return fwguard_gpt_read(disk, g);
+#else
+	return -EOPNOTSUPP;
+#endif
 }
 
 /**
@@ -476,7 +619,7 @@ int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk)
 {
 	struct fwguard_place place;
 	struct fwguard_gpt g;
-	bool have_gpt;
+	bool have_gpt, guid;
 	unsigned int i;
 	int err = 0;
 	u8 rank;
@@ -490,7 +633,7 @@ int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk)
 		return -ENOMEM;
 	}
 	/* Outside the lock: this is I/O, and a disk may be slow to answer. */
-	have_gpt = get_capacity(disk) && !fwguard_gpt_read(disk, &g);
+	have_gpt = !fwguard_claim_gpt(parent, disk, &g);
 	mutex_lock(&fwguard_policy_lock);
 	for (i = 0; i < fwguard_nr_disks && !err; i++) {
 		struct fwguard_disk *pd = &fwguard_disks[i];
@@ -498,9 +641,17 @@ int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk)
 		if (fwguard_disk_path_added(pd, parent, disk, &err))
 			break;
 		rank = fwguard_place_rank(pd, &place);
-		if (rank || (have_gpt && guid_equal(&g.disk_guid, &pd->guid)))
-			err = fwguard_disk_take(pd, parent, disk, have_gpt ? &g : NULL,
-						rank);
+		guid = have_gpt && guid_equal(&g.disk_guid, &pd->guid);
+		if (!rank && !guid)
+			continue;
+		/*
+		 * A head's place is its subsystem device, which any head of
+		 * the subsystem shares: it becomes the session target only
+		 * with the identity on its paths' medium, else it is a copy.
+		 */
+		if (fwguard_nvme_head(disk) && !guid)
+			rank = 0;
+		err = fwguard_disk_take(pd, parent, disk, have_gpt ? &g : NULL, rank);
 	}
 	mutex_unlock(&fwguard_policy_lock);
 	if (have_gpt)
@@ -509,23 +660,31 @@ int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk)
 	return err;
 }
 
-/* The partition of the re-appeared disk with @r's sectors takes @r's place. */
-static void fwguard_range_rehome(struct fwguard_range *r, struct gendisk *disk,
-				 struct fwguard_bdev *old)
+/* The partition of @disk with exactly @r's sectors, or 0. */
+static dev_t fwguard_disk_part_of(struct gendisk *disk, const struct fwguard_range *r)
 {
-	struct fwguard_bdev part = {};
 	struct block_device *p;
 	unsigned long idx;
 	dev_t dev = 0;
 
-	*old = r->part;
-	r->part.bdev = NULL;
 	rcu_read_lock();
 	xa_for_each(&disk->part_tbl, idx, p)
 		if (bdev_is_partition(p) && p->bd_start_sect == r->start &&
 		    bdev_nr_sectors(p) == r->nr_sectors)
 			dev = p->bd_dev;
 	rcu_read_unlock();
+	return dev;
+}
+
+/* The partition of the re-appeared disk with @r's sectors takes @r's place. */
+static void fwguard_range_rehome(struct fwguard_range *r, struct gendisk *disk,
+				 struct fwguard_bdev *old)
+{
+	struct fwguard_bdev part = {};
+	dev_t dev = fwguard_disk_part_of(disk, r);
+
+	*old = r->part;
+	r->part.bdev = NULL;
 	if (dev && !fwguard_bdev_open(&part, dev, false, NULL)) {
 		r->part = part;
 		snprintf(r->name, sizeof(r->name), "%pg", part.bdev);
@@ -577,6 +736,10 @@ static void fwguard_disk_settle_aliases(struct fwguard_disk *pd, struct gendisk 
 		err = fwguard_bdev_open(&a->held, disk_devt(disk), false, NULL);
 		if (err)
 			pr_err("cannot hold re-appeared disk %s: %d\n", disk->disk_name, err);
+		if (fwguard_nvme_head(disk) &&
+		    fwguard_disk_gate_subsys(disk, disk_to_dev(disk)->parent))
+			pr_err("%s: cannot gate every controller of its subsystem\n",
+			       disk->disk_name);
 		/* At the protected disk's place: its drivers are the ones now. */
 		if (a->rank && fwguard_bind_record(pd - fwguard_disks, disk))
 			pr_err("%s: cannot record its drivers; the recorded ones stay\n",
@@ -631,6 +794,35 @@ void fwguard_policy_settle_disk(struct gendisk *disk, bool added)
 		for (i = 0; i < fwguard_nr_retired; i++)
 			fwguard_bdev_close(&fwguard_retired[i]);
 		fwguard_nr_retired = 0;
+	}
+	mutex_unlock(&fwguard_policy_lock);
+}
+
+/**
+ * fwguard_policy_rehome_late() - give ranges the partitions scanned after their disk was added
+ *
+ * nvme_core scans a multipath head's partitions from a work item once
+ * device_add_disk() has returned, so a head that came back has none when
+ * fwguard_policy_settle_disk() looks: its ranges stay without a partition
+ * (no session target) until they find it here. Called before a slot is
+ * looked up by its device number. Process context.
+ */
+void fwguard_policy_rehome_late(void)
+{
+	unsigned int i, n;
+
+	mutex_lock(&fwguard_policy_lock);
+	n = fwguard_range_count();
+	for (i = 0; i < n; i++) {
+		struct fwguard_range *r = fwguard_range_get(i);
+		struct fwguard_bdev old = {};
+
+		if (r->gpt_area || r->part_dev || r->lost || fwguard_disk_gone(r->disk) ||
+		    !fwguard_disk_part_of(r->disk, r))
+			continue;
+		fwguard_range_rehome(r, r->disk, &old);
+		/* Without a partition the range held none. */
+		WARN_ON_ONCE(old.bdev);
 	}
 	mutex_unlock(&fwguard_policy_lock);
 }

@@ -243,6 +243,8 @@ struct fwguard_disk *fwguard_disk_bind(struct gendisk *disk, const guid_t *guid,
 unsigned int fwguard_disk_handles(void);
 void fwguard_disks_exit(void);
 unsigned int fwguard_disk_aliases(void);
+struct device *fwguard_disk_subsys_owner(const void *data);
+void fwguard_policy_rehome_late(void);
 int fwguard_policy_claim_disk(struct device *parent, struct gendisk *disk);
 void fwguard_policy_settle_disk(struct gendisk *disk, bool added);
 
@@ -302,6 +304,7 @@ int fwguard_gate_watch_disk(struct gendisk *disk, struct device *parent);
 bool fwguard_gate_guards(struct gendisk *disk);
 struct blk_mq_tag_set;
 int fwguard_gate_watch_set(struct blk_mq_tag_set *set);
+int fwguard_gate_watch_ctrl(struct device *ctrl, struct gendisk *like);
 bool fwguard_session_bio(struct bio *bio);
 
 /* mpath.c */
@@ -310,8 +313,14 @@ bool fwguard_nvme_path_of(const struct gendisk *head, const struct gendisk *disk
 			  struct device *parent);
 int fwguard_nvme_for_each_path(struct gendisk *head,
 			       int (*fn)(struct gendisk *path, void *arg), void *arg);
+int fwguard_nvme_for_each_path_in(struct gendisk *head, struct device *subsys,
+				  int (*fn)(struct gendisk *path, void *arg), void *arg);
 bool fwguard_nvme_ctrl_allowed(struct device *ctrl);
 int fwguard_nvme_paths_allowed(struct gendisk *disk);
+int fwguard_nvme_head_gpt(struct gendisk *head, struct device *subsys,
+			  struct fwguard_gpt *g);
+int fwguard_nvme_for_each_ctrl(struct device *subsys,
+			       int (*fn)(struct device *ctrl, void *arg), void *arg);
 
 /* passthru.c */
 struct nvme_command;

@@ -613,6 +613,39 @@ static bool fwguard_gate_has_ctrl(const void *ctrl, const void *queue_rq)
 	return false;
 }
 
+/*
+ * An entry for every queue of controller @ctrl (tag_set->driver_data) whose
+ * driver has @ops and a pdu of @pdu bytes; @where names it in the log.
+ * Under fwguard_gate_lock. Idempotent.
+ */
+static int fwguard_gate_add_ctrl(const void *ctrl, const struct blk_mq_ops *ops,
+				 size_t pdu, const char *where)
+{
+	struct fwguard_gate_table *t;
+	struct fwguard_gate_queue *g;
+	int err;
+
+	if (fwguard_gate_has_ctrl(ctrl, ops->queue_rq))
+		return 0;
+	err = fwguard_gate_hook_ops(ops);
+	if (err)
+		return err;
+	t = fwguard_gate_room();
+	if (!t)
+		return -ENOMEM;
+	g = &t->q[t->nr];
+	memset(g, 0, sizeof(*g));
+	g->ctrl = ctrl;
+	g->queue_rq = (const void *)ops->queue_rq;
+	g->drv = fwguard_gate_driver(ops, pdu, NULL);
+	smp_store_release(&t->nr, t->nr + 1);
+	pr_notice("request gate on the queues of a controller at %s (%ps): %s passthrough %s\n",
+		  where, ops->queue_rq, fwguard_drv_name[g->drv],
+		  g->drv == FWGUARD_DRV_OTHER || g->drv == FWGUARD_DRV_MMC ?
+		  "refused" : "by allowlist");
+	return 0;
+}
+
 /**
  * fwguard_gate_watch_set() - gate a tag set's queues from its allocation on
  * @set: a tag set just allocated, no queue made from it yet
@@ -624,8 +657,10 @@ static bool fwguard_gate_has_ctrl(const void *ctrl, const void *queue_rq)
  * the same controller as a protected disk (same tag_set->driver_data),
  * from the driver's first command at start-up on, not from the moment a
  * disk of it is added after the controller went live and its namespaces
- * were scanned. A controller the bind guard did not record is left alone.
- * Process context.
+ * were scanned. So is a controller that joined the subsystem of a
+ * protected NVMe multipath head (disk.c fwguard_disk_subsys_owner()), by
+ * its I/O tag set, allocated after it joined and before it is live. Any
+ * other controller is left alone. Process context.
  *
  * Return: 0; or, for a tag set that must be gated and cannot be, -ENOSPC,
  * -ENOMEM or the ftrace errno (fwguard_gate_watch_disk()): the caller
@@ -633,41 +668,61 @@ static bool fwguard_gate_has_ctrl(const void *ctrl, const void *queue_rq)
  */
 int fwguard_gate_watch_set(struct blk_mq_tag_set *set)
 {
-	struct fwguard_gate_table *t;
-	struct fwguard_gate_queue *g;
 	struct device *owner;
-	int err = 0;
+	int err;
 
 	if (!set->ops || !set->ops->queue_rq)
 		return 0;
-	owner = fwguard_bind_owner(set->driver_data);
+	owner = fwguard_bind_owner(set->driver_data) ?:
+		fwguard_disk_subsys_owner(set->driver_data);
 	if (!owner)
 		return 0;
 	mutex_lock(&fwguard_gate_lock);
-	if (fwguard_gate_has_ctrl(set->driver_data, set->ops->queue_rq))
-		goto out;
-	err = fwguard_gate_hook_ops(set->ops);
-	t = err ? NULL : fwguard_gate_room();
-	if (!err && !t)
-		err = -ENOMEM;
-	if (err)
-		goto out;
-	g = &t->q[t->nr];
-	memset(g, 0, sizeof(*g));
-	g->ctrl = set->driver_data;
-	g->queue_rq = (const void *)set->ops->queue_rq;
-	g->drv = fwguard_gate_driver(set->ops, set->cmd_size, NULL);
-	smp_store_release(&t->nr, t->nr + 1);
-	pr_notice("request gate on the queues of a controller at %s (%ps): %s passthrough %s\n",
-		  dev_name(owner), set->ops->queue_rq, fwguard_drv_name[g->drv],
-		  g->drv == FWGUARD_DRV_OTHER || g->drv == FWGUARD_DRV_MMC ?
-		  "refused" : "by allowlist");
-out:
+	err = fwguard_gate_add_ctrl(set->driver_data, set->ops, set->cmd_size,
+				    dev_name(owner));
 	mutex_unlock(&fwguard_gate_lock);
 	if (err)
 		pr_err("cannot gate the queues of a controller at %s: %d\n",
 		       dev_name(owner), err);
 	put_device(owner);
+	return err;
+}
+
+/**
+ * fwguard_gate_watch_ctrl() - gate the queues of an NVMe controller that has no disk of ours
+ * @ctrl: a controller device of a protected subsystem, on a PCI function
+ * @like: a gated path disk of that subsystem (same driver)
+ *
+ * Sanitize, and Format NVM for all namespaces, act on every namespace of
+ * the subsystem, whichever controller takes them: the admin queue of a
+ * controller to which the protected namespace is not attached is judged
+ * like the path's. The queues of @ctrl are known by their tag sets' driver
+ * data, which nvme (pci) hangs on the PCI function (6.1) or on the
+ * controller device (6.12), as fwguard_bind_owner() says; an entry for
+ * each of the two costs a compared pointer. Process context.
+ *
+ * Return: 0, -ENOENT when @like is not gated, or the errno of
+ * fwguard_gate_watch_disk().
+ */
+int fwguard_gate_watch_ctrl(struct device *ctrl, struct gendisk *like)
+{
+	const void *data[2] = { dev_get_drvdata(ctrl),
+				ctrl->parent ? dev_get_drvdata(ctrl->parent) : NULL };
+	struct request_queue *q = like->queue;
+	unsigned int i;
+	int err = 0;
+
+	if (!q->mq_ops || !fwguard_gate_find(q, true, NULL))
+		return -ENOENT;
+	mutex_lock(&fwguard_gate_lock);
+	for (i = 0; i < ARRAY_SIZE(data) && !err; i++)
+		if (data[i])
+			err = fwguard_gate_add_ctrl(data[i], q->mq_ops,
+						    q->tag_set ? q->tag_set->cmd_size : 0,
+						    dev_name(ctrl));
+	mutex_unlock(&fwguard_gate_lock);
+	if (err)
+		pr_err("cannot gate the queues of controller %s: %d\n", dev_name(ctrl), err);
 	return err;
 }
 

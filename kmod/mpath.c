@@ -89,6 +89,15 @@ static bool fwguard_nvme_names_match(const char *head, const char *path)
 	return s == ps && n == pn;
 }
 
+/* Is @disk, under controller @parent, a path of @head in subsystem @subsys? */
+static bool fwguard_nvme_path_in(const struct gendisk *head, struct device *subsys,
+				 const struct gendisk *disk, struct device *parent)
+{
+	return (disk->flags & GENHD_FL_HIDDEN) && disk->queue && disk->queue->mq_ops &&
+	       fwguard_nvme_names_match(head->disk_name, disk->disk_name) &&
+	       fwguard_nvme_in_subsys(subsys, parent);
+}
+
 /**
  * fwguard_nvme_path_of() - is @disk, added under @parent, a path of @head?
  * @head: an NVMe multipath head (fwguard_nvme_head())
@@ -101,9 +110,7 @@ static bool fwguard_nvme_names_match(const char *head, const char *path)
 bool fwguard_nvme_path_of(const struct gendisk *head, const struct gendisk *disk,
 			  struct device *parent)
 {
-	return (disk->flags & GENHD_FL_HIDDEN) && disk->queue && disk->queue->mq_ops &&
-	       fwguard_nvme_names_match(head->disk_name, disk->disk_name) &&
-	       fwguard_nvme_in_subsys(disk_to_dev(head)->parent, parent);
+	return fwguard_nvme_path_in(head, disk_to_dev(head)->parent, disk, parent);
 }
 
 /**
@@ -129,6 +136,7 @@ static int fwguard_nvme_path_allowed(struct gendisk *path, void *arg)
 
 struct fwguard_nvme_walk {
 	struct gendisk *head;
+	struct device *subsys;
 	int (*fn)(struct gendisk *path, void *arg);
 	void *arg;
 };
@@ -141,14 +149,33 @@ static int fwguard_nvme_walk_one(struct device *dev, void *data)
 	if (!dev->type || strcmp(dev->type->name, "disk"))
 		return 0;
 	disk = dev_to_disk(dev);
-	if (disk == w->head || !fwguard_nvme_path_of(w->head, disk, dev->parent))
+	if (disk == w->head || !fwguard_nvme_path_in(w->head, w->subsys, disk, dev->parent))
 		return 0;
 	return w->fn(disk, w->arg);
 }
 
 /**
+ * fwguard_nvme_for_each_path_in() - call @fn for each path disk of @head in @subsys
+ * @head: an NVMe multipath head, added or inside device_add_disk()
+ * @subsys: its subsystem device, the parent it is (being) added under
+ * @fn: called with a reference on the path's device held; non-zero stops
+ * @arg: passed to @fn
+ *
+ * Return: 0 or the first non-zero return of @fn.
+ */
+int fwguard_nvme_for_each_path_in(struct gendisk *head, struct device *subsys,
+				  int (*fn)(struct gendisk *path, void *arg), void *arg)
+{
+	struct fwguard_nvme_walk w = { .head = head, .subsys = subsys, .fn = fn, .arg = arg };
+
+	/* The head is a disk of the block class, like every path. */
+	return class_for_each_device(disk_to_dev(head)->class, NULL, &w,
+				     fwguard_nvme_walk_one);
+}
+
+/**
  * fwguard_nvme_for_each_path() - call @fn for each path disk of @head
- * @head: an NVMe multipath head
+ * @head: an NVMe multipath head, added
  * @fn: called with a reference on the path's device held; non-zero stops
  * @arg: passed to @fn
  *
@@ -157,11 +184,81 @@ static int fwguard_nvme_walk_one(struct device *dev, void *data)
 int fwguard_nvme_for_each_path(struct gendisk *head,
 			       int (*fn)(struct gendisk *path, void *arg), void *arg)
 {
-	struct fwguard_nvme_walk w = { .head = head, .fn = fn, .arg = arg };
+	return fwguard_nvme_for_each_path_in(head, disk_to_dev(head)->parent, fn, arg);
+}
 
-	/* The head is a disk of the block class, like every path. */
-	return class_for_each_device(disk_to_dev(head)->class, NULL, &w,
-				     fwguard_nvme_walk_one);
+/* Read the GPT through @path when its controller is on an allowed transport. */
+static int fwguard_nvme_path_gpt(struct gendisk *path, void *arg)
+{
+	if (!fwguard_nvme_ctrl_allowed(disk_to_dev(path)->parent))
+		return 0;
+	return !fwguard_gpt_read(path, arg);
+}
+
+/**
+ * fwguard_nvme_head_gpt() - read the GPT of a head being added, through a path
+ * @head: an NVMe multipath head inside device_add_disk(), not added yet
+ * @subsys: the subsystem device it is being added under
+ * @g: the table read
+ *
+ * A bio-based disk takes no bio before device_add_disk() has marked it as
+ * one (6.4 on: BD_HAS_SUBMIT_BIO; blk-mq would take the bio and crash),
+ * and nvme_core adds the head when its first path goes live, after the
+ * path disk itself was added. So the head is read where its bios would go:
+ * through a path disk, on a controller of an allowed transport (a fabrics
+ * path may have root's medium behind it, and is not asked).
+ *
+ * Return: 0 with @g filled (fwguard_gpt_free() it), or -ENODEV when no
+ * path of an allowed controller has a GPT fwguard_gpt_read() accepts.
+ */
+int fwguard_nvme_head_gpt(struct gendisk *head, struct device *subsys,
+			  struct fwguard_gpt *g)
+{
+	memset(g, 0, sizeof(*g));
+	return fwguard_nvme_for_each_path_in(head, subsys, fwguard_nvme_path_gpt, g) > 0 ?
+	       0 : -ENODEV;
+}
+
+struct fwguard_nvme_ctrl_walk {
+	struct device *subsys;
+	int (*fn)(struct device *ctrl, void *arg);
+	void *arg;
+};
+
+static int fwguard_nvme_ctrl_one(struct device *dev, void *data)
+{
+	struct fwguard_nvme_ctrl_walk *w = data;
+
+	return fwguard_nvme_in_subsys(w->subsys, dev) ? w->fn(dev, w->arg) : 0;
+}
+
+static int fwguard_nvme_ctrl_pci(struct device *dev, void *data)
+{
+	return device_for_each_child(dev, data, fwguard_nvme_ctrl_one);
+}
+
+/**
+ * fwguard_nvme_for_each_ctrl() - call @fn for each PCIe controller of a subsystem
+ * @subsys: an NVMe subsystem device (the parent of a head)
+ * @fn: called for each controller device linked under @subsys whose parent
+ *	is a PCI function, whether or not a namespace is attached to it; a
+ *	reference is held; non-zero stops
+ * @arg: passed to @fn
+ *
+ * A controller to which no namespace of ours is attached has no path disk,
+ * yet its admin queue takes Format NVM for all namespaces and Sanitize,
+ * which act on the whole subsystem. Process context.
+ *
+ * Return: 0 or the first non-zero return of @fn.
+ */
+int fwguard_nvme_for_each_ctrl(struct device *subsys,
+			       int (*fn)(struct device *ctrl, void *arg), void *arg)
+{
+	struct fwguard_nvme_ctrl_walk w = { .subsys = subsys, .fn = fn, .arg = arg };
+
+	if (!subsys)
+		return 0;
+	return bus_for_each_dev(&pci_bus_type, NULL, &w, fwguard_nvme_ctrl_pci);
 }
 
 /**

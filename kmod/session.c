@@ -741,8 +741,10 @@ static int fwguard_check_ticket_arg(u32 flags, u32 reserved, u32 ticket_len)
 /* The protected slot @major:@minor names itself (not a partition inside it), or NULL. */
 static struct fwguard_range *fwguard_slot_by_dev(u32 major, u32 minor)
 {
-	struct fwguard_range *r = fwguard_range_by_dev(MKDEV(major, minor));
+	struct fwguard_range *r;
 
+	fwguard_policy_rehome_late();
+	r = fwguard_range_by_dev(MKDEV(major, minor));
 	if (!r || MAJOR(r->part_dev) != major || MINOR(r->part_dev) != minor)
 		return NULL;
 	return r;

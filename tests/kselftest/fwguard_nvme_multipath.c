@@ -26,6 +26,10 @@
  * A controller rebound to its driver is a new controller whose admin
  * queue takes commands before its path disk exists; it is gated from the
  * start (rebound_controller_format_refused_before_its_path_is_claimed).
+ * With FWGUARD_NVME_SPARE=1 (tests/host/fwguard_nvme_multipath.sh) a
+ * third controller of the subsystem has no path at all: Sanitize on it
+ * acts on the subsystem all the same
+ * (unattached_controller_media_changes_refused).
  *
  * Every test reads the protected bytes back through the head with
  * O_DIRECT; the reads and the authorised session show the paths still
@@ -47,8 +51,23 @@ static struct fwg_part nb, vda_a, vda_b;
 static int setup_err = -EAGAIN;
 /* Named by instance numbers nvme_core picks as the controllers probe. */
 static char head[32], ng[40], ctrl[2][40];
+/* With FWGUARD_NVME_SPARE=1: the controller the namespace is not attached to. */
+static char spare[40];
 
-/* The head, its generic node and its two controller nodes, from sysfs. */
+/* Does controller @name (nvme2) have a path disk of the namespace? */
+static bool has_path(const char *name)
+{
+	char pat[96];
+	glob_t g;
+	bool found;
+
+	snprintf(pat, sizeof(pat), "/sys/class/nvme/%s/nvme*c*n[0-9]*", name);
+	found = !glob(pat, 0, NULL, &g) && g.gl_pathc;
+	globfree(&g);
+	return found;
+}
+
+/* The head, its generic node and its controller nodes, from sysfs. */
 static int find_nodes(void)
 {
 	unsigned int i, n = 0;
@@ -64,10 +83,17 @@ static int find_nodes(void)
 	snprintf(ng, sizeof(ng), "/dev/ng%s", head + 4);
 	if (glob("/sys/class/nvme-subsystem/nvme-subsys*/nvme[0-9]", 0, NULL, &g))
 		return -ENOENT;
-	for (i = 0; i < g.gl_pathc && n < 2; i++)
-		snprintf(ctrl[n++], sizeof(ctrl[0]), "/dev/%s", strrchr(g.gl_pathv[i], '/') + 1);
+	spare[0] = 0;
+	for (i = 0; i < g.gl_pathc; i++) {
+		const char *name = strrchr(g.gl_pathv[i], '/') + 1;
+
+		if (!has_path(name))
+			snprintf(spare, sizeof(spare), "/dev/%s", name);
+		else if (n < 2)
+			snprintf(ctrl[n++], sizeof(ctrl[0]), "/dev/%s", name);
+	}
 	globfree(&g);
-	if (n != 2)
+	if (n != 2 || (getenv("FWGUARD_NVME_SPARE") && !spare[0]))
 		return -ENOENT;
 	/* Two hidden path disks under the head. */
 	if (glob("/sys/block/nvme*c*n[0-9]*", 0, NULL, &g) || g.gl_pathc != 2) {
@@ -117,6 +143,30 @@ static int wait_nodes(void)
 	return find_nodes();
 }
 
+/*
+ * QEMU attaches a shared namespace to every controller of its subsystem,
+ * so with FWGUARD_NVME_SPARE=1 it is made detached and attached here to
+ * the controllers with cntlid 0 and 1 (Namespace Attachment, before the
+ * range is protected); the third stays without it.
+ */
+static int attach_two(void)
+{
+	uint16_t list[2048] __attribute__((aligned(4096))) = { 2, 0, 1 };
+	int tries, err = -ENOENT;
+
+	for (tries = 0; tries < 1200 && err; tries++) {
+		err = fwg_nvme_passthru("/dev/nvme0", NVME_IOCTL_ADMIN_CMD, 0x15, 1, list,
+					sizeof(list), 0, 0, 0);
+		if (err)
+			usleep(100000);
+	}
+	if (err)
+		return err;
+	/* Namespace Attribute Changed reaches the driver as an event; do not wait for it. */
+	fwg_sh("for c in /sys/class/nvme/nvme*/rescan_controller; do echo 1 >$c; done");
+	return 0;
+}
+
 static int multipath_setup(void)
 {
 	bool late = getenv("FWGUARD_MULTIPATH_LATE");
@@ -130,7 +180,9 @@ static int multipath_setup(void)
 	}
 	if (fwg_sh("modprobe nvme"))
 		return setup_err = -ENODEV;
-	setup_err = wait_nodes();
+	setup_err = getenv("FWGUARD_NVME_SPARE") ? attach_two() : 0;
+	if (!setup_err)
+		setup_err = wait_nodes();
 	if (setup_err)
 		fwg_sh("ls /sys/block /dev /sys/class/nvme-subsystem/*/ | grep -E 'nvme|ng'");
 	if (!setup_err)
@@ -297,6 +349,53 @@ TEST_F_TIMEOUT(mp, controller_driver_locked_in, 300)
 	EXPECT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/bind", late_bdf));
 	ASSERT_EQ(0, wait_nodes());
 	EXPECT_TRUE(unchanged());
+}
+
+/*
+ * A controller of the subsystem to which the namespace is not attached
+ * (FWGUARD_NVME_SPARE=1) has no path disk, but Sanitize and Format NVM
+ * for all namespaces (nsid 0xffffffff) act on the whole subsystem: its
+ * admin queue is judged like the paths' controllers', and its driver is
+ * locked in, so that it cannot take them from userspace either. Rebound
+ * to nvme it is gated again before it is live.
+ */
+TEST_F_TIMEOUT(mp, unattached_controller_media_changes_refused, 300)
+{
+	uint8_t id[4096] __attribute__((aligned(4096)));
+	char bdf[32], path[128];
+	int i;
+
+	SETUP();
+	if (!getenv("FWGUARD_NVME_SPARE"))
+		SKIP(return, "no controller without the namespace in this boot");
+	ASSERT_EQ(0, ctrl_bdf(spare, bdf, sizeof(bdf)));
+	for (i = 0; i < 2; i++) {
+		/* Format NVM and Sanitize (block erase) for every namespace. */
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru(spare, NVME_IOCTL_ADMIN_CMD, 0x80,
+							0xffffffff, NULL, 0, 0, 0, 0));
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru(spare, NVME_IOCTL_ADMIN_CMD, 0x84, 0,
+							NULL, 0, 2, 0, 0));
+		/* Namespace Attachment: attach namespace 1 to it. */
+		memset(id, 0, sizeof(id));
+		EXPECT_EQ(-EREMOTEIO, fwg_nvme_passthru(spare, NVME_IOCTL_ADMIN_CMD, 0x15, 1,
+							id, 4096, 0, 0, 0));
+		EXPECT_EQ(0, fwg_nvme_passthru(spare, NVME_IOCTL_ADMIN_CMD, 0x06, 0, id, 4096,
+					       1, 0, 0));
+		EXPECT_TRUE(unchanged());
+		if (i)
+			break;
+		/* Not to pci-stub; back to nvme, a new controller. */
+		ASSERT_EQ(0, fwg_sh("modprobe pci-stub"));
+		ASSERT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/unbind", bdf));
+		snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", bdf);
+		ASSERT_EQ(0, fwg_write_file(path, "pci-stub"));
+		EXPECT_EQ(-EPERM, fwg_write_file("/sys/bus/pci/drivers/pci-stub/bind", bdf));
+		fwg_write_file("/sys/bus/pci/drivers/pci-stub/unbind", bdf);
+		EXPECT_EQ(0, fwg_write_file(path, "\n"));
+		EXPECT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/bind", bdf));
+		ASSERT_EQ(0, wait_nodes());
+		ASSERT_NE(0, spare[0]);
+	}
 }
 
 /*
@@ -471,24 +570,45 @@ static int heads(void)
 	return n;
 }
 
+/* The one head of the subsystem and its fw_b partition. */
+static int find_head(struct fwg_part *p)
+{
+	char name[32];
+	glob_t g;
+
+	if (glob("/sys/class/nvme-subsystem/nvme-subsys*/nvme*n[0-9]*", 0, NULL, &g) ||
+	    g.gl_pathc != 1) {
+		globfree(&g);
+		return -ENOENT;
+	}
+	snprintf(name, sizeof(name), "%s", strrchr(g.gl_pathv[0], '/') + 1);
+	globfree(&g);
+	return fwg_find_disk_part(name, "fw_b", p);
+}
+
 /*
  * The head goes away with its last path and comes back with the first
- * controller bound again, seeing only that controller's path: the other
- * controller, unbound meanwhile, stays locked to nvme. After the session
- * test: the head comes back under another name.
+ * controller bound again, seeing only that controller's path. Reading its
+ * GPT while it is added must not send a bio to it (6.12 crashed in
+ * blk_mq_sched_bio_merge(): a bio-based disk takes bios only once it is
+ * added): it is read through the path. It is the protected disk again,
+ * with the identity on its medium: writes are refused, a session writes
+ * it. The other controller, unbound meanwhile, stays locked to nvme.
+ * After the session tests: the head comes back under another name.
  */
 TEST_F_TIMEOUT(mp, unbound_controller_stays_locked_when_the_head_returns, 300)
 {
+	size_t len = 1 << 20;
+	uint8_t *img = fwg_pattern(len, 13), *back = malloc(len);
 	char first[32], path[128];
-	unsigned int major = 0, minor = 0;
-	struct utsname uts;
-	int tries;
+	struct fwguard_ticket t;
+	struct fwguard_commit c;
+	struct fwg_part p;
+	int tries, fd;
 
 	SETUP();
-	uname(&uts);
-	sscanf(uts.release, "%u.%u", &major, &minor);
-	if (major > 6 || (major == 6 && minor >= 12))
-		SKIP(return, "6.12 crashes when the head is added again (kmod/README.md, Not covered yet)");
+	ASSERT_NE(NULL, img);
+	ASSERT_NE(NULL, back);
 	ASSERT_EQ(0, ctrl_bdf(ctrl[0], first, sizeof(first)));
 	ASSERT_EQ(0, fwg_sh("modprobe pci-stub"));
 	ASSERT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/unbind", late_bdf));
@@ -501,6 +621,18 @@ TEST_F_TIMEOUT(mp, unbound_controller_stays_locked_when_the_head_returns, 300)
 		usleep(100000);
 	ASSERT_EQ(1, heads());
 	usleep(500000);
+	ASSERT_EQ(0, find_head(&p));
+	EXPECT_EQ(-EPERM, fwg_write_direct(p.disk, p.start * 512, 0x5a, PROBE));
+	fwg_ticket_init(&t, img, len, 4);
+	fd = fwg_begin(&p, &t, "signer");
+	EXPECT_LE(0, fd);
+	if (fd >= 0) {
+		EXPECT_EQ(0, fwg_stream(fd, img, len, 256 << 10));
+		EXPECT_EQ(0, fwg_commit(fd, &c));
+		close(fd);
+		ASSERT_EQ(0, fwg_read_direct(p.node, 0, back, len));
+		EXPECT_EQ(0, memcmp(img, back, len));
+	}
 	snprintf(path, sizeof(path), "/sys/bus/pci/devices/%s/driver_override", late_bdf);
 	ASSERT_EQ(0, fwg_write_file(path, "pci-stub"));
 	EXPECT_EQ(-EPERM, fwg_write_file("/sys/bus/pci/drivers/pci-stub/bind", late_bdf));
@@ -508,6 +640,8 @@ TEST_F_TIMEOUT(mp, unbound_controller_stays_locked_when_the_head_returns, 300)
 	EXPECT_EQ(0, fwg_write_file(path, "\n"));
 	EXPECT_EQ(0, fwg_write_file("/sys/bus/pci/drivers/nvme/bind", late_bdf));
 	ASSERT_EQ(0, wait_nodes());
+	free(img);
+	free(back);
 }
 
 TEST_HARNESS_MAIN
