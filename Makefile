@@ -30,9 +30,8 @@ KDIR    ?= /usr/src/linux-headers-$(KVER)
 KMOD    := $(BUILD)/kmod/$(KVER)/fwguard.ko
 KSFT    := $(BUILD)/kselftest
 V       ?= 0
-# Host test programs make check runs at once (1: one after the other): with
-# the shared guest, one more TCG guest than cores keeps both cores busy
-# while a guest waits on its TPM or its host side.
+# Host test programs make check runs at once (1: one after the other), next
+# to the shared guest.
 CHECK_JOBS ?= 3
 # The build uses every core unless make is given -j itself (make -j1: one
 # job at a time); the test programs see no jobserver (the check recipe).
